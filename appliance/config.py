@@ -1,0 +1,333 @@
+"""Typed, validated configuration loaded from one TOML file.
+
+Every section is a frozen dataclass; the loader walks the type hints, so adding a key is adding a
+field. A wrong key or value raises `ConfigError` naming the key, the value and what is expected,
+before any process touches data. Like OctoPrint's settings, a file only holds what differs from
+the defaults.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import os
+import re
+import tomllib
+import types
+import typing
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+from appliance.errors import ConfigError
+
+DEFAULT_PATH = Path("/etc/comptoir/comptoir.toml")
+ENV_VAR = "COMPTOIR_CONFIG"
+
+Check = Callable[[Any], str | None]
+
+
+def setting(default: Any = dataclasses.MISSING, *, check: Check | None = None, **kw: Any) -> Any:
+    """A config field; `check` returns what is expected when the value is wrong, else None."""
+    metadata = {"check": check} if check else {}
+    return field(default=default, metadata=metadata, **kw)
+
+
+def _at_least(low: int) -> Check:
+    return lambda v: None if v >= low else f"a number of at least {low}"
+
+
+def _between(low: int, high: int) -> Check:
+    return lambda v: None if low <= v <= high else f"a number from {low} to {high}"
+
+
+def _matches(pattern: str, expected: str) -> Check:
+    return lambda v: None if re.fullmatch(pattern, v) else expected
+
+
+def _host_port(value: str) -> str | None:
+    host, sep, port = value.rpartition(":")
+    if sep and host and port.isdigit() and 0 < int(port) < 65536:
+        return None
+    return "host:port, for example 192.168.1.50:8888"
+
+
+DEVICE_ID = _matches(
+    r"[a-z0-9][a-z0-9-]{1,62}", "lower-case letters, digits and dashes, such as ferme-lilas-1"
+)
+INTERVALS_G = (1, 2, 5, 10, 20, 50)
+
+
+# -- sections -------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Device:
+    """Who this box is and where it keeps its data."""
+
+    id: str = setting("comptoir-demo", check=DEVICE_ID)
+    name: str = "Comptoir"
+    address: str = ""
+    phone: str = ""
+    data_dir: Path = Path("/var/lib/comptoir")
+    language: Literal["fr", "en"] = "fr"
+    timezone: str = "Europe/Paris"
+
+
+@dataclass(frozen=True)
+class Scale:
+    """The legal-for-trade scale on a serial line (or any pyserial URL)."""
+
+    protocol: Literal["toledo8217", "dialog06", "cas", "none"] = "none"
+    port: str = "/dev/ttyUSB0"
+    baud: int = setting(
+        0,
+        check=lambda v: (
+            None
+            if v in (0, 1200, 2400, 4800, 9600, 19200, 38400)
+            else "0 (the protocol's default) or 1200, 2400, 4800, 9600, 19200, 38400"
+        ),
+    )
+    framing: Literal["", "7E1", "7O1", "8N1", "8E1", "8O1"] = ""
+    interval_g: int = setting(
+        2,
+        check=lambda v: None if v in INTERVALS_G else "one of " + ", ".join(map(str, INTERVALS_G)),
+    )
+    capacity_g: int = setting(15000, check=_between(100, 300000))
+    min_load_g: int = setting(0, check=_at_least(0))
+    poll_interval_ms: int = setting(200, check=_between(20, 5000))
+    timeout_ms: int = setting(1000, check=_between(50, 10000))
+    dialog06_polynomial: str = setting(
+        "", check=_matches(r"([0-9A-Fa-f]{4})?", "empty or 4 hexadecimal digits, such as 8005")
+    )
+
+    @property
+    def min_load(self) -> int:
+        """Minimum load in grams: the configured value, or 20 scale intervals."""
+        return self.min_load_g or 20 * self.interval_g
+
+
+@dataclass(frozen=True)
+class Printer:
+    """The ESC/POS label and receipt printer."""
+
+    backend: Literal["file", "usb", "serial", "network", "preview", "none"] = "preview"
+    target: str = ""
+    profile: str = "default"
+    label_width_mm: int = setting(58, check=_between(20, 120))
+    label_height_mm: int = setting(40, check=_between(0, 300))
+    barcode_layout: str = "20 IIIII V PPPP C"
+
+
+@dataclass(frozen=True)
+class Kiosk:
+    """The touchscreen."""
+
+    orientation: Literal["landscape", "portrait"] = "landscape"
+    width: int = setting(800, check=_between(320, 3840))
+    height: int = setting(480, check=_between(240, 3840))
+    fullscreen: bool = True
+    idle_timeout_s: int = setting(90, check=_between(10, 3600))
+    receipt_base_url: str = ""
+
+
+@dataclass(frozen=True)
+class Payment:
+    """The card terminal."""
+
+    terminal: Literal["caisse-ap", "none"] = "none"
+    address: str = setting("127.0.0.1:8888", check=_host_port)
+    register_number: int = setting(1, check=_between(1, 99))
+    timeout_s: int = setting(180, check=_between(10, 600))
+
+
+@dataclass(frozen=True)
+class Compartment:
+    """One locker door as people number it, and how it is wired."""
+
+    number: int = setting(check=_between(1, 999))
+    size: Literal["S", "M", "L"] = "M"
+    chilled: bool = False
+    zone: str = ""
+    board: int = setting(0, check=_between(0, 15))
+    lock: int = setting(0, check=_between(0, 47))
+    relay_pin: str = ""
+    door_pin: str = ""
+    item_pin: str = ""
+
+
+@dataclass(frozen=True)
+class Lockers:
+    """Pickup lockers: controller, timings and compartments."""
+
+    controller: Literal["gpio", "kerong", "none"] = "none"
+    port: str = "/dev/ttyUSB1"
+    pin_factory: Literal["lgpio", "native", "mock"] = "lgpio"
+    unlock_pulse_ms: int = setting(500, check=_between(50, 5000))
+    lock_bit_closed: bool = True
+    door_open_alarm_s: int = setting(120, check=_between(5, 3600))
+    code_validity_days: int = setting(7, check=_between(1, 60))
+    compartments: tuple[Compartment, ...] = ()
+
+
+@dataclass(frozen=True)
+class Marketplace:
+    """The Open Food Network instance and this pickup point's scope in it."""
+
+    url: str = ""
+    api_key_file: Path | None = None
+    hub_id: int = setting(0, check=_at_least(0))
+    shipping_method_ids: tuple[int, ...] = ()
+    order_cycle_ids: tuple[int, ...] = ()
+    sync_interval_s: int = setting(300, check=_between(30, 86400))
+    timeout_s: int = setting(20, check=_between(1, 300))
+
+
+@dataclass(frozen=True)
+class Mqtt:
+    """The fleet broker."""
+
+    url: str = setting(
+        "",
+        check=_matches(
+            r"(mqtts?://[^:/\s]+(:\d{1,5})?)?", "empty, or mqtt://host:port or mqtts://host:port"
+        ),
+    )
+    username: str = ""
+    password_file: Path | None = None
+    ca_file: Path | None = None
+    cert_file: Path | None = None
+    key_file: Path | None = None
+    telemetry_period_s: int = setting(60, check=_between(5, 86400))
+
+
+@dataclass(frozen=True)
+class Web:
+    """The LAN admin."""
+
+    listen: str = setting("0.0.0.0:8080", check=_host_port)
+
+
+@dataclass(frozen=True)
+class Config:
+    """The whole configuration of one box."""
+
+    device: Device = field(default_factory=Device)
+    scale: Scale = field(default_factory=Scale)
+    printer: Printer = field(default_factory=Printer)
+    kiosk: Kiosk = field(default_factory=Kiosk)
+    payment: Payment = field(default_factory=Payment)
+    lockers: Lockers = field(default_factory=Lockers)
+    marketplace: Marketplace = field(default_factory=Marketplace)
+    mqtt: Mqtt = field(default_factory=Mqtt)
+    web: Web = field(default_factory=Web)
+    source: Path | None = None
+
+    @property
+    def database_path(self) -> Path:
+        return self.device.data_dir / "comptoir.db"
+
+
+# -- loading --------------------------------------------------------------------------------------
+
+
+def config_path(cli_value: str | None = None) -> Path:
+    """`--config`, else `$COMPTOIR_CONFIG`, else /etc/comptoir/comptoir.toml."""
+    return Path(cli_value or os.environ.get(ENV_VAR) or DEFAULT_PATH)
+
+
+def load(path: Path) -> Config:
+    """Read and validate a config file; every problem is a ConfigError naming the key."""
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(
+            f"config file {path} does not exist: copy config/comptoir.example.toml there "
+            f"or pass --config FILE"
+        ) from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"config file {path} is not valid TOML: {exc}") from None
+    except OSError as exc:
+        raise ConfigError(f"config file {path} cannot be read: {exc.strerror}") from None
+    config = from_dict(raw)
+    config = dataclasses.replace(config, source=path)
+    # A relative data_dir is relative to the config file, so a demo folder travels with it.
+    if not config.device.data_dir.is_absolute():
+        device = dataclasses.replace(
+            config.device, data_dir=(path.parent / config.device.data_dir).resolve()
+        )
+        config = dataclasses.replace(config, device=device)
+    return config
+
+
+def from_dict(raw: dict[str, Any]) -> Config:
+    return _build(Config, raw, "", skip={"source"})
+
+
+def _build(cls: type, raw: Any, where: str, skip: set[str] = frozenset()) -> Any:
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{where or 'config'} must be a table of keys, not {raw!r}")
+    fields = {f.name: f for f in dataclasses.fields(cls) if f.name not in skip}
+    hints = typing.get_type_hints(cls)
+    for key in raw:
+        if key not in fields:
+            near = difflib.get_close_matches(key, fields, n=1)
+            hint = f"; did you mean {near[0]!r}?" if near else ""
+            known = ", ".join(fields)
+            what = f"key {where}.{key}" if where else f"section [{key}]"
+            raise ConfigError(f"unknown {what}{hint} (known: {known})")
+    values = {}
+    for name, f in fields.items():
+        key = _key(where, name)
+        if name not in raw:
+            if f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING:
+                raise ConfigError(f"missing key {key}")
+            continue
+        value = _convert(hints[name], raw[name], key)
+        check = f.metadata.get("check")
+        problem = check(value) if check and value is not None else None
+        if problem:
+            raise ConfigError(f"{key} = {raw[name]!r} is wrong: expected {problem}")
+        values[name] = value
+    return cls(**values)
+
+
+def _key(where: str, name: str) -> str:
+    return f"{where}.{name}" if where else name
+
+
+def _convert(hint: Any, value: Any, key: str) -> Any:
+    origin = typing.get_origin(hint)
+    args = typing.get_args(hint)
+    if dataclasses.is_dataclass(hint):
+        return _build(hint, value, key)
+    if origin is Literal:
+        if value not in args:
+            choices = ", ".join(repr(a) for a in args)
+            raise ConfigError(f"{key} = {value!r} is wrong: expected one of {choices}")
+        return value
+    if origin in (types.UnionType, typing.Union):
+        inner = [a for a in args if a is not type(None)]
+        return _convert(inner[0], value, key)
+    if origin is tuple:
+        if not isinstance(value, list):
+            raise ConfigError(f"{key} = {value!r} is wrong: expected a list, such as [1, 2]")
+        return tuple(_convert(args[0], item, f"{key}[{i}]") for i, item in enumerate(value))
+    if hint is bool:
+        if not isinstance(value, bool):
+            raise ConfigError(f"{key} = {value!r} is wrong: expected true or false")
+        return value
+    if hint is int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise ConfigError(f"{key} = {value!r} is wrong: expected a whole number")
+        return value
+    if hint is str:
+        if not isinstance(value, str):
+            raise ConfigError(f"{key} = {value!r} is wrong: expected text in quotes")
+        return value
+    if hint is Path:
+        if not isinstance(value, str) or not value:
+            raise ConfigError(f"{key} = {value!r} is wrong: expected a file path in quotes")
+        return Path(value)
+    raise TypeError(f"config field {key} has an unsupported type {hint!r}")

@@ -1,0 +1,1 @@
+"""Scale simulators that speak the real protocol bytes over a pseudo-terminal."""

@@ -1,0 +1,131 @@
+"""The shared half of every scale simulator: the load on the pan, faults, and the pty server.
+
+A protocol simulator only turns request bytes into answer bytes from the current `Pan`; the
+`PtyServer` carries them over a real pseudo-terminal, paced at the line's baud rate, and applies
+the line faults (silence, garbage, partial frames) that every protocol can suffer. Like
+OctoPrint's virtual printer, it lets anyone run the appliance and its tests without hardware.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import random
+import select
+import threading
+import tty
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class Fault(StrEnum):
+    NONE = "none"
+    SILENCE = "silence"  # the scale answers nothing
+    GARBAGE = "garbage"  # random bytes instead of the answer
+    PARTIAL = "partial"  # only the first half of each answer
+    BAD_CHECKSUM = "bad_checksum"  # a well-formed answer whose check fails (where there is one)
+
+
+@dataclass
+class Pan:
+    """What is on the scale now; tests and the demo change it while the simulator serves."""
+
+    load_g: int = 0
+    motion: bool = False
+    overload: bool = False
+    under_zero: bool = False
+    fault: Fault = Fault.NONE
+
+
+class ScaleSimulator(ABC):
+    """One protocol's answers; stateful (a frame may arrive in pieces)."""
+
+    #: Bits on the wire per character, for pacing (start + data + parity + stop).
+    bits_per_char = 10
+
+    def __init__(self, pan: Pan, *, interval_g: int = 2, capacity_g: int = 15000) -> None:
+        self.pan = pan
+        self.interval_g = interval_g
+        self.capacity_g = capacity_g
+
+    @abstractmethod
+    def feed(self, data: bytes) -> bytes:
+        """Consume request bytes; return the bytes the scale sends back (maybe none yet)."""
+
+    def corrupt_checksum(self, answer: bytes) -> bytes:
+        """The answer with its check broken; protocols with a checksum override this."""
+        return answer[:-1] + bytes([answer[-1] ^ 0x01]) if answer else answer
+
+    def shown_weight_g(self) -> int:
+        """The load rounded to the scale interval, as the scale would display it."""
+        step = self.interval_g
+        return (
+            (self.pan.load_g + step // 2) // step * step
+            if self.pan.load_g >= 0
+            else (-((-self.pan.load_g + step // 2) // step * step))
+        )
+
+
+class PtyServer:
+    """Serves a simulator on a pseudo-terminal; clients open `path` like a serial port."""
+
+    def __init__(self, simulator: ScaleSimulator, *, baud: int = 9600, pace: bool = True) -> None:
+        self.simulator = simulator
+        self.baud = baud
+        self.pace = pace
+        self._master, self._slave = os.openpty()
+        tty.setraw(self._slave)
+        self.path = os.ttyname(self._slave)
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._serve, name="scale-simulator", daemon=True)
+        self.requests = 0
+
+    def start(self) -> PtyServer:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=2)
+        for fd in (self._master, self._slave):
+            with contextlib.suppress(OSError):
+                os.close(fd)
+
+    def __enter__(self) -> PtyServer:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def _serve(self) -> None:
+        while not self._stop.is_set():
+            ready, _, _ = select.select([self._master], [], [], 0.05)
+            if not ready:
+                continue
+            try:
+                data = os.read(self._master, 1024)
+            except OSError:
+                return
+            self.requests += 1
+            answer = self.simulator.feed(data)
+            answer = self._apply_fault(answer)
+            if answer:
+                if self.pace:
+                    self._stop.wait(len(answer) * self.simulator.bits_per_char / self.baud)
+                try:
+                    os.write(self._master, answer)
+                except OSError:
+                    return
+
+    def _apply_fault(self, answer: bytes) -> bytes:
+        fault = self.simulator.pan.fault
+        if not answer or fault is Fault.NONE:
+            return answer
+        if fault is Fault.SILENCE:
+            return b""
+        if fault is Fault.GARBAGE:
+            return bytes(random.randrange(0x20, 0x7F) for _ in answer)
+        if fault is Fault.PARTIAL:
+            return answer[: max(1, len(answer) // 2)]
+        return self.simulator.corrupt_checksum(answer)

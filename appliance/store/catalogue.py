@@ -1,0 +1,55 @@
+"""The product catalogue: what the shop sells, at what price, by weight or by the piece."""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+import sqlite_utils
+
+from appliance.core.catalogue import Product, SoldBy
+from appliance.store.db import utc_now
+
+_FIELDS = [f.name for f in dataclasses.fields(Product)]
+_COLUMNS = ", ".join(_FIELDS)
+
+
+def save(db: sqlite_utils.Database, product: Product) -> Product:
+    """Insert or update a product by its `sku`; returns it with its id. Call in a transaction."""
+    row = {f: getattr(product, f) for f in _FIELDS if f != "id"}
+    row["sold_by"] = product.sold_by.value
+    row["active"] = int(product.active)
+    row["updated_at"] = utc_now()
+    updates = ", ".join(f"{c} = excluded.{c}" for c in row if c != "sku")
+    db.execute(
+        f"INSERT INTO products ({', '.join(row)}) VALUES ({', '.join('?' * len(row))}) "
+        f"ON CONFLICT (sku) DO UPDATE SET {updates}",
+        list(row.values()),
+    )
+    saved = get(db, product.sku)
+    assert saved is not None
+    return saved
+
+
+def get(db: sqlite_utils.Database, key: str | int) -> Product | None:
+    """A product by numeric id or by sku."""
+    if isinstance(key, int) or str(key).isdigit():
+        row = db.execute(f"SELECT {_COLUMNS} FROM products WHERE id = ?", (int(key),)).fetchone()
+        if row:
+            return _product(row)
+    row = db.execute(f"SELECT {_COLUMNS} FROM products WHERE sku = ?", (str(key),)).fetchone()
+    return _product(row) if row else None
+
+
+def list_products(db: sqlite_utils.Database, *, active_only: bool = False) -> list[Product]:
+    sql = f"SELECT {_COLUMNS} FROM products"
+    if active_only:
+        sql += " WHERE active = 1"
+    return [_product(row) for row in db.execute(sql + " ORDER BY category, name, id")]
+
+
+def _product(row: tuple[Any, ...]) -> Product:
+    values = dict(zip(_FIELDS, row, strict=True))
+    values["sold_by"] = SoldBy(values["sold_by"])
+    values["active"] = bool(values["active"])
+    return Product(**values)

@@ -1,0 +1,94 @@
+"""The one place that opens the database and applies migrations.
+
+Three processes share this SQLite file in WAL mode. Each opens its own connection with foreign
+keys on, `synchronous=FULL` (a sale or a journal entry that was committed survives a power cut)
+and a busy timeout, and writes inside `transaction()` (BEGIN IMMEDIATE, so writers queue up
+instead of failing half-way).
+"""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from importlib import resources
+from pathlib import Path
+
+import sqlite_utils
+
+from appliance.errors import StoreError
+
+MIGRATION_NAME = re.compile(r"(\d{4})_([a-z0-9_]+)\.sql")
+
+
+def open_database(path: Path, *, migrate: bool = True) -> sqlite_utils.Database:
+    """Open (and create) the database at `path` and bring its schema up to date."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        conn = sqlite3.connect(path, isolation_level=None, timeout=10, check_same_thread=False)
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute("PRAGMA synchronous=FULL")
+        conn.execute("PRAGMA foreign_keys=ON")
+        conn.execute("PRAGMA busy_timeout=10000")
+    except (OSError, sqlite3.Error) as exc:
+        raise StoreError(f"cannot open the database {path}: {exc}") from None
+    db = sqlite_utils.Database(conn)
+    if migrate:
+        apply_migrations(db)
+    return db
+
+
+@contextmanager
+def transaction(db: sqlite_utils.Database) -> Iterator[sqlite_utils.Database]:
+    """All or nothing: a change and its outbox event and journal entry commit together."""
+    conn = db.conn
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        yield db
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    conn.execute("COMMIT")
+
+
+def migrations() -> list[tuple[int, str, str]]:
+    """Every migration shipped with the package, as (number, name, SQL), in order."""
+    found = []
+    for entry in resources.files("appliance.store.migrations").iterdir():
+        match = MIGRATION_NAME.fullmatch(entry.name)
+        if match:
+            found.append((int(match[1]), match[2], entry.read_text(encoding="utf-8")))
+    return sorted(found)
+
+
+def apply_migrations(db: sqlite_utils.Database) -> list[int]:
+    """Apply the forward migrations not yet applied, each in its own transaction."""
+    conn = db.conn
+    conn.execute(
+        "CREATE TABLE IF NOT EXISTS schema_migrations "
+        "(version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)"
+    )
+    done = {row[0] for row in conn.execute("SELECT version FROM schema_migrations")}
+    applied = []
+    for version, name, sql in migrations():
+        if version in done:
+            continue
+        now = utc_now()
+        try:
+            conn.executescript(
+                f"BEGIN IMMEDIATE;\n{sql}\n;"
+                f"INSERT INTO schema_migrations VALUES ({version}, '{name}', '{now}');\nCOMMIT;"
+            )
+        except sqlite3.Error as exc:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise StoreError(f"database migration {version:04d}_{name} failed: {exc}") from None
+        applied.append(version)
+    return applied
+
+
+def utc_now() -> str:
+    """Aware UTC time as stored everywhere: ISO 8601 with microseconds and +00:00."""
+    return datetime.now(UTC).isoformat(timespec="microseconds")

@@ -1,0 +1,159 @@
+"""The device command queue: other processes ask, the kiosk (owner of the hardware) executes.
+
+Every door opening and every test label goes through here, with who asked, why, an expiry and
+the recorded result. Times are ISO 8601 UTC strings from `utc_now`, so they compare as text.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import sqlite_utils
+
+from appliance.core.journal import canonical_json
+from appliance.store.db import transaction, utc_now
+
+
+@dataclass(frozen=True)
+class DeviceCommand:
+    id: str
+    name: str
+    args: dict[str, Any]
+    requested_by: str
+    reason: str
+    created_at: str
+    expires_at: str
+    state: str
+    result: dict[str, Any] | None
+    finished_at: str | None
+
+    @property
+    def finished(self) -> bool:
+        return self.state in ("done", "failed", "refused")
+
+
+def queue(
+    db: sqlite_utils.Database,
+    name: str,
+    args: dict[str, Any] | None = None,
+    *,
+    requested_by: str,
+    reason: str = "",
+    ttl_s: int = 60,
+    command_id: str | None = None,
+    expires_at: str | None = None,
+) -> DeviceCommand:
+    """Ask the kiosk to do something; returns the queued command (or the existing one by id)."""
+    command_id = command_id or str(uuid.uuid4())
+    created = utc_now()
+    if expires_at is None:
+        expires_at = (datetime.now(UTC) + timedelta(seconds=ttl_s)).isoformat(
+            timespec="microseconds"
+        )
+    with transaction(db):
+        db.execute(
+            "INSERT OR IGNORE INTO device_commands "
+            "(id, name, args, requested_by, reason, created_at, expires_at) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (
+                command_id,
+                name,
+                canonical_json(args or {}),
+                requested_by,
+                reason,
+                created,
+                expires_at,
+            ),
+        )
+    found = get(db, command_id)
+    assert found is not None
+    return found
+
+
+def get(db: sqlite_utils.Database, command_id: str) -> DeviceCommand | None:
+    row = db.execute(
+        f"SELECT {_COLUMNS} FROM device_commands WHERE id = ?", (command_id,)
+    ).fetchone()
+    return _command(row) if row else None
+
+
+def take_next(db: sqlite_utils.Database, now: str | None = None) -> DeviceCommand | None:
+    """Claim the oldest queued command; expired ones are refused on the way."""
+    now = now or utc_now()
+    with transaction(db):
+        while True:
+            row = db.execute(
+                f"SELECT {_COLUMNS} FROM device_commands WHERE state = 'queued' "
+                "ORDER BY created_at LIMIT 1"
+            ).fetchone()
+            if row is None:
+                return None
+            command = _command(row)
+            if command.expires_at <= now:
+                _finish(db, command.id, "refused", {"error": "expired before it could run"}, now)
+                continue
+            db.execute("UPDATE device_commands SET state = 'running' WHERE id = ?", (command.id,))
+            return _command(row, state="running")
+
+
+def finish(db: sqlite_utils.Database, command_id: str, ok: bool, result: dict[str, Any]) -> None:
+    """Record the outcome: `result` on success, `{"error": ...}` on failure."""
+    with transaction(db):
+        _finish(db, command_id, "done" if ok else "failed", result, utc_now())
+
+
+def refuse(db: sqlite_utils.Database, command_id: str, reason: str) -> None:
+    with transaction(db):
+        _finish(db, command_id, "refused", {"error": reason}, utc_now())
+
+
+def wait(db: sqlite_utils.Database, command_id: str, timeout_s: float) -> DeviceCommand | None:
+    """Wait until the command finishes or `timeout_s` passes; returns its latest state."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        command = get(db, command_id)
+        if command is None or command.finished or time.monotonic() >= deadline:
+            return command
+        time.sleep(0.05)
+
+
+def recent(db: sqlite_utils.Database, limit: int = 50) -> list[DeviceCommand]:
+    rows = db.execute(
+        f"SELECT {_COLUMNS} FROM device_commands ORDER BY created_at DESC LIMIT ?", (limit,)
+    )
+    return [_command(row) for row in rows]
+
+
+_COLUMNS = (
+    "id, name, args, requested_by, reason, created_at, expires_at, state, result, finished_at"
+)
+
+
+def _finish(
+    db: sqlite_utils.Database, command_id: str, state: str, result: dict[str, Any], now: str
+) -> None:
+    db.execute(
+        "UPDATE device_commands SET state = ?, result = ?, finished_at = ? WHERE id = ?",
+        (state, canonical_json(result), now, command_id),
+    )
+
+
+def _command(row: tuple[Any, ...], state: str | None = None) -> DeviceCommand:
+    cid, name, args, by, reason, created, expires, st, result, finished = row
+    return DeviceCommand(
+        cid,
+        name,
+        json.loads(args),
+        by,
+        reason,
+        created,
+        expires,
+        state or st,
+        json.loads(result) if result else None,
+        finished,
+    )

@@ -1,0 +1,77 @@
+"""Orders to hand out: stored with their lines, whichever way they arrived."""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+import sqlite_utils
+
+from appliance.core.order import Order, OrderLine, OrderState
+from appliance.store.db import utc_now
+
+
+def save(db: sqlite_utils.Database, order: Order) -> None:
+    """Insert or replace an order and its lines. Call inside a transaction."""
+    if not db.conn.in_transaction:
+        raise RuntimeError("orders.save must run inside store.db.transaction()")
+    row = {f.name: getattr(order, f.name) for f in dataclasses.fields(order) if f.name != "lines"}
+    row["state"] = order.state.value
+    row["paid"] = int(order.paid)
+    row["updated_at"] = utc_now()
+    columns = ", ".join(row)
+    updates = ", ".join(f"{c} = excluded.{c}" for c in row if c != "number")
+    db.execute(
+        f"INSERT INTO orders ({columns}) VALUES ({', '.join('?' * len(row))}) "
+        f"ON CONFLICT (number) DO UPDATE SET {updates}",
+        list(row.values()),
+    )
+    db.execute("DELETE FROM order_lines WHERE order_number = ?", (order.number,))
+    for line_no, line in enumerate(order.lines, start=1):
+        db.execute(
+            "INSERT INTO order_lines (order_number, line_no, name, quantity, unit, price_cents, "
+            "producer, variant_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                order.number,
+                line_no,
+                line.name,
+                line.quantity,
+                line.unit,
+                line.price_cents,
+                line.producer,
+                line.variant_id,
+            ),
+        )
+
+
+def get(db: sqlite_utils.Database, number: str) -> Order | None:
+    row = db.execute(f"SELECT {_COLUMNS} FROM orders WHERE number = ?", (number,)).fetchone()
+    return _order(db, row) if row else None
+
+
+def list_orders(db: sqlite_utils.Database, state: OrderState | None = None) -> list[Order]:
+    sql = f"SELECT {_COLUMNS} FROM orders"
+    params: tuple[Any, ...] = ()
+    if state:
+        sql += " WHERE state = ?"
+        params = (state.value,)
+    return [_order(db, row) for row in db.execute(sql + " ORDER BY number", params).fetchall()]
+
+
+_FIELDS = [f.name for f in dataclasses.fields(Order) if f.name != "lines"]
+_COLUMNS = ", ".join(_FIELDS)
+
+
+def _order(db: sqlite_utils.Database, row: tuple[Any, ...]) -> Order:
+    values = dict(zip(_FIELDS, row, strict=True))
+    values["state"] = OrderState(values["state"])
+    values["paid"] = bool(values["paid"])
+    lines = tuple(
+        OrderLine(*line)
+        for line in db.execute(
+            "SELECT name, quantity, unit, price_cents, producer, variant_id FROM order_lines "
+            "WHERE order_number = ? ORDER BY line_no",
+            (values["number"],),
+        )
+    )
+    return Order(**values, lines=lines)

@@ -1,0 +1,33 @@
+"""Fixtures every layer shares: a data directory with its config, and an open store."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import sqlite_utils
+
+from appliance.store.db import open_database
+
+
+@pytest.fixture
+def data_dir(tmp_path: Path) -> Path:
+    path = tmp_path / "data"
+    path.mkdir()
+    return path
+
+
+@pytest.fixture
+def config_file(tmp_path: Path, data_dir: Path) -> Path:
+    """A minimal valid config whose data directory is a fresh temporary folder."""
+    path = tmp_path / "comptoir.toml"
+    path.write_text(f'[device]\nid = "test-box"\nname = "Ferme test"\ndata_dir = "{data_dir}"\n')
+    return path
+
+
+@pytest.fixture
+def db(data_dir: Path) -> Iterator[sqlite_utils.Database]:
+    database = open_database(data_dir / "comptoir.db")
+    yield database
+    database.conn.close()
