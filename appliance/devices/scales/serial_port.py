@@ -1,0 +1,72 @@
+"""Opening a scale's serial line: a device path or any pyserial URL, with its framing.
+
+Every setting is passed when the port is opened and never changed afterwards: Linux answers
+EINVAL when a pty is asked for 7-bit or parity settings alone, and assigning an attribute after
+opening re-applies them all. On a pty (simulators, tests) framing does not exist, so EINVAL there
+means "framing not applicable"; on a real serial port it is an error.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+
+import serial
+
+from appliance.errors import ScaleUnavailable
+
+PARITIES = {"N": serial.PARITY_NONE, "E": serial.PARITY_EVEN, "O": serial.PARITY_ODD}
+
+
+def parse_framing(framing: str) -> tuple[int, str, float]:
+    """'7E1' -> (7, 'E', 1): data bits, parity, stop bits."""
+    if (
+        len(framing) != 3
+        or framing[0] not in "78"
+        or framing[1] not in PARITIES
+        or framing[2] not in "12"
+    ):
+        raise ValueError(f"framing {framing!r} is not like 7E1, 7O1 or 8N1")
+    return int(framing[0]), PARITIES[framing[1]], int(framing[2])
+
+
+def open_port(port: str, baud: int, framing: str, timeout_s: float) -> serial.SerialBase:
+    """Open `port` (path or URL) with all settings at once; ScaleUnavailable says why not."""
+    bytesize, parity, stopbits = parse_framing(framing)
+    settings = dict(
+        baudrate=baud,
+        bytesize=bytesize,
+        parity=parity,
+        stopbits=stopbits,
+        timeout=timeout_s,
+        write_timeout=timeout_s,
+    )
+    try:
+        return serial.serial_for_url(port, **settings)
+    except serial.SerialException as exc:
+        if getattr(exc, "errno", None) == errno.EINVAL and _is_pty(port):
+            return serial.serial_for_url(
+                port, **{**settings, "bytesize": 8, "parity": "N", "stopbits": 1}
+            )
+        raise ScaleUnavailable(f"cannot open the scale port {port}: {_why(exc)}") from None
+    except (OSError, ValueError) as exc:
+        raise ScaleUnavailable(f"cannot open the scale port {port}: {_why(exc)}") from None
+
+
+def _is_pty(port: str) -> bool:
+    try:
+        real = os.path.realpath(port)
+    except (OSError, ValueError):
+        return False
+    return real.startswith("/dev/pts/")
+
+
+def _why(exc: Exception) -> str:
+    code = getattr(exc, "errno", None)
+    if code == errno.ENOENT:
+        return "no such device: check the cable and [scale] port"
+    if code in (errno.EACCES, errno.EPERM):
+        return "permission denied: add the service user to the dialout group"
+    if code == errno.EBUSY:
+        return "the port is busy: another program (the kiosk?) is using it"
+    return str(exc).splitlines()[0] if str(exc) else type(exc).__name__
