@@ -168,6 +168,14 @@ class Lockers:
     lock_bit_closed: bool = True
     door_open_alarm_s: int = setting(120, check=_between(5, 3600))
     code_validity_days: int = setting(7, check=_between(1, 60))
+    code_digits: int = setting(6, check=_between(6, 10))
+    # Secret key that signs the QR codes sent to customers (never in the database or logs).
+    device_key_file: Path | None = None
+    # How long after an unlock the door must show open, and how often boards are polled.
+    unlock_confirm_ms: int = setting(3000, check=_between(200, 30000))
+    status_poll_ms: int = setting(200, check=_between(20, 5000))
+    # A door switch state must hold this long before it counts (a flapping switch is ignored).
+    door_debounce_ms: int = setting(300, check=_between(0, 5000))
     compartments: tuple[Compartment, ...] = ()
 
 
@@ -182,6 +190,11 @@ class Marketplace:
     order_cycle_ids: tuple[int, ...] = ()
     sync_interval_s: int = setting(300, check=_between(30, 86400))
     timeout_s: int = setting(20, check=_between(1, 300))
+    # How variants measured by weight are sold here, unless `comptoir marketplace weighed` set
+    # one product otherwise: as pieces (packs), or weighed with stock reported in small-unit
+    # steps, with a local remainder, or not at all (on demand). See docs/marketplace.md.
+    weighed_produce: Literal["pieces", "small_units", "remainder", "on_demand"] = "pieces"
+    vat_rate_bp: int = setting(550, check=_between(0, 10000))
 
 
 @dataclass(frozen=True)
@@ -200,6 +213,43 @@ class Mqtt:
     cert_file: Path | None = None
     key_file: Path | None = None
     telemetry_period_s: int = setting(60, check=_between(5, 86400))
+    # How `restart` restarts a process: empty means `systemctl restart comptoir-{name}`.
+    restart_command: str = ""
+    # Where `get_logs` reads: journald (`journalctl -u comptoir-NAME`), or a file in the data dir.
+    logs_source: Literal["auto", "journald", "file"] = "auto"
+    log_file: Path = Path("logs/comptoir.log")
+
+
+@dataclass(frozen=True)
+class Smtp:
+    """The mail server that sends pickup codes to customers; an empty host sends nothing."""
+
+    host: str = ""
+    port: int = setting(587, check=_between(1, 65535))
+    username: str = ""
+    password_file: Path | None = None
+    sender: str = ""
+    starttls: bool = True
+    timeout_s: int = setting(20, check=_between(1, 300))
+
+
+@dataclass(frozen=True)
+class HaccpZone:
+    """A temperature zone: its DS18B20 sensors, its limit and how long it may stay above."""
+
+    name: str = setting(check=_matches(r"[a-z0-9][a-z0-9_-]{0,39}", "a short name like frigo-1"))
+    limit_c: int = setting(4, check=_between(-40, 40))
+    allowed_min: int = setting(30, check=_between(0, 1440))
+    sensors: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Haccp:
+    """Cold-chain log: where the 1-wire sensors are read and how often."""
+
+    w1_root: Path = Path("/")
+    interval_s: int = setting(60, check=_between(10, 43200))
+    zones: tuple[HaccpZone, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -222,6 +272,8 @@ class Config:
     marketplace: Marketplace = field(default_factory=Marketplace)
     mqtt: Mqtt = field(default_factory=Mqtt)
     web: Web = field(default_factory=Web)
+    smtp: Smtp = field(default_factory=Smtp)
+    haccp: Haccp = field(default_factory=Haccp)
     source: Path | None = None
 
     @property

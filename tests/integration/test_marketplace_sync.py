@@ -1,0 +1,325 @@
+"""The marketplace sync against the fake Open Food Network over real HTTP."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+import sqlite_utils
+
+from appliance.config import Config, from_dict
+from appliance.core.order import OrderState
+from appliance.marketplace import sync
+from appliance.marketplace.client import MarketplaceAuthError, MarketplaceUnavailable
+from appliance.marketplace.fake import FakeState, Fault, seed, serve
+from appliance.store import catalogue, orders, outbox, sync_state
+from appliance.store.db import transaction
+
+
+class Clock:
+    """Simulated time: sleeping moves it forward instead of waiting."""
+
+    def __init__(self) -> None:
+        self.now = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
+        self.slept = 0.0
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.slept += seconds
+        self.now += timedelta(seconds=seconds)
+
+
+@pytest.fixture
+def fake() -> FakeState:
+    return seed.demo()
+
+
+@pytest.fixture
+def config(fake: FakeState, tmp_path: Path, data_dir: Path) -> Iterator[Config]:
+    key = tmp_path / "ofn.key"
+    key.write_text(seed.DEMO_KEY + "\n")
+    with serve(fake) as url:
+        yield from_dict(
+            {
+                "device": {"data_dir": str(data_dir)},
+                "marketplace": {
+                    "url": url,
+                    "api_key_file": str(key),
+                    "hub_id": seed.HUB_ID,
+                    "shipping_method_ids": [seed.LOCKER_METHOD_ID],
+                    "timeout_s": 5,
+                },
+            }
+        )
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+def run(config: Config, db: sqlite_utils.Database, clock: Clock) -> sync.SyncReport:
+    return sync.sync_once(config, db, clock(), sleep=clock.sleep)
+
+
+def locker_orders(fake: FakeState) -> dict[str, str]:
+    return {
+        o.number: o.state
+        for o in fake.orders.values()
+        if o.shipping_method_id == seed.LOCKER_METHOD_ID
+    }
+
+
+def collect(db: sqlite_utils.Database, number: str, event_id: str | None = None) -> None:
+    with transaction(db):
+        outbox.emit(
+            db,
+            "order_collected",
+            {"number": number, "collected_at": "2026-11-20T10:00:00+00:00", "compartment": 3},
+            event_id=event_id,
+        )
+
+
+def sell(db: sqlite_utils.Database, variant_id: int, quantity: int, weight_g: int | None = None):
+    line = {"sku": f"ofn-{variant_id}", "variant_id": variant_id, "quantity": quantity}
+    with transaction(db):
+        outbox.emit(db, "sale", {"receipt": 1, "lines": [{**line, "weight_g": weight_g}]})
+
+
+def variant_named(fake: FakeState, product: str) -> int:
+    return next(v.id for v in fake.variants.values() if fake.products[v.product_id].name == product)
+
+
+def test_first_sync_brings_the_locker_orders_and_the_hub_catalogue(config, db, fake, clock):
+    report = run(config, db, clock)
+
+    assert report.ok
+    local = {o.number: o for o in orders.list_orders(db)}
+    to_hand_out = {n for n, s in locker_orders(fake).items() if s == "complete"}
+    assert set(local) == to_hand_out  # not the farm-pickup order, not the cancelled one
+    assert all(o.state is OrderState.WAITING and o.source == "marketplace" for o in local.values())
+    camille = next(o for o in local.values() if o.customer_name == "Camille Durand")
+    assert camille.customer_phone == "06 11 22 33 44"
+    assert camille.total_cents == 2 * 280 + 3 * 290
+    assert {(line.name, line.quantity, line.producer) for line in camille.lines} == {
+        ("Carottes", 2, "Ferme des Lilas"),
+        ("Crottin de chèvre", 3, "Chèvrerie du Moulin"),
+    }
+    louis = next(o for o in local.values() if o.customer_name == "Louis Martin")
+    assert louis.customer_phone == ""  # OFN's "a" is not a phone number
+    hugo = next(o for o in local.values() if o.customer_name == "Hugo Bernard")
+    assert not hugo.paid
+    products = catalogue.list_products(db)
+    assert len(products) == len(fake.variants)
+    honey = catalogue.get(db, f"ofn-{variant_named(fake, 'Miel de fleurs')}")
+    assert honey is not None and honey.unit_price_cents == 890 and honey.stock == 13
+    squash = catalogue.get(db, f"ofn-{variant_named(fake, 'Courge butternut')}")
+    assert squash is not None and squash.stock is None  # on demand
+
+
+def test_incremental_sync_reads_only_what_changed(config, db, fake, clock):
+    run(config, db, clock)
+    camille = next(o for o in fake.orders.values() if o.full_name == "Camille Durand")
+    fake.edit_quantity(camille.number, camille.line_items[0].variant_id, 5)
+    new = fake.place_order(
+        distributor_id=seed.HUB_ID,
+        order_cycle_id=seed.ORDER_CYCLE_ID,
+        shipping_method_id=seed.LOCKER_METHOD_ID,
+        full_name="Nina Robert",
+        email="nina@example.test",
+        lines=[(variant_named(fake, "Poireaux"), 1)],
+    )
+    details_before = fake.count("GET", "/api/v0/orders/R")
+
+    report = run(config, db, clock)
+
+    assert report.ok
+    assert fake.count("GET", "/api/v0/orders/R") - details_before == 2  # the edited and the new
+    assert orders.get(db, camille.number).lines[0].quantity == 5
+    assert orders.get(db, new.number).state is OrderState.WAITING
+
+
+def test_order_cancelled_after_the_sync_is_never_handed_out(config, db, fake, clock):
+    run(config, db, clock)
+    number = next(n for n, s in locker_orders(fake).items() if s == "complete")
+    fake.cancel(number)
+
+    order = sync.reread_order(config, db, number)
+
+    assert order is not None and order.state is OrderState.CANCELLED
+    assert orders.get(db, number).state is OrderState.CANCELLED
+
+
+def test_cancellation_reaches_an_order_already_in_a_locker(config, db, fake, clock):
+    run(config, db, clock)
+    number = next(n for n, s in locker_orders(fake).items() if s == "complete")
+    with transaction(db):
+        deposited = orders.get(db, number)
+        orders.save(db, replace(deposited, compartment=4, state=OrderState.IN_LOCKER))
+    fake.cancel(number)
+
+    run(config, db, clock)
+
+    order = orders.get(db, number)
+    assert order.state is OrderState.CANCELLED and order.compartment == 4
+
+
+def test_pickup_is_reported_once_and_pay_at_pickup_is_captured_first(config, db, fake, clock):
+    run(config, db, clock)
+    hugo = next(o for o in fake.orders.values() if o.full_name == "Hugo Bernard")
+    stock = {v.id: v.on_hand for v in fake.variants.values()}
+    collect(db, hugo.number)
+    collect(db, hugo.number)  # the lockers code said it twice: still one report
+
+    run(config, db, clock)
+    run(config, db, clock)
+
+    assert hugo.payment_state == "paid" and hugo.shipment_state == "shipped"
+    assert fake.count("PUT", f"/api/v0/orders/{hugo.number}/ship") == 1
+    assert fake.emails == [(hugo.number, "Notification de réception")]
+    assert {v.id: v.on_hand for v in fake.variants.values()} == stock  # pickups move no stock
+    assert sync_state.waiting(db)["pickups_to_report"] == 0
+
+
+def test_on_site_sale_writes_fresh_stock_minus_local_sales(config, db, fake, clock):
+    run(config, db, clock)
+    salad = variant_named(fake, "Salade batavia")
+    squash = variant_named(fake, "Courge butternut")
+    fake.checkout(salad, 4)  # online, after our catalogue read: must not be overwritten
+    before = fake.variants[salad].on_hand
+    sell(db, salad, 3)
+    sell(db, squash, 2)  # on demand: nothing to write
+
+    report = run(config, db, clock)
+    run(config, db, clock)
+
+    assert report.ok
+    assert fake.variants[salad].on_hand == before - 3
+    assert fake.count("PUT", f"/api/v0/products/{fake.variants[squash].product_id}/") == 0
+    assert fake.count("PUT", f"/api/v0/products/{fake.variants[salad].product_id}/") == 1
+
+
+def test_checkout_during_the_stock_write_is_the_only_loss(config, db, fake, clock):
+    """The documented window: a checkout between the fresh read and the write."""
+    run(config, db, clock)
+    salad = variant_named(fake, "Salade batavia")
+    before = fake.variants[salad].on_hand
+    path = f"/api/v0/products/{fake.variants[salad].product_id}/variants/{salad}"
+
+    def checkout_just_before_our_write(method: str, request_path: str) -> None:
+        if method == "PUT" and request_path == path:
+            fake.before_request.clear()
+            fake.checkout(salad, 1)
+
+    fake.before_request.append(checkout_just_before_our_write)
+    sell(db, salad, 2)
+    run(config, db, clock)
+
+    assert fake.variants[salad].on_hand == before - 2  # the online unit is the window's loss
+
+
+def test_weighed_sales_report_whole_units_and_keep_the_remainder(config, db, fake, clock):
+    run(config, db, clock)
+    potatoes = next(
+        v.id for v in fake.variants.values() if v.variant_unit == "weight" and v.unit_value == 100
+    )
+    with transaction(db):
+        sync_state.set_weighed(db, potatoes, "remainder")
+    run(config, db, clock)
+    product = catalogue.get(db, f"ofn-{potatoes}")
+    assert product.by_weight and product.unit_price_cents == 300  # 0.30 per 100 g
+    before = fake.variants[potatoes].on_hand
+
+    sell(db, potatoes, 1, weight_g=430)
+    run(config, db, clock)
+    sell(db, potatoes, 1, weight_g=190)
+    run(config, db, clock)
+
+    assert fake.variants[potatoes].on_hand == before - 6  # 620 g: 6 units, 20 g kept
+    assert sync_state.variant(db, potatoes).remainder_g == 20
+
+
+def test_an_hour_offline_then_everything_is_delivered_once(config, db, fake, clock):
+    run(config, db, clock)
+    numbers = [n for n, s in locker_orders(fake).items() if s == "complete"][:2]
+    salad = variant_named(fake, "Salade batavia")
+    before = fake.variants[salad].on_hand
+    fake.down = True
+    for number in numbers:
+        collect(db, number)
+    sell(db, salad, 2)
+
+    start = clock()
+    while clock() - start < timedelta(hours=1):
+        report = run(config, db, clock)
+        assert not report.ok
+        clock.sleep(config.marketplace.sync_interval_s)
+    assert sync_state.direction(db, "pickups").last_error
+    fake.down = False
+    report = run(config, db, clock)
+
+    assert report.ok
+    for number in numbers:
+        assert fake.orders[number].shipment_state == "shipped"
+        assert fake.count("PUT", f"/api/v0/orders/{number}/ship") == 1
+    assert fake.variants[salad].on_hand == before - 2
+    assert sync_state.direction(db, "pickups").last_error == ""
+
+
+def test_html_maintenance_page_is_retried_with_backoff(config, db, fake, clock):
+    fake.fail_next(Fault.MAINTENANCE, times=2)
+
+    report = run(config, db, clock)
+
+    assert report.ok
+    assert clock.slept > 0  # it waited before trying again
+    assert orders.list_orders(db)
+
+
+def test_truncated_json_is_retried_not_stored(config, db, fake, clock):
+    fake.fail_next(Fault.TRUNCATED, path="/api/v0/orders")
+
+    report = run(config, db, clock)
+
+    assert report.ok
+    assert len(orders.list_orders(db)) == 4
+
+
+def test_marketplace_that_stays_broken_is_reported_and_nothing_is_lost(config, db, fake, clock):
+    fake.fail_next(Fault.GATEWAY_TIMEOUT, times=100)
+    collect(db, "R000000001")
+
+    report = run(config, db, clock)
+
+    assert not report.ok
+    assert "not answering properly" in report.directions[0].error
+    assert sync_state.waiting(db)["pickups_to_report"] == 1
+
+
+def test_refused_key_says_what_to_fix(config, db, fake, clock):
+    fake.fail_next(Fault.UNAUTHORIZED)
+
+    report = run(config, db, clock)
+
+    assert not report.ok
+    errors = [d.error for d in report.directions if d.error]
+    assert "api_key_file" in errors[0] and "manages the hub" in errors[0]
+    assert "API key" in sync_state.direction(db, "stock").last_error
+
+
+def test_wrong_key_file_content_is_an_auth_error(config, db, tmp_path, clock):
+    config.marketplace.api_key_file.write_text("not-the-key")
+    with pytest.raises(MarketplaceAuthError, match="api_key_file"):
+        sync.reread_order(config, db, "R000000001")
+
+
+def test_reread_while_offline_raises_unavailable(config, db, fake, clock):
+    fake.down = True
+    client = sync.client_for(config, sleep=clock.sleep)
+    with pytest.raises(MarketplaceUnavailable):
+        sync.reread_order(config, db, "R000000001", client=client)
