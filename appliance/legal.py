@@ -21,6 +21,8 @@ LEGAL_PATTERNS = (
     "core/weighing.py",
     "core/barcode.py",
     "core/label.py",
+    "core/sale.py",
+    "devices/printers/escpos_printer.py",
     "devices/scales/*.py",
 )
 

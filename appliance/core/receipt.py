@@ -1,0 +1,85 @@
+"""The customer's receipt as lines of text, and the link its QR code points to. Pure.
+
+French, like the shop's labels. Each line fits `width` characters (32 on a 58 mm roll, 48 on
+80 mm). The card is shown by its last four digits only, whatever the terminal sent. The link
+carries the sale's random token: a receipt number alone would let anyone read other receipts.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from urllib.parse import quote
+
+from appliance.core.money import format_euros
+from appliance.core.sale import Sale, SaleLine
+from appliance.core.weighing import format_weight
+
+#: Caisse-AP CC values a customer recognises (payments-fiscal.md §1.1).
+CARD_APPLICATIONS = {
+    "001": "CB",
+    "00B": "CB sans contact",
+    "002": "American Express",
+    "00D": "American Express sans contact",
+}
+
+
+@dataclass(frozen=True)
+class ReceiptHeader:
+    """Who sells, and what identifies the kiosk and its legally relevant software."""
+
+    shop_name: str
+    shop_address: str
+    device_id: str
+    legal_hash: str  # comptoir version --legal; the receipt shows its first 8 characters
+    software_version: str
+
+
+def receipt_url(base_url: str, sale: Sale) -> str:
+    """Where the QR code points; empty when no base URL is configured."""
+    if not base_url:
+        return ""
+    return f"{base_url.rstrip('/')}/{sale.receipt_number}?t={quote(sale.token)}"
+
+
+def receipt_lines(sale: Sale, header: ReceiptHeader, local_time: str, width: int = 32) -> list[str]:
+    """The receipt, top to bottom; `local_time` is the sale time as the shop reads it."""
+    rule = "-" * width
+    lines = [header.shop_name.center(width).rstrip()]
+    lines += [part.strip().center(width).rstrip() for part in header.shop_address.split(",")]
+    lines += [rule, _spread(f"Ticket n° {sale.receipt_number}", local_time, width), rule]
+    for line in sale.basket.lines:
+        lines += _sale_line(line, width)
+    lines += [rule, _spread("TOTAL TTC", format_euros(sale.total_cents), width), ""]
+    lines.append(_spread("TVA", "HT / TVA / TTC", width))
+    for vat in sale.basket.vat_breakdown():
+        rate = f"{vat.rate_bp // 100},{vat.rate_bp % 100:02d}".rstrip("0").rstrip(",") + " %"
+        amounts = " / ".join(
+            format_euros(c, symbol=False) for c in (vat.net_cents, vat.vat_cents, vat.total_cents)
+        )
+        lines.append(_spread(rate, amounts, width))
+    card = CARD_APPLICATIONS.get(sale.payment.card_application, "Carte bancaire")
+    ending = sale.payment.card_ending
+    lines += [
+        "",
+        _spread(card, f"**** {ending}" if ending else "", width),
+        _spread("Réf. paiement", sale.payment.reference[-12:], width),
+        _spread("Borne", header.device_id, width),
+        _spread(f"Logiciel {header.software_version}", header.legal_hash[:8], width),
+        "",
+        "Merci de votre visite !".center(width).rstrip(),
+    ]
+    return lines
+
+
+def _sale_line(line: SaleLine, width: int) -> list[str]:
+    if line.weight_g is not None:
+        detail = f"{format_weight(line.weight_g, 1)} x {format_euros(line.unit_price_cents)}/kg"
+    else:
+        detail = f"{line.quantity} x {format_euros(line.unit_price_cents)}"
+    return [line.name[:width], _spread(f"  {detail}", format_euros(line.price_cents), width)]
+
+
+def _spread(left: str, right: str, width: int) -> str:
+    """`left` and `right` on one line, the left cut short when both do not fit."""
+    room = max(width - len(right) - 1, 0)
+    return f"{left[:room]:<{room}} {right}".rstrip() if right else left[:width]

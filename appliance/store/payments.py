@@ -1,0 +1,250 @@
+"""Card payments, write-ahead: the attempt is on disk before the terminal hears of it.
+
+The kiosk's payment flow, in this order (each step its own transaction):
+
+    attempt_id = payments.begin_attempt(db, basket.total_cents, basket)   # PENDING, journalled
+    result = terminal.pay(basket.total_cents, attempt_id)                 # never retried
+    sale = sales.complete_sale(db, attempt_id, result, device_id)         # Sale, or None
+
+`begin_attempt` refuses a second PENDING attempt (one request in flight per terminal) with
+`PaymentInFlight`. At kiosk start, before any payment, call `recover(db)`: an attempt still
+PENDING means the kiosk died mid-payment; it becomes UNKNOWN (never retried, never recorded as
+a sale) with an alert. Staff resolve an UNKNOWN attempt from the terminal's journal or the bank
+remittance with `resolve_unknown`: charged records the sale then, not charged closes it.
+
+Every state change appends a `payment` journal entry, so every attempt's outcome is in the
+journal. An UNKNOWN outcome also emits a `payment_unknown` outbox event and opens an alert.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import uuid
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import TYPE_CHECKING
+
+import sqlite_utils
+
+from appliance.core.journal import canonical_json
+from appliance.core.money import format_euros
+from appliance.core.payment import PaymentOutcome, PaymentResult
+from appliance.core.sale import Basket
+from appliance.errors import ComptoirError
+from appliance.store import alerts, journal, outbox
+from appliance.store.db import transaction, utc_now
+
+if TYPE_CHECKING:
+    from appliance.core.sale import Sale
+
+log = logging.getLogger(__name__)
+
+ALERT_KIND = "payment_unknown"
+
+
+class AttemptState(StrEnum):
+    PENDING = "pending"
+    APPROVED = "approved"
+    DECLINED = "declined"
+    ABANDONED = "abandoned"
+    TIMEOUT = "timeout"
+    ERROR = "error"
+    UNKNOWN = "unknown"
+    CHARGED = "charged"  # was unknown; staff found the customer was charged (sale recorded)
+    NOT_CHARGED = "not_charged"  # was unknown; staff found the customer was not charged
+
+
+class PaymentInFlight(ComptoirError):
+    """Another payment is still waiting for the terminal."""
+
+
+class AttemptStateError(ComptoirError):
+    """The attempt does not exist or is not in a state that allows this."""
+
+
+@dataclass(frozen=True)
+class Attempt:
+    id: str
+    amount_cents: int
+    basket: Basket
+    state: AttemptState
+    result_code: str
+    reason_code: str
+    authorisation: str
+    card_application: str
+    masked_pan: str
+    message: str
+    created_at: str
+    finished_at: str | None
+
+
+_COLUMNS = (
+    "id, amount_cents, basket, state, result_code, reason_code, authorisation, "
+    "card_application, masked_pan, message, created_at, finished_at"
+)
+
+
+def begin_attempt(db: sqlite_utils.Database, amount_cents: int, basket: Basket) -> str:
+    """Record a PENDING attempt with the basket it pays for; returns its id (the terminal
+    reference). Raises PaymentInFlight while another attempt is PENDING."""
+    if amount_cents <= 0 or amount_cents != basket.total_cents:
+        raise ValueError(
+            f"amount {amount_cents} cents is not the basket total {basket.total_cents} cents"
+        )
+    attempt_id = uuid.uuid4().hex
+    with transaction(db):
+        pending = db.execute("SELECT id FROM payment_attempts WHERE state = 'pending'").fetchone()
+        if pending:
+            raise PaymentInFlight(
+                f"payment {pending[0]} is still waiting for the terminal: wait for its answer "
+                f"(or restart the kiosk, which marks it unknown) before starting another"
+            )
+        db.execute(
+            "INSERT INTO payment_attempts (id, amount_cents, basket, created_at) "
+            "VALUES (?, ?, ?, ?)",
+            (attempt_id, amount_cents, canonical_json(basket.to_dict()), utc_now()),
+        )
+        journal.append(
+            db,
+            "payment",
+            {"attempt": attempt_id, "amount_cents": amount_cents, "outcome": "pending"},
+        )
+    return attempt_id
+
+
+def get_attempt(db: sqlite_utils.Database, attempt_id: str) -> Attempt:
+    row = db.execute(
+        f"SELECT {_COLUMNS} FROM payment_attempts WHERE id = ?", (attempt_id,)
+    ).fetchone()
+    if row is None:
+        raise AttemptStateError(f"there is no payment attempt {attempt_id}")
+    return _attempt(row)
+
+
+def attempts_in(db: sqlite_utils.Database, state: AttemptState) -> list[Attempt]:
+    """Attempts in `state`, oldest first (the admin lists UNKNOWN ones to resolve)."""
+    rows = db.execute(
+        f"SELECT {_COLUMNS} FROM payment_attempts WHERE state = ? ORDER BY created_at",
+        (state.value,),
+    )
+    return [_attempt(row) for row in rows]
+
+
+def record_outcome(db: sqlite_utils.Database, attempt: Attempt, result: PaymentResult) -> None:
+    """Write the terminal's answer on a PENDING attempt, inside the caller's transaction;
+    an UNKNOWN outcome also raises an alert and a `payment_unknown` event."""
+    state = AttemptState(result.outcome.value)
+    db.execute(
+        "UPDATE payment_attempts SET state = ?, result_code = ?, reason_code = ?, "
+        "authorisation = ?, card_application = ?, masked_pan = ?, message = ?, finished_at = ? "
+        "WHERE id = ? AND state = 'pending'",
+        (
+            state.value,
+            result.result_code,
+            result.reason_code,
+            result.authorisation,
+            result.card_application,
+            result.masked_pan,
+            result.message,
+            utc_now(),
+            attempt.id,
+        ),
+    )
+    journal.append(
+        db,
+        "payment",
+        {
+            "attempt": attempt.id,
+            "amount_cents": attempt.amount_cents,
+            "outcome": state.value,
+            "result_code": result.result_code,
+            "reason_code": result.reason_code,
+            "authorisation": result.authorisation,
+        },
+    )
+    if result.outcome is PaymentOutcome.UNKNOWN:
+        _alert_unknown(db, attempt, result.message)
+
+
+def recover(db: sqlite_utils.Database) -> list[str]:
+    """At kiosk start: every PENDING attempt becomes UNKNOWN with an alert; returns their ids.
+    Call it before the first payment, never while one is in flight."""
+    recovered = []
+    with transaction(db):
+        for attempt in attempts_in(db, AttemptState.PENDING):
+            record_outcome(
+                db,
+                attempt,
+                PaymentResult(
+                    PaymentOutcome.UNKNOWN,
+                    attempt.amount_cents,
+                    message="the kiosk stopped while the terminal was handling this payment",
+                ),
+            )
+            recovered.append(attempt.id)
+    for attempt_id in recovered:
+        log.warning("payment %s was in flight when the kiosk stopped: outcome unknown", attempt_id)
+    return recovered
+
+
+def resolve_unknown(
+    db: sqlite_utils.Database, attempt_id: str, charged: bool, by: str, *, device_id: str
+) -> Sale | None:
+    """Staff's answer for an UNKNOWN attempt: `charged` records its sale now (returned), else
+    the attempt is closed. Resolving again the same way changes nothing."""
+    from appliance.store.sales import record_sale, sale_for_attempt  # sales builds on payments
+
+    state = AttemptState.CHARGED if charged else AttemptState.NOT_CHARGED
+    with transaction(db):
+        attempt = get_attempt(db, attempt_id)
+        if attempt.state is state:
+            return sale_for_attempt(db, attempt_id)
+        if attempt.state is not AttemptState.UNKNOWN:
+            raise AttemptStateError(
+                f"payment {attempt_id} is {attempt.state}, not unknown: nothing to resolve"
+            )
+        db.execute("UPDATE payment_attempts SET state = ? WHERE id = ?", (state.value, attempt_id))
+        journal.append(
+            db,
+            "payment",
+            {
+                "attempt": attempt_id,
+                "amount_cents": attempt.amount_cents,
+                "outcome": state.value,
+                "resolved_by": by,
+            },
+        )
+        alerts.resolve_about(db, ALERT_KIND, attempt_id, by, state.value)
+        outbox.emit(
+            db,
+            "payment_resolved",
+            {"attempt": attempt_id, "charged": charged, "by": by},
+            event_id=f"payment-resolved-{attempt_id}",
+        )
+        return record_sale(db, attempt, device_id) if charged else None
+
+
+def _alert_unknown(db: sqlite_utils.Database, attempt: Attempt, why: str) -> None:
+    amount = format_euros(attempt.amount_cents)
+    alerts.raise_alert(
+        db,
+        ALERT_KIND,
+        f"card payment of {amount} (attempt {attempt.id}): outcome unknown ({why}). The "
+        f"customer may have been charged: check the terminal's journal or the bank remittance, "
+        f"then mark it charged or not charged.",
+        subject=attempt.id,
+    )
+    outbox.emit(
+        db,
+        "payment_unknown",
+        {"attempt": attempt.id, "amount_cents": attempt.amount_cents, "message": why},
+        event_id=f"payment-unknown-{attempt.id}",
+    )
+
+
+def _attempt(row: tuple) -> Attempt:
+    values = list(row)
+    values[2] = Basket.from_dict(json.loads(values[2]))
+    values[3] = AttemptState(values[3])
+    return Attempt(*values)

@@ -1,0 +1,187 @@
+"""Recorded sales: the approved payment becomes a numbered sale in one transaction.
+
+`complete_sale(db, attempt_id, result, device_id)` is the only way a sale appears. In ONE
+transaction it writes the terminal's answer on the attempt and, when approved, the sale and its
+lines, the next receipt number of this kiosk (max + 1, read under the write lock: no gaps), the
+stock change, the `sale` journal entry and the `sale` outbox event. So an approved result without
+its sale, or a sale without its approved result, cannot be on disk. Completing the same attempt
+again returns the sale already recorded (or None) and writes nothing.
+
+`sale_by_token` finds a sale for the receipt link (the token is random; receipt numbers are not).
+"""
+
+from __future__ import annotations
+
+import secrets
+from typing import Any
+
+import sqlite_utils
+
+from appliance.core.catalogue import SoldBy
+from appliance.core.payment import PaymentOutcome, PaymentResult
+from appliance.core.sale import Basket, CardPayment, Sale, SaleLine
+from appliance.store import journal, outbox, payments
+from appliance.store.db import transaction, utc_now
+from appliance.store.payments import Attempt, AttemptState, AttemptStateError
+
+_LINE_FIELDS = (
+    "sku",
+    "name",
+    "sold_by",
+    "unit_price_cents",
+    "price_cents",
+    "vat_rate_bp",
+    "weight_g",
+    "quantity",
+    "tare_g",
+    "barcode",
+    "scale_computed",
+)
+_LINE_COLUMNS = ", ".join(_LINE_FIELDS)
+_SALE_COLUMNS = (
+    "id, receipt_number, device_id, token, attempt_id, created_at, payment_reference, "
+    "card_application, masked_pan"
+)
+
+
+def complete_sale(
+    db: sqlite_utils.Database, attempt_id: str, result: PaymentResult, device_id: str
+) -> Sale | None:
+    """Record the terminal's `result` for a PENDING attempt; the Sale when approved."""
+    with transaction(db):
+        attempt = payments.get_attempt(db, attempt_id)
+        if attempt.state is not AttemptState.PENDING:
+            if attempt.state.value != result.outcome.value:
+                raise AttemptStateError(
+                    f"payment {attempt_id} is already {attempt.state}; it cannot become "
+                    f"{result.outcome} (resolve unknown payments from the admin)"
+                )
+            return sale_for_attempt(db, attempt_id)
+        if result.amount_cents != attempt.amount_cents:
+            raise ValueError(
+                f"payment {attempt_id}: the result is for {result.amount_cents} cents, "
+                f"the attempt for {attempt.amount_cents}"
+            )
+        payments.record_outcome(db, attempt, result)
+        if result.outcome is not PaymentOutcome.APPROVED:
+            return None
+        return record_sale(db, payments.get_attempt(db, attempt_id), device_id)
+
+
+def record_sale(db: sqlite_utils.Database, attempt: Attempt, device_id: str) -> Sale:
+    """Write the sale paid by `attempt`; inside the caller's transaction, which also holds the
+    attempt's approved (or staff-confirmed) state."""
+    receipt = db.execute(
+        "SELECT coalesce(max(receipt_number), 0) + 1 FROM sales WHERE device_id = ?",
+        (device_id,),
+    ).fetchone()[0]
+    payment = CardPayment(
+        attempt.authorisation or attempt.id, attempt.card_application, attempt.masked_pan
+    )
+    sale = Sale(
+        receipt_number=receipt,
+        device_id=device_id,
+        token=secrets.token_urlsafe(16),
+        attempt_id=attempt.id,
+        created_at=utc_now(),
+        basket=attempt.basket,
+        payment=payment,
+    )
+    sale_id = db.execute(
+        "INSERT INTO sales (device_id, receipt_number, token, attempt_id, total_cents, "
+        "payment_reference, card_application, masked_pan, created_at) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (
+            device_id,
+            receipt,
+            sale.token,
+            attempt.id,
+            sale.total_cents,
+            payment.reference,
+            payment.card_application,
+            payment.masked_pan,
+            sale.created_at,
+        ),
+    ).lastrowid
+    for line_no, line in enumerate(sale.basket.lines, start=1):
+        row = line.to_dict()
+        db.execute(
+            f"INSERT INTO sale_lines (sale_id, line_no, {_LINE_COLUMNS}) "
+            f"VALUES (?, ?, {', '.join('?' * len(_LINE_FIELDS))})",
+            (sale_id, line_no, *(row[name] for name in _LINE_FIELDS)),
+        )
+        db.execute(
+            "UPDATE products SET stock = stock - ? WHERE sku = ? AND stock IS NOT NULL",
+            (line.stock_change, line.sku),
+        )
+    journal.append(db, "sale", _journal_data(sale), ts=sale.created_at)
+    outbox.emit(db, "sale", _event_payload(sale), event_id=f"sale-{attempt.id}")
+    return sale
+
+
+def sale_for_attempt(db: sqlite_utils.Database, attempt_id: str) -> Sale | None:
+    return _sale_where(db, "attempt_id = ?", attempt_id)
+
+
+def sale_by_token(db: sqlite_utils.Database, token: str) -> Sale | None:
+    return _sale_where(db, "token = ?", token)
+
+
+def sale_by_receipt(db: sqlite_utils.Database, device_id: str, receipt: int) -> Sale | None:
+    return _sale_where(db, "device_id = ? AND receipt_number = ?", device_id, receipt)
+
+
+def _sale_where(db: sqlite_utils.Database, where: str, *params: Any) -> Sale | None:
+    row = db.execute(f"SELECT {_SALE_COLUMNS} FROM sales WHERE {where}", params).fetchone()
+    if row is None:
+        return None
+    sale_id, receipt, device_id, token, attempt_id, created_at, reference, app, pan = row
+    lines = db.execute(
+        f"SELECT {_LINE_COLUMNS} FROM sale_lines WHERE sale_id = ? ORDER BY line_no", (sale_id,)
+    )
+    basket = Basket(tuple(_line(r) for r in lines))
+    return Sale(
+        receipt, device_id, token, attempt_id, created_at, basket, CardPayment(reference, app, pan)
+    )
+
+
+def _line(row: tuple) -> SaleLine:
+    values = dict(zip(_LINE_FIELDS, row, strict=True))
+    values["sold_by"] = SoldBy(values["sold_by"])
+    values["scale_computed"] = bool(values["scale_computed"])
+    return SaleLine(**values)
+
+
+def _journal_data(sale: Sale) -> dict[str, Any]:
+    """Every line in full, the VAT per rate and the payment reference (no card number)."""
+    return {
+        "receipt": sale.receipt_number,
+        "device_id": sale.device_id,
+        "attempt": sale.attempt_id,
+        "lines": [line.to_dict() for line in sale.basket.lines],
+        "total_cents": sale.total_cents,
+        "vat": [
+            {"rate_bp": v.rate_bp, "total_cents": v.total_cents, "vat_cents": v.vat_cents}
+            for v in sale.basket.vat_breakdown()
+        ],
+        "payment_reference": sale.payment.reference,
+        "card_application": sale.payment.card_application,
+    }
+
+
+def _event_payload(sale: Sale) -> dict[str, Any]:
+    return {
+        "receipt": sale.receipt_number,
+        "lines": [
+            {
+                "sku": line.sku,
+                "variant_id": None,
+                "quantity": line.quantity,
+                "weight_g": line.weight_g,
+                "price_cents": line.price_cents,
+            }
+            for line in sale.basket.lines
+        ],
+        "total_cents": sale.total_cents,
+        "payment_reference": sale.payment.reference,
+    }
