@@ -14,11 +14,14 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 import serial
 
 from appliance.core.weighing import Reading
+
+if TYPE_CHECKING:
+    from appliance import config
 
 
 @dataclass(frozen=True)
@@ -44,6 +47,11 @@ class Scale(ABC):
     def __init__(self, port: serial.SerialBase, *, interval_g: int = 1) -> None:
         self.port = port
         self.interval_g = interval_g
+
+    @classmethod
+    def from_settings(cls, port: serial.SerialBase, settings: config.Scale) -> Scale:
+        """The driver on an open `port`, with what it needs from [scale]; override to take more."""
+        return cls(port, interval_g=settings.interval_g)
 
     @abstractmethod
     def read(self) -> Reading:

@@ -8,12 +8,18 @@ means "framing not applicable"; on a real serial port it is an error.
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import os
+import termios
+from collections.abc import Iterator
 
 import serial
 
 from appliance.errors import ScaleUnavailable
+
+#: What pyserial and the OS raise when a port vanishes mid-read (USB cable pulled, pty closed).
+PORT_ERRORS = (serial.SerialException, OSError, termios.error)
 
 PARITIES = {"N": serial.PARITY_NONE, "E": serial.PARITY_EVEN, "O": serial.PARITY_ODD}
 
@@ -42,15 +48,35 @@ def open_port(port: str, baud: int, framing: str, timeout_s: float) -> serial.Se
         write_timeout=timeout_s,
     )
     try:
-        return serial.serial_for_url(port, **settings)
-    except serial.SerialException as exc:
-        if getattr(exc, "errno", None) == errno.EINVAL and _is_pty(port):
+        try:
+            return serial.serial_for_url(port, **settings)
+        except PORT_ERRORS as exc:
+            # pyserial lets termios.error through raw when tcsetattr refuses the framing.
+            if _errno(exc) != errno.EINVAL or not _is_pty(port):
+                raise
             return serial.serial_for_url(
                 port, **{**settings, "bytesize": 8, "parity": "N", "stopbits": 1}
             )
+    except (*PORT_ERRORS, ValueError) as exc:
         raise ScaleUnavailable(f"cannot open the scale port {port}: {_why(exc)}") from None
-    except (OSError, ValueError) as exc:
-        raise ScaleUnavailable(f"cannot open the scale port {port}: {_why(exc)}") from None
+
+
+@contextlib.contextmanager
+def lost_port(port: serial.SerialBase) -> Iterator[None]:
+    """Turn an I/O failure on an open port into ScaleUnavailable naming the port."""
+    try:
+        yield
+    except PORT_ERRORS as exc:
+        raise port_lost(port.name or str(port.port), exc) from None
+
+
+def port_lost(port: str, exc: BaseException) -> ScaleUnavailable:
+    """The error for a port that failed after it was opened: nearly always, it went away."""
+    if _errno(exc) in (None, errno.EIO, errno.ENXIO, errno.ENODEV):
+        why = "the device went away (unplugged, switched off or simulator stopped)"
+    else:
+        why = _why(exc)
+    return ScaleUnavailable(f"lost the scale port {port}: {why}")
 
 
 def _is_pty(port: str) -> bool:
@@ -61,8 +87,15 @@ def _is_pty(port: str) -> bool:
     return real.startswith("/dev/pts/")
 
 
-def _why(exc: Exception) -> str:
-    code = getattr(exc, "errno", None)
+def _errno(exc: BaseException) -> int | None:
+    """The OS error number, also of a termios.error, which carries it only in its args."""
+    if isinstance(exc, termios.error) and exc.args and isinstance(exc.args[0], int):
+        return exc.args[0]
+    return getattr(exc, "errno", None)
+
+
+def _why(exc: BaseException) -> str:
+    code = _errno(exc)
     if code == errno.ENOENT:
         return "no such device: check the cable and [scale] port"
     if code in (errno.EACCES, errno.EPERM):
