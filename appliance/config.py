@@ -310,6 +310,14 @@ def load(path: Path) -> Config:
             config.device, data_dir=(path.parent / config.device.data_dir).resolve()
         )
         config = dataclasses.replace(config, device=device)
+    target = Path(config.printer.target)
+    if (
+        config.printer.backend in ("preview", "file")
+        and config.printer.target
+        and not target.is_absolute()
+    ):
+        printer = dataclasses.replace(config.printer, target=str((path.parent / target).resolve()))
+        config = dataclasses.replace(config, printer=printer)
     return config
 
 
@@ -334,7 +342,7 @@ def _build(cls: type, raw: Any, where: str, skip: set[str] = frozenset()) -> Any
         key = _key(where, name)
         if name not in raw:
             if f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING:
-                raise ConfigError(f"missing key {key}")
+                raise ConfigError(f"missing key {key}: it is required here, add it")
             continue
         value = _convert(hints[name], raw[name], key)
         check = f.metadata.get("check")

@@ -19,9 +19,9 @@ def load_config(args: argparse.Namespace) -> Config:
     return config_module.load(config_module.config_path(args.config))
 
 
-def open_store(args: argparse.Namespace) -> sqlite_utils.Database:
-    """The database of the configured data directory, migrated."""
-    return open_database(load_config(args).database_path)
+def open_store(args: argparse.Namespace, *, must_exist: bool = False) -> sqlite_utils.Database:
+    """The database of the configured data directory, migrated; `must_exist` for read-only tools."""
+    return open_database(load_config(args).database_path, must_exist=must_exist)
 
 
 def print_json(value: Any) -> None:

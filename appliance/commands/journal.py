@@ -23,7 +23,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run_verify(args: argparse.Namespace) -> int:
-    count, broken = journal.verify(open_store(args))
+    count, broken = journal.verify(open_store(args, must_exist=True))
     if args.json:
         print_json(
             {
@@ -41,7 +41,7 @@ def run_verify(args: argparse.Namespace) -> int:
 
 
 def run_show(args: argparse.Namespace) -> int:
-    entries = list(journal.entries(open_store(args), args.kind))[-args.last :]
+    entries = list(journal.entries(open_store(args, must_exist=True), args.kind))[-args.last :]
     if args.json:
         print_json([dataclasses.asdict(e) for e in entries])
     else:

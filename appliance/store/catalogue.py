@@ -32,12 +32,10 @@ def save(db: sqlite_utils.Database, product: Product) -> Product:
 
 
 def get(db: sqlite_utils.Database, key: str | int) -> Product | None:
-    """A product by numeric id or by sku."""
-    if isinstance(key, int) or str(key).isdigit():
-        row = db.execute(f"SELECT {_COLUMNS} FROM products WHERE id = ?", (int(key),)).fetchone()
-        if row:
-            return _product(row)
+    """A product by sku, or by numeric id when no sku matches (a sku may be all digits)."""
     row = db.execute(f"SELECT {_COLUMNS} FROM products WHERE sku = ?", (str(key),)).fetchone()
+    if row is None and str(key).isdigit():
+        row = db.execute(f"SELECT {_COLUMNS} FROM products WHERE id = ?", (int(key),)).fetchone()
     return _product(row) if row else None
 
 

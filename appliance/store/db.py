@@ -23,8 +23,16 @@ from appliance.errors import StoreError
 MIGRATION_NAME = re.compile(r"(\d{4})_([a-z0-9_]+)\.sql")
 
 
-def open_database(path: Path, *, migrate: bool = True) -> sqlite_utils.Database:
-    """Open (and create) the database at `path` and bring its schema up to date."""
+def open_database(
+    path: Path, *, migrate: bool = True, must_exist: bool = False
+) -> sqlite_utils.Database:
+    """Open (and create) the database at `path` and bring its schema up to date.
+
+    `must_exist` is for commands that only read: they must not create an empty database in a
+    mistyped data directory and then report on it.
+    """
+    if must_exist and not path.is_file():
+        raise StoreError(f"no database at {path}: check [device] data_dir in the configuration")
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         conn = sqlite3.connect(path, isolation_level=None, timeout=10, check_same_thread=False)
