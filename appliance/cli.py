@@ -17,7 +17,16 @@ from appliance import __version__, commands
 from appliance.errors import ComptoirError
 
 
-def build_parser() -> argparse.ArgumentParser:
+def command_names() -> list[str]:
+    """Every sub-command; each lives in the `commands` module of the same name."""
+    return sorted(
+        m.name for m in pkgutil.iter_modules(commands.__path__) if not m.name.startswith("_")
+    )
+
+
+def build_parser(only: str | None = None) -> argparse.ArgumentParser:
+    """The parser; with `only`, just that sub-command is imported (each import costs start time
+    and memory: the kiosk's Kivy, the printer's escpos profiles)."""
     parser = argparse.ArgumentParser(
         prog="comptoir",
         description="Comptoir: self-service farm shop and pickup lockers.",
@@ -35,15 +44,27 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"comptoir {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for info in sorted(pkgutil.iter_modules(commands.__path__), key=lambda m: m.name):
-        if not info.name.startswith("_"):
-            importlib.import_module(f"{commands.__name__}.{info.name}").register(sub)
+    for name in [only] if only else command_names():
+        importlib.import_module(f"{commands.__name__}.{name}").register(sub)
     return parser
 
 
+def _chosen_command(argv: list[str]) -> str | None:
+    """The sub-command named on the command line, if it is one we have."""
+    args = iter(argv)
+    for arg in args:
+        if arg in ("--config", "--log-level"):
+            next(args, None)
+        elif not arg.startswith("-"):
+            return arg if arg in command_names() else None
+    return None
+
+
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    argv = sys.argv[1:] if argv is None else argv
+    args = build_parser(_chosen_command(argv)).parse_args(argv)
     logging.basicConfig(
+        force=True,  # a library may have put its own handler on the root logger at import
         stream=sys.stderr,
         level=args.log_level,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",

@@ -1,0 +1,178 @@
+"""The admin's side of the fleet link: list boxes, watch them, send a command, change a setting.
+
+Used by `comptoir fleet ...` on an admin's machine (not a box), with the admin identity's broker
+settings. Every call connects, does one thing and disconnects.
+"""
+
+from __future__ import annotations
+
+import json
+import queue
+import threading
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import paho.mqtt.client as mqtt
+
+from appliance.agent import topics
+from appliance.agent.link import LinkSettings, make_client
+from appliance.errors import ComptoirError
+
+CONNECT_TIMEOUT_S = 10.0
+RETAINED_SETTLE_S = 1.0
+
+
+class FleetError(ComptoirError):
+    """The broker could not be reached or refused the admin identity."""
+
+
+@dataclass(frozen=True)
+class Message:
+    topic: str
+    payload: Any
+    retained: bool
+
+
+class FleetConsole:
+    def __init__(self, settings: LinkSettings, admin: str = "") -> None:
+        self.settings = settings
+        self.admin = admin or settings.username or "admin"
+
+    @contextmanager
+    def session(self, *subscriptions: str) -> Iterator[tuple[mqtt.Client, queue.Queue[Message]]]:
+        """A connected client subscribed to `subscriptions`; messages arrive on the queue."""
+        client, address = make_client(self.settings, client_id=f"fleet-{uuid.uuid4().hex[:12]}")
+        inbox: queue.Queue[Message] = queue.Queue()
+        ready = threading.Event()
+        outcome: list[Any] = []
+
+        def on_connect(c: mqtt.Client, u: Any, f: Any, reason: Any, p: Any) -> None:
+            outcome.append(reason)
+            if not reason.is_failure and subscriptions:
+                c.subscribe([(s, 1) for s in subscriptions])
+            else:
+                ready.set()
+
+        def on_subscribe(c: mqtt.Client, u: Any, mid: int, reasons: Any, p: Any) -> None:
+            ready.set()
+
+        def on_message(c: mqtt.Client, u: Any, m: mqtt.MQTTMessage) -> None:
+            try:
+                payload = json.loads(m.payload) if m.payload else None
+            except (UnicodeDecodeError, json.JSONDecodeError):
+                payload = m.payload.decode("utf-8", "replace")
+            inbox.put(Message(m.topic, payload, bool(m.retain)))
+
+        client.on_connect, client.on_subscribe, client.on_message = (
+            on_connect,
+            on_subscribe,
+            on_message,
+        )
+        try:
+            client.connect(address.host, address.port, keepalive=30)
+        except OSError as exc:
+            raise FleetError(f"cannot reach the broker {self.settings.url}: {exc}") from None
+        client.loop_start()
+        try:
+            if not ready.wait(CONNECT_TIMEOUT_S):
+                raise FleetError(f"the broker {self.settings.url} did not answer")
+            if outcome and outcome[0].is_failure:
+                raise FleetError(f"the broker refused the admin identity: {outcome[0]}")
+            yield client, inbox
+        finally:
+            client.disconnect()
+            client.loop_stop()
+
+    # -- what the admin does ----------------------------------------------------------------------
+
+    def list_boxes(self) -> list[dict[str, Any]]:
+        """Every box's retained status (and its last telemetry time when one arrives)."""
+        with self.session(f"{topics.ROOT}/+/status") as (_, inbox):
+            boxes = {}
+            for message in _drain(inbox, RETAINED_SETTLE_S):
+                device, _, _ = topics.split(message.topic)
+                if isinstance(message.payload, dict):
+                    boxes[device] = {"device": device, **message.payload}
+        return [boxes[d] for d in sorted(boxes)]
+
+    def watch(self, device: str, show: Callable[[Message], bool]) -> None:
+        """Live events, telemetry, status and results until `show` returns False."""
+        subscriptions = [f"{topics.base(device or '+')}/{k}" for k in ("event/#", "tele/#")]
+        subscriptions += [f"{topics.base(device or '+')}/{k}" for k in ("status", "result/+")]
+        with self.session(*subscriptions) as (_, inbox):
+            while True:
+                try:
+                    message = inbox.get(timeout=1.0)
+                except queue.Empty:
+                    continue
+                if not show(message):
+                    return
+
+    def send(
+        self, device: str, name: str, args: dict[str, Any], timeout_s: float
+    ) -> dict[str, Any]:
+        """Publish one command and wait for its result; FleetError on timeout."""
+        command_id = uuid.uuid4().hex
+        expires = datetime.now(UTC) + timedelta(seconds=max(timeout_s, 1.0))
+        body = {
+            "id": command_id,
+            "args": args,
+            "expires_at": expires.isoformat(timespec="seconds"),
+            "by": self.admin,
+        }
+        with self.session(topics.result(device, command_id)) as (client, inbox):
+            client.publish(topics.command(device, name), json.dumps(body), qos=1, retain=False)
+            for message in _drain(inbox, timeout_s, until=lambda m: True):
+                return message.payload
+        raise FleetError(f"{device} did not answer {name} within {timeout_s:g} s")
+
+    def configure(self, device: str, settings: dict[str, Any], timeout_s: float) -> dict[str, Any]:
+        """Merge `settings` into the box's desired config, bump its version, wait for reported."""
+        with self.session(topics.desired(device)) as (client, inbox):
+            current: dict[str, Any] = {"version": 0, "settings": {}}
+            for message in _drain(inbox, RETAINED_SETTLE_S):
+                if isinstance(message.payload, dict):
+                    current = message.payload
+        desired = {
+            "version": int(current.get("version", 0)) + 1,
+            "settings": {**current.get("settings", {}), **settings},
+            "by": self.admin,
+        }
+        with self.session(topics.reported(device)) as (client, inbox):
+            client.publish(topics.desired(device), json.dumps(desired), qos=1, retain=True)
+            for message in _drain(
+                inbox,
+                timeout_s,
+                until=lambda m: (
+                    isinstance(m.payload, dict)
+                    and m.payload.get("version", 0) >= desired["version"]
+                ),
+            ):
+                return {"desired": desired, "reported": message.payload}
+        raise FleetError(
+            f"{device} did not report desired version {desired['version']} within {timeout_s:g} s"
+            " (it applies it when it next connects)"
+        )
+
+
+def _drain(
+    inbox: queue.Queue[Message],
+    timeout_s: float,
+    until: Callable[[Message], bool] | None = None,
+) -> Iterator[Message]:
+    """Messages until `timeout_s` passes; with `until`, only the first one matching it."""
+    deadline = datetime.now(UTC) + timedelta(seconds=timeout_s)
+    while (left := (deadline - datetime.now(UTC)).total_seconds()) > 0:
+        try:
+            message = inbox.get(timeout=left)
+        except queue.Empty:
+            return
+        if until is None:
+            yield message
+        elif until(message):
+            yield message
+            return

@@ -1,0 +1,202 @@
+"""What each remote command does. Hardware commands are queued for the kiosk, never run here.
+
+`open_door` and `print_test_label` go through the device command queue with who asked and why;
+the answer is the kiosk's recorded result, or "queued, kiosk did not answer" (not recorded as
+final, so asking again with the same id waits again without queueing twice).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import importlib
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import sqlite_utils
+
+from appliance import __version__
+from appliance.agent.logs import MAX_LINES, LogSource, read_logs
+from appliance.agent.remote_command import Answer, RemoteCommand
+from appliance.agent.remote_config import why_refused
+from appliance.agent.restart import PROCESSES, Restarter
+from appliance.config import Config
+from appliance.store import agent_state, device_commands
+
+KIOSK_WAIT_S = 20
+SECRET_FIELDS = ("password_file", "api_key_file", "key_file")
+
+
+class BadArgs(ValueError):
+    pass
+
+
+@dataclasses.dataclass
+class Handlers:
+    """The command table; `telemetry_changed(period_s)` applies a new period and reports."""
+
+    config: Config
+    restarter: Restarter
+    log_source: LogSource
+    session: Callable[[], int]
+    telemetry_changed: Callable[[int], None]
+    overrides: Callable[[sqlite_utils.Database], dict[str, Any]] = agent_state.overrides
+
+    def names(self) -> list[str]:
+        return sorted(n.removeprefix("do_") for n in dir(self) if n.startswith("do_"))
+
+    def run(self, command: RemoteCommand, db: sqlite_utils.Database) -> Answer:
+        handler = getattr(self, f"do_{command.name}", None)
+        if handler is None:
+            return Answer(
+                False, error=f"unknown command {command.name!r}; known: {', '.join(self.names())}"
+            )
+        try:
+            return handler(command, db)
+        except BadArgs as exc:
+            return Answer(False, error=str(exc))
+
+    # -- commands ---------------------------------------------------------------------------------
+
+    def do_ping(self, command: RemoteCommand, db: sqlite_utils.Database) -> Answer:
+        return Answer(
+            True,
+            {"pong": True, "version": __version__, "session": self.session(), "ts": _now_iso()},
+        )
+
+    def do_open_door(self, command: RemoteCommand, db: sqlite_utils.Database) -> Answer:
+        compartment = _int(command.args, "compartment", None, 1, 999)
+        reason = command.args.get("reason")
+        if not isinstance(reason, str) or not reason.strip():
+            raise BadArgs("open_door needs a reason (args.reason), kept in the door audit trail")
+        return self._ask_kiosk(command, db, {"compartment": compartment}, reason.strip())
+
+    def do_print_test_label(self, command: RemoteCommand, db: sqlite_utils.Database) -> Answer:
+        reason = str(command.args.get("reason", "")) or "test label from the fleet console"
+        return self._ask_kiosk(command, db, {}, reason)
+
+    def do_sync_now(self, command: RemoteCommand, db: sqlite_utils.Database) -> Answer:
+        sync_once = marketplace_sync("sync_once")
+        if sync_once is None:
+            return Answer(False, error="marketplace sync not installed")
+        if not self.config.marketplace.url:
+            return Answer(False, error="no marketplace here: [marketplace] url is not set")
+        try:
+            outcome = sync_once(self.config, db, datetime.now(UTC))
+        except Exception as exc:  # the sync's own failure is the answer, the agent keeps going
+            return Answer(False, error=f"sync failed: {exc}")
+        if hasattr(outcome, "as_dict"):
+            outcome = outcome.as_dict()
+        elif dataclasses.is_dataclass(outcome) and not isinstance(outcome, type):
+            outcome = dataclasses.asdict(outcome)
+        if not isinstance(outcome, dict):
+            return Answer(True, {"outcome": str(outcome)})
+        if outcome.get("ok") is False:
+            failed = [d for d in outcome.get("directions", ()) if not d.get("ok", True)]
+            details = "; ".join(f"{d.get('direction')}: {d.get('error')}" for d in failed)
+            return Answer(False, error=f"sync incomplete: {details or 'see the agent log'}")
+        return Answer(True, outcome)
+
+    def do_restart(self, command: RemoteCommand, db: sqlite_utils.Database) -> Answer:
+        name = command.args.get("process")
+        if name not in PROCESSES:
+            raise BadArgs(f"restart needs args.process, one of {', '.join(PROCESSES)}")
+        problem = self.restarter.available()
+        if problem:
+            return Answer(False, error=f"cannot restart {name}: {problem}")
+        ok, message = self.restarter.restart(name)
+        return (
+            Answer(True, {"process": name, "message": message})
+            if ok
+            else Answer(False, error=message)
+        )
+
+    def do_get_logs(self, command: RemoteCommand, db: sqlite_utils.Database) -> Answer:
+        lines = _int(command.args, "lines", 100, 1, MAX_LINES)
+        name = command.args.get("process", "agent")
+        if name not in PROCESSES:
+            raise BadArgs(f"get_logs args.process must be one of {', '.join(PROCESSES)}")
+        try:
+            found, truncated = read_logs(self.log_source, name, lines)
+        except (OSError, TimeoutError) as exc:
+            return Answer(False, error=f"logs cannot be read: {exc}")
+        return Answer(True, {"process": name, "lines": found, "truncated": truncated})
+
+    def do_set_telemetry_period(self, command: RemoteCommand, db: sqlite_utils.Database) -> Answer:
+        seconds = command.args.get("seconds")
+        problem = why_refused("mqtt.telemetry_period_s", seconds)
+        if problem:
+            raise BadArgs(problem)
+        agent_state.set_override(db, "mqtt.telemetry_period_s", seconds)
+        self.telemetry_changed(seconds)
+        return Answer(True, {"telemetry_period_s": seconds})
+
+    def do_get_config(self, command: RemoteCommand, db: sqlite_utils.Database) -> Answer:
+        return Answer(True, {"config": public_config(self.config), "overrides": self.overrides(db)})
+
+    # -- helpers ----------------------------------------------------------------------------------
+
+    def _ask_kiosk(
+        self, command: RemoteCommand, db: sqlite_utils.Database, args: dict[str, Any], reason: str
+    ) -> Answer:
+        wait_s = _int(command.args, "wait_s", KIOSK_WAIT_S, 1, 120)
+        expires = command.expires_at or datetime.now(UTC) + timedelta(seconds=wait_s)
+        queued = device_commands.queue(
+            db,
+            command.name,
+            args,
+            requested_by=f"mqtt:{command.requested_by or 'admin'}",
+            reason=reason,
+            command_id=command.id,
+            expires_at=expires.astimezone(UTC).isoformat(timespec="microseconds"),
+        )
+        done = device_commands.wait(db, queued.id, wait_s)
+        if done is None or not done.finished:
+            return Answer(
+                False, error=f"queued, kiosk did not answer within {wait_s} s", final=False
+            )
+        result = done.result or {}
+        if done.state == "done":
+            return Answer(True, result)
+        return Answer(False, error=str(result.get("error", done.state)))
+
+
+def marketplace_sync(name: str) -> Callable[..., Any] | None:
+    """`sync_once` or `run_forever` of the marketplace sync, if that module is installed."""
+    for module in ("appliance.marketplace.sync", "appliance.marketplace"):
+        try:
+            found = getattr(importlib.import_module(module), name, None)
+        except ImportError:
+            continue
+        if found is not None:
+            return found
+    return None
+
+
+def public_config(config: Config) -> dict[str, Any]:
+    """The config as JSON, secret file paths masked."""
+
+    def clean(value: Any, key: str = "") -> Any:
+        if isinstance(value, dict):
+            return {k: clean(v, k) for k, v in value.items()}
+        if isinstance(value, list | tuple):
+            return [clean(v) for v in value]
+        if key in SECRET_FIELDS and value is not None:
+            return "(hidden)"
+        if isinstance(value, Path):
+            return str(value)
+        return value
+
+    return clean(dataclasses.asdict(config))
+
+
+def _int(args: dict[str, Any], key: str, default: int | None, low: int, high: int) -> int:
+    value = args.get(key, default)
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        raise BadArgs(f"args.{key} = {value!r} is wrong: expected a whole number {low} to {high}")
+    return value
+
+
+def _now_iso() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")

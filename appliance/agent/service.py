@@ -1,0 +1,300 @@
+"""The agent process: the box's MQTT link to the fleet broker (see docs/mqtt.md).
+
+Threads: paho's network thread (connects, reconnects, receives), a few command workers (a door
+opening may wait for the kiosk), the marketplace sync loop when configured, and the main loop
+(outbox forwarding, telemetry, heartbeat, systemd watchdog). Each thread has its own database
+connection. The agent never drives hardware: door and label commands go to the kiosk's queue.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
+from typing import Any
+
+import paho.mqtt.client as mqtt
+import sqlite_utils
+
+from appliance import __version__
+from appliance.agent import remote_config, telemetry, topics
+from appliance.agent.forwarding import OutboxForwarder
+from appliance.agent.handlers import Handlers, marketplace_sync
+from appliance.agent.link import LinkSettings, make_client
+from appliance.agent.logs import LogSource
+from appliance.agent.remote_command import Answer, Refused, parse
+from appliance.agent.remote_config import BadDesired, LiveSettings
+from appliance.agent.restart import Restarter
+from appliance.agent.systemd_notify import Notifier
+from appliance.config import Config
+from appliance.store import agent_state
+from appliance.store.db import open_database, utc_now
+
+log = logging.getLogger(__name__)
+
+HEARTBEAT_S = 10
+IDLE_TICK_S = 1.0
+
+
+class Agent:
+    def __init__(self, config: Config, *, restarter: Restarter | None = None) -> None:
+        self.config = config
+        self.device_id = config.device.id
+        self._local = threading.local()
+        self._stop = threading.Event()
+        self._wake = threading.Event()
+        self._connected = threading.Event()
+        self._desired_lock = threading.Lock()
+        db = self.db()
+        self.settings = LiveSettings.of(config, agent_state.overrides(db))
+        self.session = agent_state.counter(db, agent_state.SESSION)
+        self._status = ""
+        self._telemetry_at = 0.0
+        self._heartbeat_at = 0.0
+        mqtt_config = config.mqtt
+        self.client, self.address = make_client(
+            LinkSettings(
+                mqtt_config.url,
+                mqtt_config.username,
+                mqtt_config.password_file,
+                mqtt_config.ca_file,
+                mqtt_config.cert_file,
+                mqtt_config.key_file,
+            ),
+            client_id=f"comptoir-{self.device_id}",
+        )
+        self.client.max_inflight_messages_set(100)
+        self.client.on_pre_connect = self._on_pre_connect
+        self.client.on_connect = self._on_connect
+        self.client.on_disconnect = self._on_disconnect
+        self.client.on_message = self._on_message
+        self.client.on_publish = self._on_publish
+        self.forwarder = OutboxForwarder(self.client, self.device_id)
+        log_file = mqtt_config.log_file
+        if not log_file.is_absolute():
+            log_file = config.device.data_dir / log_file
+        self.handlers = Handlers(
+            config=config,
+            restarter=restarter or Restarter(mqtt_config.restart_command),
+            log_source=LogSource(mqtt_config.logs_source, log_file),
+            session=lambda: self.session,
+            telemetry_changed=self._telemetry_changed,
+        )
+        self._workers = ThreadPoolExecutor(max_workers=4, thread_name_prefix="agent-cmd")
+
+    def db(self) -> sqlite_utils.Database:
+        """This thread's own connection to the shared database."""
+        db = getattr(self._local, "db", None)
+        if db is None:
+            db = self._local.db = open_database(self.config.database_path)
+        return db
+
+    # -- lifecycle --------------------------------------------------------------------------------
+
+    def run(self) -> None:
+        """Connect and serve until `stop()`; the broker may be away at start or at any time."""
+        notifier = Notifier()
+        self.client.connect_async(self.address.host, self.address.port, keepalive=30)
+        self.client.loop_start()
+        self._start_sync()
+        notifier.send("READY=1")
+        log.info("agent %s started, broker %s", self.device_id, self.config.mqtt.url)
+        try:
+            while not self._stop.is_set():
+                busy = self._tick()
+                notifier.watchdog()
+                if not busy:
+                    self._wake.wait(IDLE_TICK_S)
+                    self._wake.clear()
+        finally:
+            self._shut_down()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._wake.set()
+
+    def _shut_down(self) -> None:
+        """A clean stop says offline itself (the will only fires on an unclean loss)."""
+        if self._connected.is_set():
+            info = self._publish_status("offline")
+            with contextlib.suppress(RuntimeError, ValueError):
+                info.wait_for_publish(timeout=5)
+        self._workers.shutdown(wait=False, cancel_futures=True)
+        self.client.disconnect()
+        self.client.loop_stop()
+
+    def _tick(self) -> bool:
+        db = self.db()
+        now = time.monotonic()
+        if now >= self._heartbeat_at:
+            self._heartbeat_at = now + HEARTBEAT_S
+            agent_state.beat(db, "agent", stale_after_s=3 * HEARTBEAT_S)
+        busy = self.forwarder.step(db, self._connected.is_set())
+        if self._connected.is_set() and now >= self._telemetry_at:
+            self._telemetry_at = now + self.settings.telemetry_period_s
+            self._publish_telemetry(db)
+        return busy
+
+    def _start_sync(self) -> None:
+        if not self.config.marketplace.url:
+            return
+        run_forever = marketplace_sync("run_forever")
+        if run_forever is None:
+            log.warning("[marketplace] url is set but the marketplace sync is not installed")
+            return
+
+        def loop() -> None:
+            run_forever(self.config, self.db(), self._stop)
+
+        threading.Thread(target=loop, name="marketplace-sync", daemon=True).start()
+
+    # -- status and telemetry ---------------------------------------------------------------------
+
+    def _publish_status(self, state: str, reasons: list[str] | None = None) -> mqtt.MQTTMessageInfo:
+        self._status = state
+        body: dict[str, Any] = {
+            "state": state,
+            "session": self.session,
+            "version": __version__,
+            "ts": utc_now(),
+        }
+        if reasons:
+            body["reasons"] = reasons
+        return self.client.publish(
+            topics.status(self.device_id), json.dumps(body), qos=1, retain=True
+        )
+
+    def _publish_telemetry(self, db: sqlite_utils.Database) -> None:
+        body = telemetry.snapshot(
+            self.config,
+            db,
+            session=self.session,
+            period_s=self.settings.telemetry_period_s,
+            forwarded=self.forwarder.forwarded,
+        )
+        self.client.publish(topics.telemetry(self.device_id), json.dumps(body), qos=0)
+        wanted = "alert" if body["alerts"] else "online"
+        if wanted != self._status:
+            self._publish_status(wanted, body["alerts"])
+
+    def _telemetry_changed(self, period_s: int) -> None:
+        """A new period takes effect now, with a report at once (as Tasmota's TelePeriod)."""
+        self.settings = LiveSettings(telemetry_period_s=period_s)
+        self._telemetry_at = 0.0
+        self._wake.set()
+
+    # -- paho callbacks (network thread) ----------------------------------------------------------
+
+    def _on_pre_connect(self, client: mqtt.Client, userdata: Any) -> None:
+        self.session = agent_state.next_session(self.db())
+        offline = {"state": "offline", "session": self.session, "version": __version__}
+        client.will_set(topics.status(self.device_id), json.dumps(offline), qos=1, retain=True)
+
+    def _on_connect(
+        self, client: mqtt.Client, userdata: Any, flags: Any, reason: Any, properties: Any
+    ) -> None:
+        if reason.is_failure:
+            log.warning("broker refused the connection: %s", reason)
+            return
+        log.info("connected to the broker, session %d", self.session)
+        client.subscribe(
+            [(f"{topics.base(self.device_id)}/cmd/+", 1), (topics.desired(self.device_id), 1)]
+        )
+        self._publish_status("online")
+        self._connected.set()
+        self._telemetry_at = 0.0
+        self._wake.set()
+
+    def _on_disconnect(
+        self, client: mqtt.Client, userdata: Any, flags: Any, reason: Any, properties: Any
+    ) -> None:
+        self._connected.clear()
+        if not self._stop.is_set():
+            log.warning("lost the broker (%s), reconnecting", reason)
+
+    def _on_publish(
+        self, client: mqtt.Client, userdata: Any, mid: int, reason: Any, properties: Any
+    ) -> None:
+        self.forwarder.on_puback(mid)
+        self._wake.set()
+
+    def _on_message(self, client: mqtt.Client, userdata: Any, message: mqtt.MQTTMessage) -> None:
+        _, kind, rest = topics.split(message.topic)
+        if kind == "cmd":
+            self._workers.submit(self._guarded, self._handle_command, rest, message)
+        elif kind == "config" and rest == "desired" and message.payload:
+            self._workers.submit(self._guarded, self._apply_desired, message.payload)
+
+    # -- commands and desired config (worker threads) ---------------------------------------------
+
+    def _guarded(self, work: Any, *args: Any) -> None:
+        try:
+            work(*args)
+        except Exception:
+            log.exception("remote request failed; the agent keeps running")
+
+    def _handle_command(self, name: str, message: mqtt.MQTTMessage) -> None:
+        db = self.db()
+        try:
+            command = parse(name, message.payload, retained=message.retain, now=datetime.now(UTC))
+        except Refused as refused:
+            log.warning("refused command %s: %s", name, refused.reason)
+            self._answer(
+                refused.command_id, Answer(False, error=refused.reason).payload(refused.command_id)
+            )
+            return
+        known = agent_state.claim_command(
+            db,
+            command.id,
+            command.name,
+            command.args,
+            requested_by=command.requested_by,
+            session=self.session,
+        )
+        if known is not None:
+            if known.done and known.answer is not None:
+                self._answer(command.id, known.answer)
+            return  # still running in this session: its answer is on the way
+        log.info("command %s %s from %s", command.name, command.id, command.requested_by or "?")
+        try:
+            answer = self.handlers.run(command, db)
+        except Exception as exc:
+            log.exception("command %s failed", command.name)
+            answer = Answer(False, error=f"internal error: {type(exc).__name__}")
+        payload = answer.payload(command.id)
+        if answer.final:
+            agent_state.record_answer(db, command.id, answer.ok, payload)
+        else:
+            agent_state.release_command(db, command.id)
+        self._answer(command.id, payload)
+
+    def _answer(self, command_id: str, payload: dict[str, Any]) -> None:
+        self.client.publish(
+            topics.result(self.device_id, command_id), json.dumps(payload), qos=1, retain=False
+        )
+
+    def _apply_desired(self, payload: bytes) -> None:
+        db = self.db()
+        with self._desired_lock:
+            current = agent_state.counter(db, agent_state.DESIRED_VERSION)
+            try:
+                decision = remote_config.decide(payload)
+            except BadDesired as exc:
+                self._report(db, current, {}, str(exc))
+                return
+            if decision.version > current:
+                agent_state.replace_overrides(db, decision.accepted, decision.version)
+                self.settings = LiveSettings.of(self.config, agent_state.overrides(db))
+                self._telemetry_at = 0.0
+                self._wake.set()
+            self._report(db, decision.version, decision.refused)
+
+    def _report(
+        self, db: sqlite_utils.Database, version: int, refused: dict[str, str], error: str = ""
+    ) -> None:
+        body = remote_config.reported(version, agent_state.overrides(db), refused, utc_now(), error)
+        self.client.publish(topics.reported(self.device_id), json.dumps(body), qos=1, retain=True)

@@ -1,0 +1,51 @@
+"""The topic tree of the fleet: `comptoir/v1/<device id>/...` (see docs/mqtt.md).
+
+Each device only ever touches its own subtree (the broker's ACL enforces it); the admin reads
+everything and writes only `cmd/...` and `config/desired`.
+"""
+
+from __future__ import annotations
+
+ROOT = "comptoir/v1"
+# Several back-end consumers split the event stream with a shared subscription.
+SHARED_EVENTS = f"$share/{{group}}/{ROOT}/+/event/#"
+
+
+def base(device_id: str) -> str:
+    return f"{ROOT}/{device_id}"
+
+
+def status(device_id: str) -> str:
+    return f"{base(device_id)}/status"
+
+
+def telemetry(device_id: str) -> str:
+    return f"{base(device_id)}/tele/state"
+
+
+def event(device_id: str, event_type: str) -> str:
+    return f"{base(device_id)}/event/{event_type}"
+
+
+def command(device_id: str, name: str) -> str:
+    return f"{base(device_id)}/cmd/{name}"
+
+
+def result(device_id: str, command_id: str) -> str:
+    return f"{base(device_id)}/result/{command_id}"
+
+
+def desired(device_id: str) -> str:
+    return f"{base(device_id)}/config/desired"
+
+
+def reported(device_id: str) -> str:
+    return f"{base(device_id)}/config/reported"
+
+
+def split(topic: str) -> tuple[str, str, str]:
+    """(device id, kind, rest) of a fleet topic: ("box-1", "cmd", "ping")."""
+    parts = topic.split("/", 4)
+    if len(parts) < 4 or f"{parts[0]}/{parts[1]}" != ROOT:
+        return "", "", ""
+    return parts[2], parts[3], parts[4] if len(parts) > 4 else ""

@@ -1,0 +1,34 @@
+"""`comptoir agent`: the box's link to the fleet broker, marketplace sync and telemetry."""
+
+from __future__ import annotations
+
+import argparse
+import signal
+from types import FrameType
+
+from appliance.commands._common import load_config
+from appliance.errors import ConfigError
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    parser = sub.add_parser(
+        "agent", help="run the remote-admin agent (MQTT link, telemetry, marketplace sync)"
+    )
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from appliance.agent.service import Agent
+
+    config = load_config(args)
+    if not config.mqtt.url:
+        raise ConfigError("[mqtt] url is not set: the agent needs mqtts://broker:8883 (or mqtt://)")
+    agent = Agent(config)
+
+    def stop(signum: int, frame: FrameType | None) -> None:
+        agent.stop()
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    agent.run()
+    return 0

@@ -1,0 +1,167 @@
+"""`comptoir fleet ...`: the admin's console for the fleet (list, watch, send, config, credentials).
+
+The admin is not a box: the broker settings come from options or the environment
+(COMPTOIR_FLEET_URL, COMPTOIR_FLEET_USERNAME, COMPTOIR_FLEET_PASSWORD_FILE, COMPTOIR_FLEET_CA_FILE),
+never from a box's comptoir.toml.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+from appliance.agent import topics
+from appliance.agent.console import FleetConsole, Message
+from appliance.agent.identity import new_identity, write_password_file
+from appliance.agent.link import LinkSettings
+from appliance.commands._common import add_json_flag, print_json
+from appliance.errors import UsageError
+
+ENV = "COMPTOIR_FLEET_"
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    parser = sub.add_parser("fleet", help="watch and command the fleet over MQTT (admin side)")
+    actions = parser.add_subparsers(dest="action", required=True, metavar="ACTION")
+
+    listing = actions.add_parser("list", help="every box with its state and last seen time")
+    _broker_options(listing)
+    add_json_flag(listing)
+    listing.set_defaults(func=run_list)
+
+    watch = actions.add_parser("watch", help="live events, telemetry, status and results")
+    watch.add_argument("device", nargs="?", default="", metavar="ID", help="one box (default all)")
+    watch.add_argument("--count", type=int, default=0, help="stop after N messages")
+    _broker_options(watch)
+    watch.set_defaults(func=run_watch)
+
+    send = actions.add_parser("send", help="send a command and wait for its result")
+    send.add_argument("device", metavar="ID")
+    send.add_argument("command", metavar="CMD", help="ping, open_door, restart, get_logs, ...")
+    send.add_argument("args", nargs="*", metavar="KEY=VALUE", help="arguments (JSON values)")
+    send.add_argument("--timeout", type=float, default=30, metavar="S")
+    _broker_options(send)
+    send.set_defaults(func=run_send)
+
+    config = actions.add_parser("config", help="change a box's settings (config/desired)")
+    config.add_argument("device", metavar="ID")
+    config.add_argument(
+        "settings", nargs="+", metavar="KEY=VALUE", help="e.g. mqtt.telemetry_period_s=30"
+    )
+    config.add_argument("--timeout", type=float, default=30, metavar="S")
+    _broker_options(config)
+    config.set_defaults(func=run_config)
+
+    credentials = actions.add_parser(
+        "credentials", help="create a box's broker identity (password file + mosquitto line)"
+    )
+    credentials.add_argument("device", metavar="DEVICE_ID")
+    credentials.add_argument(
+        "--output",
+        type=Path,
+        metavar="FILE",
+        help="password file (default DEVICE_ID.mqtt-password)",
+    )
+    credentials.add_argument("--admin", action="store_true", help="an admin identity, not a box")
+    credentials.add_argument("--force", action="store_true", help="replace an existing file")
+    credentials.set_defaults(func=run_credentials)
+
+
+def _broker_options(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("broker (or environment COMPTOIR_FLEET_*)")
+    group.add_argument("--url", help="mqtts://broker:8883 (COMPTOIR_FLEET_URL)")
+    group.add_argument("--username", help="admin username (COMPTOIR_FLEET_USERNAME)")
+    group.add_argument("--password-file", type=Path, help="(COMPTOIR_FLEET_PASSWORD_FILE)")
+    group.add_argument("--ca-file", type=Path, help="broker's CA (COMPTOIR_FLEET_CA_FILE)")
+
+
+def console(args: argparse.Namespace) -> FleetConsole:
+    def pick(name: str) -> Any:
+        value = getattr(args, name)
+        return value if value is not None else os.environ.get(ENV + name.upper()) or None
+
+    url = pick("url")
+    if not url:
+        raise UsageError("no broker: pass --url mqtts://broker:8883 or set COMPTOIR_FLEET_URL")
+    password_file, ca_file = pick("password_file"), pick("ca_file")
+    return FleetConsole(
+        LinkSettings(
+            url=url,
+            username=pick("username") or "",
+            password_file=Path(password_file) if password_file else None,
+            ca_file=Path(ca_file) if ca_file else None,
+        )
+    )
+
+
+def parse_pairs(pairs: list[str]) -> dict[str, Any]:
+    """KEY=VALUE with VALUE read as JSON when it is JSON (30, true, "x"), else as text."""
+    found: dict[str, Any] = {}
+    for pair in pairs:
+        key, sep, raw = pair.partition("=")
+        if not sep or not key:
+            raise UsageError(f"{pair!r} is not KEY=VALUE, for example compartment=12")
+        try:
+            found[key] = json.loads(raw)
+        except json.JSONDecodeError:
+            found[key] = raw
+    return found
+
+
+def run_list(args: argparse.Namespace) -> int:
+    boxes = console(args).list_boxes()
+    if args.json:
+        print_json(boxes)
+        return 0
+    for box in boxes:
+        print(
+            f"{box['device']:<30} {box.get('state', '?'):<8} session {box.get('session', '?'):<5} "
+            f"last seen {box.get('ts', '?')}"
+        )
+    if not boxes:
+        print("no box has announced itself on this broker")
+    return 0
+
+
+def run_watch(args: argparse.Namespace) -> int:
+    seen = 0
+
+    def show(message: Message) -> bool:
+        nonlocal seen
+        device, kind, rest = topics.split(message.topic)
+        print(
+            f"{device} {kind}{'/' + rest if rest else ''} "
+            f"{json.dumps(message.payload, ensure_ascii=False)}",
+            flush=True,
+        )
+        seen += 1
+        return not args.count or seen < args.count
+
+    console(args).watch(args.device, show)
+    return 0
+
+
+def run_send(args: argparse.Namespace) -> int:
+    answer = console(args).send(args.device, args.command, parse_pairs(args.args), args.timeout)
+    print_json(answer)
+    return 0 if answer.get("ok") else 1
+
+
+def run_config(args: argparse.Namespace) -> int:
+    outcome = console(args).configure(args.device, parse_pairs(args.settings), args.timeout)
+    print_json(outcome)
+    return 1 if outcome["reported"].get("refused") else 0
+
+
+def run_credentials(args: argparse.Namespace) -> int:
+    identity = new_identity(args.device, admin=args.admin)
+    output = args.output or Path(f"{args.device}.mqtt-password")
+    write_password_file(output, identity, overwrite=args.force)
+    print(f"# password for {identity.username} written to {output} (mode 600)", file=sys.stderr)
+    print("# add this line to the broker's password_file, then reload mosquitto:", file=sys.stderr)
+    print(identity.password_line())
+    return 0

@@ -1,0 +1,296 @@
+"""The agent against a real mosquitto: status, commands, desired config, outbox forwarding."""
+
+from __future__ import annotations
+
+import threading
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from appliance import config as config_module
+from appliance.agent.service import Agent
+from appliance.store import agent_state, device_commands, outbox
+from appliance.store.db import open_database, transaction
+from tests.agent_support import Mosquitto, Watcher, wait_until, write_config
+
+BOX = "ferme-lilas-1"
+
+
+@pytest.fixture(scope="module")
+def broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Mosquitto]:
+    mosquitto = Mosquitto(tmp_path_factory.mktemp("broker"))
+    mosquitto.start()
+    yield mosquitto
+    mosquitto.stop()
+
+
+@pytest.fixture
+def box_config(tmp_path: Path, data_dir: Path, broker: Mosquitto) -> Path:
+    secret = tmp_path / "mqtt.pass"
+    secret.write_text("not-used-by-an-anonymous-broker\n")
+    return write_config(
+        tmp_path / "comptoir.toml",
+        data_dir,
+        BOX,
+        broker,
+        password_file=str(secret),
+        log_file=str(data_dir / "comptoir.log"),
+    )
+
+
+class RunningAgent:
+    def __init__(self, config_path: Path) -> None:
+        self.agent = Agent(config_module.load(config_path))
+        self.thread = threading.Thread(target=self.agent.run, daemon=True)
+        self.thread.start()
+
+    def stop(self) -> None:
+        self.agent.stop()
+        self.thread.join(15)
+        assert not self.thread.is_alive()
+
+
+@pytest.fixture
+def admin(broker: Mosquitto) -> Iterator[Watcher]:
+    watcher = Watcher(broker, subscribe=(f"comptoir/v1/{BOX}/#",)).ready()
+    yield watcher
+    watcher.close()
+
+
+@pytest.fixture
+def agent(box_config: Path, admin: Watcher) -> Iterator[RunningAgent]:
+    running = RunningAgent(box_config)
+    admin.wait_for(lambda t, p, r: t.endswith("/status") and p["state"] == "online")
+    yield running
+    running.stop()
+
+
+class Kiosk:
+    """Stands in for the kiosk process: executes queued device commands, counts them."""
+
+    def __init__(self, data_dir: Path) -> None:
+        self.db = open_database(data_dir / "comptoir.db")
+        self.done: list[device_commands.DeviceCommand] = []
+        self._stop = threading.Event()
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+        self.thread.start()
+
+    def _serve(self) -> None:
+        while not self._stop.wait(0.05):
+            command = device_commands.take_next(self.db)
+            if command:
+                self.done.append(command)
+                device_commands.finish(self.db, command.id, True, {"opened": command.args})
+
+    def stop(self) -> None:
+        self._stop.set()
+        self.thread.join(5)
+
+
+def test_box_announces_itself_online_with_a_session_and_answers_ping(
+    agent: RunningAgent, admin: Watcher
+) -> None:
+    answer = admin.command(BOX, "ping")
+    assert answer["ok"] is True
+    assert answer["result"]["pong"] is True
+    assert answer["result"]["session"] >= 1
+
+
+def test_a_clean_stop_leaves_the_box_offline(box_config: Path, admin: Watcher) -> None:
+    running = RunningAgent(box_config)
+    _, online, _ = admin.wait_for(lambda t, p, r: t.endswith("/status") and p["state"] == "online")
+    running.stop()
+    _, offline, _ = admin.wait_for(
+        lambda t, p, r: t.endswith("/status") and p["state"] == "offline"
+    )
+    assert offline["session"] == online["session"]
+
+
+def test_door_opening_goes_through_the_kiosk_once_even_when_the_command_is_redelivered(
+    agent: RunningAgent, admin: Watcher, data_dir: Path
+) -> None:
+    kiosk = Kiosk(data_dir)
+    try:
+        args = {"compartment": 12, "reason": "customer stuck, phoned the hotline"}
+        first = admin.command(BOX, "open_door", args, id="door-12-a", by="alice")
+        again = admin.command(BOX, "open_door", args, id="door-12-a", by="alice")
+    finally:
+        kiosk.stop()
+    assert first == again
+    assert first["ok"] is True and first["result"] == {"opened": {"compartment": 12}}
+    assert len(kiosk.done) == 1
+    assert kiosk.done[0].requested_by == "mqtt:alice"
+    assert kiosk.done[0].reason == "customer stuck, phoned the hotline"
+
+
+def test_door_opening_without_a_kiosk_says_it_is_queued(
+    agent: RunningAgent, admin: Watcher
+) -> None:
+    answer = admin.command(BOX, "open_door", {"compartment": 3, "reason": "test", "wait_s": 1})
+    assert answer == {
+        "id": answer["id"],
+        "ok": False,
+        "error": "queued, kiosk did not answer within 1 s",
+    }
+
+
+def _expired() -> str:
+    return (datetime.now(UTC) - timedelta(minutes=1)).isoformat()
+
+
+@pytest.mark.parametrize(
+    ("name", "body", "reason"),
+    [
+        ("ping", {"id": "old-1", "expires_at": _expired()}, "expired"),
+        ("fly_away", {"id": "x-1"}, "unknown command 'fly_away'"),
+        ("ping", {"id": "bad id with spaces"}, "command id missing or wrong"),
+        ("ping", "not a json object", "not a JSON object"),
+        ("ping", {"id": "big-1", "args": {"pad": "x" * 20000}}, "command too large"),
+        ("open_door", {"id": "door-no-reason", "args": {"compartment": 2}}, "needs a reason"),
+        ("ping", {"id": "naive-1", "expires_at": "2030-01-01T00:00:00"}, "UTC offset"),
+        ("get_logs", {"id": "logs-1", "args": {"lines": -3}}, "args.lines"),
+    ],
+)
+def test_a_bad_command_gets_a_reason_and_the_agent_keeps_running(
+    agent: RunningAgent, admin: Watcher, name: str, body: object, reason: str
+) -> None:
+    admin.publish(f"comptoir/v1/{BOX}/cmd/{name}", body)
+    answer_id = body["id"] if isinstance(body, dict) and " " not in body["id"] else "invalid"
+    answer = admin.result(BOX, answer_id)
+    assert answer["ok"] is False
+    assert reason in answer["error"]
+    assert admin.command(BOX, "ping")["ok"] is True
+
+
+def test_a_retained_command_is_refused_when_it_replays_on_connect(
+    box_config: Path, admin: Watcher, data_dir: Path
+) -> None:
+    # A live subscriber gets a retained publish without the retain flag (MQTT 3.1.1 §3.3.1.3);
+    # the danger is the replay at every (re)connection, which is what the agent must refuse.
+    topic = f"comptoir/v1/{BOX}/cmd/print_test_label"
+    admin.publish(topic, {"id": "ghost-1"}, retain=True)
+    try:
+        running = RunningAgent(box_config)
+        answer = admin.result(BOX, "ghost-1")
+        running.stop()
+    finally:
+        admin.client.publish(topic, b"", qos=1, retain=True).wait_for_publish(10)
+    assert answer["ok"] is False and "retained" in answer["error"]
+    db = open_database(data_dir / "comptoir.db")
+    assert device_commands.get(db, "ghost-1") is None
+
+
+def test_events_produced_before_and_while_running_arrive_in_order_with_their_ids(
+    box_config: Path, admin: Watcher, data_dir: Path
+) -> None:
+    db = open_database(data_dir / "comptoir.db")
+    emitted = []
+    with transaction(db):
+        emitted += [outbox.emit(db, "sale", {"n": n}) for n in range(30)]
+    running = RunningAgent(box_config)
+    try:
+        with transaction(db):
+            emitted += [outbox.emit(db, "door_alarm", {"n": n}) for n in range(30, 40)]
+        received = [admin.wait_for(lambda t, p, r: "/event/" in t) for _ in range(len(emitted))]
+        wait_until(lambda: outbox.cursor_of(db, "mqtt") == emitted[-1].id, what="cursor")
+    finally:
+        running.stop()
+    assert [p["event_id"] for _, p, _ in received] == [e.event_id for e in emitted]
+    assert received[0][0] == f"comptoir/v1/{BOX}/event/sale"
+    assert received[-1][1]["data"] == {"n": 39}
+    assert not any(retained for _, _, retained in received)
+
+
+def test_desired_config_is_applied_reported_kept_and_reread_on_connect(
+    box_config: Path, admin: Watcher, data_dir: Path, broker: Mosquitto
+) -> None:
+    desired_topic = f"comptoir/v1/{BOX}/config/desired"
+    settings = {"mqtt.telemetry_period_s": 7, "device.name": "Chez Paul", "mqtt.telemetry_x": 1}
+    admin.publish(desired_topic, {"version": 3, "settings": settings}, retain=True)
+    try:
+        running = RunningAgent(box_config)
+        _, reported, _ = admin.wait_for(lambda t, p, r: t.endswith("/config/reported"))
+        admin.wait_for(lambda t, p, r: t.endswith("/tele/state") and p["period_s"] == 7)
+        running.stop()
+        # Restarted: the override comes back from the database, desired is read again.
+        running = RunningAgent(box_config)
+        _, again, _ = admin.wait_for(lambda t, p, r: t.endswith("/config/reported"))
+        config = admin.command(BOX, "get_config")
+        running.stop()
+        late = Watcher(broker, subscribe=(f"comptoir/v1/{BOX}/config/reported",)).ready()
+        _, _, retained = late.wait_for(lambda t, p, r: True)
+        late.close()
+    finally:
+        for topic in (desired_topic, f"comptoir/v1/{BOX}/config/reported"):
+            admin.client.publish(topic, b"", qos=1, retain=True).wait_for_publish(10)
+    assert retained is True
+    assert reported["version"] == 3
+    assert reported["applied"] == {"mqtt.telemetry_period_s": 7}
+    assert set(reported["refused"]) == {"device.name", "mqtt.telemetry_x"}
+    assert "cannot be changed remotely" in reported["refused"]["device.name"]
+    assert again["applied"] == reported["applied"]
+    assert config["result"]["overrides"] == {"mqtt.telemetry_period_s": 7}
+    assert agent_state.overrides(open_database(data_dir / "comptoir.db")) == {
+        "mqtt.telemetry_period_s": 7
+    }
+
+
+def test_a_desired_value_out_of_range_is_refused_with_why(
+    agent: RunningAgent, admin: Watcher
+) -> None:
+    desired_topic = f"comptoir/v1/{BOX}/config/desired"
+    admin.publish(desired_topic, {"version": 1, "settings": {"mqtt.telemetry_period_s": 1}})
+    _, reported, _ = admin.wait_for(
+        lambda t, p, r: t.endswith("/config/reported") and p and p["version"] == 1
+    )
+    admin.client.publish(f"comptoir/v1/{BOX}/config/reported", b"", qos=1, retain=True)
+    assert reported["applied"] == {}
+    assert "from 5 to 86400" in reported["refused"]["mqtt.telemetry_period_s"]
+
+
+def test_set_telemetry_period_reports_at_once_with_the_new_period(
+    agent: RunningAgent, admin: Watcher
+) -> None:
+    answer = admin.command(BOX, "set_telemetry_period", {"seconds": 30})
+    _, tele, _ = admin.wait_for(lambda t, p, r: t.endswith("/tele/state") and p["period_s"] == 30)
+    assert answer["ok"] is True
+    assert tele["processes"]["agent"]["state"] == "alive"
+    assert tele["processes"]["kiosk"] == {"state": "unknown"}
+
+
+def test_logs_come_back_without_passwords_api_keys_or_pickup_codes(
+    agent: RunningAgent, admin: Watcher, data_dir: Path
+) -> None:
+    (data_dir / "comptoir.log").write_text(
+        "".join(f"line {n}\n" for n in range(200))
+        + "login password=hunter2 ok\n"
+        + 'sync headers {"X-Api-Token": "abcdef123"}\n'
+        + "pickup_code: 483920 accepted\n"
+        + "broker mqtts://box:s3cret@fleet.example:8883\n"
+    )
+    answer = admin.command(BOX, "get_logs", {"lines": 10})
+    text = "\n".join(answer["result"]["lines"])
+    assert len(answer["result"]["lines"]) == 10
+    for secret in ("hunter2", "abcdef123", "483920", "s3cret"):
+        assert secret not in text
+    assert "password=***" in text and "line 199" in text
+
+
+def test_get_config_hides_secret_files(agent: RunningAgent, admin: Watcher) -> None:
+    answer = admin.command(BOX, "get_config")
+    assert answer["result"]["config"]["mqtt"]["password_file"] == "(hidden)"
+    assert answer["result"]["config"]["device"]["id"] == BOX
+
+
+def test_sync_now_without_a_marketplace_says_why(agent: RunningAgent, admin: Watcher) -> None:
+    answer = admin.command(BOX, "sync_now")
+    assert answer["ok"] is False
+    assert "marketplace" in answer["error"]
+
+
+def test_restart_of_an_unknown_process_is_refused(agent: RunningAgent, admin: Watcher) -> None:
+    answer = admin.command(BOX, "restart", {"process": "printer"}, id=str(uuid.uuid4()))
+    assert answer["ok"] is False and "kiosk, agent, web" in answer["error"]
