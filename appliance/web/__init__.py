@@ -1,0 +1,96 @@
+"""The LAN web admin: a small Flask app that producers and installers reach with a browser.
+
+It reads the shared database and writes only through the store's functions; hardware requests
+go into the device command queue for the kiosk. Secure by default: every page needs a login,
+the session cookie is HttpOnly and SameSite=Strict, every form carries a CSRF token, and the
+pages forbid framing, foreign scripts and caching. The signing key lives in a file of the data
+directory readable by the service user only, never in the database.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+from flask import Flask, Response, render_template
+
+from appliance import __version__
+from appliance.config import Config
+from appliance.store.db import open_database
+from appliance.web import alerts, auth, catalogue, commands, dashboard, orders, sales
+from appliance.web.context import close_db, euros, local_time
+
+SECRET_KEY_FILE = "web_secret_key"
+
+_HEADERS = {
+    "Content-Security-Policy": (
+        "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; "
+        "frame-ancestors 'none'; base-uri 'none'"
+    ),
+    "X-Frame-Options": "DENY",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+    "Cache-Control": "no-store",
+}
+
+
+def create_app(config: Config, db_path: Path) -> Flask:
+    """The admin app for this box; the database is migrated once here."""
+    open_database(db_path).conn.close()
+    app = Flask(__name__)
+    app.config.update(
+        COMPTOIR=config,
+        COMPTOIR_DB=db_path,
+        SECRET_KEY=secret_key(config.device.data_dir),
+        SESSION_COOKIE_NAME="comptoir_admin",
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Strict",
+        MAX_CONTENT_LENGTH=64 * 1024,
+    )
+    for module in (auth, dashboard, alerts, catalogue, sales, orders, commands):
+        app.register_blueprint(module.bp)
+    app.teardown_appcontext(close_db)
+    app.add_template_filter(euros)
+    app.add_template_filter(local_time)
+    app.jinja_env.globals.update(
+        csrf_token=auth.csrf_token,
+        current_user=auth.current_user,
+        device=config.device,
+        version=__version__,
+    )
+
+    @app.after_request
+    def secure_headers(response: Response) -> Response:
+        for name, value in _HEADERS.items():
+            response.headers.setdefault(name, value)
+        return response
+
+    @app.errorhandler(403)
+    def forbidden(_error: Exception) -> tuple[str, int]:
+        return render_template(
+            "message.html",
+            title="For installers",
+            message="This page is for installers. Ask your installer if you need it.",
+        ), 403
+
+    @app.errorhandler(404)
+    def not_found(_error: Exception) -> tuple[str, int]:
+        return render_template(
+            "message.html", title="Not found", message="There is no such page here."
+        ), 404
+
+    return app
+
+
+def secret_key(data_dir: Path) -> bytes:
+    """The key that signs session cookies, created (mode 0600) in the data directory."""
+    path = data_dir / SECRET_KEY_FILE
+    data_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return path.read_bytes().strip()
+    with os.fdopen(fd, "w") as out:
+        out.write(secrets.token_hex(32))
+    return path.read_bytes().strip()

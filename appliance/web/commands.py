@@ -1,0 +1,76 @@
+"""Device commands for installers: queue a test label, a scale zero or a door opening.
+
+The web process never drives hardware: it queues a command with who asked (`web:<user>`) and
+why, and the kiosk runs it and records the result, which this page shows.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+
+from appliance.store import device_commands
+from appliance.store.web_users import Role
+from appliance.web.auth import actor, requires
+from appliance.web.context import db, settings
+
+log = logging.getLogger(__name__)
+
+bp = Blueprint("commands", __name__, url_prefix="/commands")
+bp.before_request(requires(Role.INSTALLER))
+
+MAX_REASON = 200
+#: Commands queued without arguments, with the reason recorded when none is typed.
+SIMPLE = {
+    "print_test_label": "test label from the web admin",
+    "scale_zero": "scale zero from the web admin",
+}
+
+
+@bp.route("/")
+def show() -> tuple[str, int]:
+    return _page()
+
+
+@bp.route("/queue", methods=["POST"])
+def queue() -> Any:
+    name = request.form.get("name", "")
+    reason = request.form.get("reason", "").strip()
+    if len(reason) > MAX_REASON:
+        return _page(f"The reason is too long: at most {MAX_REASON} characters.")
+    args: dict[str, Any] = {}
+    if name == "open_door":
+        compartment = request.form.get("compartment", "").strip()
+        known = _compartments()
+        if not compartment.isdigit() or int(compartment) not in known:
+            listed = ", ".join(map(str, known)) or "none configured"
+            return _page(f"Compartment {compartment or '?'} is unknown here ({listed}).")
+        if not reason:
+            return _page("Say why the door must open: the reason is kept in the door log.")
+        args = {"compartment": int(compartment)}
+    elif name in SIMPLE:
+        reason = reason or SIMPLE[name]
+    else:
+        return _page(f"Unknown command {name or '(none)'}.")
+    device_commands.queue(db(), name, args, requested_by=actor(), reason=reason)
+    log.info("device command %s queued by %s", name, actor())
+    what = f"door {args['compartment']}" if args else name.replace("_", " ")
+    flash(f"Queued: {what}. The kiosk runs it within seconds; refresh to see the result.")
+    return redirect(url_for("commands.show"))
+
+
+def _compartments() -> list[int]:
+    return sorted(c.number for c in settings().lockers.compartments)
+
+
+def _page(error: str = "") -> tuple[str, int]:
+    """The page; with `error`, said at the top with status 400 (nothing was queued)."""
+    page = render_template(
+        "commands.html",
+        error=error,
+        commands=device_commands.recent(db()),
+        compartments=_compartments(),
+    )
+    return page, 400 if error else 200
