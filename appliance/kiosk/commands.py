@@ -1,0 +1,111 @@
+"""The device command queue executor: what other processes ask the kiosk's hardware to do.
+
+The agent and the web admin insert commands in the database; the kiosk, owner of the hardware,
+notices new commits cheaply (`PRAGMA data_version` changes only when another connection commits)
+on a short timer in its own thread, runs each command and records the result. An unknown or
+expired command is refused with a reason; a handler may refuse too (`CommandRefused`).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+import sqlite_utils
+
+from appliance.errors import ComptoirError
+from appliance.store import device_commands
+from appliance.store.db import open_database
+
+log = logging.getLogger(__name__)
+
+#: How often the database is asked whether anything was committed.
+CHECK_INTERVAL_S = 0.5
+
+Handler = Callable[[dict[str, Any]], dict[str, Any]]
+
+
+class CommandRefused(ComptoirError):
+    """The kiosk will not run this command now; the message is the recorded reason."""
+
+
+class CommandExecutor:
+    """Takes queued commands one by one and records each outcome."""
+
+    def __init__(
+        self,
+        database_path: Path,
+        handlers: Mapping[str, Handler],
+        *,
+        interval_s: float = CHECK_INTERVAL_S,
+    ) -> None:
+        self.database_path = database_path
+        self.handlers = dict(handlers)
+        self.interval_s = interval_s
+        self._db: sqlite_utils.Database | None = None
+        self._seen_version: int | None = None
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="device-commands", daemon=True)
+
+    def start(self) -> CommandExecutor:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=5)
+
+    def check(self) -> int:
+        """Run every queued command if someone committed since the last check; returns how
+        many ran (refused ones included)."""
+        if self._db is None:
+            self._db = open_database(self.database_path)
+        version = self._db.execute("PRAGMA data_version").fetchone()[0]
+        if version == self._seen_version:
+            return 0
+        self._seen_version = version
+        ran = 0
+        while (command := device_commands.take_next(self._db)) is not None:
+            self._run_one(command)
+            ran += 1
+        return ran
+
+    def _run_one(self, command: device_commands.DeviceCommand) -> None:
+        handler = self.handlers.get(command.name)
+        db = self._db
+        assert db is not None
+        if handler is None:
+            known = ", ".join(sorted(self.handlers))
+            device_commands.refuse(
+                db, command.id, f"unknown command {command.name!r}: this kiosk knows {known}"
+            )
+            log.warning(
+                "refused unknown device command %s from %s", command.name, command.requested_by
+            )
+            return
+        log.info("device command %s from %s", command.name, command.requested_by)
+        try:
+            result = handler(command.args)
+        except CommandRefused as exc:
+            device_commands.refuse(db, command.id, str(exc))
+        except ComptoirError as exc:
+            device_commands.finish(db, command.id, False, {"error": str(exc)})
+        except Exception as exc:  # a bug in one command must not stop the queue
+            log.exception("device command %s failed", command.name)
+            device_commands.finish(db, command.id, False, {"error": f"internal error: {exc}"})
+        else:
+            device_commands.finish(db, command.id, True, result)
+
+    def _run(self) -> None:
+        try:
+            while not self._stop.wait(self.interval_s):
+                try:
+                    self.check()
+                except Exception:  # the database busy or gone for a moment: try again later
+                    log.exception("device command check failed")
+        finally:
+            if self._db is not None:
+                self._db.conn.close()

@@ -1,0 +1,239 @@
+"""The kiosk's devices, each driven from its own thread; the UI only hears events.
+
+The scale monitor polls the scale, one printer thread prints and watches the paper, and one
+payment thread charges baskets. Every result comes back as a flow event through `post`, which
+the app wires to `Clock.schedule_once` (thread-safe), so nothing here ever blocks Kivy's loop.
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import queue
+import threading
+from collections.abc import Callable
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
+
+from appliance.config import Config
+from appliance.core.barcode import BarcodeLayout
+from appliance.core.catalogue import Product, SoldBy
+from appliance.core.label import LabelContent, Shop, label_for_pieces, label_for_weighing
+from appliance.core.weighing import Reading, ReadingStatus
+from appliance.devices.payment.base import PaymentOutcome, Terminal
+from appliance.devices.printers.base import LabelPrinter
+from appliance.devices.printers.status import PrinterStatus
+from appliance.devices.scales.base import Article
+from appliance.devices.scales.monitor import ScaleMonitor
+from appliance.errors import ComptoirError
+from appliance.kiosk.checkout import Checkout
+from appliance.kiosk.flows.events import (
+    BasketLine,
+    Charge,
+    Event,
+    Intention,
+    PaperState,
+    PaymentAnswered,
+    PrinterChanged,
+    PrintLabel,
+    PrintReceipt,
+    ReadingArrived,
+    SetArticle,
+    TerminalChanged,
+)
+
+log = logging.getLogger(__name__)
+
+#: How often the printer's paper is checked, and a lost terminal tried again.
+PRINTER_POLL_S = 2.0
+TERMINAL_RETRY_S = 5.0
+
+_PAPER = {
+    PrinterStatus.ONLINE: PaperState.OK,
+    PrinterStatus.UNKNOWN: PaperState.OK,  # a printer that cannot read back is assumed fed
+    PrinterStatus.PAPER_NEAR_END: PaperState.NEAR_END,
+    PrinterStatus.PAPER_OUT: PaperState.OUT,
+    PrinterStatus.OFFLINE: PaperState.OFFLINE,
+}
+_STOP = object()
+
+
+class Hardware:
+    """Scale, label printer and card terminal of one kiosk, behind events and intentions."""
+
+    def __init__(
+        self,
+        config: Config,
+        printer: LabelPrinter,
+        terminal: Terminal | None,
+        post: Callable[[Event], None],
+    ) -> None:
+        self.config = config
+        self.printer = printer
+        self.terminal = terminal
+        self.post = post
+        self.scale = (
+            ScaleMonitor(config.scale, lambda r: post(ReadingArrived(r)))
+            if config.scale.protocol != "none"
+            else None
+        )
+        self.checkout = (
+            Checkout(
+                config.database_path, terminal, config.device.id, config.kiosk.receipt_base_url
+            )
+            if terminal
+            else None
+        )
+        self.labels_printed = 0
+        self._tickets = itertools.count(1)
+        self._printer_jobs: queue.Queue = queue.Queue()
+        self._payments: queue.Queue = queue.Queue()
+        self._stop = threading.Event()
+        self._terminal_lost = threading.Event()
+        self._threads = [
+            threading.Thread(target=self._printer_loop, name="printer", daemon=True),
+            threading.Thread(target=self._payment_loop, name="payment", daemon=True),
+            threading.Thread(target=self._terminal_loop, name="terminal", daemon=True),
+        ]
+        self._shop = Shop(
+            config.device.name,
+            config.device.address,
+            config.device.id,
+            ZoneInfo(config.device.timezone),
+            config.device.language,
+        )
+
+    def start(self) -> Hardware:
+        if self.checkout:
+            self.checkout.recover()
+        if self.scale:
+            self.scale.start()
+        else:
+            self.post(ReadingArrived(Reading(ReadingStatus.ERROR, detail="no scale configured")))
+        for thread in self._threads:
+            thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._printer_jobs.put(_STOP)
+        self._payments.put(_STOP)
+        if self.scale:
+            self.scale.stop()
+        for thread in self._threads:
+            thread.join(timeout=5)
+
+    @property
+    def paying(self) -> bool:
+        return bool(self._payments.unfinished_tasks)
+
+    # -- intentions from the flow ---------------------------------------------------------------
+
+    def carry_out(self, intention: Intention) -> None:
+        match intention:
+            case PrintLabel(line):
+                self._printer_jobs.put(line)
+            case SetArticle(product) if self.scale:
+                self.scale.set_article(Article(product.unit_price_cents, product.tare_g))
+            case Charge() if self.checkout:
+                self._payments.put(intention)
+            case Charge():
+                self.post(PaymentAnswered(PaymentOutcome.ERROR, intention.amount_cents))
+            case PrintReceipt(number):
+                log.info("receipt %s: shown on screen (no receipt printer support yet)", number)
+
+    # -- device commands (from other threads) ---------------------------------------------------
+
+    def zero_scale(self, timeout_s: float = 5.0) -> None:
+        if self.scale is None:
+            raise ComptoirError("no scale is configured ([scale] protocol = none)")
+        self.scale.zero().result(timeout_s)
+
+    def print_test_label(self) -> str:
+        """Print a label that says it is a test; returns where it went."""
+        test = Product("test", "ÉTIQUETTE DE TEST", SoldBy.PIECE, 0, 0)
+        return self.printer.print_label(self._label(BasketLine(test, 1, 0)))
+
+    # -- threads --------------------------------------------------------------------------------
+
+    def _label(self, line: BasketLine) -> LabelContent:
+        layout = BarcodeLayout.parse(
+            line.product.barcode_layout or self.config.printer.barcode_layout
+        )
+        now = datetime.now(UTC)
+        ticket = next(self._tickets)
+        if line.weighing is not None:
+            return label_for_weighing(
+                line.weighing,
+                line.product,
+                shop=self._shop,
+                interval_g=self.config.scale.interval_g,
+                layout=layout,
+                packed_at=now,
+                ticket=ticket,
+            )
+        return label_for_pieces(
+            line.quantity,
+            line.product,
+            shop=self._shop,
+            layout=layout,
+            packed_at=now,
+            ticket=ticket,
+        )
+
+    def _printer_loop(self) -> None:
+        """One thread talks to the printer: labels when asked, the paper state in between."""
+        last: PaperState | None = None
+        while not self._stop.is_set():
+            try:
+                paper = _PAPER[self.printer.status()]
+            except Exception:  # a broken status read is an offline printer, not a dead thread
+                log.exception("printer status failed")
+                paper = PaperState.OFFLINE
+            if paper is not last:
+                self.post(PrinterChanged(paper))
+                last = paper
+            try:
+                job = self._printer_jobs.get(timeout=PRINTER_POLL_S)
+            except queue.Empty:
+                continue
+            if job is _STOP:
+                return
+            try:
+                where = self.printer.print_label(self._label(job))
+                self.labels_printed += 1
+                log.info("label printed to %s", where)
+            except ComptoirError as exc:
+                log.warning("label not printed: %s", exc)
+
+    def _payment_loop(self) -> None:
+        while True:
+            charge = self._payments.get()
+            try:
+                if charge is _STOP:
+                    return
+                assert self.checkout is not None
+                try:
+                    answer = self.checkout.charge(charge)
+                except Exception as exc:  # the attempt is recorded: staff settle it
+                    log.exception("payment could not be completed")
+                    answer = PaymentAnswered(
+                        PaymentOutcome.UNKNOWN, charge.amount_cents, "", str(exc)
+                    )
+                if answer.outcome is PaymentOutcome.ERROR:
+                    self._terminal_lost.set()
+                    self.post(TerminalChanged(False))
+                self.post(answer)
+            finally:
+                self._payments.task_done()
+
+    def _terminal_loop(self) -> None:
+        """After the terminal failed, check it quietly until it answers again."""
+        while not self._stop.is_set():
+            if not self._terminal_lost.wait(0.5):
+                continue
+            if self._stop.wait(TERMINAL_RETRY_S):
+                return
+            if self.terminal is not None and self.terminal.available():
+                self._terminal_lost.clear()
+                self.post(TerminalChanged(True))

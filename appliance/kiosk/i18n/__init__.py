@@ -1,0 +1,27 @@
+"""The kiosk's words in French and English, through gettext catalogues in this folder.
+
+Message ids are the English text; `fr/LC_MESSAGES/comptoir.po` translates them and English falls
+back to the ids. The `.mo` files are compiled from the `.po` files by `msgfmt.compile_catalogue`
+(`python -m appliance.kiosk.i18n.msgfmt`), and a test checks they are up to date.
+"""
+
+from __future__ import annotations
+
+import gettext
+from collections.abc import Callable
+from functools import cache
+from pathlib import Path
+
+LOCALE_DIR = Path(__file__).resolve().parent
+DOMAIN = "comptoir"
+LANGUAGES = ("fr", "en")
+
+Translate = Callable[[str], str]
+
+
+@cache
+def translator(language: str) -> Translate:
+    """`_` for `language`; an unknown language, or a missing catalogue, reads the ids."""
+    return gettext.translation(
+        DOMAIN, localedir=LOCALE_DIR, languages=[language], fallback=True
+    ).gettext

@@ -1,0 +1,235 @@
+"""The Kivy screens: each copies the journey's state into its widgets and forwards touches.
+
+No business rule lives here: texts come from `view`, choices from the flow. Widgets are only
+rebuilt when what they show changed (the product grid, the basket rows), so a reading arriving
+ten times a second costs three label updates.
+"""
+
+from __future__ import annotations
+
+import io
+from functools import cache
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import qrcode
+from kivy.core.image import Image as CoreImage
+from kivy.graphics.texture import Texture
+from kivy.lang import Builder
+from kivy.metrics import dp
+from kivy.uix.behaviors import ButtonBehavior
+from kivy.uix.boxlayout import BoxLayout
+from kivy.uix.modalview import ModalView
+from kivy.uix.screenmanager import Screen
+
+from appliance.core.catalogue import Product
+from appliance.kiosk import view
+from appliance.kiosk.flows.journey import Action
+
+if TYPE_CHECKING:
+    from appliance.kiosk.app import KioskApp
+
+KV_DIR = Path(__file__).resolve().parent / "kv"
+
+
+def load_kv() -> None:
+    for name in ("common", "home", "about", "catalogue", "weigh", "basket", "receipt", "message"):
+        Builder.load_file(str(KV_DIR / f"{name}.kv"))
+
+
+class KioskScreen(Screen):
+    def render(self, app: KioskApp) -> None:
+        raise NotImplementedError
+
+
+class IdlePrompt(ModalView):
+    pass
+
+
+class HomeScreen(KioskScreen):
+    def render(self, app: KioskApp) -> None:
+        self.ids.shop.text = app.site.device.name
+        self.ids.welcome.text = app.tr("Weigh, label and pay by yourself.", app.lang)
+
+
+class AboutScreen(KioskScreen):
+    def render(self, app: KioskApp) -> None:
+        identity = app.legal
+        self.ids.version.text = f"Comptoir {identity.version}"
+        lines = [
+            app.tr("Legally relevant software: SHA-256", app.lang),
+            identity.sha256,
+            app.tr("over {count} files", app.lang).format(count=len(identity.files)),
+            f"{app.site.device.name} · {app.site.device.id}",
+        ]
+        self.ids.legal.text = "\n".join(lines)
+
+
+class ProductTile(ButtonBehavior, BoxLayout):
+    def show(self, product: Product, photo: str, price: str) -> None:
+        self.sku = product.sku
+        self.ids.name.text = product.name
+        self.ids.price.text = price
+        self.ids.photo.source = photo
+        self.ids.initial.text = "" if photo else product.name[:1].upper()
+
+
+class CatalogueScreen(KioskScreen):
+    _shown: tuple = ()
+
+    def searched(self, text: str) -> None:
+        app = self._app()
+        if app.journey.browse.search != text:
+            app.touch(Action.SEARCH, text)
+
+    def render(self, app: KioskApp) -> None:
+        journey = app.journey
+        browse = journey.browse
+        count = len(journey.lines)
+        self.ids.basket.text = app.tr("Basket", app.lang) + (
+            f" ({count}) · {view.money(journey.total_cents, app.lang)}" if count else ""
+        )
+        self.ids.basket.opacity = 1 if journey.settings.payment_enabled else 0
+        self.ids.basket.disabled = not journey.settings.payment_enabled
+        if self.ids.search.text != browse.search:
+            self.ids.search.text = browse.search
+        key = (app.lang, browse.category, browse.categories, browse.visible)
+        if key == self._shown:
+            return
+        self._shown = key
+        self._categories(app, browse.categories, browse.category)
+        grid = self.ids.grid
+        grid.clear_widgets()
+        for product in browse.visible:
+            tile = ProductTile(on_release=lambda t: app.touch(Action.PRODUCT, t.sku))
+            tile.show(product, app.photo(product), view.unit_price(product, app.lang, app._))
+            grid.add_widget(tile)
+
+    def _categories(self, app: KioskApp, categories: tuple[str, ...], chosen: str) -> None:
+        from kivy.factory import Factory
+
+        row = self.ids.categories
+        row.clear_widgets()
+        for name in ("", *categories):
+            kind = "KioskButton" if name == chosen else "QuietButton"
+            button = getattr(Factory, kind)(
+                text=name or app.tr("All", app.lang), size_hint_x=None, height=dp(52)
+            )
+            button.width = max(dp(120), len(button.text) * dp(13) + dp(24))
+            button.bind(on_release=lambda b, n=name: app.touch(Action.CATEGORY, n))
+            row.add_widget(button)
+
+    def _app(self) -> KioskApp:
+        from kivy.app import App
+
+        return App.get_running_app()
+
+
+class WeighScreen(KioskScreen):
+    def render(self, app: KioskApp) -> None:
+        journey = app.journey
+        texts = view.weigh_texts(journey, app.site.scale.interval_g, app._)
+        self.ids.title.text = journey.product.name if journey.product else ""
+        self.ids.weight.value = texts.weight
+        self.ids.unit_price.value = texts.unit_price
+        self.ids.price.value = texts.price
+        self.ids.status.text = texts.status
+        self.ids.tare_info.text = texts.tare
+        _offer_payment(self, journey.settings.payment_enabled)
+
+
+class PiecesScreen(KioskScreen):
+    def render(self, app: KioskApp) -> None:
+        journey = app.journey
+        product = journey.product
+        self.ids.title.text = product.name if product else ""
+        self.ids.quantity.value = str(journey.quantity)
+        self.ids.unit_price.value = view.unit_price(product, app.lang, app._) if product else ""
+        self.ids.price.value = view.money(journey.pieces_price_cents, app.lang)
+        _offer_payment(self, journey.settings.payment_enabled)
+
+
+def _offer_payment(screen: KioskScreen, enabled: bool) -> None:
+    """Without a terminal the kiosk only labels: no "add to basket"."""
+    add = screen.ids.add
+    add.opacity = 1 if enabled else 0
+    add.disabled = not enabled
+
+
+class BasketRow(BoxLayout):
+    pass
+
+
+class BasketScreen(KioskScreen):
+    _shown: tuple = ()
+
+    def render(self, app: KioskApp) -> None:
+        journey = app.journey
+        key = (app.lang, tuple(journey.lines))
+        self.ids.total.text = (
+            app.tr("Total", app.lang) + " " + view.money(journey.total_cents, app.lang)
+        )
+        self.ids.empty.text = "" if journey.lines else app.tr("Your basket is empty.", app.lang)
+        self.ids.pay.disabled = not journey.lines
+        if key == self._shown:
+            return
+        self._shown = key
+        rows = self.ids.rows
+        rows.clear_widgets()
+        interval = app.site.scale.interval_g
+        for index, line in enumerate(journey.lines):
+            row = BasketRow()
+            row.ids.name.text, row.ids.detail.text = view.line_texts(
+                line, interval, app.lang, app._
+            )
+            row.ids.price.text = view.money(line.price_cents, app.lang)
+            row.ids["remove"].bind(on_release=lambda _b, i=index: app.touch(Action.REMOVE, str(i)))
+            rows.add_widget(row)
+
+
+class ReceiptScreen(KioskScreen):
+    def render(self, app: KioskApp) -> None:
+        journey = app.journey
+        self.ids.total.text = view.money(journey.paid_cents, app.lang)
+        self.ids.number.text = app.tr("Receipt no. {number}", app.lang).format(
+            number=journey.receipt_number
+        )
+        url = journey.receipt_url
+        self.ids.hint.text = app.tr("Scan to keep your receipt.", app.lang) if url else ""
+        self.ids.qr.texture = qr_texture(url) if url else None
+        self.ids.qr.opacity = 1 if url else 0
+
+
+@cache
+def qr_texture(url: str) -> Texture:
+    image = qrcode.make(url, box_size=8, border=2)
+    data = io.BytesIO()
+    image.save(data, format="PNG")
+    data.seek(0)
+    return CoreImage(data, ext="png").texture
+
+
+class MessageScreen(KioskScreen):
+    _actions: dict[str, Action]
+
+    def render(self, app: KioskApp) -> None:
+        message = view.message(app.journey, app._)
+        self.ids.title.text = message.title
+        self.ids.title.tone = message.tone
+        self.ids.body.text = message.body
+        self._actions = {}
+        for slot in ("primary", "secondary"):
+            choice = getattr(message, slot)
+            button = self.ids[slot]
+            button.opacity = 1 if choice else 0
+            button.disabled = choice is None
+            button.text = choice[0] if choice else ""
+            if choice:
+                self._actions[slot] = choice[1]
+
+    def press(self, slot: str) -> None:
+        from kivy.app import App
+
+        action = self._actions.get(slot)
+        if action:
+            App.get_running_app().touch(action)

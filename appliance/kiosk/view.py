@@ -1,0 +1,189 @@
+"""What each screen says, computed from the journey's state in the customer's language.
+
+Pure functions, no Kivy: the screens copy these texts into their labels, and the tests and the
+tour read the same texts. Formatting of money and weight comes from `core`, never re-done here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from appliance.core.catalogue import Product
+from appliance.core.money import format_euros
+from appliance.core.payment import PaymentOutcome
+from appliance.core.weighing import ReadingStatus, format_weight
+from appliance.kiosk.flows.events import BasketLine
+from appliance.kiosk.flows.journey import Action, Journey, Screen
+from appliance.kiosk.i18n import Translate
+
+NO_VALUE = "—"
+
+
+def decimal_mark(language: str) -> str:
+    return "," if language == "fr" else "."
+
+
+def money(cents: int, language: str) -> str:
+    return format_euros(cents, decimal=decimal_mark(language))
+
+
+def unit_price(product: Product, language: str, _: Translate) -> str:
+    per = _("/kg") if product.by_weight else _("/piece")
+    return money(product.unit_price_cents, language) + " " + per
+
+
+@dataclass(frozen=True)
+class WeighTexts:
+    """The three values shown together, and a line saying what the scale is doing."""
+
+    weight: str
+    unit_price: str
+    price: str
+    status: str
+    tare: str
+
+
+_STATUS = {
+    ReadingStatus.STABLE: "Stable weight",
+    ReadingStatus.MOTION: "Weighing… wait until the scale is stable",
+    ReadingStatus.UNDER_ZERO: "The scale is under zero: empty it",
+    ReadingStatus.OVERLOAD: "Too heavy for the scale",
+    ReadingStatus.BELOW_MIN: "Below the scale's minimum weight",
+    ReadingStatus.UNCHANGED: "Already weighed: take it off or change the load",
+    ReadingStatus.ERROR: "The scale does not answer",
+    ReadingStatus.TIMEOUT: "The scale does not answer",
+}
+
+
+def weigh_texts(journey: Journey, interval_g: int, _: Translate) -> WeighTexts:
+    language = journey.language
+    live = journey.panel.live
+    product = journey.product
+    unit = unit_price(product, language, _) if product else NO_VALUE
+    if live is None:
+        return WeighTexts(NO_VALUE, unit, NO_VALUE, _("The scale does not answer"), "")
+    weight = (
+        format_weight(live.weight_g, interval_g, decimal=decimal_mark(language))
+        if live.weight_g is not None
+        else NO_VALUE
+    )
+    price = money(live.price_cents, language) if live.price_cents is not None else NO_VALUE
+    status = _(journey.panel.notice) if journey.panel.notice else _(_STATUS[live.status])
+    tare = ""
+    if live.net:
+        tare_text = format_weight(live.tare_g, interval_g, decimal=decimal_mark(language))
+        tare = _("Net weight, tare {tare}").format(tare=tare_text)
+    return WeighTexts(weight, unit, price, status, tare)
+
+
+def line_texts(line: BasketLine, interval_g: int, language: str, _: Translate) -> tuple[str, str]:
+    """A basket line as (what, how much), e.g. ("Pommes", "1,234 kg × 3,49 € /kg")."""
+    product = line.product
+    if line.weighing is not None:
+        amount = format_weight(line.weighing.weight_g, interval_g, decimal=decimal_mark(language))
+        unit = money(line.weighing.unit_price_cents, language) + " " + _("/kg")
+    else:
+        amount = str(line.quantity)
+        unit = unit_price(product, language, _)
+    return product.name, f"{amount} × {unit}"
+
+
+@dataclass(frozen=True)
+class Message:
+    """A full-screen message: what happened, what to do, and up to two choices."""
+
+    title: str
+    body: str
+    tone: str  # info, success, warning or error: the colour of the title bar
+    primary: tuple[str, Action] | None = None
+    secondary: tuple[str, Action] | None = None
+
+
+def message(journey: Journey, _: Translate) -> Message:
+    """The message screens: paying, failures, devices missing, thank you."""
+    screen = journey.screen
+    total = money(journey.total_cents, journey.language)
+    back = (_("Back"), Action.BACK)
+    if screen is Screen.PAYING:
+        return Message(
+            _("Pay by card"),
+            _("Follow the instructions on the card terminal.\nAmount: {total}").format(total=total),
+            "info",
+        )
+    if screen is Screen.PAYMENT_FAILED:
+        reasons = {
+            PaymentOutcome.DECLINED: _("The card was declined."),
+            PaymentOutcome.ABANDONED: _("The payment was cancelled."),
+            PaymentOutcome.TIMEOUT: _("No card was presented in time."),
+        }
+        body = reasons.get(journey.outcome, "") if journey.outcome else ""
+        return Message(
+            _("Payment not made"),
+            body + "\n" + _("You have not been charged."),
+            "warning",
+            (_("Try again"), Action.RETRY),
+            (_("Back to the basket"), Action.BACK),
+        )
+    if screen is Screen.PAYMENT_UNKNOWN:
+        return Message(
+            _("Payment uncertain"),
+            _(
+                "We cannot tell whether your card was charged.\n"
+                "Do not pay again: the shop has been alerted and will check."
+            ),
+            "error",
+            (_("OK"), Action.DONE),
+        )
+    if screen is Screen.TERMINAL_UNAVAILABLE:
+        return Message(
+            _("Card terminal unavailable"),
+            _("The card terminal does not answer. You have not been charged."),
+            "error",
+            (_("Try again"), Action.RETRY),
+            (_("Back to the basket"), Action.BACK),
+        )
+    if screen is Screen.PAPER_OUT:
+        what = _("label") if journey.paper_out_for_label else _("receipt")
+        continue_text = (
+            _("Continue without a label")
+            if journey.paper_out_for_label
+            else _("Pay without a receipt")
+        )
+        return Message(
+            _("The printer is out of paper"),
+            _("Your {what} cannot be printed.").format(what=what),
+            "warning",
+            (continue_text, Action.CONTINUE_WITHOUT),
+            back,
+        )
+    if screen is Screen.NO_PAYMENT:
+        return Message(
+            _("No payment here"),
+            _("This kiosk does not take payments. Please pay at the counter."),
+            "info",
+            (_("OK"), Action.DONE),
+        )
+    if screen is Screen.THANK_YOU:
+        return Message(_("Thank you!"), _("See you soon."), "success", (_("OK"), Action.DONE))
+    scale = {
+        Screen.SCALE_MISSING: _("The scale does not answer. It will be back shortly."),
+        Screen.SCALE_UNSTABLE: _("The scale does not settle. Keep the load still."),
+        Screen.SCALE_OVERLOAD: _("Too heavy for the scale: take some off."),
+    }
+    if screen in scale:
+        return Message(_("Scale problem"), scale[screen], "error", None, back)
+    raise ValueError(f"{screen} is not a message screen")
+
+
+MESSAGE_SCREENS = (
+    Screen.PAYING,
+    Screen.PAYMENT_FAILED,
+    Screen.PAYMENT_UNKNOWN,
+    Screen.TERMINAL_UNAVAILABLE,
+    Screen.PAPER_OUT,
+    Screen.NO_PAYMENT,
+    Screen.THANK_YOU,
+    Screen.SCALE_MISSING,
+    Screen.SCALE_UNSTABLE,
+    Screen.SCALE_OVERLOAD,
+)

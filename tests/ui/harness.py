@@ -1,0 +1,130 @@
+"""Runs one kiosk journey in its own process: the real app, the simulators, simulated touches.
+
+`python -m tests.ui.harness JOURNEY CONFIG` starts the simulated shop, points the config at it,
+opens the real `KioskApp` (Kivy allows one App per process, hence one process per journey) and
+runs `tests.ui.journeys.JOURNEY(driver)` inside Kivy's asyncio loop. Exit status 0 means the
+journey's own checks held; a failure prints its traceback on stderr.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+import time
+import traceback
+from collections.abc import Callable
+from pathlib import Path
+
+from appliance import config as config_module
+from appliance.kiosk import window
+
+STEP_TIMEOUT_S = 20.0
+
+
+class Driver:
+    """What a journey can do: touch widgets, wait for the screen, steer the simulators."""
+
+    def __init__(self, app, shop) -> None:
+        self.app = app
+        self.shop = shop
+
+    @property
+    def screen(self) -> str:
+        return self.app.journey.screen.value
+
+    def widget(self, widget_id: str):
+        return self.app.root.current_screen.ids[widget_id]
+
+    def text(self, widget_id: str) -> str:
+        widget = self.widget(widget_id)
+        return getattr(widget, "value", None) or widget.text
+
+    async def tap_widget(self, widget) -> None:
+        from kivy.tests.common import UnitTestTouch
+
+        await self.frames(2)
+        x, y = widget.to_window(*widget.center)
+        touch = UnitTestTouch(x, y)
+        touch.touch_down()
+        await self.frames(1)
+        touch.touch_up()
+        await self.frames(2)
+
+    async def tap(self, widget_id: str) -> None:
+        await self.tap_widget(self.widget(widget_id))
+
+    async def tap_product(self, sku: str) -> None:
+        await self.wait_for(lambda: self.screen == "catalogue")
+        grid = self.widget("grid")
+        tile = next(t for t in grid.children if getattr(t, "sku", None) == sku)
+        await self.tap_widget(tile)
+
+    async def tap_text(self, text: str) -> None:
+        """Touch the button showing `text` on the current screen (message screens)."""
+        for slot in ("primary", "secondary"):
+            button = self.widget(slot)
+            if button.text == text and not button.disabled:
+                return await self.tap_widget(button)
+        raise AssertionError(f"no button {text!r} on {self.screen}")
+
+    async def wait_for(self, condition: Callable[[], bool], timeout: float = STEP_TIMEOUT_S):
+        deadline = time.monotonic() + timeout
+        while not condition():
+            if time.monotonic() > deadline:
+                raise AssertionError(f"timed out on screen {self.screen}: {condition}")
+            await asyncio.sleep(0.02)
+
+    async def wait_screen(self, name: str) -> None:
+        await self.wait_for(lambda: self.screen == name)
+        await self.frames(2)
+
+    async def frames(self, count: int) -> None:
+        from kivy.clock import Clock
+
+        for _ in range(count):
+            done = asyncio.Event()
+            Clock.schedule_once(lambda _dt, d=done: d.set(), 0)
+            await done.wait()
+
+
+def main(journey_name: str, config_path: str) -> int:
+    site = config_module.load(Path(config_path))
+    window.prepare(site.kiosk, fullscreen=False)
+    from appliance.devices.payment.factory import open_terminal
+    from appliance.kiosk.app import KioskApp
+    from appliance.kiosk.hardware import Hardware
+    from appliance.kiosk.simulated import SimulatedShop
+    from tests.ui import journeys
+
+    journey = getattr(journeys, journey_name)
+    failures: list[str] = []
+    with SimulatedShop(
+        interval_g=site.scale.interval_g, capacity_g=site.scale.capacity_g, pace=False
+    ) as shop:
+        wired = shop.site(site)
+        printer = shop.label_printer(wired, wired.device.data_dir / "labels")
+        terminal = open_terminal(wired.payment)
+
+        async def run_journey(app) -> None:
+            try:
+                await journey(Driver(app, shop))
+            except BaseException:
+                failures.append(traceback.format_exc())
+            finally:
+                app.stop()
+
+        tasks = []
+
+        def ready(app) -> None:
+            tasks.append(asyncio.ensure_future(run_journey(app)))
+
+        app = KioskApp(wired, lambda post: Hardware(wired, printer, terminal, post), on_ready=ready)
+        asyncio.run(app.async_run(async_lib="asyncio"))
+    if failures:
+        print(failures[0], file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(*sys.argv[1:3]))

@@ -1,0 +1,134 @@
+"""Whole customer journeys, run by `harness` inside the real kiosk against the simulators."""
+
+from __future__ import annotations
+
+from appliance.devices.payment.simulator import Scenario
+from appliance.devices.printers.simulator import Paper
+
+
+async def weighed_purchase(k) -> None:
+    await k.wait_screen("home")
+    await k.tap("start")
+    await k.tap_product("POMMES")
+    await k.wait_screen("weigh")
+    k.shop.put(1234)
+    await k.wait_for(lambda: k.text("weight") == "1,234 kg")
+    assert k.text("price") == "4,31 €", k.text("price")
+    assert k.text("unit_price") == "3,49 € /kg"
+    await k.tap("print_label")
+    await k.wait_screen("basket")
+    await k.wait_for(lambda: k.shop.printer.labels_received() == 1)
+    await k.tap("pay")
+    await k.wait_screen("receipt")
+    assert "4,31 €" in k.text("total")
+    assert k.app.journey.receipt_url.startswith("https://example.org/r/1?t=")
+    assert k.widget("qr").texture is not None
+    await k.tap("done")
+    await k.wait_screen("thank_you")
+    await k.wait_for(lambda: k.screen == "home", timeout=30)
+
+
+async def piece_purchase(k) -> None:
+    await k.wait_screen("home")
+    await k.tap("lang_en")
+    await k.tap("start")
+    await k.tap_product("OEUFS")
+    await k.wait_screen("pieces")
+    await k.tap("more")
+    await k.tap("more")
+    await k.wait_for(lambda: k.text("price") == "9.60 €")
+    await k.tap("add")
+    await k.wait_screen("basket")
+    assert k.text("total") == "Total 9.60 €", k.text("total")
+    await k.tap("pay")
+    await k.wait_screen("receipt")
+
+
+async def declined_card(k) -> None:
+    k.shop.next_payment(Scenario.DECLINED)
+    await k.tap("start")
+    await k.tap_product("OEUFS")
+    await k.wait_screen("pieces")
+    await k.tap("add")
+    await k.wait_screen("basket")
+    await k.tap("pay")
+    await k.wait_for(lambda: k.screen == "payment_failed")
+    await k.frames(2)
+    assert "refusée" in k.text("body"), k.text("body")
+    k.shop.next_payment(Scenario.APPROVED)
+    await k.tap_text("Réessayer")
+    await k.wait_screen("receipt")
+
+
+async def unknown_outcome(k) -> None:
+    k.shop.next_payment(Scenario.CLOSED_AFTER_APPROVAL)
+    await k.tap("start")
+    await k.tap_product("OEUFS")
+    await k.wait_screen("pieces")
+    await k.tap("add")
+    await k.wait_screen("basket")
+    await k.tap("pay")
+    await k.wait_for(lambda: k.screen == "payment_unknown")
+    await k.frames(2)
+    assert "Ne payez pas une deuxième fois" in k.text("body"), k.text("body")
+    assert k.app.journey.lines == []
+    await k.tap_text("OK")
+    await k.wait_screen("home")
+
+
+async def out_of_paper(k) -> None:
+    k.shop.paper(Paper.OUT)
+    await k.wait_for(lambda: k.app.journey.paper.value == "paper_out")
+    await k.tap("start")
+    await k.tap_product("OEUFS")
+    await k.wait_screen("pieces")
+    await k.tap("print_label")
+    await k.wait_for(lambda: k.screen == "paper_out")
+    await k.frames(2)
+    await k.tap_text("Continuer sans étiquette")
+    await k.wait_screen("basket")
+    await k.tap("pay")
+    await k.wait_for(lambda: k.screen == "paper_out")
+    await k.frames(2)
+    await k.tap_text("Payer sans ticket")
+    await k.wait_screen("receipt")
+    assert k.shop.printer.labels_received() == 0
+
+
+async def scale_unplugged_and_back(k) -> None:
+    await k.tap("start")
+    await k.tap_product("POMMES")
+    await k.wait_screen("weigh")
+    k.shop.put(500)
+    await k.wait_for(lambda: k.text("weight") == "0,500 kg")
+    k.shop.unplug_scale()
+    await k.wait_for(lambda: k.screen == "scale_missing")
+    k.shop.unplug_scale(False)
+    await k.wait_screen("weigh")
+    await k.wait_for(lambda: k.text("price") == "1,75 €")
+    await k.tap("add")
+    await k.wait_screen("basket")
+
+
+async def device_commands(k) -> None:
+    """Another process queues commands; the running kiosk carries them out and answers."""
+    from appliance.store import device_commands as queue
+    from appliance.store.db import open_database
+
+    await k.wait_screen("home")
+    await k.tap("start")
+    db = open_database(k.app.site.database_path)  # a second connection, like the web admin's
+    try:
+        asked = {
+            name: queue.queue(db, name, requested_by="web").id
+            for name in ("print_test_label", "scale_zero", "restart_ui", "open_the_safe")
+        }
+        done = {name: queue.wait(db, cid, timeout_s=20) for name, cid in asked.items()}
+    finally:
+        db.conn.close()
+    assert done["print_test_label"].state == "done", done["print_test_label"]
+    assert done["scale_zero"].result == {"zeroed": True}
+    assert done["restart_ui"].state == "done"
+    assert done["open_the_safe"].state == "refused"
+    await k.wait_screen("home")  # restart_ui went back to the start
+    await k.wait_for(lambda: k.shop.printer.labels_received() == 1)

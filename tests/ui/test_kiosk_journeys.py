@@ -1,0 +1,92 @@
+"""Whole journeys on the real touchscreen app under Xvfb, against the simulated devices."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+from appliance.store.db import open_database
+
+pytestmark = pytest.mark.ui
+
+
+def _sales(data_dir) -> list[tuple]:
+    db = open_database(data_dir / "comptoir.db")
+    try:
+        return list(db.execute("SELECT receipt_number FROM sales ORDER BY receipt_number"))
+    finally:
+        db.conn.close()
+
+
+def _attempts(data_dir) -> list[str]:
+    db = open_database(data_dir / "comptoir.db")
+    try:
+        return [row[0] for row in db.execute("SELECT state FROM payment_attempts ORDER BY rowid")]
+    finally:
+        db.conn.close()
+
+
+def test_a_weighed_purchase_prints_a_label_and_records_the_sale(run_journey, data_dir):
+    run_journey("weighed_purchase")
+    assert _sales(data_dir) == [(1,)]
+    assert list((data_dir / "labels").glob("*.png"))
+
+
+def test_a_purchase_by_the_piece_in_english(run_journey, data_dir):
+    run_journey("piece_purchase")
+    assert _sales(data_dir) == [(1,)]
+
+
+def test_a_declined_card_records_no_sale_until_paid_again(run_journey, data_dir):
+    run_journey("declined_card")
+    assert _attempts(data_dir) == ["declined", "approved"]
+    assert _sales(data_dir) == [(1,)]
+
+
+def test_an_unknown_outcome_tells_the_customer_not_to_pay_again(run_journey, data_dir):
+    run_journey("unknown_outcome")
+    assert _attempts(data_dir) == ["unknown"]
+    assert _sales(data_dir) == []
+
+
+def test_out_of_paper_is_said_and_the_customer_continues_without(run_journey, data_dir):
+    run_journey("out_of_paper")
+    assert _sales(data_dir) == [(1,)]
+
+
+def test_the_scale_unplugged_and_plugged_back_resumes_the_weighing(run_journey):
+    run_journey("scale_unplugged_and_back")
+
+
+def test_device_commands_reach_the_running_kiosk(run_journey):
+    run_journey("device_commands")
+
+
+def test_the_tour_saves_every_screen_in_both_languages(kiosk_env, shop_config, tmp_path):
+    from appliance.kiosk.tour import STEP_COUNT
+
+    folder = tmp_path / "tour"
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "appliance",
+            "--config",
+            str(shop_config),
+            "kiosk",
+            "--tour",
+            str(folder),
+        ],
+        env=kiosk_env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    shots = sorted(folder.glob("*.png"))
+    assert len(shots) == 2 * STEP_COUNT
+    assert {p.name for p in shots} >= {"fr-01-home.png", "en-14-payment-unknown.png"}
+    assert len({p.read_bytes() for p in shots}) == len(shots)  # every screen looks different
