@@ -70,6 +70,13 @@ class CodeCheck:
 # -- the device key -------------------------------------------------------------------------------
 
 
+def device_key_for(configured: Path | None, data_dir: Path) -> bytes:
+    """`[lockers] device_key_file`, or a key created once in the data directory's secrets."""
+    if configured is not None:
+        return device_key(configured)
+    return device_key(data_dir / "secrets" / "device.key", create=True)
+
+
 def device_key(path: Path, *, create: bool = False) -> bytes:
     """The secret that keys code lookups and signs QR tokens; created (0600) when asked."""
     try:
@@ -309,8 +316,14 @@ def check_code(
         else:
             check = _find_code(db, text, key, now)
             if check.verdict is Verdict.UNKNOWN:
-                check = CodeCheck(Verdict.UNKNOWN, locked_until=_lock_after_wrong(db, now))
+                check = CodeCheck(
+                    Verdict.UNKNOWN, locked_until=_lock_after_wrong(db, "customer", now)
+                )
         _record_attempt(db, "customer", method, check.verdict.value, now, check.order_number)
+        if check.verdict is not Verdict.OK:
+            payload = {"verdict": check.verdict.value, "method": method}
+            payload["order_number"] = check.order_number
+            outbox.emit(db, "pickup_refused", payload, ts=_iso(now))
     return check
 
 
@@ -373,9 +386,9 @@ def _locked_until(db: sqlite_utils.Database, keypad: str, now: datetime) -> date
     return until if now < until else None
 
 
-def _lock_after_wrong(db: sqlite_utils.Database, now: datetime) -> datetime | None:
+def _lock_after_wrong(db: sqlite_utils.Database, keypad: str, now: datetime) -> datetime | None:
     """When this wrong code (not yet recorded) locks the keypad, until when."""
-    count, _ = _wrong_in_a_row(db, "customer")
+    count, _ = _wrong_in_a_row(db, keypad)
     delay = pickup_code.lockout_s(count + 1)
     return now + timedelta(seconds=delay) if delay else None
 
@@ -394,6 +407,80 @@ def _record_attempt(
         "VALUES (?, ?, ?, ?, ?, ?)",
         (_iso(now), keypad, method, verdict, order_number, producer_id),
     )
+
+
+# -- producers ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ProducerCheck:
+    """Who typed this PIN or showed this badge (or why nobody)."""
+
+    verdict: Verdict  # OK, UNKNOWN or LOCKED
+    producer: str | None = None
+    locked_until: datetime | None = None
+
+
+def add_producer(
+    db: sqlite_utils.Database, name: str, *, key: bytes, pin: str = "", badge: str = ""
+) -> None:
+    """Register a producer who may refill, with a PIN (4 to 8 digits) and/or a badge."""
+    if pin and not (pin.isdigit() and 4 <= len(pin) <= 8):
+        raise LockerError("a producer PIN is 4 to 8 digits")
+    if not (pin or badge):
+        raise LockerError(f"producer {name} needs a PIN or a badge to identify at the kiosk")
+    salt = secrets.token_bytes(pickup_code.SALT_BYTES)
+    with transaction(db):
+        if db.execute("SELECT 1 FROM producers WHERE name = ?", (name,)).fetchone():
+            raise LockerError(f"producer {name} exists already")
+        pin_lookup = pickup_code.lookup_key(key, "pin:" + pin) if pin else None
+        if (
+            pin_lookup
+            and db.execute("SELECT 1 FROM producers WHERE pin_lookup = ?", (pin_lookup,)).fetchone()
+        ):
+            raise LockerError("another producer has this PIN: choose another")
+        db.execute(
+            "INSERT INTO producers (name, pin_lookup, pin_hash, badge_lookup, created_at) "
+            "VALUES (?, ?, ?, ?, ?)",
+            (
+                name,
+                pin_lookup,
+                pickup_code.hash_code(pin, salt) if pin else None,
+                pickup_code.lookup_key(key, "badge:" + badge) if badge else None,
+                _iso(_now()),
+            ),
+        )
+
+
+def identify_producer(
+    db: sqlite_utils.Database,
+    text: str,
+    *,
+    key: bytes,
+    badge: bool = False,
+    now: datetime | None = None,
+) -> ProducerCheck:
+    """Check a producer's PIN or badge; five wrong ones in a row lock the producer keypad."""
+    now = now or _now()
+    with transaction(db):
+        locked_until = _locked_until(db, "producer", now)
+        if locked_until is not None:
+            check = ProducerCheck(Verdict.LOCKED, locked_until=locked_until)
+        else:
+            column = "badge_lookup" if badge else "pin_lookup"
+            prefix = "badge:" if badge else "pin:"
+            row = db.execute(
+                f"SELECT id, name, pin_hash FROM producers WHERE {column} = ? AND active = 1",
+                (pickup_code.lookup_key(key, prefix + text.strip()),),
+            ).fetchone()
+            if row and (badge or pickup_code.code_matches(text.strip(), row[2])):
+                check = ProducerCheck(Verdict.OK, row[1])
+            else:
+                until = _lock_after_wrong(db, "producer", now)
+                check = ProducerCheck(Verdict.UNKNOWN, locked_until=until)
+        method = "badge" if badge else "pin"
+        _record_attempt(db, "producer", method, check.verdict.value, now)
+    return check
 
 
 # -- pickup ---------------------------------------------------------------------------------------
@@ -467,11 +554,12 @@ def raise_alarm(
     message: str,
     *,
     now: datetime | None = None,
+    subject: str = "",
     **details: Any,
 ) -> None:
     """An alert for staff and a `locker_alarm` outbox event, with a door event if any door."""
     now = now or _now()
-    subject = f"compartment {compartment}" if compartment is not None else ""
+    subject = subject or (f"compartment {compartment}" if compartment is not None else "")
     with transaction(db):
         alerts.raise_alert(db, kind, message, subject)
         payload = {"kind": kind, "compartment": compartment, "message": message, **details}
@@ -505,6 +593,64 @@ def _door_event(
         "VALUES (?, ?, ?, ?, ?, ?)",
         (_iso(now or _now()), compartment, kind, order_number, requested_by, detail),
     )
+
+
+#: Door events that open and close a door, for the door-open minutes of the HACCP report.
+OPENED_KINDS = ("door_opened",)
+CLOSED_KINDS = ("door_closed", "deposit_closed", "pickup_closed")
+
+
+def door_openings(
+    db: sqlite_utils.Database, compartments: Iterable[int], since: str, until: str
+) -> list[tuple[int, str, str | None]]:
+    """(compartment, opened at, closed at or None) for doors that opened before `until` and
+    had not closed by `since`."""
+    wanted = set(compartments)
+    openings: list[tuple[int, str, str | None]] = []
+    open_since: dict[int, str] = {}
+    rows = db.execute(
+        "SELECT ts, compartment, kind FROM door_events WHERE ts < ? ORDER BY ts, id", (until,)
+    )
+    for ts, compartment, kind in rows:
+        if compartment not in wanted:
+            continue
+        if kind in OPENED_KINDS:
+            open_since.setdefault(compartment, ts)
+        elif kind in CLOSED_KINDS and compartment in open_since:
+            opened = open_since.pop(compartment)
+            if ts >= since:
+                openings.append((compartment, opened, ts))
+    openings += [(c, opened, None) for c, opened in open_since.items()]
+    return openings
+
+
+# -- temperatures ---------------------------------------------------------------------------------
+
+
+def record_temperatures(
+    db: sqlite_utils.Database, readings: Iterable[tuple[str, int, str, int]]
+) -> int:
+    """Store (zone, Unix seconds, sensor, millidegrees) rows; returns how many."""
+    rows = list(readings)
+    with transaction(db):
+        db.conn.executemany(
+            "INSERT OR REPLACE INTO temperature_readings (zone, ts, sensor, temp_mc) "
+            "VALUES (?, ?, ?, ?)",
+            rows,
+        )
+    return len(rows)
+
+
+def temperatures(
+    db: sqlite_utils.Database, zone: str, since: int, until: int
+) -> list[tuple[int, int]]:
+    """(Unix seconds, millidegrees) of a zone in [since, until), oldest first; with several
+    sensors in a zone, the warmest one at each time (the food at risk)."""
+    return db.execute(
+        "SELECT ts, max(temp_mc) FROM temperature_readings WHERE zone = ? AND ts >= ? "
+        "AND ts < ? GROUP BY ts ORDER BY ts",
+        (zone, since, until),
+    ).fetchall()
 
 
 # -- helpers --------------------------------------------------------------------------------------

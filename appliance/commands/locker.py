@@ -1,0 +1,217 @@
+"""`comptoir locker status|open|test|resend|producer`: the locker wall from the shell.
+
+`open` never drives a lock itself: it queues an audited `open_door` command for the kiosk, owner
+of the hardware, and waits for its answer. `test` is for installers with the kiosk stopped: it
+unlocks one lock of a CU16 bus through the real driver and says what the board answered.
+"""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import os
+import sys
+from typing import Any
+
+from appliance.commands._common import add_json_flag, load_config, print_json
+from appliance.core.locker import compartments_from
+from appliance.devices.locks.base import LockUnavailable
+from appliance.devices.locks.kerong import KerongLocks, Wiring, open_bus
+from appliance.errors import UsageError
+from appliance.notify.pickup_email import PickupNotice, send_pickup_code
+from appliance.store import device_commands, lockers, orders
+from appliance.store.db import open_database
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    parser = sub.add_parser("locker", help="locker compartments: status, open, test, codes")
+    actions = parser.add_subparsers(dest="action", required=True, metavar="ACTION")
+    status = actions.add_parser("status", help="what each compartment holds")
+    add_json_flag(status)
+    status.set_defaults(func=run_status)
+
+    opening = actions.add_parser("open", help="ask the kiosk to open a door (queued, audited)")
+    opening.add_argument("number", type=int, metavar="N", help="door number as painted")
+    opening.add_argument("--reason", required=True, help="why (kept in the audit trail)")
+    opening.add_argument("--by", default=f"cli:{getpass.getuser()}", help="who asks")
+    opening.add_argument("--wait", type=float, default=15.0, metavar="S", help="seconds to wait")
+    add_json_flag(opening)
+    opening.set_defaults(func=run_open)
+
+    test = actions.add_parser("test", help="installers, kiosk stopped: unlock one CU16 lock")
+    test.add_argument("--port", required=True, help="RS485 adapter, such as /dev/ttyUSB1")
+    test.add_argument("--board", type=int, required=True, help="board address 0-15")
+    test.add_argument("--lock", type=int, required=True, help="lock index 0-15 on that board")
+    add_json_flag(test)
+    test.set_defaults(func=run_test)
+
+    resend = actions.add_parser("resend", help="send a new pickup code for an order in a locker")
+    resend.add_argument("number", metavar="ORDER")
+    resend.set_defaults(func=run_resend)
+
+    producer = actions.add_parser("producer", help="add a producer who may refill")
+    producer.add_argument("name")
+    producer.add_argument("--badge", default="", help="badge text as the scanner types it")
+    producer.add_argument("--pin-stdin", action="store_true", help="read the PIN from stdin")
+    producer.set_defaults(func=run_producer)
+
+
+def run_status(args: argparse.Namespace) -> int:
+    cfg = load_config(args)
+    db = open_database(cfg.database_path)
+    wall = compartments_from(cfg.lockers.compartments)
+    lockers.sync_compartments(db, wall)
+    states = lockers.states(db)
+    rows: list[dict[str, Any]] = []
+    for c in wall:
+        s = states[c.number]
+        rows.append(
+            {
+                "number": c.number,
+                "size": c.size.value,
+                "chilled": c.chilled,
+                "zone": c.zone,
+                "use": s.use.value,
+                "order": s.order_number,
+                "walkin": {"name": s.walkin_name, "price_cents": s.walkin_price_cents}
+                if s.walkin_name
+                else None,
+                "note": s.note,
+                "updated_at": s.updated_at,
+            }
+        )
+    if args.json:
+        print_json(rows)
+        return 0
+    for r in rows:
+        what = r["order"] or (r["walkin"] or {}).get("name") or ""
+        kind = f"{r['size']}{' chilled' if r['chilled'] else ''}"
+        print(f"{r['number']:>4}  {kind:<10} {r['use']:<13} {what} {r['note']}".rstrip())
+    return 0
+
+
+def run_open(args: argparse.Namespace) -> int:
+    cfg = load_config(args)
+    if args.number not in {c.number for c in cfg.lockers.compartments}:
+        raise UsageError(f"there is no compartment {args.number} in [[lockers.compartments]]")
+    if not args.reason.strip():
+        raise UsageError("--reason must say why the door is opened (kept in the audit trail)")
+    db = open_database(cfg.database_path)
+    command = device_commands.queue(
+        db,
+        "open_door",
+        {"compartment": args.number},
+        requested_by=args.by,
+        reason=args.reason.strip(),
+        ttl_s=max(int(args.wait), 5),
+    )
+    done = device_commands.wait(db, command.id, args.wait)
+    state = done.state if done else "queued"
+    result = done.result if done else None
+    if args.json:
+        print_json({"command": command.id, "state": state, "result": result})
+    elif state == "done":
+        print(f"door {args.number} opened ({command.id})")
+    elif state in ("queued", "running"):
+        print(f"door {args.number}: queued as {command.id}, the kiosk has not answered yet")
+    else:
+        print(f"door {args.number} NOT opened: {(result or {}).get('error', state)}")
+    return 0 if state == "done" else 1
+
+
+def run_test(args: argparse.Namespace) -> int:
+    if not (0 <= args.board <= 15 and 0 <= args.lock <= 15):
+        raise UsageError("--board and --lock are 0 to 15 (the lock index, not the door number)")
+    cfg = load_config(args)
+    bus = open_bus(args.port)
+    locks = KerongLocks(
+        bus,
+        {1: Wiring(args.board, args.lock)},
+        lock_bit_closed=cfg.lockers.lock_bit_closed,
+        confirm_s=cfg.lockers.unlock_confirm_ms / 1000,
+        poll_s=cfg.lockers.status_poll_ms / 1000,
+    )
+    report: dict[str, Any] = {"port": args.port, "board": args.board, "lock": args.lock}
+    try:
+        before = bus.status(args.board)
+        report["before"] = {
+            "lock_bits": f"{before.lock_bits:016b}",
+            "item_bits": f"{before.item_bits:016b}",
+        }
+        opened = locks.unlock(1)
+        after = bus.status(args.board)
+        report["after"] = {
+            "lock_bits": f"{after.lock_bits:016b}",
+            "item_bits": f"{after.item_bits:016b}",
+        }
+        report["confirmed"] = opened
+    except LockUnavailable as exc:
+        report["confirmed"] = False
+        report["error"] = str(exc)
+    finally:
+        locks.close()
+    if args.json:
+        print_json(report)
+    elif "error" in report:
+        print(f"board {args.board} lock {args.lock}: {report['error']}")
+    else:
+        verdict = (
+            "opened (confirmed by the board)"
+            if report["confirmed"]
+            else (
+                "NOT confirmed: the lock bit did not change (jammed lock, or try lock_bit_closed = "
+                f"{str(not cfg.lockers.lock_bit_closed).lower()})"
+            )
+        )
+        print(f"board {args.board} lock {args.lock}: {verdict}")
+        before, after = report["before"]["lock_bits"], report["after"]["lock_bits"]
+        print(f"  lock bits before {before}  after {after}")
+    return 0 if report["confirmed"] else 1
+
+
+def run_resend(args: argparse.Namespace) -> int:
+    cfg = load_config(args)
+    db = open_database(cfg.database_path)
+    order = orders.get(db, args.number)
+    if order is None:
+        raise UsageError(f"there is no order {args.number}")
+    key = lockers.device_key_for(cfg.lockers.device_key_file, cfg.device.data_dir)
+    issued = lockers.reissue_code(
+        db,
+        args.number,
+        key=key,
+        validity_days=cfg.lockers.code_validity_days,
+        digits=cfg.lockers.code_digits,
+    )
+    assert order.compartment is not None
+    send_pickup_code(
+        cfg,
+        PickupNotice(
+            order.customer_email,
+            order.customer_name,
+            order.number,
+            order.compartment,
+            issued.code,
+            issued.token,
+            issued.expires_at,
+        ),
+    )
+    print(f"new pickup code sent to the customer of {args.number} (the old one no longer works)")
+    return 0
+
+
+def run_producer(args: argparse.Namespace) -> int:
+    cfg = load_config(args)
+    pin = ""
+    if args.pin_stdin:
+        pin = sys.stdin.readline().strip()
+    elif os.isatty(0) and not args.badge:
+        pin = getpass.getpass("PIN (4 to 8 digits): ")
+    db = open_database(cfg.database_path)
+    key = lockers.device_key_for(cfg.lockers.device_key_file, cfg.device.data_dir)
+    try:
+        lockers.add_producer(db, args.name, key=key, pin=pin, badge=args.badge)
+    except lockers.LockerError as exc:
+        raise UsageError(str(exc)) from None
+    print(f"producer {args.name} added")
+    return 0

@@ -1,0 +1,132 @@
+"""Cold-chain rules: excursions above a zone's limit, and the daily report for an inspector.
+
+Temperatures are integer millidegrees Celsius, as DS18B20 sensors report them; times are aware
+datetimes. An excursion is judged by temperature *and* duration (reference §3.4): a zone above its
+limit for longer than its allowed duration. A door left open is the usual cause, so the report
+also gives each zone's door-open minutes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+
+@dataclass(frozen=True)
+class ZoneRule:
+    zone: str
+    limit_mc: int
+    allowed: timedelta
+
+
+@dataclass(frozen=True)
+class Reading:
+    ts: datetime
+    temp_mc: int
+
+
+@dataclass(frozen=True)
+class Excursion:
+    zone: str
+    start: datetime
+    end: datetime | None  # None: still above the limit at the last reading
+    peak_mc: int
+    last_seen: datetime  # the last reading above the limit
+
+    @property
+    def duration(self) -> timedelta:
+        return (self.end or self.last_seen) - self.start
+
+
+@dataclass(frozen=True)
+class DoorOpening:
+    compartment: int
+    opened: datetime
+    closed: datetime | None  # None: still open
+
+
+@dataclass(frozen=True)
+class ZoneDay:
+    """One line of the daily report."""
+
+    zone: str
+    limit_mc: int
+    readings: int
+    min_mc: int | None
+    max_mc: int | None
+    mean_mc: int | None
+    excursions: tuple[Excursion, ...]
+    door_open_minutes: int
+
+
+def excursions(rule: ZoneRule, readings: Sequence[Reading]) -> list[Excursion]:
+    """Runs of readings above the limit that lasted longer than allowed, in time order.
+
+    A run lasts from its first reading above the limit to the first reading back at or below
+    it (or to its last reading when it has not come back yet)."""
+    found = []
+    run: list[Reading] = []
+    for reading in sorted(readings, key=lambda r: r.ts):
+        if reading.temp_mc > rule.limit_mc:
+            run.append(reading)
+            continue
+        if run:
+            found += _judged(rule, run, end=reading.ts)
+            run = []
+    if run:
+        found += _judged(rule, run, end=None)
+    return found
+
+
+def _judged(rule: ZoneRule, run: list[Reading], end: datetime | None) -> list[Excursion]:
+    excursion = Excursion(
+        rule.zone, run[0].ts, end, max(r.temp_mc for r in run), last_seen=run[-1].ts
+    )
+    return [excursion] if excursion.duration > rule.allowed else []
+
+
+def door_open_minutes(openings: Iterable[DoorOpening], start: datetime, end: datetime) -> int:
+    """Minutes doors stood open within [start, end), each door counted on its own, rounded up."""
+    seconds = 0.0
+    for o in openings:
+        opened = max(o.opened, start)
+        closed = min(o.closed or end, end)
+        if closed > opened:
+            seconds += (closed - opened).total_seconds()
+    return int(-(-seconds // 60))
+
+
+def zone_day(
+    rule: ZoneRule,
+    readings: Sequence[Reading],
+    openings: Iterable[DoorOpening],
+    start: datetime,
+    end: datetime,
+) -> ZoneDay:
+    """The report line of one zone for the day [start, end): readings outside are ignored
+    for min/max/mean, but an excursion that began the day before and lasted into it counts."""
+    today = [r.ts for r in readings if start <= r.ts < end]
+    temps = [r.temp_mc for r in readings if start <= r.ts < end]
+    kept = tuple(
+        e for e in excursions(rule, readings) if e.start < end and (e.end or e.last_seen) >= start
+    )
+    return ZoneDay(
+        rule.zone,
+        rule.limit_mc,
+        len(today),
+        min(temps) if temps else None,
+        max(temps) if temps else None,
+        round(sum(temps) / len(temps)) if temps else None,
+        kept,
+        door_open_minutes(openings, start, end),
+    )
+
+
+def format_mc(temp_mc: int | None) -> str:
+    """1 decimal in °C for people: 4125 -> '4.1'; None -> '-'."""
+    if temp_mc is None:
+        return "-"
+    tenths = (abs(temp_mc) + 50) // 100
+    sign = "-" if temp_mc < 0 and tenths else ""
+    return f"{sign}{tenths // 10}.{tenths % 10}"

@@ -1,0 +1,161 @@
+"""A bus of Kerong CU16 boards on a pseudo-terminal, for tests, the demo and installers.
+
+It reads five-byte commands, drops those whose checksum is wrong (like a board), and answers
+status requests from doors and items a test opens, closes, fills and empties. An unlocked door
+springs open unless its lock is jammed; a board can be made silent or to answer with a bad
+checksum. It builds its own frames from the protocol constants, so a misreading of the protocol
+in the driver cannot hide in shared code.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import select
+import threading
+import time
+import tty
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from appliance.devices.locks.kerong import (
+    COMMAND_LENGTH,
+    ETX,
+    STATUS_ALL,
+    STATUS_ONE,
+    STATUS_REPLY,
+    STX,
+    UNLOCK_ALL,
+    UNLOCK_ONE,
+)
+
+
+@dataclass
+class SimBoard:
+    """One board's doors (lock index 0-15) as a test sets them."""
+
+    address: int
+    open_doors: set[int] = field(default_factory=set)
+    items: set[int] = field(default_factory=set)
+    jammed: set[int] = field(default_factory=set)
+    silent: bool = False
+    bad_checksum: bool = False
+
+    def open_door(self, lock: int) -> None:
+        self.open_doors.add(lock)
+
+    def close_door(self, lock: int) -> None:
+        self.open_doors.discard(lock)
+
+
+class Cu16Bus:
+    """The boards on one line, turning command bytes into answer bytes."""
+
+    def __init__(self, addresses: Iterable[int] = (0,), *, lock_bit_closed: bool = True) -> None:
+        self.boards = {a: SimBoard(a) for a in addresses}
+        self.lock_bit_closed = lock_bit_closed
+        self.rejected = 0  # commands dropped for a bad checksum or framing
+        self.unlocks: list[tuple[int, int, float]] = []  # (board, lock, monotonic time)
+        self.unlocked = threading.Condition()
+        self._buffer = b""
+
+    def board(self, address: int) -> SimBoard:
+        return self.boards[address]
+
+    def feed(self, data: bytes) -> bytes:
+        self._buffer += data
+        answer = b""
+        while len(self._buffer) >= COMMAND_LENGTH:
+            start = self._buffer.find(bytes((STX,)))
+            if start < 0:
+                self._buffer = b""
+                break
+            frame, self._buffer = (
+                self._buffer[start : start + COMMAND_LENGTH],
+                self._buffer[start + COMMAND_LENGTH :],
+            )
+            if len(frame) < COMMAND_LENGTH:
+                self._buffer = frame
+                break
+            answer += self._answer(frame)
+        return answer
+
+    def _answer(self, frame: bytes) -> bytes:
+        if frame[3] != ETX or sum(frame[:4]) & 0xFF != frame[4]:
+            self.rejected += 1
+            return b""
+        address, code = frame[1], frame[2]
+        board = self.boards.get(address >> 4)
+        if board is None or board.silent:
+            return b""
+        lock = address & 0x0F
+        if code in (UNLOCK_ONE, UNLOCK_ALL):
+            for index in range(16) if code == UNLOCK_ALL else (lock,):
+                if index not in board.jammed:
+                    board.open_doors.add(index)
+            with self.unlocked:
+                self.unlocks.append((board.address, lock, time.monotonic()))
+                self.unlocked.notify_all()
+            return b""
+        if code in (STATUS_ALL, STATUS_ONE):
+            return self._status(board, address if code == STATUS_ONE else board.address << 4)
+        return b""
+
+    def _status(self, board: SimBoard, address: int) -> bytes:
+        closed = sum(1 << i for i in range(16) if i not in board.open_doors)
+        lock_bits = closed if self.lock_bit_closed else ~closed & 0xFFFF
+        items = sum(1 << i for i in board.items)
+        body = bytes(
+            (STX, address, STATUS_REPLY, lock_bits & 0xFF, lock_bits >> 8, items & 0xFF, items >> 8)
+        ) + bytes((ETX,))
+        check = sum(body) & 0xFF
+        if board.bad_checksum:
+            check ^= 0x5A
+        return body + bytes((check,))
+
+    def wait_unlock(self, count: int, timeout_s: float = 5.0) -> bool:
+        """Wait until `count` unlock commands in all have reached the bus."""
+        with self.unlocked:
+            return self.unlocked.wait_for(lambda: len(self.unlocks) >= count, timeout_s)
+
+
+class Cu16PtyServer:
+    """Serves a `Cu16Bus` on a pseudo-terminal; drivers open `path` like the RS485 adapter."""
+
+    def __init__(self, bus: Cu16Bus) -> None:
+        self.bus = bus
+        self._master, self._slave = os.openpty()
+        tty.setraw(self._slave)
+        tty.setraw(self._master)
+        self.path = os.ttyname(self._slave)
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._serve, name="cu16-simulator", daemon=True)
+
+    def start(self) -> Cu16PtyServer:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=2)
+        for fd in (self._master, self._slave):
+            with contextlib.suppress(OSError):
+                os.close(fd)
+
+    def __enter__(self) -> Cu16PtyServer:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def _serve(self) -> None:
+        while not self._stop.is_set():
+            ready, _, _ = select.select([self._master], [], [], 0.05)
+            if not ready:
+                continue
+            try:
+                answer = self.bus.feed(os.read(self._master, 1024))
+                if answer:
+                    os.write(self._master, answer)
+            except OSError:
+                return

@@ -1,0 +1,1 @@
+"""Messages to customers: the pickup code by e-mail."""

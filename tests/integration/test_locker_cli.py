@@ -1,0 +1,133 @@
+"""`comptoir locker ...` as a person runs it: real processes, a real pty simulator."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from appliance.devices.locks.simulator import Cu16Bus, Cu16PtyServer
+from appliance.store import device_commands
+from appliance.store.db import open_database
+
+
+@pytest.fixture
+def toml(tmp_path: Path, data_dir: Path) -> Path:
+    path = tmp_path / "comptoir.toml"
+    path.write_text(
+        f'[device]\nid = "test-box"\ndata_dir = "{data_dir}"\n'
+        '[lockers]\ncontroller = "kerong"\n'
+        '[[lockers.compartments]]\nnumber = 1\nsize = "S"\n'
+        '[[lockers.compartments]]\nnumber = 2\nchilled = true\nzone = "frigo"\nlock = 1\n'
+    )
+    return path
+
+
+def comptoir(toml: Path, *args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "appliance", "--config", str(toml), "locker", *args],
+        capture_output=True,
+        text=True,
+        input=stdin,
+        timeout=60,
+    )
+
+
+@pytest.fixture
+def bus() -> Iterator[tuple[Cu16Bus, str]]:
+    sim = Cu16Bus((0, 3))
+    with Cu16PtyServer(sim) as server:
+        yield sim, server.path
+
+
+def test_status_lists_every_compartment_as_json(toml: Path) -> None:
+    done = comptoir(toml, "status", "--json")
+    assert done.returncode == 0, done.stderr
+    rows = json.loads(done.stdout)
+    assert [(r["number"], r["size"], r["chilled"], r["use"]) for r in rows] == [
+        (1, "S", False, "free"),
+        (2, "M", True, "free"),
+    ]
+
+
+def test_open_is_queued_with_who_and_why_and_waits_for_the_kiosk(
+    toml: Path, data_dir: Path
+) -> None:
+    db = open_database(data_dir / "comptoir.db")
+
+    def kiosk() -> None:
+        for _ in range(400):
+            command = device_commands.take_next(db)
+            if command:
+                device_commands.finish(db, command.id, True, {"opened": True})
+                return
+            threading.Event().wait(0.05)
+
+    worker = threading.Thread(target=kiosk)
+    worker.start()
+    done = comptoir(toml, "open", "2", "--reason", "client bloqué", "--by", "web:anne", "--json")
+    worker.join()
+    assert done.returncode == 0, done.stderr
+    [command] = device_commands.recent(db)
+    assert (command.name, command.args, command.requested_by, command.reason) == (
+        "open_door",
+        {"compartment": 2},
+        "web:anne",
+        "client bloqué",
+    )
+
+
+def test_open_of_an_unknown_door_is_refused_before_queuing(toml: Path, data_dir: Path) -> None:
+    done = comptoir(toml, "open", "9", "--reason", "x")
+    assert done.returncode == 2 and "no compartment 9" in done.stderr
+    assert device_commands.recent(open_database(data_dir / "comptoir.db")) == []
+
+
+def test_installer_test_unlocks_one_lock_and_reports_the_board(
+    toml: Path, bus: tuple[Cu16Bus, str]
+) -> None:
+    sim, path = bus
+    done = comptoir(toml, "test", "--port", path, "--board", "3", "--lock", "7", "--json")
+    assert done.returncode == 0, done.stderr
+    answer = json.loads(done.stdout)
+    assert answer["confirmed"] is True
+    assert answer["before"]["lock_bits"] == "1" * 16
+    assert answer["after"]["lock_bits"] == "1111111101111111"
+    assert sim.board(3).open_doors == {7}
+
+
+def test_installer_test_of_a_silent_board_exits_non_zero(
+    toml: Path, bus: tuple[Cu16Bus, str]
+) -> None:
+    done = comptoir(toml, "test", "--port", bus[1], "--board", "5", "--lock", "0")
+    assert done.returncode == 1
+    assert "lock board 5" in done.stdout and "does not answer" in done.stdout
+
+
+def test_installer_test_of_a_jammed_lock_says_it_was_not_confirmed(
+    toml: Path, bus: tuple[Cu16Bus, str]
+) -> None:
+    bus[0].board(0).jammed.add(0)
+    done = comptoir(toml, "test", "--port", bus[1], "--board", "0", "--lock", "0")
+    assert done.returncode == 1 and "NOT confirmed" in done.stdout
+
+
+def test_a_lock_index_out_of_range_is_one_clear_line(toml: Path) -> None:
+    done = comptoir(toml, "test", "--port", "/dev/null", "--board", "0", "--lock", "16")
+    assert done.returncode == 2 and "0 to 15" in done.stderr
+
+
+def test_a_producer_is_added_with_a_pin_that_is_never_stored_in_clear(
+    toml: Path, data_dir: Path
+) -> None:
+    done = comptoir(toml, "producer", "Ferme des Lilas", "--pin-stdin", stdin="482913\n")
+    assert done.returncode == 0, done.stderr
+    dump = "\n".join(open_database(data_dir / "comptoir.db").conn.iterdump())
+    assert "Ferme des Lilas" in dump and "482913" not in dump
+    again = comptoir(toml, "producer", "Ferme des Lilas", "--pin-stdin", stdin="111111\n")
+    assert again.returncode == 2 and "exists already" in again.stderr
