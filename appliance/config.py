@@ -151,7 +151,7 @@ class Compartment:
     chilled: bool = False
     zone: str = ""
     board: int = setting(0, check=_between(0, 15))
-    lock: int = setting(0, check=_between(0, 47))
+    lock: int = setting(0, check=_between(0, 15))
     relay_pin: str = ""
     door_pin: str = ""
     item_pin: str = ""
@@ -195,6 +195,11 @@ class Marketplace:
     # steps, with a local remainder, or not at all (on demand). See docs/marketplace.md.
     weighed_produce: Literal["pieces", "small_units", "remainder", "on_demand"] = "pieces"
     vat_rate_bp: int = setting(550, check=_between(0, 10000))
+    # A completed order of the hub that collects on-site sales (relative, race-free stock
+    # moves, visible in the hub's reports); empty: absolute stock writes. See docs/marketplace.md.
+    shop_sales_order: str = setting(
+        "", check=_matches(r"(R\d{9})?", "empty, or an order number such as R123456789")
+    )
 
 
 @dataclass(frozen=True)

@@ -19,6 +19,7 @@ from appliance.config import Config
 from appliance.core.barcode import BarcodeLayout
 from appliance.core.catalogue import Product, SoldBy
 from appliance.core.label import LabelContent, Shop, label_for_pieces, label_for_weighing
+from appliance.core.receipt import ReceiptHeader, receipt_lines, receipt_url
 from appliance.core.weighing import Reading, ReadingStatus
 from appliance.devices.payment.base import PaymentOutcome, Terminal
 from appliance.devices.printers.base import LabelPrinter
@@ -41,6 +42,9 @@ from appliance.kiosk.flows.events import (
     SetArticle,
     TerminalChanged,
 )
+from appliance.legal import legal_identity
+from appliance.store import sales
+from appliance.store.db import open_database
 
 log = logging.getLogger(__name__)
 
@@ -139,8 +143,8 @@ class Hardware:
                 self._payments.put(intention)
             case Charge():
                 self.post(PaymentAnswered(PaymentOutcome.ERROR, intention.amount_cents))
-            case PrintReceipt(number):
-                log.info("receipt %s: shown on screen (no receipt printer support yet)", number)
+            case PrintReceipt():
+                self._printer_jobs.put(intention)
 
     # -- device commands (from other threads) ---------------------------------------------------
 
@@ -181,6 +185,27 @@ class Hardware:
             ticket=ticket,
         )
 
+    def _print_receipt(self, number: int) -> str:
+        db = open_database(self.config.database_path)
+        try:
+            sale = sales.sale_by_receipt(db, self.config.device.id, number)
+        finally:
+            db.conn.close()
+        if sale is None:
+            raise ComptoirError(f"receipt {number} is not in the database")
+        identity = legal_identity()
+        header = ReceiptHeader(
+            self.config.device.name,
+            self.config.device.address,
+            self.config.device.id,
+            identity.sha256,
+            identity.version,
+        )
+        local = datetime.fromisoformat(sale.created_at).astimezone(self._shop.timezone)
+        lines = receipt_lines(sale, header, local.strftime("%d/%m/%Y %H:%M"))
+        url = receipt_url(self.config.kiosk.receipt_base_url, sale)
+        return self.printer.print_receipt(number, lines, url)
+
     def _printer_loop(self) -> None:
         """One thread talks to the printer: labels when asked, the paper state in between."""
         last: PaperState | None = None
@@ -200,11 +225,15 @@ class Hardware:
             if job is _STOP:
                 return
             try:
-                where = self.printer.print_label(self._label(job))
-                self.labels_printed += 1
-                log.info("label printed to %s", where)
+                if isinstance(job, PrintReceipt):
+                    where = self._print_receipt(int(job.receipt_number))
+                    log.info("receipt %s printed to %s", job.receipt_number, where)
+                else:
+                    where = self.printer.print_label(self._label(job))
+                    self.labels_printed += 1
+                    log.info("label printed to %s", where)
             except ComptoirError as exc:
-                log.warning("label not printed: %s", exc)
+                log.warning("not printed: %s", exc)
 
     def _payment_loop(self) -> None:
         while True:

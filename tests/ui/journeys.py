@@ -23,6 +23,8 @@ async def weighed_purchase(k) -> None:
     assert "4,31 €" in k.text("total")
     assert k.app.journey.receipt_url.startswith("https://example.org/r/1?t=")
     assert k.widget("qr").texture is not None
+    await k.wait_for(lambda: k.shop.printer.labels_received() == 2)  # the label, then the receipt
+    assert b"Ticket n" in k.shop.printer.received
     await k.tap("done")
     await k.wait_screen("thank_you")
     await k.wait_for(lambda: k.screen == "home", timeout=30)

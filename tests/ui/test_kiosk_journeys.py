@@ -31,7 +31,8 @@ def _attempts(data_dir) -> list[str]:
 def test_a_weighed_purchase_prints_a_label_and_records_the_sale(run_journey, data_dir):
     run_journey("weighed_purchase")
     assert _sales(data_dir) == [(1,)]
-    assert list((data_dir / "labels").glob("*.png"))
+    assert list((data_dir / "labels").glob("label-*.png"))
+    assert list((data_dir / "labels").glob("receipt-000001.png"))
 
 
 def test_a_purchase_by_the_piece_in_english(run_journey, data_dir):

@@ -10,7 +10,8 @@ from appliance.errors import PrinterUnavailable
 
 
 class LabelPrinter(ABC):
-    """Prints legal price labels and says whether it can."""
+    """Prints legal price labels (and the customer's receipts, on the same roll) and says
+    whether it can."""
 
     #: Where labels go, for messages: "192.168.1.50:9100", "/dev/usb/lp0", a folder.
     where: str
@@ -23,6 +24,10 @@ class LabelPrinter(ABC):
     def print_label(self, content: LabelContent) -> str:
         """Print one label; returns where it went. Raises PrinterUnavailable if it cannot."""
 
+    @abstractmethod
+    def print_receipt(self, receipt_number: int, lines: list[str], qr_url: str = "") -> str:
+        """Print a receipt (lines from core.receipt) with a QR code of `qr_url` if given."""
+
 
 class NoPrinter(LabelPrinter):
     """[printer] backend = "none": every label is refused with a message saying so."""
@@ -33,9 +38,13 @@ class NoPrinter(LabelPrinter):
         return PrinterStatus.OFFLINE
 
     def print_label(self, content: LabelContent) -> str:
-        raise PrinterUnavailable(
-            'no label printer is configured ([printer] backend = "none"): set a backend'
-        )
+        raise PrinterUnavailable(NO_PRINTER)
+
+    def print_receipt(self, receipt_number: int, lines: list[str], qr_url: str = "") -> str:
+        raise PrinterUnavailable(NO_PRINTER)
+
+
+NO_PRINTER = 'no printer is configured ([printer] backend = "none"): set a backend'
 
 
 def refuse_unless_printable(status: PrinterStatus, where: str) -> None:

@@ -21,6 +21,7 @@ from appliance.core.label import LabelContent, LineSize
 from appliance.devices.printers import status as rt
 from appliance.devices.printers.base import LabelPrinter, refuse_unless_printable
 from appliance.devices.printers.preview import DOTS_PER_MM
+from appliance.devices.printers.receipt import write_receipt
 from appliance.devices.printers.status import PrinterStatus
 from appliance.errors import PrinterUnavailable
 
@@ -59,6 +60,13 @@ class EscposPrinter(LabelPrinter):
             refuse_unless_printable(self._status(printer), self.where)
             write_label(printer, content, self.module_dots)
         log.info("label %s printed on %s", content.ticket, self.where)
+        return self.where
+
+    def print_receipt(self, receipt_number: int, lines: list[str], qr_url: str = "") -> str:
+        with self._connection() as printer:
+            refuse_unless_printable(self._status(printer), self.where)
+            write_receipt(printer, lines, qr_url)
+        log.info("receipt %s printed on %s", receipt_number, self.where)
         return self.where
 
     def _status(self, printer: Escpos) -> PrinterStatus:

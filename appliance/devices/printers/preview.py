@@ -11,6 +11,7 @@ import os
 from functools import lru_cache
 from pathlib import Path
 
+import qrcode
 from PIL import Image, ImageDraw, ImageFont
 
 from appliance.core.barcode import ean13_modules
@@ -100,6 +101,43 @@ def render(content: LabelContent, width_mm: int, height_mm: int) -> Image.Image:
     return image
 
 
+def render_receipt(lines: list[str], qr_url: str, width_mm: int) -> Image.Image:
+    """A receipt as the roll would show it: monospaced lines, then the QR code of the link."""
+    width = width_mm * DOTS_PER_MM
+    longest = max(lines, key=len, default="")
+    size = 24
+    while size > 8 and _mono_font(size).getlength(longest) > width - 2 * MARGIN_DOTS:
+        size -= 1
+    font = _mono_font(size)
+    line_height = _line_height(font) + LINE_GAP_DOTS
+    qr_image = _qr(qr_url, width // 2) if qr_url else None
+    qr_height = qr_image.height + MARGIN_DOTS if qr_image else 0
+    height = 2 * MARGIN_DOTS + line_height * len(lines) + qr_height
+    image = Image.new("1", (width, height), 1)
+    draw = ImageDraw.Draw(image)
+    for n, line in enumerate(lines):
+        draw.text((MARGIN_DOTS, MARGIN_DOTS + n * line_height), line, font=font, fill=0)
+    if qr_image:
+        image.paste(
+            qr_image, ((width - qr_image.width) // 2, height - MARGIN_DOTS - qr_image.height)
+        )
+    return image
+
+
+@lru_cache(maxsize=8)
+def _mono_font(size: int) -> Font:
+    try:
+        return ImageFont.truetype("DejaVuSansMono.ttf", size)
+    except OSError:
+        return ImageFont.load_default(size)
+
+
+def _qr(url: str, side: int) -> Image.Image:
+    code = qrcode.QRCode(border=0)
+    code.add_data(url)
+    return code.make_image().get_image().convert("1").resize((side, side), Image.NEAREST)
+
+
 def save(content: LabelContent, path: Path, width_mm: int, height_mm: int) -> Path:
     """Write the preview PNG, creating its folder; returns the path."""
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -131,3 +169,14 @@ class PreviewPrinter(LabelPrinter):
             raise PrinterUnavailable(
                 f"cannot write the label preview {path}: {exc.strerror}"
             ) from None
+
+    def print_receipt(self, receipt_number: int, lines: list[str], qr_url: str = "") -> str:
+        path = self.folder / f"receipt-{receipt_number:06d}.png"
+        try:
+            self.folder.mkdir(parents=True, exist_ok=True)
+            render_receipt(lines, qr_url, self.width_mm).save(path, format="PNG", dpi=(203, 203))
+        except OSError as exc:
+            raise PrinterUnavailable(
+                f"cannot write the receipt preview {path}: {exc.strerror}"
+            ) from None
+        return str(path)
