@@ -30,10 +30,7 @@ from appliance.core.weighing import (
 from appliance.devices.printers import preview
 from appliance.devices.printers.backends import open_label_printer
 from appliance.errors import ConfigError, UsageError
-from appliance.store import catalogue, journal
-from appliance.store.db import transaction
-
-JOURNAL_KIND = "label"
+from appliance.store import catalogue, weighings
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -85,13 +82,13 @@ def run_print(args: argparse.Namespace) -> int:
     content = _content(args, config, db)
     printer = open_label_printer(config)
     where = printer.print_label(content)  # raises PrinterUnavailable: nothing is recorded
-    with transaction(db):
-        journal.append(
-            db,
-            JOURNAL_KIND,
-            _journal_data(content, config, where),
-            ts=content.packed_at.astimezone(UTC).isoformat(timespec="microseconds"),
-        )
+    weighings.record_label(
+        db,
+        content,
+        device_id=config.device.id,
+        interval_g=config.scale.interval_g,
+        printer=f"{config.printer.backend} {where}",
+    )
     _report(args, content, where)
     return 0
 
@@ -123,7 +120,7 @@ def _content(args: argparse.Namespace, config: Config, db: sqlite_utils.Database
         raise UsageError(f"--product {args.product}: {product.name} is not on sale (inactive)")
     shop = _shop(config)
     layout = _layout(product, config)
-    ticket = _next_ticket(db)
+    ticket = weighings.next_label_ticket(db)
     packed_at = datetime.now(UTC)
     try:
         if args.quantity is not None:
@@ -201,33 +198,6 @@ def _layout(product: Product, config: Config) -> BarcodeLayout:
         if product.barcode_layout:
             raise UsageError(f"product {product.sku}: {exc}") from None
         raise ConfigError(f"printer.barcode_layout is wrong: {exc}") from None
-
-
-def _next_ticket(db: sqlite_utils.Database) -> int:
-    """Tickets are numbered by the labels already in the journal."""
-    (count,) = db.execute("SELECT count(*) FROM journal WHERE kind = ?", (JOURNAL_KIND,)).fetchone()
-    return int(count) + 1
-
-
-def _journal_data(content: LabelContent, config: Config, where: str) -> dict[str, object]:
-    """Everything needed to reconstruct the label (metrology reference §5.2 rule 13)."""
-    return {
-        "ticket": content.ticket,
-        "sku": content.sku,
-        "name": content.product_name,
-        "weight_g": content.weight_g,
-        "tare_g": content.tare_g,
-        "net": content.net,
-        "quantity": content.quantity,
-        "interval_g": config.scale.interval_g,
-        "unit_price_cents": content.unit_price_cents,
-        "price_cents": content.price_cents,
-        "barcode": content.barcode,
-        "lot": content.lot,
-        "packed_at": content.packed_at.astimezone(UTC).isoformat(timespec="microseconds"),
-        "device_id": config.device.id,
-        "printer": f"{config.printer.backend} {where}",
-    }
 
 
 def _report(args: argparse.Namespace, content: LabelContent, where: str) -> None:

@@ -7,13 +7,14 @@ the app wires to `Clock.schedule_once` (thread-safe), so nothing here ever block
 
 from __future__ import annotations
 
-import itertools
 import logging
 import queue
 import threading
 from collections.abc import Callable
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
+
+import sqlite_utils
 
 from appliance.config import Config
 from appliance.core.barcode import BarcodeLayout
@@ -39,11 +40,12 @@ from appliance.kiosk.flows.events import (
     PrintLabel,
     PrintReceipt,
     ReadingArrived,
+    RecordWeighing,
     SetArticle,
     TerminalChanged,
 )
 from appliance.legal import legal_identity
-from appliance.store import sales
+from appliance.store import sales, weighings
 from appliance.store.db import open_database
 
 log = logging.getLogger(__name__)
@@ -89,7 +91,6 @@ class Hardware:
             else None
         )
         self.labels_printed = 0
-        self._tickets = itertools.count(1)
         self._printer_jobs: queue.Queue = queue.Queue()
         self._payments: queue.Queue = queue.Queue()
         self._stop = threading.Event()
@@ -135,8 +136,8 @@ class Hardware:
 
     def carry_out(self, intention: Intention) -> None:
         match intention:
-            case PrintLabel(line):
-                self._printer_jobs.put(line)
+            case PrintLabel() | RecordWeighing():
+                self._printer_jobs.put(intention)
             case SetArticle(product) if self.scale:
                 self.scale.set_article(Article(product.unit_price_cents, product.tare_g))
             case Charge() if self.checkout:
@@ -156,16 +157,15 @@ class Hardware:
     def print_test_label(self) -> str:
         """Print a label that says it is a test; returns where it went."""
         test = Product("test", "ÉTIQUETTE DE TEST", SoldBy.PIECE, 0, 0)
-        return self.printer.print_label(self._label(BasketLine(test, 1, 0)))
+        return self.printer.print_label(self._label(BasketLine(test, 1, 0), ticket=0))
 
     # -- threads --------------------------------------------------------------------------------
 
-    def _label(self, line: BasketLine) -> LabelContent:
+    def _label(self, line: BasketLine, ticket: int) -> LabelContent:
         layout = BarcodeLayout.parse(
             line.product.barcode_layout or self.config.printer.barcode_layout
         )
         now = datetime.now(UTC)
-        ticket = next(self._tickets)
         if line.weighing is not None:
             return label_for_weighing(
                 line.weighing,
@@ -185,12 +185,8 @@ class Hardware:
             ticket=ticket,
         )
 
-    def _print_receipt(self, number: int) -> str:
-        db = open_database(self.config.database_path)
-        try:
-            sale = sales.sale_by_receipt(db, self.config.device.id, number)
-        finally:
-            db.conn.close()
+    def _print_receipt(self, db: sqlite_utils.Database, number: int) -> str:
+        sale = sales.sale_by_receipt(db, self.config.device.id, number)
         if sale is None:
             raise ComptoirError(f"receipt {number} is not in the database")
         identity = legal_identity()
@@ -205,6 +201,38 @@ class Hardware:
         lines = receipt_lines(sale, header, local.strftime("%d/%m/%Y %H:%M"))
         url = receipt_url(self.config.kiosk.receipt_base_url, sale)
         return self.printer.print_receipt(number, lines, url)
+
+    def _carry_out_job(self, job: PrintLabel | RecordWeighing | PrintReceipt) -> None:
+        """Print or record; both run in this one thread, so the journal keeps their order."""
+        db = open_database(self.config.database_path)
+        try:
+            match job:
+                case RecordWeighing(line):
+                    assert line.weighing is not None
+                    weighings.record_weighing(
+                        db,
+                        line.weighing,
+                        line.product,
+                        device_id=self.config.device.id,
+                        interval_g=self.config.scale.interval_g,
+                    )
+                case PrintLabel(line):
+                    content = self._label(line, weighings.next_label_ticket(db))
+                    where = self.printer.print_label(content)
+                    weighings.record_label(
+                        db,
+                        content,
+                        device_id=self.config.device.id,
+                        interval_g=self.config.scale.interval_g,
+                        printer=where,
+                    )
+                    self.labels_printed += 1
+                    log.info("label %s printed to %s", content.ticket, where)
+                case PrintReceipt(number):
+                    where = self._print_receipt(db, int(number))
+                    log.info("receipt %s printed to %s", number, where)
+        finally:
+            db.conn.close()
 
     def _printer_loop(self) -> None:
         """One thread talks to the printer: labels when asked, the paper state in between."""
@@ -225,13 +253,7 @@ class Hardware:
             if job is _STOP:
                 return
             try:
-                if isinstance(job, PrintReceipt):
-                    where = self._print_receipt(int(job.receipt_number))
-                    log.info("receipt %s printed to %s", job.receipt_number, where)
-                else:
-                    where = self.printer.print_label(self._label(job))
-                    self.labels_printed += 1
-                    log.info("label printed to %s", where)
+                self._carry_out_job(job)
             except ComptoirError as exc:
                 log.warning("not printed: %s", exc)
 

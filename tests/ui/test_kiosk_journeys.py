@@ -7,6 +7,7 @@ import sys
 
 import pytest
 
+from appliance.store import journal
 from appliance.store.db import open_database
 
 pytestmark = pytest.mark.ui
@@ -33,6 +34,17 @@ def test_a_weighed_purchase_prints_a_label_and_records_the_sale(run_journey, dat
     assert _sales(data_dir) == [(1,)]
     assert list((data_dir / "labels").glob("label-*.png"))
     assert list((data_dir / "labels").glob("receipt-000001.png"))
+    db = open_database(data_dir / "comptoir.db")
+    try:
+        kinds = [entry.kind for entry in journal.entries(db)]
+        weighing = next(journal.entries(db, "weighing")).data
+        label = next(journal.entries(db, "label")).data
+        assert journal.verify(db)[1] is None
+    finally:
+        db.conn.close()
+    assert kinds.index("weighing") < kinds.index("label") < kinds.index("sale")
+    assert (weighing["weight_g"], weighing["price_cents"]) == (1234, 431)
+    assert (label["ticket"], label["weight_g"], label["price_cents"]) == (1, 1234, 431)
 
 
 def test_a_purchase_by_the_piece_in_english(run_journey, data_dir):

@@ -17,6 +17,7 @@ from appliance.kiosk.flows.events import (
     PrintLabel,
     PrintReceipt,
     ReadingArrived,
+    RecordWeighing,
     SetArticle,
     TerminalChanged,
     TimerFired,
@@ -159,7 +160,8 @@ def test_below_minimum_shows_the_weight_but_no_price_and_cannot_be_added():
 
 def test_adding_a_weighing_puts_a_line_in_the_basket():
     kiosk = Kiosk()
-    assert kiosk.weigh_apples(1234) == []
+    (record,) = kiosk.weigh_apples(1234)
+    assert isinstance(record, RecordWeighing)
     assert kiosk.screen is Screen.BASKET
     (line,) = kiosk.journey.lines
     assert (line.product, line.price_cents, line.weighing.weight_g) == (APPLES, 431, 1234)
@@ -186,7 +188,8 @@ def test_print_label_adds_the_line_and_asks_for_a_label():
     kiosk.touch(Action.START)
     kiosk.touch(Action.PRODUCT, "pommes")
     kiosk.send(stable(500))
-    (intention,) = kiosk.touch(Action.PRINT_LABEL)
+    record, intention = kiosk.touch(Action.PRINT_LABEL)
+    assert isinstance(record, RecordWeighing) and record.line == intention.line
     assert isinstance(intention, PrintLabel)
     assert intention.line.price_cents == 175 and intention.line.weighing.weight_g == 500
     assert kiosk.journey.lines == [intention.line]
@@ -402,7 +405,8 @@ def test_paper_out_on_print_label_offers_to_continue_without_a_label():
     kiosk.touch(Action.BACK)
     assert kiosk.screen is Screen.WEIGH
     kiosk.touch(Action.PRINT_LABEL)
-    assert kiosk.touch(Action.CONTINUE_WITHOUT) == []
+    (record,) = kiosk.touch(Action.CONTINUE_WITHOUT)  # recorded, but no label asked
+    assert isinstance(record, RecordWeighing)
     assert kiosk.screen is Screen.BASKET and len(kiosk.journey.lines) == 1
 
 
@@ -432,7 +436,8 @@ def test_without_a_terminal_the_kiosk_labels_but_takes_no_payment():
     assert kiosk.screen is Screen.CATALOGUE
     kiosk.touch(Action.PRODUCT, "pommes")
     kiosk.send(stable(600))
-    (label,) = kiosk.touch(Action.ADD)
+    record, label = kiosk.touch(Action.ADD)
+    assert isinstance(record, RecordWeighing)
     assert isinstance(label, PrintLabel)
     assert kiosk.screen is Screen.CATALOGUE and kiosk.journey.lines == []
     kiosk.journey.lines.append(label.line)
@@ -519,3 +524,20 @@ def test_a_price_computing_scale_is_shown_and_sold_exactly_as_it_sent():
     assert (live.unit_price_cents, live.price_cents) == (350, 351)
     kiosk.touch(Action.ADD)
     assert kiosk.journey.lines[0].price_cents == 351
+
+
+def test_every_accepted_weighing_is_recorded_even_without_a_label():
+    kiosk = Kiosk()
+    kiosk.touch(Action.START)
+    kiosk.touch(Action.PRODUCT, "pommes")
+    kiosk.send(stable(700))
+    (record,) = kiosk.touch(Action.ADD)
+    assert isinstance(record, RecordWeighing)
+    assert record.line.weighing.weight_g == 700 and record.line.weighing.price_cents == 244
+
+
+def test_pieces_are_not_weighings_and_record_nothing():
+    kiosk = Kiosk()
+    kiosk.touch(Action.START)
+    kiosk.touch(Action.PRODUCT, "oeufs")
+    assert kiosk.touch(Action.ADD) == []

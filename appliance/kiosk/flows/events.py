@@ -94,6 +94,13 @@ class BasketLine:
 
 
 @dataclass(frozen=True)
+class RecordWeighing:
+    """Journal an accepted weighing (every one, labelled or not: metrology §5.2 rule 13)."""
+
+    line: BasketLine
+
+
+@dataclass(frozen=True)
 class PrintLabel:
     line: BasketLine
 
@@ -118,4 +125,4 @@ class PrintReceipt:
     receipt_number: str
 
 
-Intention = PrintLabel | SetArticle | Charge | PrintReceipt
+Intention = RecordWeighing | PrintLabel | SetArticle | Charge | PrintReceipt

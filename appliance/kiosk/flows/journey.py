@@ -28,6 +28,7 @@ from appliance.kiosk.flows.events import (
     PrintLabel,
     PrintReceipt,
     ReadingArrived,
+    RecordWeighing,
     SetArticle,
     TerminalChanged,
     TimerFired,
@@ -301,7 +302,8 @@ class Journey:
             self._go(Screen.BASKET, now)
         else:
             self._go(Screen.CATALOGUE, now)
-        return [PrintLabel(line)] if labelled else []
+        records: list[Intention] = [RecordWeighing(line)] if line.weighing else []
+        return records + ([PrintLabel(line)] if labelled else [])
 
     def _in_basket(self, action: Action, arg: str, now: float) -> list[Intention]:
         if action is Action.REMOVE and arg.isdigit() and int(arg) < len(self.lines):
