@@ -14,9 +14,9 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from appliance.config import from_dict
 from appliance.marketplace import sync
 from appliance.marketplace.fake import FakeState, seed, serve
+from appliance.marketplace.fake.scripting import demo_site
 from appliance.store.db import open_database
 from bench._table import print_table
 
@@ -31,19 +31,7 @@ def main() -> None:
     state.latency_s = LATENCY_S
     rows = []
     with tempfile.TemporaryDirectory() as tmp, serve(state) as url:
-        key = Path(tmp) / "key"
-        key.write_text(seed.DEMO_KEY)
-        config = from_dict(
-            {
-                "device": {"data_dir": tmp},
-                "marketplace": {
-                    "url": url,
-                    "api_key_file": str(key),
-                    "hub_id": seed.HUB_ID,
-                    "shipping_method_ids": [seed.LOCKER_METHOD_ID],
-                },
-            }
-        )
+        config = demo_site(url, Path(tmp) / "key", Path(tmp), timeout_s=20)
         db = open_database(config.database_path)
         minimum = _pages(len(state.products)) + _pages(ORDERS) + ORDERS
         rows.append(_run("first sync", config, db, minimum))

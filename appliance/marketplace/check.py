@@ -1,8 +1,9 @@
 """`comptoir marketplace check`: the installer's questions to the instance, in plain words.
 
 Is the key right, does its user manage the hub, are the shipping methods and order cycles the
-hub's, is the legacy inventory (variant overrides) in use? OFN has no API listing shipping
-methods or order cycles, so they are learned from the hub's recent orders.
+hub's, is the legacy inventory (variant overrides) in use, can the shop-sales order take sales?
+OFN has no API listing shipping methods or order cycles, so they are learned from the hub's
+recent orders.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from appliance.config import Config
+from appliance.marketplace import shop_sales_order
 from appliance.marketplace.client import (
     Client,
     MarketplaceAuthError,
@@ -62,6 +64,7 @@ def check(config: Config, client: Client) -> list[Finding]:
     findings.append(Finding(True, f"the key's user manages hub {m.hub_id}"))
     findings += _shipping_methods_and_cycles(config, client)
     findings += _inventory(config, client)
+    findings += _shop_sales_order(config, client)
     return findings
 
 
@@ -142,3 +145,14 @@ def _inventory(config: Config, client: Client) -> list[Finding]:
             ),
         ]
     return [Finding(True, drift), Finding(True, "no legacy inventory (variant overrides)")]
+
+
+def _shop_sales_order(config: Config, client: Client) -> list[Finding]:
+    number = config.marketplace.shop_sales_order
+    if not number:
+        return []
+    try:
+        shop_sales_order.quantities(config, client, number)
+    except MarketplaceError as exc:
+        return [Finding(False, str(exc))]
+    return [Finding(True, f"order {number} can take the on-site sales")]

@@ -171,6 +171,16 @@ class Client:
         path = f"/api/v0/products/{product_id}/variants/{variant_id}"
         return self.request("PUT", path, body={"variant": {"on_hand": on_hand}}).body
 
+    def add_to_order(self, number: str, variant_id: int, quantity: int) -> dict[str, Any]:
+        """Add units to a completed order: OFN takes them from stock, relatively and row-locked.
+
+        Not idempotent, so never retried here: after an unknown outcome the caller reads the
+        order to learn whether the units landed.
+        """
+        path = f"/api/v0/orders/{_number(number)}/shipments"
+        body = {"variant_id": variant_id, "quantity": quantity}
+        return self.request("POST", path, body=body, retry=False).body
+
     def order_cycle_products(self, order_cycle_id: int, hub_id: int) -> list[dict[str, Any]]:
         """What the hub sells in an open order cycle (a bare array; sold-out variants absent)."""
         return list(
@@ -303,13 +313,15 @@ class Client:
         path: str,
         query: list[tuple[str, Any]] | None = None,
         body: dict[str, Any] | None = None,
+        *,
+        retry: bool = True,
     ) -> Answer:
         """One call with retries; raises MarketplaceUnavailable once the retries are spent."""
         url = self.base + path
         if query:
             url += "?" + urllib.parse.urlencode([(k, str(v)) for k, v in query])
         problem = ""
-        for attempt in range(ATTEMPTS):
+        for attempt in range(ATTEMPTS if retry else 1):
             if attempt:
                 delay = min(BACKOFF_CAP_S, BACKOFF_BASE_S * 2 ** (attempt - 1))
                 self._sleep(delay * (0.5 + self._jitter() / 2))

@@ -1,9 +1,10 @@
-"""What the marketplace sync remembers between runs (migration 0004).
+"""What the marketplace sync remembers between runs (migrations 0004 and 0007).
 
 Per direction (catalogue and orders down, pickups and stock up): the cursor, the last success
 and the last error. Per variant: the local product it maps to, how it is sold if weighed, its
-last known and last reported stock. And the pickups and on-site sales still to report, copied
-from the outbox so that one stuck report never holds back the others.
+last known and last reported stock. The pickups and on-site sales still to report, copied
+from the outbox so that one stuck report never holds back the others. And, in the shop-sales
+order mode, the units sent into that order whose outcome is not known yet.
 """
 
 from __future__ import annotations
@@ -328,6 +329,57 @@ def mark_sales_reported(db: sqlite_utils.Database, sales: UnreportedSales, now: 
     )
 
 
+# -- shop-sales order ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ShopSale:
+    """Units of one variant on their way into a shop-sales order (see migration 0007)."""
+
+    order_number: str
+    variant_id: int
+    units: int
+    base: int  # the variant's quantity in the order right before sending
+
+
+def shop_sales_to_send(db: sqlite_utils.Database) -> list[ShopSale]:
+    rows = db.execute(
+        "SELECT order_number, variant_id, units, base FROM marketplace_shop_sales "
+        "ORDER BY order_number, variant_id"
+    )
+    return [ShopSale(*row) for row in rows]
+
+
+def add_shop_sale(
+    db: sqlite_utils.Database, order_number: str, variant_id: int, units: int, base: int
+) -> None:
+    """Units to send, written before sending; they join units of the variant not yet sent."""
+    db.execute(
+        "INSERT INTO marketplace_shop_sales (order_number, variant_id, units, base) "
+        "VALUES (?, ?, ?, ?) ON CONFLICT (order_number, variant_id) DO UPDATE SET "
+        "units = units + excluded.units, base = excluded.base",
+        (order_number, variant_id, units, base),
+    )
+
+
+def set_shop_sale_units(db: sqlite_utils.Database, sale: ShopSale, units: int) -> None:
+    """Fewer units to send (the marketplace has fewer left); none removes the row."""
+    if units <= 0:
+        shop_sale_sent(db, sale)
+        return
+    db.execute(
+        "UPDATE marketplace_shop_sales SET units = ? WHERE order_number = ? AND variant_id = ?",
+        (units, sale.order_number, sale.variant_id),
+    )
+
+
+def shop_sale_sent(db: sqlite_utils.Database, sale: ShopSale) -> None:
+    db.execute(
+        "DELETE FROM marketplace_shop_sales WHERE order_number = ? AND variant_id = ?",
+        (sale.order_number, sale.variant_id),
+    )
+
+
 def waiting(db: sqlite_utils.Database) -> dict[str, int]:
     """What is still to report or to look at, for `comptoir sync status`."""
     one = lambda sql: db.execute(sql).fetchone()[0]  # noqa: E731
@@ -338,6 +390,9 @@ def waiting(db: sqlite_utils.Database) -> dict[str, int]:
         "pickups_refused": one("SELECT count(*) FROM marketplace_pickups WHERE state = 'refused'"),
         "sale_lines_to_report": one(
             "SELECT count(*) FROM marketplace_sales WHERE reported_at IS NULL"
+        ),
+        "shop_sale_units_to_send": one(
+            "SELECT coalesce(sum(units), 0) FROM marketplace_shop_sales"
         ),
         "variants": one("SELECT count(*) FROM marketplace_variants"),
         "orders_read": one("SELECT count(*) FROM marketplace_orders"),

@@ -156,3 +156,19 @@ def test_orders_import_refuses_a_bad_file_and_keeps_nothing(site, tmp_path, caps
     assert "order A-2 line 1: quantity must be at least 1" in capsys.readouterr().err
     assert main([*args, "orders", "list", "--json"]) == 0
     assert json.loads(capsys.readouterr().out) == []
+
+
+def test_check_says_whether_the_shop_sales_order_can_take_sales(site, fake, capsys):
+    good = main(
+        [*site["configure"](shop_sales_order=seed.SHOP_SALES_ORDER), "marketplace", "check"]
+    )
+    good_out = capsys.readouterr().out
+    wrong = main([*site["configure"](shop_sales_order="R000000555"), "marketplace", "check"])
+    wrong_out = capsys.readouterr().out
+
+    assert (
+        good == 0
+        and f"ok      order {seed.SHOP_SALES_ORDER} can take the on-site sales" in good_out
+    )
+    assert wrong == 1
+    assert "PROBLEM order R000000555 ([marketplace] shop_sales_order) cannot be read" in wrong_out

@@ -4,34 +4,20 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 import sqlite_utils
 
-from appliance.config import Config, from_dict
+from appliance.config import Config
 from appliance.core.order import OrderState
 from appliance.marketplace import sync
-from appliance.marketplace.client import MarketplaceAuthError, MarketplaceUnavailable
+from appliance.marketplace.client import Client, MarketplaceAuthError, MarketplaceUnavailable
 from appliance.marketplace.fake import FakeState, Fault, seed, serve
-from appliance.store import catalogue, orders, outbox, sync_state
+from appliance.marketplace.fake.scripting import SimClock, demo_site
+from appliance.store import agent_state, catalogue, orders, outbox, sync_state
 from appliance.store.db import transaction
-
-
-class Clock:
-    """Simulated time: sleeping moves it forward instead of waiting."""
-
-    def __init__(self) -> None:
-        self.now = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
-        self.slept = 0.0
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.slept += seconds
-        self.now += timedelta(seconds=seconds)
 
 
 @pytest.fixture
@@ -41,29 +27,16 @@ def fake() -> FakeState:
 
 @pytest.fixture
 def config(fake: FakeState, tmp_path: Path, data_dir: Path) -> Iterator[Config]:
-    key = tmp_path / "ofn.key"
-    key.write_text(seed.DEMO_KEY + "\n")
     with serve(fake) as url:
-        yield from_dict(
-            {
-                "device": {"data_dir": str(data_dir)},
-                "marketplace": {
-                    "url": url,
-                    "api_key_file": str(key),
-                    "hub_id": seed.HUB_ID,
-                    "shipping_method_ids": [seed.LOCKER_METHOD_ID],
-                    "timeout_s": 5,
-                },
-            }
-        )
+        yield demo_site(url, tmp_path / "ofn.key", data_dir)
 
 
 @pytest.fixture
-def clock() -> Clock:
-    return Clock()
+def clock() -> SimClock:
+    return SimClock()
 
 
-def run(config: Config, db: sqlite_utils.Database, clock: Clock) -> sync.SyncReport:
+def run(config: Config, db: sqlite_utils.Database, clock: SimClock) -> sync.SyncReport:
     return sync.sync_once(config, db, clock(), sleep=clock.sleep)
 
 
@@ -323,3 +296,92 @@ def test_reread_while_offline_raises_unavailable(config, db, fake, clock):
     client = sync.client_for(config, sleep=clock.sleep)
     with pytest.raises(MarketplaceUnavailable):
         sync.reread_order(config, db, "R000000001", client=client)
+
+
+def test_kiosk_sale_lines_find_their_variant_by_sku(config, db, fake, clock):
+    """The kiosk's `sale` events carry `variant_id: null`; the sku `ofn-<id>` names the variant,
+    and a product of the shop only is none of the marketplace's business."""
+    run(config, db, clock)
+    salad = variant_named(fake, "Salade batavia")
+    before = fake.variants[salad].on_hand
+    kiosk_line = {"variant_id": None, "weight_g": None, "price_cents": 150}
+    with transaction(db):
+        outbox.emit(
+            db,
+            "sale",
+            {
+                "receipt": 7,
+                "lines": [
+                    {**kiosk_line, "sku": f"ofn-{salad}", "quantity": 2},
+                    {**kiosk_line, "sku": "confiture-maison", "quantity": 1},
+                ],
+                "total_cents": 450,
+                "payment_reference": "000123",
+            },
+        )
+
+    report = run(config, db, clock)
+
+    assert report.ok
+    assert fake.variants[salad].on_hand == before - 2
+    assert sync_state.waiting(db)["sale_lines_to_report"] == 0
+
+
+def test_each_round_leaves_a_heartbeat_for_telemetry(config, db, fake, clock):
+    fake.down = True
+    run(config, db, clock)
+    failing = agent_state.heartbeats(db)["sync"]
+    fake.down = False
+    collect(db, next(n for n, s in locker_orders(fake).items() if s == "complete"))
+
+    run(config, db, clock)
+
+    healthy = agent_state.heartbeats(db)["sync"]
+    assert failing.detail["ok"] is False and "not answering" in failing.detail["last_error"]
+    assert healthy.detail["ok"] is True and healthy.detail["last_error"] == ""
+    assert set(healthy.detail["last_success"]) == {"catalogue", "orders", "pickups", "stock"}
+    assert all(healthy.detail["last_success"].values())
+    assert healthy.detail["pickups_to_report"] == 0
+    assert healthy.stale_after_s > config.marketplace.sync_interval_s
+
+
+def test_a_bigger_hub_is_read_page_by_page_two_requests_at_a_time(tmp_path, data_dir, db, clock):
+    big = seed.big(FakeState(), variants=250, orders=120)
+    big.latency_s = 0.01  # so that requests overlap
+    with serve(big) as url:
+        report = run(demo_site(url, tmp_path / "ofn.key", data_dir), db, clock)
+
+    assert report.ok
+    assert len(catalogue.list_products(db)) == 250
+    assert len(orders.list_orders(db)) == 120
+    assert big.count("GET", "/api/v0/products/bulk_products") == 2  # 125 products, 100 a page
+    assert big.count("GET", "/api/v0/orders") - big.count("GET", "/api/v0/orders/") == 2
+    assert big.most_in_flight <= 2
+
+
+def test_filters_the_marketplace_ignores_are_applied_here(config, db, fake, clock):
+    fake.ignored_filters = {"shipping_method_id", "distributor_id_eq", "state_in"}
+    fake.place_order(
+        distributor_id=9,
+        order_cycle_id=seed.ORDER_CYCLE_ID,
+        shipping_method_id=seed.LOCKER_METHOD_ID,
+        full_name="Autre boutique",
+        email="autre@example.test",
+        lines=[],
+    )
+    fake.enterprises[9].managers.add(seed.DEMO_KEY)  # the key's user also manages hub 9
+
+    run(config, db, clock)
+
+    to_hand_out = {n for n, s in locker_orders(fake).items() if s == "complete"}
+    mine = {n for n in to_hand_out if fake.orders[n].distributor_id == seed.HUB_ID}
+    assert {o.number for o in orders.list_orders(db)} == mine
+
+
+def test_a_marketplace_slower_than_the_timeout_is_given_up_on(config, fake, clock):
+    fake.fail_next(Fault.SLOW, times=4)
+    fake.slow_s = 1.0
+    client = Client(config.marketplace.url, seed.DEMO_KEY, timeout_s=0.2, sleep=clock.sleep)
+
+    with pytest.raises(MarketplaceUnavailable, match="no answer"):
+        client.order("R000000001")

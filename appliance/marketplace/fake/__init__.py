@@ -27,7 +27,9 @@ class _Quiet(WSGIRequestHandler):
 def serve(state: FakeState, host: str = "127.0.0.1", port: int = 0) -> Iterator[str]:
     """Run the fake until the block ends; yields its base URL."""
     server = make_server(host, port, create_app(state), threaded=True, request_handler=_Quiet)
-    thread = threading.Thread(target=server.serve_forever, name="fake-ofn", daemon=True)
+    thread = threading.Thread(
+        target=server.serve_forever, kwargs={"poll_interval": 0.05}, name="fake-ofn", daemon=True
+    )
     thread.start()
     try:
         yield f"http://{host}:{server.server_port}"

@@ -16,12 +16,18 @@ from typing import Any
 
 from flask import Flask, Response, g, jsonify, request
 
-from appliance.marketplace.fake.state import FakeState, Fault, Order, Product, Variant
-
-MONTHS_FR = (
-    *("janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août"),
-    *("septembre", "octobre", "novembre", "décembre"),
+from appliance.marketplace.fake import dfc
+from appliance.marketplace.fake.shapes import (
+    admin_order,
+    api_variant,
+    bulk_product,
+    detailed_order,
+    shipment,
+    shop_product,
+    visible_variants,
 )
+from appliance.marketplace.fake.state import FakeState, Fault, Order, Oversold, Variant
+
 MAINTENANCE_PAGE = (
     "<!DOCTYPE html><html><head><title>Maintenance</title></head><body><h1>CoopCircuits est en "
     "maintenance</h1><p>Nous revenons très vite.</p></body></html>"
@@ -39,6 +45,8 @@ def create_app(state: FakeState) -> Flask:
     def _gate() -> Response | None:
         with state.lock:
             state.requests.append((request.method, request.path))
+            state.in_flight += 1
+            state.most_in_flight = max(state.most_in_flight, state.in_flight)
         for hook in list(state.before_request):
             hook(request.method, request.path)
         if state.latency_s:
@@ -57,6 +65,11 @@ def create_app(state: FakeState) -> Flask:
         g.truncate = fault is Fault.TRUNCATED
         return _authenticate(state)
 
+    @app.teardown_request
+    def _done(_: BaseException | None) -> None:
+        with state.lock:
+            state.in_flight -= 1
+
     @app.after_request
     def _finish(response: Response) -> Response:
         response.headers["Date"] = format_datetime(state.clock(), usegmt=True)
@@ -72,7 +85,7 @@ def create_app(state: FakeState) -> Flask:
         q = _ransack()
         with state.lock:
             producers = state.editable_producers(g.key) if g.key else set()
-            found = [p for p in state.products.values() if _variants(state, p, producers)]
+            found = [p for p in state.products.values() if visible_variants(state, p, producers)]
             filter_name = "variants_enterprise_id_eq"
             if state.release < "5.7.2":
                 filter_name = "variants_supplier_id_eq"
@@ -81,7 +94,7 @@ def create_app(state: FakeState) -> Flask:
                 found = [
                     p
                     for p in found
-                    if any(v.producer_id == wanted for v in _variants(state, p, producers))
+                    if any(v.producer_id == wanted for v in visible_variants(state, p, producers))
                 ]
             if "name_cont" in q:
                 found = [p for p in found if q["name_cont"].lower() in p.name.lower()]
@@ -91,7 +104,7 @@ def create_app(state: FakeState) -> Flask:
             found.sort(key=lambda p: p.id, reverse=q.get("s", "created_at desc") != "id asc")
             page, per_page, items = _paginate(found, 15)
             body = {
-                "products": [_bulk_product(state, p, producers) for p in items],
+                "products": [bulk_product(state, p, producers) for p in items],
                 "pagination": _pagination(len(found), page, per_page),
             }
         return jsonify(body)
@@ -111,7 +124,7 @@ def create_app(state: FakeState) -> Flask:
                 if v.on_demand or v.on_hand > 0:
                     products.setdefault(v.product_id, []).append(v)
             rows = [
-                _shop_product(state, state.products[pid], vs, cycle.fees_cents)
+                shop_product(state, state.products[pid], vs, cycle.fees_cents)
                 for pid, vs in sorted(products.items())
             ]
             _, _, items = _paginate(rows, 10)
@@ -137,7 +150,7 @@ def create_app(state: FakeState) -> Flask:
                             }
                         ), 422
                     variant.on_hand = on_hand
-            return jsonify(_api_variant(state, variant))
+            return jsonify(api_variant(state, variant))
 
     # -- orders -----------------------------------------------------------------------------------
 
@@ -149,9 +162,9 @@ def create_app(state: FakeState) -> Flask:
         with state.lock:
             mine = state.managed_by(g.key)
             found = [o for o in state.orders.values() if o.distributor_id in mine]
-            found = [o for o in found if _matches(o, q)]
+            found = [o for o in found if _matches(o, q, state.ignored_filters)]
             sm = request.args.get("shipping_method_id", type=int)
-            if sm is not None:
+            if sm is not None and "shipping_method_id" not in state.ignored_filters:
                 found = [o for o in found if o.shipping_method_id == sm]
             found.sort(key=lambda o: o.id, reverse=q.get("s") == "id desc")
             paged = "page" in request.args or "per_page" in request.args
@@ -161,7 +174,7 @@ def create_app(state: FakeState) -> Flask:
             else:
                 items, pagination = found, None
             return jsonify(
-                {"orders": [_admin_order(state, o) for o in items], "pagination": pagination}
+                {"orders": [admin_order(state, o) for o in items], "pagination": pagination}
             )
 
     @app.get("/api/v0/orders/<number>")
@@ -170,7 +183,7 @@ def create_app(state: FakeState) -> Flask:
             found = _visible_order(state, number)
             if isinstance(found, tuple):
                 return found
-            return jsonify(_detailed_order(state, found))
+            return jsonify(detailed_order(state, found))
 
     @app.put("/api/v0/orders/<number>/capture")
     def capture(number: str) -> tuple[Response, int] | Response:
@@ -189,7 +202,7 @@ def create_app(state: FakeState) -> Flask:
             if found.shipment_state == "pending":
                 found.shipment_state = "ready"
             found.updated_at = state.clock()
-            return jsonify(_admin_order(state, found))
+            return jsonify(admin_order(state, found))
 
     @app.put("/api/v0/orders/<number>/ship")
     def ship(number: str) -> tuple[Response, int] | Response:
@@ -201,7 +214,24 @@ def create_app(state: FakeState) -> Flask:
                 found.shipment_state = "shipped"
                 found.updated_at = state.clock()
                 state.emails.append((found.number, "Notification de réception"))
-            return jsonify(_admin_order(state, found))
+            return jsonify(admin_order(state, found))
+
+    @app.post("/api/v0/orders/<number>/shipments")
+    def add_to_shipment(number: str) -> tuple[Response, int] | Response:
+        """`Spree::OrderContents#add` on the order's one shipment: a relative stock move."""
+        params = {**request.args, **request.form, **(request.get_json(silent=True) or {})}
+        with state.lock:
+            found = _visible_order(state, number)
+            if isinstance(found, tuple):
+                return found
+            variant = state.variants.get(_to_i(params.get("variant_id")))
+            if variant is None:
+                return _not_found()
+            try:
+                state.add_to_order(found, variant.id, _to_i(params.get("quantity")))
+            except Oversold as exc:
+                return jsonify({"exception": str(exc)}), 422
+            return jsonify(shipment(found))
 
     @app.get("/api/v0/shops/<int:eid>")
     def shop(eid: int) -> tuple[Response, int] | Response:
@@ -225,6 +255,14 @@ def create_app(state: FakeState) -> Flask:
                 "dfc-b:name": enterprise.name,
             }
         )
+
+    @app.get("/api/dfc/enterprises/<int:eid>/catalog_items")
+    def dfc_catalog_items(eid: int) -> Response:
+        if eid not in state.managed_by(g.key):
+            return Response(b"", 404)
+        with state.lock:
+            graph = dfc.catalog(state, eid, request.host_url.rstrip("/"))
+        return jsonify(graph)
 
     @app.put("/api/dfc/enterprises/<int:eid>/catalog_items/<int:vid>")
     def dfc_catalog_item(eid: int, vid: int) -> Response:
@@ -306,7 +344,7 @@ def _ransack() -> dict[str, Any]:
     return q
 
 
-def _matches(order: Order, q: dict[str, Any]) -> bool:
+def _matches(order: Order, q: dict[str, Any], ignored: set[str]) -> bool:
     tests = {
         "distributor_id_eq": lambda v: order.distributor_id == int(v),
         "order_cycle_id_eq": lambda v: order.order_cycle_id == int(v),
@@ -325,7 +363,7 @@ def _matches(order: Order, q: dict[str, Any]) -> bool:
         "number_cont": lambda v: v in order.number,
         "email_cont": lambda v: v in order.email,
     }
-    return all(test(q[name]) for name, test in tests.items() if name in q)
+    return all(test(q[name]) for name, test in tests.items() if name in q and name not in ignored)
 
 
 def _paginate(rows: list[Any], default: int) -> tuple[int, int, list[Any]]:
@@ -356,221 +394,3 @@ def _to_i(value: Any) -> int:
         return int(float(value))
     except (TypeError, ValueError):
         return 0
-
-
-# -- serializers ----------------------------------------------------------------------------------
-
-
-def money(cents: int) -> str:
-    """BigDecimal#to_s as OFN sends it: 42.0, 4.5, 3.25."""
-    sign = "-" if cents < 0 else ""
-    euros, rest = divmod(abs(cents), 100)
-    if rest == 0:
-        return f"{sign}{euros}.0"
-    return f"{sign}{euros}.{rest:02d}".rstrip("0")
-
-
-def _french_date(moment: datetime | None) -> str:
-    if moment is None:
-        return ""
-    return f"{MONTHS_FR[moment.month - 1]} {moment.day:02d}, {moment.year}"
-
-
-def _unit_to_display(v: Variant) -> str:
-    if v.variant_unit == "weight":
-        grams = v.unit_value
-        return f"{grams / 1000:g}kg" if grams >= 1000 else f"{grams:g}g"
-    if v.variant_unit == "volume":
-        return f"{v.unit_value:g}L"
-    return f"{v.unit_value:g} {v.variant_unit_name or 'pièce'}"
-
-
-def _variants(state: FakeState, product: Product, producers: set[int]) -> list[Variant]:
-    return [
-        v
-        for v in state.variants.values()
-        if v.product_id == product.id and v.producer_id in producers
-    ]
-
-
-def _bulk_product(state: FakeState, product: Product, producers: set[int]) -> dict[str, Any]:
-    variants = []
-    for v in _variants(state, product, producers):
-        producer = state.enterprises[v.producer_id]
-        scale = 1000 if v.variant_unit == "weight" and v.unit_value >= 1000 else 1
-        variants.append(
-            {
-                "id": v.id,
-                "name": f"{product.name} - {v.display_name or _unit_to_display(v)}",
-                "producer_name": producer.name,
-                "image": product.image_url,
-                "sku": v.sku,
-                "import_date": None,
-                "tax_category_id": 1,
-                "options_text": _unit_to_display(v),
-                "unit_value": v.unit_value,
-                "unit_description": v.unit_description,
-                "unit_to_display": _unit_to_display(v),
-                "display_as": "",
-                "display_name": v.display_name,
-                "name_to_display": v.display_name or product.name,
-                "variant_overrides_count": v.overrides,
-                "price": money(v.price_cents),
-                "on_demand": v.on_demand,
-                "on_hand": v.on_hand,
-                "in_stock": v.on_demand or v.on_hand > 0,
-                "variant_unit": v.variant_unit,
-                "variant_unit_scale": scale if v.variant_unit != "items" else None,
-                "variant_unit_name": v.variant_unit_name,
-                "variant_unit_with_scale": f"{v.variant_unit}_{scale}",
-                "category_id": 1,
-                "producer_id": v.producer_id,
-            }
-        )
-    return {
-        "id": product.id,
-        "name": product.name,
-        "sku": "",
-        "inherits_properties": True,
-        "price": "0.0",  # a dead attr_accessor in OFN: always 0.0
-        "import_date": None,
-        "image_url": product.image_url,
-        "thumb_url": product.image_url,
-        "variants": variants,
-    }
-
-
-def _api_variant(state: FakeState, v: Variant, fees_cents: int = 0) -> dict[str, Any]:
-    product = state.products[v.product_id]
-    return {
-        "id": v.id,
-        "product_name": product.name,
-        "sku": v.sku,
-        "options_text": _unit_to_display(v),
-        "unit_value": v.unit_value,
-        "unit_description": v.unit_description,
-        "unit_to_display": _unit_to_display(v),
-        "display_as": "",
-        "display_name": v.display_name,
-        "name_to_display": v.display_name or product.name,
-        "price": money(v.price_cents),
-        "on_demand": v.on_demand,
-        "on_hand": v.on_hand,
-        "fees": {"admin": money(fees_cents)},
-        "fees_name": {"admin": "Frais de la boutique"},
-        "price_with_fees": money(v.price_cents + fees_cents),
-        "tag_list": [],
-        "thumb_url": product.image_url,
-        "unit_price_price": money(v.price_cents),
-        "unit_price_unit": "kg" if v.variant_unit == "weight" else "pièce",
-        "enterprise": {"id": v.producer_id},
-        "producer": {"id": v.producer_id},
-    }
-
-
-def _shop_product(
-    state: FakeState, product: Product, variants: list[Variant], fees_cents: int
-) -> dict[str, Any]:
-    return {
-        "id": product.id,
-        "name": product.name,
-        "meta_keywords": "",
-        "group_buy": False,
-        "notes": "",
-        "description": "",
-        "description_html": "",
-        "properties_with_values": [],
-        "variants": [_api_variant(state, v, fees_cents) for v in variants],
-        "image": {"id": 1, "alt": product.name, "image_url": product.image_url},
-    }
-
-
-def _admin_order(state: FakeState, o: Order) -> dict[str, Any]:
-    distributor = state.enterprises[o.distributor_id]
-    return {
-        "id": o.id,
-        "number": o.number,
-        "user_id": None,
-        "full_name": o.full_name,
-        "full_name_for_sorting": o.full_name,
-        "email": o.email,
-        "phone": o.phone or "a",  # OFN's literal bug without a bill address
-        "completed_at": _french_date(o.completed_at),
-        "completed_at_utc_iso8601": o.completed_at.isoformat() if o.completed_at else "",
-        "display_total": f"{money(o.total_cents).replace('.', ',')} €",
-        "edit_path": f"/admin/orders/{o.number}/edit",
-        "state": o.state,
-        "payment_state": o.payment_state,
-        "shipment_state": o.shipment_state,
-        "payments_path": f"/admin/orders/{o.number}/payments",
-        "ready_to_ship": o.shipment_state == "ready",
-        "ready_to_capture": any(p.state == "pending" for p in o.payments),
-        "created_at": _french_date(o.created_at),
-        "distributor_name": distributor.name,
-        "special_instructions": None,
-        "display_outstanding_balance": "",
-        "item_total": money(o.total_cents),
-        "adjustment_total": "0.0",
-        "payment_total": money(sum(p.amount_cents for p in o.payments if p.state == "completed")),
-        "total": money(o.total_cents),
-        "item_count": len(o.line_items),  # line items, not the summed quantity
-        "distributor": {"id": o.distributor_id},
-        "order_cycle": {"id": o.order_cycle_id},
-    }
-
-
-def _detailed_order(state: FakeState, o: Order) -> dict[str, Any]:
-    distributor = state.enterprises[o.distributor_id]
-    method = state.shipping_methods[o.shipping_method_id]
-    first, _, last = o.full_name.partition(" ")
-    address = {
-        "id": o.id,
-        "zipcode": "35000",
-        "city": "Rennes",
-        "state_name": None,
-        "state_id": None,
-        "phone": o.phone,
-        "firstname": first,
-        "lastname": last,
-        "address1": distributor.name,
-        "address2": "",
-        "country_id": 75,
-        "country_name": "France",
-    }
-    return {
-        **_admin_order(state, o),
-        "shipping_method": {
-            "id": method.id,
-            "require_ship_address": False,
-            "name": method.name,
-            "description": method.description,
-            "price": "0.0",
-        },
-        "ship_address": address,
-        "bill_address": address if o.phone else None,
-        "line_items": [
-            {
-                "id": li.id,
-                "quantity": li.quantity,
-                "max_quantity": None,
-                "price": money(li.price_cents),
-                "order_id": o.id,
-                "tax_category_id": 1,
-                "variant": _api_variant(state, state.variants[li.variant_id]),
-            }
-            for li in o.line_items
-        ],
-        "payments": [
-            {
-                "amount": money(p.amount_cents),
-                "updated_at": f"{MONTHS_FR[p.updated_at.month - 1][:4]} "
-                f"{p.updated_at:%d, %Y %H:%M}",
-                "payment_method": p.method,
-                "state": p.state,
-                "redirect_auth_url": None,
-            }
-            for p in o.payments
-        ],
-        "adjustments": [],
-        "customer_id": None,
-    }

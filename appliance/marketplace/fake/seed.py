@@ -19,6 +19,7 @@ HUB_ID = 3
 LOCKER_METHOD_ID = 7
 FARM_PICKUP_METHOD_ID = 8
 ORDER_CYCLE_ID = 5
+SHOP_SALES_ORDER = "R000000999"  # made once by the hub's admin for on-site sales
 
 _DEMO_CATALOGUE = [
     # producer, product, [(display name, unit, unit value, price cents, on hand, on demand)]
@@ -53,7 +54,8 @@ _DEMO_CATALOGUE = [
 
 
 def demo(state: FakeState | None = None) -> FakeState:
-    """A small hub: four producers, about twenty variants, six orders for the locker."""
+    """A small hub: four producers, about twenty variants, six orders for the locker, and an
+    empty completed order for on-site sales (`SHOP_SALES_ORDER`)."""
     state = state or FakeState()
     hub = state.add_enterprise(
         Enterprise(HUB_ID, "Les Paniers du Lilas", is_hub=True, managers={DEMO_KEY})
@@ -134,6 +136,15 @@ def demo(state: FakeState | None = None) -> FakeState:
         lines=[(by_name["Cidre brut"], 2)],
     )
     state.cancel(cancelled.number)
+    state.place_order(
+        distributor_id=HUB_ID,
+        order_cycle_id=ORDER_CYCLE_ID,
+        shipping_method_id=FARM_PICKUP_METHOD_ID,
+        full_name="Vente sur place",
+        email="casier@paniers-lilas.test",
+        lines=[],
+        number=SHOP_SALES_ORDER,
+    )
     for order in state.orders.values():
         order.updated_at = order.completed_at = order.created_at = state.ago(hours=20)
     return state

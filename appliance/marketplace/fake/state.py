@@ -25,6 +25,10 @@ class Fault(StrEnum):
     SLOW = "slow"  # the real answer, after `slow_s`
 
 
+class Oversold(Exception):
+    """A stock move below zero on a variant that is not on demand (OFN answers 422)."""
+
+
 @dataclass
 class Enterprise:
     id: int
@@ -141,7 +145,10 @@ class FakeState:
         self.latency_s = 0.0
         self.slow_s = 2.0
         self.before_request: list[Callable[[str, str], None]] = []
+        self.ignored_filters: set[str] = set()  # order filters this "release" does not know
         self.requests: list[tuple[str, str]] = []
+        self.in_flight = 0
+        self.most_in_flight = 0  # the most requests served at the same time
         self.emails: list[tuple[str, str]] = []  # (order number, subject)
         self._ids = 1000
 
@@ -241,6 +248,27 @@ class FakeState:
                     if not variant.on_demand:
                         variant.on_hand -= quantity - li.quantity
                     li.quantity = quantity
+            order.updated_at = self.clock()
+
+    def add_to_order(self, order: Order, variant_id: int, quantity: int) -> None:
+        """`POST .../shipments` on a completed order: units taken from stock, row-locked."""
+        with self.lock:
+            variant = self.variants[variant_id]
+            if order.state == "complete" and not variant.on_demand:
+                if variant.on_hand < quantity:
+                    raise Oversold(
+                        "La validation a échoué : Count on hand doit être supérieur ou égal à 0"
+                    )
+                variant.on_hand -= quantity
+            line = next((li for li in order.line_items if li.variant_id == variant_id), None)
+            if line is None:
+                order.line_items.append(
+                    LineItem(self.next_id(), variant_id, quantity, variant.price_cents)
+                )
+            else:
+                line.quantity += quantity
+            paid = sum(p.amount_cents for p in order.payments if p.state == "completed")
+            order.payment_state = "paid" if paid >= order.total_cents else "balance_due"
             order.updated_at = self.clock()
 
     def fail_next(self, fault: Fault, times: int = 1, path: str = "/") -> None:

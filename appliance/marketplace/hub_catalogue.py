@@ -1,0 +1,63 @@
+"""Down: what the hub sells becomes the local catalogue (`sku` = `ofn-<variant id>`).
+
+Products changed since the last read, and a full read every hour: a stock move may leave a
+product's `updated_at` alone, and only a full read shows which variants are gone.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import datetime, timedelta
+
+import sqlite_utils
+
+from appliance.config import Config
+from appliance.marketplace import mapping, moments
+from appliance.marketplace.client import Answer, Client
+from appliance.marketplace.mapping import WeighedProduce
+from appliance.store import catalogue, sync_state
+from appliance.store.db import transaction
+
+FULL_READ_EVERY = timedelta(hours=1)
+
+
+def download(
+    config: Config, db: sqlite_utils.Database, client: Client, now: datetime
+) -> tuple[int, int]:
+    """Variants the hub's manager may edit become local products; (saved, deactivated)."""
+    m = config.marketplace
+    state = sync_state.direction(db, "catalogue")
+    full = not state.cursor or moments.older_than(state.full_sweep_at, now, FULL_READ_EVERY)
+    first: list[Answer] = []
+    products = client.bulk_products(updated_after="" if full else state.cursor, first_page=first)
+    seen_at = moments.iso(now)
+    saved = gone = 0
+    with transaction(db):
+        for product in products:
+            for variant in mapping.variants_of(product):
+                mapped = sync_state.variant(db, variant.id)
+                mode = WeighedProduce((mapped and mapped.weighed) or m.weighed_produce)
+                existing = catalogue.get(db, variant.sku)
+                catalogue.save(db, mapping.product_for(variant, mode, existing, m.vat_rate_bp))
+                sync_state.remember_variant(
+                    db,
+                    variant_id=variant.id,
+                    product_id=variant.product_id,
+                    sku=variant.sku,
+                    producer_id=variant.producer_id,
+                    unit_grams=variant.unit_grams,
+                    on_demand=variant.on_demand,
+                    on_hand=variant.on_hand,
+                    seen_at=seen_at,
+                )
+                saved += 1
+        if full:
+            for sku in sync_state.variants_not_seen_since(db, seen_at):
+                product = catalogue.get(db, sku)
+                if product and product.active:
+                    catalogue.save(db, dataclasses.replace(product, active=False))
+                    gone += 1
+        sync_state.record_success(
+            db, "catalogue", seen_at, cursor=moments.next_cursor(first, now), full_sweep=full
+        )
+    return saved, gone

@@ -1,0 +1,83 @@
+"""Up: each order collected here is reported with `ship`, until the marketplace shows it shipped.
+
+`ship` answers 200 whatever it did (an unpaid shipment stays pending), so only
+`shipment_state == "shipped"` in the answer counts. A pay-at-pickup order is captured first.
+One report per order, whatever the number of `order_collected` events; `ship` is idempotent,
+so a retry after a lost answer is harmless.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+
+import sqlite_utils
+
+from appliance.config import Config
+from appliance.marketplace import moments
+from appliance.marketplace.client import Client, MarketplaceError, MarketplaceRefused
+from appliance.store import outbox, sync_state
+from appliance.store.db import transaction
+
+log = logging.getLogger(__name__)
+
+CANCELLED = "cancelled on the marketplace: the customer may need a refund, ask the hub"
+
+
+def take(db: sqlite_utils.Database, event: outbox.Event) -> None:
+    """Queue the report of one `order_collected` event. Call in a transaction."""
+    number = event.payload.get("number")
+    if not isinstance(number, str) or not number:
+        log.error("outbox event %s: order_collected without an order number", event.event_id)
+        return
+    collected_at = event.payload.get("collected_at") or event.ts
+    sync_state.add_pickup(
+        db, number, event.event_id, collected_at, event.payload.get("compartment")
+    )
+
+
+def report(
+    config: Config, db: sqlite_utils.Database, client: Client, now: datetime
+) -> tuple[int, int]:
+    """Every pickup still to report; (reported, refused for good)."""
+    reported = refused = 0
+    for pickup in sync_state.pickups(db, "pending"):
+        try:
+            problem = _ship(client, pickup.number)
+        except MarketplaceRefused as exc:
+            problem, final = str(exc), True
+        except MarketplaceError as exc:
+            with transaction(db):
+                sync_state.pickup_failed(db, pickup.number, str(exc))
+            raise
+        else:
+            final = problem == CANCELLED
+        with transaction(db):
+            if not problem:
+                sync_state.pickup_done(db, pickup.number, "reported", moments.iso(now))
+                reported += 1
+            elif final:
+                sync_state.pickup_done(db, pickup.number, "refused", moments.iso(now), problem)
+                refused += 1
+            else:
+                sync_state.pickup_failed(db, pickup.number, problem)
+    with transaction(db):
+        sync_state.record_success(db, "pickups", moments.iso(now))
+    return reported, refused
+
+
+def _ship(client: Client, number: str) -> str:
+    """'' once the marketplace shows the order shipped, else why not (retried next time)."""
+    order = client.order(number)
+    if order.get("state") == "canceled":
+        return CANCELLED
+    if order.get("shipment_state") == "shipped":
+        return ""
+    if order.get("shipment_state") == "pending" and order.get("payment_state") != "paid":
+        order = client.capture(number)
+        if order.get("payment_state") not in ("paid", "credit_owed"):
+            return f"capture left the payment {order.get('payment_state')!r}"
+    order = client.ship(number)
+    if order.get("shipment_state") != "shipped":
+        return f"ship answered shipment_state {order.get('shipment_state')!r}"
+    return ""
