@@ -23,7 +23,9 @@ from typing import Any
 
 import paho.mqtt.client as mqtt
 
+from appliance import config as config_module
 from appliance.agent.identity import Identity
+from appliance.agent.service import Agent
 
 ROOT = Path(__file__).resolve().parents[1]
 ACL_TEMPLATE = ROOT / "provisioning" / "mosquitto" / "comptoir.acl"
@@ -104,6 +106,32 @@ def make_tls(folder: Path) -> dict[str, Path]:
     return {"ca": ca_crt, "cert": crt, "key": key}
 
 
+def make_client_cert(tls: dict[str, Path], name: str) -> tuple[Path, Path]:
+    """A client certificate with CN = `name` (a device id, or the admin), signed by the test CA."""
+    folder = tls["ca"].parent
+    key, csr, crt = folder / f"{name}.key", folder / f"{name}.csr", folder / f"{name}.crt"
+    for args in (
+        [
+            "req",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-keyout",
+            key,
+            "-out",
+            csr,
+            "-subj",
+            f"/CN={name}",
+        ],
+        [
+            *("x509", "-req", "-in", csr, "-CA", tls["ca"], "-CAkey", folder / "ca.key"),
+            *("-CAcreateserial", "-out", crt, "-days", "2"),
+        ],
+    ):
+        subprocess.run(["openssl", *map(str, args)], check=True, capture_output=True)
+    return crt, key
+
+
 @dataclass
 class Mosquitto:
     """One broker process; `stop()` then `start()` brings it back on the same port."""
@@ -114,6 +142,8 @@ class Mosquitto:
     identities: tuple[Identity, ...] = ()
     extra: str = ""
     persistent: bool = False
+    # Boxes and admins present a certificate whose CN is their username (mTLS, no passwords).
+    client_certificates: bool = False
     process: subprocess.Popen[bytes] | None = None
 
     @property
@@ -135,6 +165,11 @@ class Mosquitto:
             acl = self.folder / "acl"
             shutil.copy(ACL_TEMPLATE, acl)
             lines += ["allow_anonymous false", f"password_file {passwd}", f"acl_file {acl}"]
+        elif self.client_certificates:
+            acl = self.folder / "acl"
+            shutil.copy(ACL_TEMPLATE, acl)
+            lines += ["allow_anonymous false", f"acl_file {acl}"]
+            lines += ["require_certificate true", "use_identity_as_username true"]
         else:
             lines.append("allow_anonymous true")
         if self.tls:
@@ -178,6 +213,7 @@ class Watcher:
         identity: Identity | None = None,
         subscribe: tuple[str, ...] = ("comptoir/v1/#",),
         client_id: str = "",
+        certificate: tuple[Path, Path] | None = None,
     ) -> None:
         self.messages: queue.Queue[tuple[str, Any, bool]] = queue.Queue()
         self.seen: list[tuple[str, Any, bool]] = []
@@ -192,7 +228,8 @@ class Watcher:
         if identity:
             self.client.username_pw_set(identity.username, identity.password)
         if broker.tls:
-            self.client.tls_set(ca_certs=str(broker.tls["ca"]))
+            cert, key = certificate or (None, None)
+            self.client.tls_set(ca_certs=str(broker.tls["ca"]), certfile=cert, keyfile=key)
         subscribed = threading.Event()
 
         def on_connect(c: mqtt.Client, u: Any, f: Any, reason: Any, p: Any) -> None:
@@ -268,21 +305,39 @@ class Watcher:
 
 
 def write_config(
-    path: Path, data_dir: Path, device_id: str, broker: Mosquitto, **mqtt_keys: Any
+    path: Path,
+    data_dir: Path,
+    device_id: str,
+    broker: Mosquitto,
+    sections: dict[str, dict[str, Any]] | None = None,
+    **mqtt_keys: Any,
 ) -> Path:
-    """A box's comptoir.toml pointing at `broker`; extra [mqtt] keys as TOML values."""
+    """A box's comptoir.toml pointing at `broker`; extra [mqtt] keys as TOML values, and other
+    `sections` ({"marketplace": {"url": ...}})."""
     mqtt_keys = {"url": broker.url, "telemetry_period_s": 5, "logs_source": "file", **mqtt_keys}
     if broker.tls:
         mqtt_keys.setdefault("ca_file", str(broker.tls["ca"]))
-    lines = [
-        "[device]",
-        f'id = "{device_id}"',
-        f'data_dir = "{data_dir}"',
-        "[mqtt]",
-        *(f"{k} = {json.dumps(v)}" for k, v in mqtt_keys.items()),
-    ]
+    tables = {"device": {"id": device_id, "data_dir": str(data_dir)}, "mqtt": mqtt_keys}
+    lines = []
+    for name, keys in {**tables, **(sections or {})}.items():
+        lines.append(f"[{name}]")
+        lines += [f"{k} = {json.dumps(v)}" for k, v in keys.items()]
     path.write_text("\n".join(lines) + "\n")
     return path
+
+
+class RunningAgent:
+    """The agent in a thread of the test process (faster than a process; same code)."""
+
+    def __init__(self, config_path: Path) -> None:
+        self.agent = Agent(config_module.load(config_path))
+        self.thread = threading.Thread(target=self.agent.run, daemon=True)
+        self.thread.start()
+
+    def stop(self) -> None:
+        self.agent.stop()
+        self.thread.join(15)
+        assert not self.thread.is_alive()
 
 
 def start_agent(config: Path, log: Path) -> subprocess.Popen[bytes]:

@@ -49,6 +49,7 @@ class FleetConsole:
         inbox: queue.Queue[Message] = queue.Queue()
         ready = threading.Event()
         outcome: list[Any] = []
+        closed: list[Any] = []
 
         def on_connect(c: mqtt.Client, u: Any, f: Any, reason: Any, p: Any) -> None:
             outcome.append(reason)
@@ -60,6 +61,11 @@ class FleetConsole:
         def on_subscribe(c: mqtt.Client, u: Any, mid: int, reasons: Any, p: Any) -> None:
             ready.set()
 
+        def on_disconnect(c: mqtt.Client, u: Any, f: Any, reason: Any, p: Any) -> None:
+            if not ready.is_set():  # closed before it said yes: a refused certificate does that
+                closed.append(reason)
+                ready.set()
+
         def on_message(c: mqtt.Client, u: Any, m: mqtt.MQTTMessage) -> None:
             try:
                 payload = json.loads(m.payload) if m.payload else None
@@ -67,11 +73,8 @@ class FleetConsole:
                 payload = m.payload.decode("utf-8", "replace")
             inbox.put(Message(m.topic, payload, bool(m.retain)))
 
-        client.on_connect, client.on_subscribe, client.on_message = (
-            on_connect,
-            on_subscribe,
-            on_message,
-        )
+        client.on_connect, client.on_subscribe = on_connect, on_subscribe
+        client.on_message, client.on_disconnect = on_message, on_disconnect
         try:
             client.connect(address.host, address.port, keepalive=30)
         except OSError as exc:
@@ -82,6 +85,11 @@ class FleetConsole:
                 raise FleetError(f"the broker {self.settings.url} did not answer")
             if outcome and outcome[0].is_failure:
                 raise FleetError(f"the broker refused the admin identity: {outcome[0]}")
+            if closed:
+                raise FleetError(
+                    f"the broker {self.settings.url} closed the connection ({closed[0]}): "
+                    "check the admin's password or client certificate"
+                )
             yield client, inbox
         finally:
             client.disconnect()
@@ -99,11 +107,29 @@ class FleetConsole:
                     boxes[device] = {"device": device, **message.payload}
         return [boxes[d] for d in sorted(boxes)]
 
-    def watch(self, device: str, show: Callable[[Message], bool]) -> None:
-        """Live events, telemetry, status and results until `show` returns False."""
-        subscriptions = [f"{topics.base(device or '+')}/{k}" for k in ("event/#", "tele/#")]
-        subscriptions += [f"{topics.base(device or '+')}/{k}" for k in ("status", "result/+")]
+    def watch(
+        self,
+        device: str,
+        show: Callable[[Message], bool],
+        *,
+        share: str = "",
+        ready: Callable[[list[str]], None] | None = None,
+    ) -> None:
+        """Live events, telemetry, status and results until `show` returns False.
+
+        With `share`, the subscriptions are MQTT shared ones (`$share/<share>/...`): consumers
+        of the same group split the stream, each message going to one of them. `ready` is told
+        the subscriptions once the broker has granted them.
+        """
+        subscriptions = [
+            f"{topics.base(device or '+')}/{kind}"
+            for kind in ("event/#", "tele/#", "status", "result/+")
+        ]
+        if share:
+            subscriptions = [topics.shared(share, s) for s in subscriptions]
         with self.session(*subscriptions) as (_, inbox):
+            if ready:
+                ready(subscriptions)
             while True:
                 try:
                     message = inbox.get(timeout=1.0)

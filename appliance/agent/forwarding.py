@@ -59,6 +59,7 @@ class OutboxForwarder:
         for event in events:
             body = {
                 "event_id": event.event_id,
+                "seq": event.id,  # grows with every event of this box: order across consumers
                 "type": event.type,
                 "ts": event.ts,
                 "device": self._device_id,

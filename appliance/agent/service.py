@@ -29,6 +29,7 @@ from appliance.agent.logs import LogSource
 from appliance.agent.remote_command import Answer, Refused, parse
 from appliance.agent.remote_config import BadDesired, LiveSettings
 from appliance.agent.restart import Restarter
+from appliance.agent.sync_loop import SyncLoop
 from appliance.agent.systemd_notify import Notifier
 from appliance.config import Config
 from appliance.store import agent_state
@@ -85,6 +86,7 @@ class Agent:
             telemetry_changed=self._telemetry_changed,
         )
         self._workers = ThreadPoolExecutor(max_workers=4, thread_name_prefix="agent-cmd")
+        self.sync_loop: SyncLoop | None = None
 
     def db(self) -> sqlite_utils.Database:
         """This thread's own connection to the shared database."""
@@ -140,17 +142,17 @@ class Agent:
         return busy
 
     def _start_sync(self) -> None:
+        """The marketplace sync in its own thread, when `[marketplace] url` is set."""
         if not self.config.marketplace.url:
             return
         run_forever = marketplace_sync("run_forever")
         if run_forever is None:
             log.warning("[marketplace] url is set but the marketplace sync is not installed")
             return
-
-        def loop() -> None:
-            run_forever(self.config, self.db(), self._stop)
-
-        threading.Thread(target=loop, name="marketplace-sync", daemon=True).start()
+        self.sync_loop = SyncLoop(
+            lambda stop: run_forever(self.config, self.db(), stop), self._stop
+        )
+        self.sync_loop.start()
 
     # -- status and telemetry ---------------------------------------------------------------------
 
@@ -175,6 +177,7 @@ class Agent:
             session=self.session,
             period_s=self.settings.telemetry_period_s,
             forwarded=self.forwarder.forwarded,
+            sync_loop=self.sync_loop.state() if self.sync_loop else None,
         )
         self.client.publish(topics.telemetry(self.device_id), json.dumps(body), qos=0)
         wanted = "alert" if body["alerts"] else "online"

@@ -2,7 +2,8 @@
 
 Process liveness comes from the heartbeats each process writes; the health of the scale,
 printer, terminal, locks and sensors comes from the kiosk's heartbeat detail (the kiosk owns the
-hardware; the agent never opens a device).
+hardware; the agent never opens a device). What nobody reported is said "unknown", never left
+out, so a consumer can tell "not reported" from "fine".
 """
 
 from __future__ import annotations
@@ -14,22 +15,32 @@ from typing import Any
 import sqlite_utils
 
 from appliance import __version__
+from appliance.agent.sync_loop import LoopState
 from appliance.config import Config
 from appliance.store import agent_state, outbox
 
 DEVICES = ("scale", "printer", "terminal", "locks", "sensors")
+PROCESSES = ("kiosk", "agent", "web")
+SYNC = "sync"  # the heartbeat the marketplace sync writes after each round
+UNKNOWN = "unknown"
 LOW_DISK_PCT = 5
 
 
 def snapshot(
-    config: Config, db: sqlite_utils.Database, *, session: int, period_s: int, forwarded: int
+    config: Config,
+    db: sqlite_utils.Database,
+    *,
+    session: int,
+    period_s: int,
+    forwarded: int,
+    sync_loop: LoopState | None = None,
 ) -> dict[str, Any]:
     """One telemetry message."""
     now = datetime.now(UTC)
     beats = agent_state.heartbeats(db)
-    processes = {name: _process(beats.get(name), now) for name in ("kiosk", "agent", "web", "sync")}
+    processes = {name: _process(beats.get(name), now) for name in PROCESSES}
     kiosk = beats.get("kiosk")
-    devices = {d: (kiosk.detail.get(d, "unknown") if kiosk else "unknown") for d in DEVICES}
+    devices = {d: _device(kiosk.detail.get(d) if kiosk else None) for d in DEVICES}
     usage = shutil.disk_usage(config.device.data_dir)
     body = {
         "ts": now.isoformat(timespec="seconds"),
@@ -38,15 +49,13 @@ def snapshot(
         "period_s": period_s,
         "processes": processes,
         "devices": devices,
+        "devices_reported_at": kiosk.beat_at if kiosk else None,
         "disk": {
             "free_bytes": usage.free,
             "total_bytes": usage.total,
             "free_pct": round(100 * usage.free / usage.total, 1),
         },
-        "sync": {
-            "configured": bool(config.marketplace.url),
-            **(beats["sync"].detail if "sync" in beats else {}),
-        },
+        "sync": _sync(config, beats.get(SYNC), sync_loop, now),
         "counters": {
             "outbox_pending": _pending(db),
             "events_forwarded": forwarded,
@@ -69,6 +78,32 @@ def alerts(body: dict[str, Any]) -> list[str]:
     if body["disk"]["free_pct"] < LOW_DISK_PCT:
         found.append(f"disk almost full ({body['disk']['free_pct']}% free)")
     return found
+
+
+def _device(health: Any) -> Any:
+    """What the kiosk said of one device, or "unknown" when it said nothing."""
+    return UNKNOWN if health is None or health == "" or health == {} else health
+
+
+def _sync(
+    config: Config, beat: agent_state.Heartbeat | None, loop: LoopState | None, now: datetime
+) -> dict[str, Any]:
+    """The marketplace sync: `off`, `never` (no round finished yet), `ok`, `failing`, or
+    `stalled` (a round has not finished for far longer than the interval), with what the sync
+    said after its last round (its heartbeat)."""
+    if not config.marketplace.url:
+        return {"configured": False, "state": "off"}
+    body: dict[str, Any] = {
+        "configured": True,
+        "loop": loop.state if loop else "off",
+        "loop_crashes": loop.crashes if loop else 0,
+    }
+    if beat is None:
+        return {**body, "state": "never"}
+    body["last_round_at"] = beat.beat_at
+    if beat.alive(now):
+        return {**beat.detail, **body, "state": "ok" if beat.detail.get("ok") else "failing"}
+    return {**beat.detail, **body, "state": "stalled"}
 
 
 def _process(beat: agent_state.Heartbeat | None, now: datetime) -> dict[str, Any]:

@@ -6,9 +6,12 @@ everything and writes only `cmd/...` and `config/desired`.
 
 from __future__ import annotations
 
+import re
+
+from appliance.errors import UsageError
+
 ROOT = "comptoir/v1"
-# Several back-end consumers split the event stream with a shared subscription.
-SHARED_EVENTS = f"$share/{{group}}/{ROOT}/+/event/#"
+SHARE_GROUP = re.compile(r"[A-Za-z0-9_.-]{1,64}")
 
 
 def base(device_id: str) -> str:
@@ -41,6 +44,15 @@ def desired(device_id: str) -> str:
 
 def reported(device_id: str) -> str:
     return f"{base(device_id)}/config/reported"
+
+
+def shared(group: str, topic_filter: str) -> str:
+    """`topic_filter` as an MQTT shared subscription: the group's members split its messages."""
+    if not SHARE_GROUP.fullmatch(group):
+        raise UsageError(
+            f"shared subscription group {group!r} is wrong: expected 1 to 64 of A-Z a-z 0-9 _ . -"
+        )
+    return f"$share/{group}/{topic_filter}"
 
 
 def split(topic: str) -> tuple[str, str, str]:

@@ -1,8 +1,8 @@
 """`comptoir fleet ...`: the admin's console for the fleet (list, watch, send, config, credentials).
 
 The admin is not a box: the broker settings come from options or the environment
-(COMPTOIR_FLEET_URL, COMPTOIR_FLEET_USERNAME, COMPTOIR_FLEET_PASSWORD_FILE, COMPTOIR_FLEET_CA_FILE),
-never from a box's comptoir.toml.
+(COMPTOIR_FLEET_URL, _USERNAME, _PASSWORD_FILE, _CA_FILE, _CERT_FILE, _KEY_FILE), never from a
+box's comptoir.toml.
 """
 
 from __future__ import annotations
@@ -36,6 +36,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     watch = actions.add_parser("watch", help="live events, telemetry, status and results")
     watch.add_argument("device", nargs="?", default="", metavar="ID", help="one box (default all)")
     watch.add_argument("--count", type=int, default=0, help="stop after N messages")
+    watch.add_argument(
+        "--share",
+        metavar="GROUP",
+        default="",
+        help="join shared subscription GROUP: consumers of one group split the messages",
+    )
     _broker_options(watch)
     watch.set_defaults(func=run_watch)
 
@@ -77,6 +83,10 @@ def _broker_options(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--username", help="admin username (COMPTOIR_FLEET_USERNAME)")
     group.add_argument("--password-file", type=Path, help="(COMPTOIR_FLEET_PASSWORD_FILE)")
     group.add_argument("--ca-file", type=Path, help="broker's CA (COMPTOIR_FLEET_CA_FILE)")
+    group.add_argument(
+        "--cert-file", type=Path, help="admin's client certificate (COMPTOIR_FLEET_CERT_FILE)"
+    )
+    group.add_argument("--key-file", type=Path, help="its private key (COMPTOIR_FLEET_KEY_FILE)")
 
 
 def console(args: argparse.Namespace) -> FleetConsole:
@@ -87,15 +97,11 @@ def console(args: argparse.Namespace) -> FleetConsole:
     url = pick("url")
     if not url:
         raise UsageError("no broker: pass --url mqtts://broker:8883 or set COMPTOIR_FLEET_URL")
-    password_file, ca_file = pick("password_file"), pick("ca_file")
-    return FleetConsole(
-        LinkSettings(
-            url=url,
-            username=pick("username") or "",
-            password_file=Path(password_file) if password_file else None,
-            ca_file=Path(ca_file) if ca_file else None,
-        )
-    )
+    files = {
+        name: Path(value) if (value := pick(name)) else None
+        for name in ("password_file", "ca_file", "cert_file", "key_file")
+    }
+    return FleetConsole(LinkSettings(url=url, username=pick("username") or "", **files))
 
 
 def parse_pairs(pairs: list[str]) -> dict[str, Any]:
@@ -141,7 +147,10 @@ def run_watch(args: argparse.Namespace) -> int:
         seen += 1
         return not args.count or seen < args.count
 
-    console(args).watch(args.device, show)
+    def ready(subscriptions: list[str]) -> None:
+        print(f"# watching {' '.join(subscriptions)}", file=sys.stderr, flush=True)
+
+    console(args).watch(args.device, show, share=args.share, ready=ready)
     return 0
 
 

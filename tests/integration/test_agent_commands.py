@@ -10,11 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from appliance import config as config_module
-from appliance.agent.service import Agent
 from appliance.store import agent_state, device_commands, outbox
 from appliance.store.db import open_database, transaction
-from tests.agent_support import Mosquitto, Watcher, wait_until, write_config
+from tests.agent_support import Mosquitto, RunningAgent, Watcher, wait_until, write_config
 
 BOX = "ferme-lilas-1"
 
@@ -39,18 +37,6 @@ def box_config(tmp_path: Path, data_dir: Path, broker: Mosquitto) -> Path:
         password_file=str(secret),
         log_file=str(data_dir / "comptoir.log"),
     )
-
-
-class RunningAgent:
-    def __init__(self, config_path: Path) -> None:
-        self.agent = Agent(config_module.load(config_path))
-        self.thread = threading.Thread(target=self.agent.run, daemon=True)
-        self.thread.start()
-
-    def stop(self) -> None:
-        self.agent.stop()
-        self.thread.join(15)
-        assert not self.thread.is_alive()
 
 
 @pytest.fixture
@@ -199,6 +185,7 @@ def test_events_produced_before_and_while_running_arrive_in_order_with_their_ids
     finally:
         running.stop()
     assert [p["event_id"] for _, p, _ in received] == [e.event_id for e in emitted]
+    assert [p["seq"] for _, p, _ in received] == [e.id for e in emitted]
     assert received[0][0] == f"comptoir/v1/{BOX}/event/sale"
     assert received[-1][1]["data"] == {"n": 39}
     assert not any(retained for _, _, retained in received)
@@ -294,3 +281,86 @@ def test_sync_now_without_a_marketplace_says_why(agent: RunningAgent, admin: Wat
 def test_restart_of_an_unknown_process_is_refused(agent: RunningAgent, admin: Watcher) -> None:
     answer = admin.command(BOX, "restart", {"process": "printer"}, id=str(uuid.uuid4()))
     assert answer["ok"] is False and "kiosk, agent, web" in answer["error"]
+
+
+def test_a_late_subscriber_finds_the_box_online_with_session_version_and_time(
+    agent: RunningAgent, broker: Mosquitto
+) -> None:
+    late = Watcher(broker, subscribe=(f"comptoir/v1/{BOX}/status",)).ready()
+    try:
+        _, status, retained = late.wait_for(lambda t, p, r: True)
+    finally:
+        late.close()
+    assert retained is True
+    assert status["state"] == "online"
+    assert isinstance(status["session"], int) and status["session"] >= 1
+    assert status["version"]
+    assert datetime.fromisoformat(status["ts"]).utcoffset() is not None
+
+
+def test_telemetry_shows_each_device_as_the_kiosk_reported_it_and_unknown_otherwise(
+    agent: RunningAgent, admin: Watcher, data_dir: Path
+) -> None:
+    db = open_database(data_dir / "comptoir.db")
+    detail = {"scale": "ok", "printer": {"state": "paper_out"}, "terminal": "ok", "locks": None}
+    agent_state.beat(db, "kiosk", stale_after_s=15, detail=detail)
+    # A new period is reported at once: no waiting for the next report.
+    assert admin.command(BOX, "set_telemetry_period", {"seconds": 60})["ok"] is True
+    _, tele, _ = admin.wait_for(
+        lambda t, p, r: t.endswith("/tele/state") and p["processes"]["kiosk"]["state"] == "alive"
+    )
+    assert tele["devices"] == {
+        "scale": "ok",
+        "printer": {"state": "paper_out"},
+        "terminal": "ok",
+        "locks": "unknown",
+        "sensors": "unknown",
+    }
+    assert tele["devices_reported_at"] == tele["processes"]["kiosk"]["last_beat"]
+    assert datetime.fromisoformat(tele["ts"]).utcoffset() is not None
+    assert tele["disk"]["total_bytes"] > tele["disk"]["free_bytes"] > 0
+    assert tele["sync"] == {"configured": False, "state": "off"}
+    assert set(tele["counters"]) == {
+        "outbox_pending",
+        "events_forwarded",
+        "commands_handled",
+        "device_commands_queued",
+    }
+    assert tele["alerts"] == []
+
+
+def test_without_a_kiosk_heartbeat_every_device_is_unknown(
+    agent: RunningAgent, admin: Watcher
+) -> None:
+    assert admin.command(BOX, "set_telemetry_period", {"seconds": 60})["ok"] is True
+    _, tele, _ = admin.wait_for(lambda t, p, r: t.endswith("/tele/state"))
+    assert tele["processes"]["kiosk"] == {"state": "unknown"}
+    assert set(tele["devices"].values()) == {"unknown"}
+    assert tele["devices_reported_at"] is None
+
+
+def test_a_test_label_is_printed_by_the_kiosk_with_the_admins_reason(
+    agent: RunningAgent, admin: Watcher, data_dir: Path
+) -> None:
+    kiosk = Kiosk(data_dir)
+    try:
+        answer = admin.command(BOX, "print_test_label", {"reason": "new paper roll"}, by="bob")
+    finally:
+        kiosk.stop()
+    assert answer["ok"] is True
+    assert [(c.name, c.requested_by, c.reason) for c in kiosk.done] == [
+        ("print_test_label", "mqtt:bob", "new paper roll")
+    ]
+
+
+def test_long_logs_are_cut_to_the_size_limit_keeping_the_newest_lines(
+    agent: RunningAgent, admin: Watcher, data_dir: Path
+) -> None:
+    (data_dir / "comptoir.log").write_text(
+        "".join(f"line {n:04d} {'x' * 90}\n" for n in range(1000))
+    )
+    answer = admin.command(BOX, "get_logs", {"lines": 1000})
+    lines = answer["result"]["lines"]
+    assert answer["result"]["truncated"] is True
+    assert sum(len(line.encode()) + 1 for line in lines) <= 32 * 1024
+    assert lines[-1].startswith("line 0999") and len(lines) < 1000

@@ -4,18 +4,21 @@ from __future__ import annotations
 
 import json
 import os
+import queue
 import stat
 import subprocess
 import sys
+import threading
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from appliance.agent.identity import Identity, new_identity, write_password_file
-from appliance.store import agent_state
-from appliance.store.db import open_database
+from appliance.store import agent_state, outbox
+from appliance.store.db import open_database, transaction
 from tests.agent_support import (
     ROOT,
     Mosquitto,
@@ -23,6 +26,7 @@ from tests.agent_support import (
     make_tls,
     start_agent,
     stop_process,
+    wait_until,
     write_config,
 )
 
@@ -60,22 +64,33 @@ class Fleet:
         identity = self.ids[name] if name else None
         return Watcher(self.broker, identity, subscribe=topics or ("comptoir/v1/#",))
 
-    def fleet(self, *args: str) -> subprocess.CompletedProcess[str]:
-        env = {
+    def env(self, **overrides: str) -> dict[str, str]:
+        return {
             **os.environ,
             "COMPTOIR_FLEET_URL": self.broker.url,
             "COMPTOIR_FLEET_USERNAME": "comptoir-admin",
             "COMPTOIR_FLEET_PASSWORD_FILE": str(self.admin_password),
             "COMPTOIR_FLEET_CA_FILE": str(self.broker.tls["ca"]),
+            **overrides,
         }
+
+    def fleet(self, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
             [sys.executable, "-m", "appliance", "fleet", *args],
             cwd=ROOT,
-            env=env,
+            env=self.env(**env),
             capture_output=True,
             text=True,
             timeout=60,
         )
+
+    def emit_events(self, count: int) -> list[str]:
+        db = open_database(self.box_dir / "data" / "comptoir.db")
+        try:
+            with transaction(db):
+                return [outbox.emit(db, "sale", {"n": n}).event_id for n in range(count)]
+        finally:
+            db.conn.close()
 
     def box_db_has_command(self, command_id: str) -> bool:
         db = open_database(self.box_dir / "data" / "comptoir.db")
@@ -229,3 +244,92 @@ def test_fleet_credentials_writes_a_private_password_file_and_the_broker_line(
     assert user == "box-c" and hashed.startswith("$7$101$")
     assert output.read_text().strip() not in made.stdout
     assert again.returncode != 0 and "--force" in again.stderr
+
+
+class Consumer:
+    """`comptoir fleet watch --share GROUP` as a back-end worker runs it: a real process."""
+
+    def __init__(self, fleet: Fleet, group: str) -> None:
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "appliance", "fleet", "watch", "--share", group],
+            cwd=ROOT,
+            env=fleet.env(),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        self.lines: queue.Queue[str] = queue.Queue()
+        self.ready = threading.Event()
+        threading.Thread(target=self._read, args=(self.process.stdout, False), daemon=True).start()
+        threading.Thread(target=self._read, args=(self.process.stderr, True), daemon=True).start()
+
+    def _read(self, stream: Any, is_stderr: bool) -> None:
+        for line in stream:
+            if is_stderr and line.startswith("# watching"):
+                self.ready.set()
+            elif not is_stderr:
+                self.lines.put(line)
+
+    def event_ids(self) -> list[str]:
+        found = []
+        while not self.lines.empty():
+            _, topic, payload = self.lines.get().split(" ", 2)
+            if topic.startswith("event/"):
+                found.append(json.loads(payload)["event_id"])
+        return found
+
+    def stop(self) -> None:
+        stop_process(self.process)  # type: ignore[arg-type]
+
+
+def test_back_end_consumers_of_one_shared_group_split_the_event_stream(fleet: Fleet) -> None:
+    consumers = [Consumer(fleet, "backend"), Consumer(fleet, "backend")]
+    try:
+        for consumer in consumers:
+            assert consumer.ready.wait(30), "fleet watch --share did not subscribe"
+        emitted = fleet.emit_events(20)
+        got: list[list[str]] = [[], []]
+
+        def all_arrived() -> bool:
+            for n, consumer in enumerate(consumers):
+                got[n] += consumer.event_ids()
+            return set(got[0]) | set(got[1]) >= set(emitted)
+
+        wait_until(all_arrived, 30, "every event at one consumer or the other")
+    finally:
+        for consumer in consumers:
+            consumer.stop()
+    assert set(got[0]).isdisjoint(got[1])  # each event went to one member of the group
+    assert got[0] and got[1]  # and both members had a share of the work
+    assert sorted(got[0] + got[1], key=emitted.index) == emitted
+
+
+def test_the_console_refuses_a_broker_whose_certificate_its_ca_did_not_sign(
+    fleet: Fleet, tmp_path: Path
+) -> None:
+    other_ca = make_tls(tmp_path / "other")["ca"]
+    listed = fleet.fleet("list", COMPTOIR_FLEET_CA_FILE=str(other_ca))
+    assert listed.returncode != 0
+    assert "cannot reach the broker" in listed.stderr
+    assert "certificate verify failed" in listed.stderr
+    assert "Traceback" not in listed.stderr
+
+
+@pytest.mark.parametrize("kind", ["status", "event/sale", "config/reported"])
+def test_the_admin_cannot_speak_for_a_box(fleet: Fleet, admin: Watcher, kind: str) -> None:
+    topic = f"comptoir/v1/{BOX_B}/{kind}"
+    spoof = {"state": "offline", "event_id": "spoofed", "version": 999, "spoofed": True}
+    admin.publish(topic, spoof, retain=kind != "event/sale")
+    # The admin's command, published after the spoof, is answered: the spoof came first...
+    assert admin.command(BOX_B, "ping")["ok"] is True
+    # ...and a late subscriber gets what is retained before a barrier published after it.
+    barrier = "comptoir/v1/nobody/cmd/barrier"
+    late = fleet.client("comptoir-admin", topic, barrier).ready()
+    try:
+        admin.publish(barrier, {"id": "barrier"})
+        late.wait_for(lambda t, p, r: t == barrier)
+        retained = [p for t, p, _ in late.drain() if t == topic]
+    finally:
+        late.close()
+    assert not [p for t, p, _ in admin.drain() if t == topic and p and p.get("spoofed")]
+    assert not [p for p in retained if p and p.get("spoofed")]
