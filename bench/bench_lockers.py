@@ -20,7 +20,6 @@ from pathlib import Path
 import sqlite_utils
 from gpiozero.pins.mock import MockFactory
 
-from appliance.commands.haccp import report
 from appliance.config import from_dict
 from appliance.core.journal import GENESIS_HASH, canonical_json, entry_hash
 from appliance.core.locker import Compartment, Size
@@ -31,6 +30,7 @@ from appliance.devices.locks.simulator import Cu16Bus, Cu16PtyServer
 from appliance.kiosk.flows import pickup as p
 from appliance.store import lockers
 from appliance.store.db import open_database, transaction
+from appliance.store.temperatures import report
 from bench._table import percentile, print_table
 
 ORDERS = 100_000

@@ -21,7 +21,7 @@ import paho.mqtt.client as mqtt
 import sqlite_utils
 
 from appliance import __version__
-from appliance.agent import remote_config, telemetry, topics
+from appliance.agent import cold_chain, remote_config, telemetry, topics
 from appliance.agent.forwarding import OutboxForwarder
 from appliance.agent.handlers import Handlers, marketplace_sync
 from appliance.agent.link import LinkSettings, make_client
@@ -56,6 +56,7 @@ class Agent:
         self._status = ""
         self._telemetry_at = 0.0
         self._heartbeat_at = 0.0
+        self._cold_chain_at = 0.0
         mqtt_config = config.mqtt
         self.client, self.address = make_client(
             LinkSettings(
@@ -135,11 +136,28 @@ class Agent:
         if now >= self._heartbeat_at:
             self._heartbeat_at = now + HEARTBEAT_S
             agent_state.beat(db, "agent", stale_after_s=3 * HEARTBEAT_S)
+        if self.config.haccp.zones and now >= self._cold_chain_at:
+            self._cold_chain_at = now + self.config.haccp.interval_s
+            self._log_temperatures()
         busy = self.forwarder.step(db, self._connected.is_set())
         if self._connected.is_set() and now >= self._telemetry_at:
             self._telemetry_at = now + self.settings.telemetry_period_s
             self._publish_telemetry(db)
         return busy
+
+    def _log_temperatures(self) -> None:
+        """One round of the cold-chain log; a failing round is logged, the agent goes on.
+
+        Its own connection: the forwarder notices new events by `PRAGMA data_version`, which
+        does not move for writes made through the forwarder's connection.
+        """
+        db = open_database(self.config.database_path)
+        try:
+            cold_chain.log_once(self.config, db, datetime.now(UTC))
+        except Exception:
+            log.exception("temperature logging failed this round")
+        finally:
+            db.conn.close()
 
     def _start_sync(self) -> None:
         """The marketplace sync in its own thread, when `[marketplace] url` is set."""

@@ -12,22 +12,14 @@ from __future__ import annotations
 import argparse
 import csv
 import sys
-from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
+from datetime import UTC, date, datetime
 
-import sqlite_utils
-
+from appliance.agent.cold_chain import log_once
 from appliance.commands._common import add_json_flag, load_config, print_json
-from appliance.config import Config, HaccpZone
 from appliance.core import haccp
-from appliance.devices.sensors.ds18b20 import SensorReading, read_sensor
 from appliance.errors import UsageError
-from appliance.store import alerts, lockers
+from appliance.store import temperatures
 from appliance.store.db import open_database
-
-EXCURSION = "temperature_excursion"
-SENSOR_FAULT = "temperature_sensor_fault"
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -41,81 +33,6 @@ def register(sub: argparse._SubParsersAction) -> None:
     report.add_argument("--csv", action="store_true", help="CSV for an inspector")
     add_json_flag(report)
     report.set_defaults(func=run_report)
-
-
-@dataclass(frozen=True)
-class ZoneReading:
-    zone: str
-    reading: SensorReading
-
-
-def rule_of(zone: HaccpZone) -> haccp.ZoneRule:
-    return haccp.ZoneRule(zone.name, zone.limit_c * 1000, timedelta(minutes=zone.allowed_min))
-
-
-def log_once(cfg: Config, db: sqlite_utils.Database, now: datetime) -> list[ZoneReading]:
-    """Read, store, and alarm once per problem; returns what each sensor gave."""
-    read = [
-        ZoneReading(zone.name, read_sensor(cfg.haccp.w1_root, sensor))
-        for zone in cfg.haccp.zones
-        for sensor in zone.sensors
-    ]
-    ts = int(now.timestamp())
-    lockers.record_temperatures(
-        db,
-        [
-            (r.zone, ts, r.reading.sensor, r.reading.temp_mc)
-            for r in read
-            if r.reading.temp_mc is not None
-        ],
-    )
-    for r in read:
-        if r.reading.temp_mc is None:
-            _alarm_once(
-                db,
-                SENSOR_FAULT,
-                f"sensor {r.reading.sensor}",
-                f"sensor {r.reading.sensor} ({r.zone}): {r.reading.problem}",
-                now,
-            )
-    for zone in cfg.haccp.zones:
-        rule = rule_of(zone)
-        since = now - rule.allowed - timedelta(hours=24)
-        readings = _readings(db, zone.name, since, now + timedelta(seconds=1))
-        for excursion in haccp.excursions(rule, readings):
-            if excursion.end is None:
-                minutes = int(excursion.duration.total_seconds() // 60)
-                _alarm_once(
-                    db,
-                    EXCURSION,
-                    f"zone {zone.name}",
-                    f"zone {zone.name} above {zone.limit_c} °C for {minutes} min "
-                    f"(peak {haccp.format_mc(excursion.peak_mc)} °C)",
-                    now,
-                    zone=zone.name,
-                    peak_mc=excursion.peak_mc,
-                )
-    return read
-
-
-def report(cfg: Config, db: sqlite_utils.Database, day: date) -> list[haccp.ZoneDay]:
-    tz = ZoneInfo(cfg.device.timezone)
-    start = datetime.combine(day, time(), tz).astimezone(UTC)
-    end = datetime.combine(day + timedelta(days=1), time(), tz).astimezone(UTC)
-    lines = []
-    for zone in cfg.haccp.zones:
-        rule = rule_of(zone)
-        doors = [c.number for c in cfg.lockers.compartments if c.zone == zone.name]
-        # Readings from before the day too, so an excursion that started earlier is seen whole.
-        readings = _readings(db, zone.name, start - rule.allowed - timedelta(hours=1), end)
-        openings = [
-            haccp.DoorOpening(
-                c, datetime.fromisoformat(o), datetime.fromisoformat(e) if e else None
-            )
-            for c, o, e in lockers.door_openings(db, doors, start.isoformat(), end.isoformat())
-        ]
-        lines.append(haccp.zone_day(rule, readings, openings, start, end))
-    return lines
 
 
 def run_log(args: argparse.Namespace) -> int:
@@ -152,7 +69,7 @@ def run_report(args: argparse.Namespace) -> int:
     except ValueError:
         raise UsageError(f"--date {args.date!r} is not a date like 2026-05-04") from None
     cfg = load_config(args)
-    lines = report(cfg, open_database(cfg.database_path), day)
+    lines = temperatures.report(cfg, open_database(cfg.database_path), day)
     rows = [_row(line) for line in lines]
     if args.json:
         print_json({"date": day.isoformat(), "zones": rows})
@@ -197,23 +114,3 @@ def _row(line: haccp.ZoneDay) -> dict[str, object]:
         "excursion_minutes": sum(int(e.duration.total_seconds() // 60) for e in line.excursions),
         "door_open_minutes": line.door_open_minutes,
     }
-
-
-def _readings(
-    db: sqlite_utils.Database, zone: str, since: datetime, until: datetime
-) -> list[haccp.Reading]:
-    rows = lockers.temperatures(db, zone, int(since.timestamp()), int(until.timestamp()))
-    return [haccp.Reading(datetime.fromtimestamp(ts, UTC), temp) for ts, temp in rows]
-
-
-def _alarm_once(
-    db: sqlite_utils.Database,
-    kind: str,
-    subject: str,
-    message: str,
-    now: datetime,
-    **details: object,
-) -> None:
-    if any(a.subject == subject for a in alerts.open_alerts(db, kind)):
-        return
-    lockers.raise_alarm(db, kind, None, message, now=now, subject=subject, **details)

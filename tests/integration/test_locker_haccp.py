@@ -12,11 +12,12 @@ from pathlib import Path
 import pytest
 
 from appliance import config
-from appliance.commands.haccp import log_once, report
+from appliance.agent.cold_chain import log_once
 from appliance.devices.sensors.ds18b20 import parse_w1_slave, read_sensor, sensor_ids
 from appliance.devices.sensors.simulator import W1Folder, crc8
 from appliance.store import alerts, lockers, outbox
 from appliance.store.db import open_database
+from appliance.store.temperatures import report
 
 T0 = datetime(2026, 7, 1, 6, 0, tzinfo=UTC)  # 08:00 in Paris
 

@@ -1,0 +1,86 @@
+"""Temperature logging in the agent: every `[haccp] interval_s`, read each DS18B20 once.
+
+Good readings are stored; a sensor that cannot be read and a zone above its limit longer than
+allowed each raise one alarm (alert + outbox event) while that alert stays open, so the fleet and
+the shop hear about it once, not every minute.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import sqlite_utils
+
+from appliance.config import Config
+from appliance.core import haccp
+from appliance.devices.sensors.ds18b20 import SensorReading, read_sensor
+from appliance.store import alerts, lockers
+from appliance.store.temperatures import rule_of, zone_readings
+
+EXCURSION = "temperature_excursion"
+SENSOR_FAULT = "temperature_sensor_fault"
+
+
+@dataclass(frozen=True)
+class ZoneReading:
+    zone: str
+    reading: SensorReading
+
+
+def log_once(cfg: Config, db: sqlite_utils.Database, now: datetime) -> list[ZoneReading]:
+    """Read, store, and alarm once per problem; returns what each sensor gave."""
+    read = [
+        ZoneReading(zone.name, read_sensor(cfg.haccp.w1_root, sensor))
+        for zone in cfg.haccp.zones
+        for sensor in zone.sensors
+    ]
+    ts = int(now.timestamp())
+    lockers.record_temperatures(
+        db,
+        [
+            (r.zone, ts, r.reading.sensor, r.reading.temp_mc)
+            for r in read
+            if r.reading.temp_mc is not None
+        ],
+    )
+    for r in read:
+        if r.reading.temp_mc is None:
+            _alarm_once(
+                db,
+                SENSOR_FAULT,
+                f"sensor {r.reading.sensor}",
+                f"sensor {r.reading.sensor} ({r.zone}): {r.reading.problem}",
+                now,
+            )
+    for zone in cfg.haccp.zones:
+        rule = rule_of(zone)
+        since = now - rule.allowed - timedelta(hours=24)
+        readings = zone_readings(db, zone.name, since, now + timedelta(seconds=1))
+        for excursion in haccp.excursions(rule, readings):
+            if excursion.end is None:
+                minutes = int(excursion.duration.total_seconds() // 60)
+                _alarm_once(
+                    db,
+                    EXCURSION,
+                    f"zone {zone.name}",
+                    f"zone {zone.name} above {zone.limit_c} °C for {minutes} min "
+                    f"(peak {haccp.format_mc(excursion.peak_mc)} °C)",
+                    now,
+                    zone=zone.name,
+                    peak_mc=excursion.peak_mc,
+                )
+    return read
+
+
+def _alarm_once(
+    db: sqlite_utils.Database,
+    kind: str,
+    subject: str,
+    message: str,
+    now: datetime,
+    **details: object,
+) -> None:
+    if any(a.subject == subject for a in alerts.open_alerts(db, kind)):
+        return
+    lockers.raise_alarm(db, kind, None, message, now=now, subject=subject, **details)

@@ -1,0 +1,48 @@
+"""The cold-chain record: temperatures of each zone, and the daily HACCP summary of a zone.
+
+Readings are stored by `store.lockers.record_temperatures` (Unix seconds and millidegrees, for
+volume); this module turns them into the inspector's day: min, max, mean, excursions, door-open
+minutes.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+import sqlite_utils
+
+from appliance.config import Config, HaccpZone
+from appliance.core import haccp
+from appliance.store import lockers
+
+
+def rule_of(zone: HaccpZone) -> haccp.ZoneRule:
+    return haccp.ZoneRule(zone.name, zone.limit_c * 1000, timedelta(minutes=zone.allowed_min))
+
+
+def report(cfg: Config, db: sqlite_utils.Database, day: date) -> list[haccp.ZoneDay]:
+    tz = ZoneInfo(cfg.device.timezone)
+    start = datetime.combine(day, time(), tz).astimezone(UTC)
+    end = datetime.combine(day + timedelta(days=1), time(), tz).astimezone(UTC)
+    lines = []
+    for zone in cfg.haccp.zones:
+        rule = rule_of(zone)
+        doors = [c.number for c in cfg.lockers.compartments if c.zone == zone.name]
+        # Readings from before the day too, so an excursion that started earlier is seen whole.
+        readings = zone_readings(db, zone.name, start - rule.allowed - timedelta(hours=1), end)
+        openings = [
+            haccp.DoorOpening(
+                c, datetime.fromisoformat(o), datetime.fromisoformat(e) if e else None
+            )
+            for c, o, e in lockers.door_openings(db, doors, start.isoformat(), end.isoformat())
+        ]
+        lines.append(haccp.zone_day(rule, readings, openings, start, end))
+    return lines
+
+
+def zone_readings(
+    db: sqlite_utils.Database, zone: str, since: datetime, until: datetime
+) -> list[haccp.Reading]:
+    rows = lockers.temperatures(db, zone, int(since.timestamp()), int(until.timestamp()))
+    return [haccp.Reading(datetime.fromtimestamp(ts, UTC), temp) for ts, temp in rows]
