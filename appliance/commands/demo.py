@@ -1,17 +1,22 @@
-"""`comptoir demo`: the kiosk on a desk, with a simulated scale, label printer and card terminal.
+"""`comptoir demo`: the kiosk on a desk, with a simulated scale, label printer, card terminal
+and a wall of Kerong CU16 lockers.
 
 `make demo` runs it with config/demo.toml. The demo catalogue (demo-catalogue.csv beside the
 config file) is imported first; labels are saved as PNG files in the data folder's `labels/`.
+Demo orders wait for a deposit, one is already in a locker (its pickup code is printed at start,
+fresh each run), a walk-in compartment holds produce, and a demo producer has a PIN.
 Keyboard shortcuts (Ctrl + key) stand in for the customer's hands and for things going wrong.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 from pathlib import Path
 
 from appliance.commands._common import load_config
 from appliance.config import Config
+from appliance.core.order import Order, OrderLine, OrderState
 from appliance.errors import ComptoirError
 
 #: Ctrl + key -> (what it does, for the help text).
@@ -27,7 +32,40 @@ SHORTCUTS = {
     "d": "the next card is declined",
     "x": "the next payment's outcome is unknown",
     "a": "the next card is approved",
+    "c": "close every open locker door",
+    "i": "an item left inside every open locker door (on/off)",
+    "j": "jam the locks: doors stay shut (on/off)",
+    "b": "the lock board stops answering (on/off)",
 }
+
+DEMO_PRODUCER = "Ferme des Lilas"
+DEMO_PIN = "1234"
+#: Orders waiting for a deposit, and one put in compartment DEPOSITED_IN at every start.
+DEMO_ORDERS = (
+    Order(
+        "R000000101",
+        OrderState.WAITING,
+        "Alice Martin",
+        "alice@example.org",
+        lines=(OrderLine("Panier de légumes", 1), OrderLine("Œufs plein air x6", 2)),
+    ),
+    Order(
+        "R000000102",
+        OrderState.WAITING,
+        "Paul Durand",
+        "paul@example.org",
+        lines=(OrderLine("Fromage de chèvre", 3),),
+    ),
+    Order(
+        "R000000103",
+        OrderState.WAITING,
+        "Claire Petit",
+        "claire@example.org",
+        lines=(OrderLine("Miel de printemps", 1),),
+    ),
+)
+DEPOSITED_IN = 1
+WALKIN_IN = 4
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -68,6 +106,49 @@ def import_catalogue(config: Config, path: Path) -> int:
     return len(parsed.products)
 
 
+def seed_lockers(config: Config) -> list[str]:
+    """The demo producer, orders and walk-in produce; returns what to tell the person."""
+    from appliance.core.locker import compartments_from
+    from appliance.store import lockers, orders
+    from appliance.store.db import open_database, transaction
+
+    numbers = {c.number for c in config.lockers.compartments}
+    if config.lockers.controller == "none" or not numbers:
+        return []
+    key = lockers.device_key_for(config.lockers.device_key_file, config.device.data_dir)
+    db = open_database(config.database_path)
+    try:
+        lockers.sync_compartments(db, compartments_from(config.lockers.compartments))
+        with transaction(db):
+            for order in DEMO_ORDERS:
+                if orders.get(db, order.number) is None:
+                    orders.save(db, order)
+        with contextlib.suppress(lockers.LockerError):  # registered by an earlier run
+            lockers.add_producer(db, DEMO_PRODUCER, key=key, pin=DEMO_PIN)
+        told = [f"Producer {DEMO_PRODUCER}: PIN {DEMO_PIN} (the discreet Producteurs button)"]
+        deposited = DEMO_ORDERS[-1].number
+        state = orders.get(db, deposited).state
+        days = config.lockers.code_validity_days
+        if state is OrderState.IN_LOCKER:
+            issued = lockers.reissue_code(db, deposited, key=key, validity_days=days)
+        elif state is OrderState.WAITING and lockers.state(db, DEPOSITED_IN).use.value == "free":
+            issued = lockers.deposit(
+                db, deposited, DEPOSITED_IN, producer=DEMO_PRODUCER, key=key, validity_days=days
+            )
+        else:
+            issued = None
+        if issued is not None:
+            where = orders.get(db, deposited).compartment
+            told.append(f"Order {deposited} is in compartment {where}: pickup code {issued.code}")
+        if WALKIN_IN in numbers and lockers.state(db, WALKIN_IN).use.value == "free":
+            lockers.fill_walkin(
+                db, WALKIN_IN, name="Panier de légumes", price_cents=1200, producer=DEMO_PRODUCER
+            )
+    finally:
+        db.conn.close()
+    return told
+
+
 def run(args: argparse.Namespace) -> int:
     config = load_config(args)
     source_dir = config.source.parent if config.source else Path.cwd()
@@ -82,6 +163,8 @@ def run(args: argparse.Namespace) -> int:
 
     labels = config.device.data_dir / "labels"
     print(f"Comptoir demo: {count} products; labels are saved in {labels}")
+    for line in seed_lockers(config):
+        print(line)
     print("Shortcuts (Ctrl + key): " + "; ".join(f"{k} {v}" for k, v in SHORTCUTS.items()))
     with SimulatedShop(
         interval_g=config.scale.interval_g, capacity_g=config.scale.capacity_g
@@ -116,6 +199,10 @@ def _bind_keys(shop) -> None:
         "2": lambda: shop.put(1234),
         "3": lambda: shop.put(3500),
         "0": lambda: shop.put(0),
+        "c": lambda: print(f"demo: closed doors {shop.close_all_doors() or 'none'}"),
+        "i": lambda: _toggle_item(shop),
+        "j": lambda: [shop.jam(n, not shop.is_jammed(n)) for n in shop.lock_numbers],
+        "b": lambda: shop.silence_locks(not any(b.silent for b in shop.locks.boards.values())),
     }
 
     def on_key(_window, _key, _scancode, codepoint, modifiers) -> bool:
@@ -127,3 +214,8 @@ def _bind_keys(shop) -> None:
         return False
 
     Window.bind(on_key_down=on_key)
+
+
+def _toggle_item(shop) -> None:
+    for number in shop.open_doors():
+        shop.put_item(number, not shop.has_item(number))

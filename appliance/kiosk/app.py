@@ -1,8 +1,9 @@
 """The Kivy application: one journey, its screens, the hardware threads and the command queue.
 
 Every event (a touch, a reading, a payment answer, the half-second tick) goes through `send`,
-which steps the journey, hands its intentions to the hardware and renders the current screen.
-Device threads reach `send` only through `Clock.schedule_once`, which is thread-safe.
+which steps the journey (or, during a visit to the lockers, the visit's flow), hands the
+intentions to the hardware and renders the current screen. Device threads reach `send` only
+through `Clock.schedule_once`, which is thread-safe.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ import logging
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args
 
 from kivy.app import App
 from kivy.clock import Clock
@@ -21,16 +22,21 @@ from kivy.uix.screenmanager import NoTransition, ScreenManager
 
 from appliance.config import Config
 from appliance.core.weighing import ScaleSpec
-from appliance.kiosk import screens
+from appliance.kiosk import locker_screens, locker_view, screens
 from appliance.kiosk.commands import CommandExecutor, CommandRefused
+from appliance.kiosk.flows import pickup, refill
 from appliance.kiosk.flows.events import CatalogueLoaded, Event, TimerFired, Touched
 from appliance.kiosk.flows.journey import Journey, Screen, Settings
+from appliance.kiosk.flows.visit import Kind, Visit
 from appliance.kiosk.hardware import Hardware
+from appliance.kiosk.health import CatalogueWatch, Heartbeat
 from appliance.kiosk.i18n import translator
 from appliance.kiosk.view import MESSAGE_SCREENS
+from appliance.kiosk.wedge import Wedge
 from appliance.legal import legal_identity
 from appliance.store.catalogue import list_products
 from appliance.store.db import open_database
+from appliance.store.device_commands import DeviceCommand
 
 log = logging.getLogger(__name__)
 
@@ -44,7 +50,12 @@ _SCREENS = {
     "basket": screens.BasketScreen,
     "receipt": screens.ReceiptScreen,
     "message": screens.MessageScreen,
+    "locker_keypad": locker_screens.LockerKeypadScreen,
+    "locker_choices": locker_screens.LockerChoicesScreen,
+    "locker_notice": locker_screens.LockerNoticeScreen,
 }
+_JOURNEY_EVENTS = get_args(Event)
+_KEYS = {"erase": pickup.Erase(), "ok": refill.PinEntered()}
 
 
 def journey_settings(site: Config) -> Settings:
@@ -62,6 +73,8 @@ class KioskApp(App):
 
     lang = StringProperty("fr")
     portrait = BooleanProperty(False)
+    lockers = BooleanProperty(False)  # the home screen offers pickup and the producers' entry
+    walkin = BooleanProperty(False)  # ... and buying from a walk-in compartment
 
     def __init__(
         self,
@@ -76,6 +89,12 @@ class KioskApp(App):
         self.journey = Journey(journey_settings(site))
         self.hardware = hardware_factory(self.post) if hardware_factory else None
         self.commands: CommandExecutor | None = None
+        self.visit: Visit | None = None
+        self.locker_page: locker_view.Page | None = None
+        self.wedge = Wedge()
+        self._threads: list[Any] = []
+        self.lockers = self.hardware is not None and self.hardware.lockers is not None
+        self.walkin = self.lockers and self.journey.settings.payment_enabled
         self.on_ready = on_ready
         self.legal = legal_identity()
         self.first_frame_at: float | None = None
@@ -91,21 +110,32 @@ class KioskApp(App):
         for name, cls in _SCREENS.items():
             manager.add_widget(cls(name=name))
         self.idle_prompt = screens.IdlePrompt()
+        Window.bind(on_key_down=self._key_down)
         return manager
 
     def on_start(self) -> None:
         self.load_catalogue()
         if self.hardware is not None:
-            self.hardware.start()
-            self.commands = CommandExecutor(self.site.database_path, self.command_handlers())
-            self.commands.start()
-        Clock.schedule_interval(lambda _dt: self.send(TimerFired()), TICK_S)
+            hardware = self.hardware
+            hardware.start()
+            self.lockers = hardware.lockers is not None
+            self.walkin = self.lockers and self.journey.settings.payment_enabled
+            path = self.site.database_path
+            self.commands = CommandExecutor(path, self.command_handlers())
+            self._threads = [
+                self.commands,
+                Heartbeat(path, hardware.health),
+                CatalogueWatch(path, lambda products: self.post(CatalogueLoaded(products))),
+            ]
+            for thread in self._threads:
+                thread.start()
+        Clock.schedule_interval(lambda _dt: self._tick(), TICK_S)
         Clock.schedule_once(self._first_frame, 0)
         self.render()
 
     def on_stop(self) -> None:
-        if self.commands is not None:
-            self.commands.stop()
+        for thread in self._threads:
+            thread.stop()
         if self.hardware is not None:
             self.hardware.stop()
 
@@ -116,15 +146,81 @@ class KioskApp(App):
 
     # -- events ---------------------------------------------------------------------------------
 
-    def post(self, event: Event) -> None:
+    def post(self, event: object) -> None:
         """From any thread: deliver `event` on the UI thread at the next frame."""
         Clock.schedule_once(lambda _dt: self.send(event), -1)
 
-    def send(self, event: Event) -> None:
+    def send(self, event: object) -> None:
+        """A journey event steps the journey; any other is a locker event for the visit."""
+        if not isinstance(event, _JOURNEY_EVENTS):
+            self.locker_event(event)
+            return
         for intention in self.journey.handle(event, time.monotonic()):
             if self.hardware is not None:
                 self.hardware.carry_out(intention)
         self.render()
+
+    def _tick(self) -> None:
+        self.send(TimerFired())
+        if self.visit is not None:
+            self.locker_event(pickup.Tick())
+
+    # -- visits to the lockers ------------------------------------------------------------------
+
+    def start_visit(self, kind: str) -> None:
+        """From the home screen: collect an order, refill as a producer, or buy from a locker."""
+        if self.visit is not None or self.journey.screen is not Screen.HOME:
+            return
+        site = self.site
+        self.visit = Visit(
+            Kind(kind),
+            time.monotonic(),
+            idle_s=site.kiosk.idle_timeout_s,
+            phone=site.device.phone,
+            code_digits=site.lockers.code_digits,
+        )
+        self._carry_out_locker(self.visit.start())
+        self.render()
+
+    def locker_event(self, event: object, *, touch: bool = False) -> None:
+        visit = self.visit
+        if visit is None:
+            return  # a door closed with nobody at the screen: the runner recorded it
+        self._carry_out_locker(visit.handle(event, time.monotonic(), touch=touch))
+        if visit.finished:
+            self.visit = None
+            self.locker_page = None
+        self.render()
+
+    def locker_touch(self, event: object) -> None:
+        self.locker_event(event, touch=True)
+
+    def locker_key(self, key: str) -> None:
+        self.locker_touch(_KEYS.get(key) or pickup.DigitPressed(key))
+
+    def _carry_out_locker(self, intentions: list[object]) -> None:
+        runner = self.hardware.lockers if self.hardware is not None else None
+        for intention in intentions:
+            if runner is not None:
+                runner.carry_out(intention)
+
+    def _key_down(self, _window, key: int, _scancode, codepoint, modifiers) -> bool:
+        """Keyboard-wedge scanners type a QR token or a badge, then Enter."""
+        if "ctrl" in modifiers:
+            return False
+        now = time.monotonic()
+        if key not in (13, 271):
+            if codepoint:
+                self.wedge.feed(codepoint, now)
+            return False
+        text = self.wedge.enter(now)
+        if text is None or not self.lockers:
+            return False
+        if self.visit is None:
+            self.start_visit(Kind.PICKUP.value)
+        if self.visit is not None:
+            self.locker_touch(pickup.Scanned(text))
+        return True
 
     def touch(self, action: str, argument: str = "") -> None:
         self.send(Touched(str(action), argument))
@@ -156,11 +252,17 @@ class KioskApp(App):
         if journey.language != self.lang:
             self._ = translator(journey.language)
             self.lang = journey.language
-        screen = journey.screen
-        name = "message" if screen in MESSAGE_SCREENS else screen.value
         manager = self.root
         if manager is None:
             return
+        if self.visit is not None:
+            self.locker_page = locker_view.page(
+                self.visit, time.monotonic(), journey.language, self._, journey.browse.products
+            )
+            name = locker_screens.SCREENS[self.locker_page.layout]
+        else:
+            screen = journey.screen
+            name = "message" if screen in MESSAGE_SCREENS else screen.value
         manager.get_screen(name).render(self)
         if manager.current != name:
             manager.current = name
@@ -172,27 +274,40 @@ class KioskApp(App):
 
     # -- device commands ------------------------------------------------------------------------
 
-    def command_handlers(self) -> dict[str, Callable[[dict], dict]]:
+    def command_handlers(self) -> dict[str, Callable[[DeviceCommand], dict]]:
         hardware = self.hardware
         assert hardware is not None
 
-        def print_test_label(_args: dict) -> dict:
+        def print_test_label(_command: DeviceCommand) -> dict:
             return {"printed_to": hardware.print_test_label()}
 
-        def scale_zero(_args: dict) -> dict:
+        def scale_zero(_command: DeviceCommand) -> dict:
             hardware.zero_scale()
             return {"zeroed": True}
 
-        def restart_ui(_args: dict) -> dict:
-            if self.journey.screen is Screen.PAYING or hardware.paying:
-                raise CommandRefused("a payment is in progress: ask again in a minute")
+        def restart_ui(_command: DeviceCommand) -> dict:
+            if self.journey.screen is Screen.PAYING or hardware.paying or self.visit:
+                raise CommandRefused("a customer is paying or at the lockers: ask again later")
             Clock.schedule_once(lambda _dt: self.restart_ui(), 0)
             return {"restarted": True}
+
+        def open_door(command: DeviceCommand) -> dict:
+            runner = hardware.lockers
+            if runner is None:
+                raise CommandRefused(
+                    'no lockers here: [lockers] controller is "none" or did not answer at start'
+                )
+            number = command.args.get("compartment")
+            if not isinstance(number, int) or number not in runner.numbers:
+                known = ", ".join(map(str, runner.numbers))
+                raise CommandRefused(f"compartment {number} is unknown here (known: {known})")
+            return runner.open_door(number, command.requested_by, command.reason or "no reason")
 
         return {
             "print_test_label": print_test_label,
             "scale_zero": scale_zero,
             "restart_ui": restart_ui,
+            "open_door": open_door,
         }
 
     def restart_ui(self) -> None:

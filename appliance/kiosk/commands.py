@@ -25,7 +25,8 @@ log = logging.getLogger(__name__)
 #: How often the database is asked whether anything was committed.
 CHECK_INTERVAL_S = 0.5
 
-Handler = Callable[[dict[str, Any]], dict[str, Any]]
+#: Runs one command (its `args`, who asked and why) and returns the result to record.
+Handler = Callable[[device_commands.DeviceCommand], dict[str, Any]]
 
 
 class CommandRefused(ComptoirError):
@@ -88,7 +89,7 @@ class CommandExecutor:
             return
         log.info("device command %s from %s", command.name, command.requested_by)
         try:
-            result = handler(command.args)
+            result = handler(command)
         except CommandRefused as exc:
             device_commands.refuse(db, command.id, str(exc))
         except ComptoirError as exc:

@@ -1,8 +1,10 @@
 """The kiosk's devices, each driven from its own thread; the UI only hears events.
 
-The scale monitor polls the scale, one printer thread prints and watches the paper, and one
-payment thread charges baskets. Every result comes back as a flow event through `post`, which
-the app wires to `Clock.schedule_once` (thread-safe), so nothing here ever blocks Kivy's loop.
+The scale monitor polls the scale, one printer thread prints and watches the paper, one
+payment thread charges baskets (and walk-in compartments), and the locker runner drives the
+locks when `[lockers]` has a controller. Every result comes back as a flow event through `post`,
+which the app wires to `Clock.schedule_once` (thread-safe), so nothing here ever blocks Kivy's
+loop. `health` says in one word per device how each is doing, for the heartbeat.
 """
 
 from __future__ import annotations
@@ -22,12 +24,14 @@ from appliance.core.catalogue import Product, SoldBy
 from appliance.core.label import LabelContent, Shop, label_for_pieces, label_for_weighing
 from appliance.core.receipt import ReceiptHeader, receipt_lines, receipt_url
 from appliance.core.weighing import Reading, ReadingStatus
+from appliance.devices.locks.factory import controller_for
 from appliance.devices.payment.base import PaymentOutcome, Terminal
 from appliance.devices.printers.base import LabelPrinter
 from appliance.devices.printers.status import PrinterStatus
 from appliance.devices.scales.base import Article
 from appliance.devices.scales.monitor import ScaleMonitor
 from appliance.errors import ComptoirError
+from appliance.kiosk import health
 from appliance.kiosk.checkout import Checkout
 from appliance.kiosk.flows.events import (
     BasketLine,
@@ -44,6 +48,7 @@ from appliance.kiosk.flows.events import (
     SetArticle,
     TerminalChanged,
 )
+from appliance.kiosk.lockers import LockerRunner
 from appliance.legal import legal_identity
 from appliance.store import sales, weighings
 from appliance.store.db import open_database
@@ -79,10 +84,10 @@ class Hardware:
         self.terminal = terminal
         self.post = post
         self.scale = (
-            ScaleMonitor(config.scale, lambda r: post(ReadingArrived(r)))
-            if config.scale.protocol != "none"
-            else None
+            ScaleMonitor(config.scale, self._reading) if config.scale.protocol != "none" else None
         )
+        self._scale_status: ReadingStatus | None = None
+        self._paper: PaperState | None = None
         self.checkout = (
             Checkout(
                 config.database_path, terminal, config.device.id, config.kiosk.receipt_base_url
@@ -100,6 +105,7 @@ class Hardware:
             threading.Thread(target=self._payment_loop, name="payment", daemon=True),
             threading.Thread(target=self._terminal_loop, name="terminal", daemon=True),
         ]
+        self.lockers, self._locks_word = self._open_lockers()
         self._shop = Shop(
             config.device.name,
             config.device.address,
@@ -117,6 +123,12 @@ class Hardware:
             self.post(ReadingArrived(Reading(ReadingStatus.ERROR, detail="no scale configured")))
         for thread in self._threads:
             thread.start()
+        if self.lockers:
+            try:
+                self.lockers.start()
+            except ComptoirError as exc:
+                log.error("lockers unavailable: %s", exc)
+                self.lockers, self._locks_word = None, "missing"
         return self
 
     def stop(self) -> None:
@@ -125,12 +137,46 @@ class Hardware:
         self._payments.put(_STOP)
         if self.scale:
             self.scale.stop()
+        if self.lockers:
+            self.lockers.stop()
         for thread in self._threads:
             thread.join(timeout=5)
 
     @property
     def paying(self) -> bool:
         return bool(self._payments.unfinished_tasks)
+
+    def _open_lockers(self) -> tuple[LockerRunner | None, str]:
+        """The locker runner, or None with the word the heartbeat says instead."""
+        try:
+            controller = controller_for(self.config.lockers)
+            if controller is None:
+                return None, health.NOT_CONFIGURED
+            return LockerRunner(self.config, controller, self.post, charge=self.charge), ""
+        except ComptoirError as exc:  # a port gone, a bad wiring, no key: the shop still sells
+            log.error("lockers unavailable: %s", exc)
+            return None, "missing"
+
+    def health(self) -> dict[str, str]:
+        """One word per device, for the kiosk's heartbeat."""
+        terminal = (
+            health.NOT_CONFIGURED
+            if self.terminal is None
+            else "missing"
+            if self._terminal_lost.is_set()
+            else "ok"
+        )
+        return {
+            "scale": health.scale_word(self._scale_status) if self.scale else health.NOT_CONFIGURED,
+            "printer": self._paper.value if self._paper else "starting",
+            "terminal": terminal,
+            "locks": self.lockers.health if self.lockers else self._locks_word,
+            "sensors": health.sensors_word(self.config.haccp),
+        }
+
+    def _reading(self, reading: Reading) -> None:
+        self._scale_status = reading.status
+        self.post(ReadingArrived(reading))
 
     # -- intentions from the flow ---------------------------------------------------------------
 
@@ -140,12 +186,17 @@ class Hardware:
                 self._printer_jobs.put(intention)
             case SetArticle(product) if self.scale:
                 self.scale.set_article(Article(product.unit_price_cents, product.tare_g))
-            case Charge() if self.checkout:
-                self._payments.put(intention)
             case Charge():
-                self.post(PaymentAnswered(PaymentOutcome.ERROR, intention.amount_cents))
+                self.charge(intention, self.post)
             case PrintReceipt():
                 self._printer_jobs.put(intention)
+
+    def charge(self, charge: Charge, answer: Callable[[PaymentAnswered], None]) -> None:
+        """Queue a payment; `answer` hears the outcome (one payment at a time per terminal)."""
+        if self.checkout:
+            self._payments.put((charge, answer))
+        else:
+            answer(PaymentAnswered(PaymentOutcome.ERROR, charge.amount_cents))
 
     # -- device commands (from other threads) ---------------------------------------------------
 
@@ -243,6 +294,7 @@ class Hardware:
             except Exception:  # a broken status read is an offline printer, not a dead thread
                 log.exception("printer status failed")
                 paper = PaperState.OFFLINE
+            self._paper = paper
             if paper is not last:
                 self.post(PrinterChanged(paper))
                 last = paper
@@ -259,10 +311,11 @@ class Hardware:
 
     def _payment_loop(self) -> None:
         while True:
-            charge = self._payments.get()
+            job = self._payments.get()
             try:
-                if charge is _STOP:
+                if job is _STOP:
                     return
+                charge, reply = job
                 assert self.checkout is not None
                 try:
                     answer = self.checkout.charge(charge)
@@ -274,7 +327,7 @@ class Hardware:
                 if answer.outcome is PaymentOutcome.ERROR:
                     self._terminal_lost.set()
                     self.post(TerminalChanged(False))
-                self.post(answer)
+                reply(answer)
             finally:
                 self._payments.task_done()
 

@@ -33,7 +33,8 @@ KV_DIR = Path(__file__).resolve().parent / "kv"
 
 
 def load_kv() -> None:
-    for name in ("common", "home", "about", "catalogue", "weigh", "basket", "receipt", "message"):
+    kv_files = ("common", "home", "about", "catalogue", "weigh", "basket", "receipt", "message")
+    for name in (*kv_files, "lockers"):
         Builder.load_file(str(KV_DIR / f"{name}.kv"))
 
 

@@ -1,7 +1,8 @@
 """A farm shop's hardware made of simulators: the demo, the UI tests and the benchmark use it.
 
-A Toledo 8217 scale on a pseudo-terminal, an ESC/POS printer on TCP whose paper can run out, and
-a Caisse-AP terminal with scripted outcomes. `site(config)` points a config at them, so the kiosk
+A Toledo 8217 scale on a pseudo-terminal, an ESC/POS printer on TCP whose paper can run out, a
+Caisse-AP terminal with scripted outcomes, and a bus of Kerong CU16 lock boards on another pty
+(doors that a person or a test closes). `site(config)` points a config at them, so the kiosk
 talks to them through its real drivers. Labels also land as PNG previews in a folder, so a person
 running the demo can see them.
 """
@@ -13,6 +14,7 @@ from pathlib import Path
 
 from appliance.config import Config
 from appliance.core.label import LabelContent
+from appliance.devices.locks.simulator import Cu16Bus, Cu16PtyServer
 from appliance.devices.payment.simulator import Scenario, TerminalSimulator
 from appliance.devices.printers.backends import open_label_printer
 from appliance.devices.printers.base import LabelPrinter
@@ -54,8 +56,12 @@ class SimulatedShop:
         self.scale = PtyServer(self.scale_simulator, pace=pace)
         self.printer = PrinterSimulator()
         self.terminal = TerminalSimulator()
+        self.locks = Cu16Bus((0, 1))
+        self.lock_bus = Cu16PtyServer(self.locks)
+        self._wiring: dict[int, tuple[int, int]] = {}
 
     def start(self) -> SimulatedShop:
+        self.lock_bus.start()
         self.scale.start()
         self.printer.start()
         self.terminal.start()
@@ -65,6 +71,7 @@ class SimulatedShop:
         self.terminal.stop()
         self.printer.stop()
         self.scale.stop()
+        self.lock_bus.stop()
 
     def __enter__(self) -> SimulatedShop:
         return self.start()
@@ -88,7 +95,14 @@ class SimulatedShop:
         payment = dataclasses.replace(
             config.payment, terminal="caisse-ap", address=self.terminal.address, timeout_s=30
         )
-        return dataclasses.replace(config, scale=scale, printer=printer, payment=payment)
+        site = dataclasses.replace(config, scale=scale, printer=printer, payment=payment)
+        if not config.lockers.compartments:
+            return site
+        self._wiring = {c.number: (c.board, c.lock) for c in config.lockers.compartments}
+        lockers = dataclasses.replace(
+            config.lockers, controller="kerong", port=self.lock_bus.path, status_poll_ms=50
+        )
+        return dataclasses.replace(site, lockers=lockers)
 
     def label_printer(self, site: Config, preview_folder: Path) -> LabelPrinter:
         real = open_label_printer(site)
@@ -119,3 +133,52 @@ class SimulatedShop:
 
     def next_payment(self, scenario: Scenario) -> None:
         self.terminal.scenario = scenario
+
+    # -- the locker wall --------------------------------------------------------------------------
+
+    def _board(self, number: int):
+        board, lock = self._wiring[number]
+        return self.locks.board(board), lock
+
+    @property
+    def lock_numbers(self) -> list[int]:
+        return sorted(self._wiring)
+
+    def is_jammed(self, number: int) -> bool:
+        board, lock = self._board(number)
+        return lock in board.jammed
+
+    def has_item(self, number: int) -> bool:
+        board, lock = self._board(number)
+        return lock in board.items
+
+    def door_open(self, number: int) -> bool:
+        board, lock = self._board(number)
+        return lock in board.open_doors
+
+    def close_door(self, number: int) -> None:
+        board, lock = self._board(number)
+        board.close_door(lock)
+
+    def open_doors(self) -> list[int]:
+        return [n for n in self.lock_numbers if self.door_open(n)]
+
+    def close_all_doors(self) -> list[int]:
+        """Close every open door (a person pushing them shut); returns their numbers."""
+        opened = self.open_doors()
+        for number in opened:
+            self.close_door(number)
+        return opened
+
+    def jam(self, number: int, jammed: bool = True) -> None:
+        board, lock = self._board(number)
+        (board.jammed.add if jammed else board.jammed.discard)(lock)
+
+    def put_item(self, number: int, present: bool = True) -> None:
+        """Something sits in the compartment (its infrared sensor sees it)."""
+        board, lock = self._board(number)
+        (board.items.add if present else board.items.discard)(lock)
+
+    def silence_locks(self, silent: bool = True) -> None:
+        for board in self.locks.boards.values():
+            board.silent = silent

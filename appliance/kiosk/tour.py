@@ -18,9 +18,14 @@ from kivy.core.window import Window
 
 from appliance.config import Config
 from appliance.core.catalogue import Product, SoldBy
+from appliance.core.locker import Compartment, Size
 from appliance.core.payment import PaymentOutcome
+from appliance.core.pickup_code import Verdict
 from appliance.core.weighing import Reading, ReadingStatus
 from appliance.kiosk.app import KioskApp, journey_settings
+from appliance.kiosk.flows import pickup as p
+from appliance.kiosk.flows import refill as r
+from appliance.kiosk.flows import walkin as w
 from appliance.kiosk.flows.events import (
     CatalogueLoaded,
     Event,
@@ -32,6 +37,7 @@ from appliance.kiosk.flows.events import (
     Touched,
 )
 from appliance.kiosk.flows.journey import Action, Journey
+from appliance.kiosk.flows.visit import Kind, Visit
 from appliance.kiosk.flows.weigh import UNSTABLE_LIMIT_S
 
 log = logging.getLogger(__name__)
@@ -102,7 +108,62 @@ def steps(weighed: str, piece: str) -> list[tuple[str, list[Event], bool]]:
     ]
 
 
-STEP_COUNT = len(steps("", ""))
+def _code(verdict: Verdict = Verdict.OK, locked_for_s: float = 0.0) -> list[object]:
+    typed: list[object] = [p.DigitPressed(d) for d in "482913"]
+    if verdict is Verdict.OK:
+        return [*typed, p.CodeChecked(verdict, "R100", 12, 1), p.OrderReread("R100", None)]
+    return [*typed, p.CodeChecked(verdict, locked_for_s=locked_for_s)]
+
+
+def locker_steps() -> list[tuple[str, Kind, list[object]]]:
+    """(name, kind of visit, events) for each locker screenshot, from a fresh visit."""
+    opened = [*_code(), p.DoorOpened(12)]
+    signed_in = [
+        *(p.DigitPressed(d) for d in "4321"),
+        r.PinEntered(),
+        r.ProducerIdentified(Verdict.OK, "Ferme des Lilas"),
+        r.WallLoaded(
+            (r.OrderToDeposit("R200", "Alice Martin", 3), r.OrderToDeposit("R201", "Paul", 1)),
+            (Compartment(1, Size.S), Compartment(2, Size.M, True), Compartment(3, Size.L)),
+            frozenset({3}),
+        ),
+    ]
+    place = [*signed_in, r.MenuChosen(r.Choice.DEPOSIT), r.OrderChosen("R200")]
+    depositing = [*place, r.CompartmentChosen(1), p.OrderReread("R200", None), p.DoorOpened(1)]
+    shelf = w.ShelfLoaded((w.ForSale(3, "Panier de légumes", 1200), w.ForSale(5, "Œufs x12", 560)))
+    paid = [shelf, w.CompartmentPicked(3), w.Confirmed(), w.PaymentDone(PaymentOutcome.APPROVED)]
+    return [
+        ("pickup-code", Kind.PICKUP, [p.DigitPressed("4"), p.DigitPressed("8")]),
+        ("pickup-open", Kind.PICKUP, opened),
+        ("pickup-door-warning", Kind.PICKUP, [*opened, p.DoorWarning(12)]),
+        ("pickup-refused", Kind.PICKUP, _code(Verdict.EXPIRED)),
+        ("pickup-locked", Kind.PICKUP, _code(Verdict.UNKNOWN, 30)),
+        ("pickup-call-site", Kind.PICKUP, [*_code(), p.DoorNotOpened(12), p.DoorNotOpened(12)]),
+        ("pickup-item-left", Kind.PICKUP, [*opened, p.DoorClosed(12, True)]),
+        ("pickup-done", Kind.PICKUP, [*opened, p.DoorClosed(12, False)]),
+        ("refill-pin", Kind.REFILL, [p.DigitPressed("4"), p.DigitPressed("3")]),
+        ("refill-menu", Kind.REFILL, signed_in),
+        ("refill-orders", Kind.REFILL, [*signed_in, r.MenuChosen(r.Choice.DEPOSIT)]),
+        ("refill-place", Kind.REFILL, place),
+        ("refill-door-open", Kind.REFILL, depositing),
+        (
+            "refill-deposited",
+            Kind.REFILL,
+            [
+                *depositing,
+                p.DoorClosed(1),
+                r.DepositRecorded("R200", True),
+                r.CodeSent("R200", True),
+            ],
+        ),
+        ("walkin-choose", Kind.WALKIN, [shelf]),
+        ("walkin-confirm", Kind.WALKIN, [shelf, w.CompartmentPicked(3)]),
+        ("walkin-take", Kind.WALKIN, [*paid, p.DoorOpened(3)]),
+        ("walkin-refund", Kind.WALKIN, [*paid, p.LockFailed(3, "silent board")]),
+    ]
+
+
+STEP_COUNT = len(steps("", "")) + len(locker_steps())
 
 
 class Tour:
@@ -114,25 +175,44 @@ class Tour:
         self.products = products
         weighed = next(p.sku for p in products if p.by_weight)
         piece = next(p.sku for p in products if not p.by_weight)
-        self.plan = [(lang, step) for lang in ("fr", "en") for step in steps(weighed, piece)]
+        plan = [*steps(weighed, piece), *((n, k, e) for n, k, e in locker_steps())]
+        self.plan = [(lang, step) for lang in ("fr", "en") for step in plan]
         self.saved: list[Path] = []
         self._drawn_from = 0
 
     def start(self, _app: KioskApp) -> None:
         self.folder.mkdir(parents=True, exist_ok=True)
+        self.app.lockers = self.app.walkin = True  # the home screen as a site with lockers
         Clock.schedule_once(self._next, 0.2)
 
     def _next(self, _dt: float) -> None:
         if not self.plan:
             self.app.stop()
             return
-        language, (name, events, payment) = self.plan[0]
-        self._stage(language, events, payment, slow=name == "scale-unstable")
+        language, (name, second, events) = self.plan[0]
+        if isinstance(second, Kind):
+            self._stage_visit(language, second, events)
+        else:
+            payment, events = events, second  # journey steps are (name, events, payment)
+            self._stage(language, events, payment, slow=name == "scale-unstable")
         self._drawn_from = Clock.frames_displayed
         Clock.schedule_once(self._capture, 0)
 
+    def _stage_visit(self, language: str, kind: Kind, events: list[object]) -> None:
+        app = self.app
+        app.journey = Journey(journey_settings(app.site))
+        app.journey.handle(CatalogueLoaded(self.products), 0.0)
+        app.journey.handle(_touch(Action.LANGUAGE, language), 0.0)
+        now = time.monotonic()
+        visit = Visit(kind, now, idle_s=3600, phone=app.site.device.phone or "04 75 00 00 00")
+        for event in events:
+            visit.handle(event, now)
+        app.visit = visit
+        app.render()
+
     def _stage(self, language: str, events: list[Event], payment: bool, *, slow: bool) -> None:
         app = self.app
+        app.visit = None
         settings = replace(journey_settings(app.site), payment_enabled=payment, idle_timeout_s=60)
         journey = Journey(settings)
         app.journey = journey
@@ -150,7 +230,7 @@ class Tour:
         if Clock.frames_displayed < self._drawn_from + 3:  # the staged screen is not drawn yet
             Clock.schedule_once(self._capture, 0)
             return
-        language, (name, _events, _payment) = self.plan.pop(0)
+        language, (name, *_rest) = self.plan.pop(0)
         number = len(self.saved) % STEP_COUNT + 1
         target = self.folder / f"{language}-{number:02d}-{name}.png"
         taken = Path(Window.screenshot(name=str(self.folder / "shot.png")))

@@ -13,14 +13,14 @@ from appliance.store import device_commands
 def executor(db, data_dir):
     calls = []
 
-    def zero(args):
-        calls.append(("scale_zero", args))
+    def zero(command):
+        calls.append(("scale_zero", command.args))
         return {"zeroed": True}
 
-    def restart(args):
+    def restart(command):
         raise CommandRefused("a payment is in progress: try again in a minute")
 
-    def label(args):
+    def label(command):
         raise ComptoirError("the label printer is out of paper: load a new roll")
 
     handlers = {"scale_zero": zero, "restart_ui": restart, "print_test_label": label}

@@ -91,6 +91,43 @@ def shop_config(config_file, data_dir) -> Path:
     return config_file
 
 
+LOCKERS = """
+[lockers]
+controller = "kerong"
+port = "/dev/null"
+unlock_confirm_ms = 3000
+door_debounce_ms = 60
+
+[[lockers.compartments]]
+number = 1
+size = "S"
+board = 0
+lock = 0
+
+[[lockers.compartments]]
+number = 2
+size = "M"
+chilled = true
+board = 0
+lock = 1
+
+[[lockers.compartments]]
+number = 3
+size = "L"
+board = 0
+lock = 2
+"""
+
+
+@pytest.fixture
+def locker_config(shop_config) -> Path:
+    """The shop with a wall of three compartments (the harness points it at a CU16 simulator)
+    and the site's phone number."""
+    text = shop_config.read_text().replace("[device]\n", '[device]\nphone = "04 75 00 00 00"\n', 1)
+    shop_config.write_text(text + LOCKERS)
+    return shop_config
+
+
 @pytest.fixture
 def run_journey(kiosk_env, shop_config):
     def run(name: str) -> subprocess.CompletedProcess:

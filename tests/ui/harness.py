@@ -32,6 +32,32 @@ class Driver:
     def screen(self) -> str:
         return self.app.journey.screen.value
 
+    @property
+    def shown(self) -> str:
+        """The Kivy screen on display (a locker screen during a visit)."""
+        return self.app.root.current
+
+    @property
+    def step(self) -> str | None:
+        """The locker flow's step during a visit, else None."""
+        visit = self.app.visit
+        return visit.step if visit else None
+
+    async def wait_step(self, step: str, timeout: float = STEP_TIMEOUT_S) -> None:
+        await self.wait_for(lambda: self.step == step, timeout)
+        await self.frames(2)
+
+    async def tap_button(self, starts: str) -> None:
+        """Touch the locker screen's button or choice whose text starts with `starts`."""
+        ids = self.app.root.current_screen.ids
+        rows = [ids["buttons"], *([ids["grid"]] if "grid" in ids else [])]
+        for row in rows:
+            for button in row.children:
+                if button.text.startswith(starts) and not button.disabled:
+                    return await self.tap_widget(button)
+        shown = [b.text for row in rows for b in row.children]
+        raise AssertionError(f"no button {starts!r} on {self.shown} (step {self.step}): {shown}")
+
     def widget(self, widget_id: str):
         return self.app.root.current_screen.ids[widget_id]
 
@@ -71,7 +97,9 @@ class Driver:
         deadline = time.monotonic() + timeout
         while not condition():
             if time.monotonic() > deadline:
-                raise AssertionError(f"timed out on screen {self.screen}: {condition}")
+                raise AssertionError(
+                    f"timed out on screen {self.shown} (step {self.step}): {condition}"
+                )
             await asyncio.sleep(0.02)
 
     async def wait_screen(self, name: str) -> None:
@@ -94,9 +122,9 @@ def main(journey_name: str, config_path: str) -> int:
     from appliance.kiosk.app import KioskApp
     from appliance.kiosk.hardware import Hardware
     from appliance.kiosk.simulated import SimulatedShop
-    from tests.ui import journeys
+    from tests.ui import journeys, locker_journeys
 
-    journey = getattr(journeys, journey_name)
+    journey = getattr(journeys, journey_name, None) or getattr(locker_journeys, journey_name)
     failures: list[str] = []
     with SimulatedShop(
         interval_g=site.scale.interval_g, capacity_g=site.scale.capacity_g, pace=False

@@ -4,6 +4,10 @@ home -> catalogue -> weigh (or pieces) -> basket -> pay -> receipt -> thank you 
 that fail become screens (scale missing, unstable, overloaded; paper out; terminal unavailable)
 and the journey resumes by itself when they return. `handle(event, now)` returns the intentions
 the hardware layer must carry out; the screens read the flow's state after each event.
+
+A new catalogue (prices edited in the admin, an import, a sync) is shown on the home and product
+screens only: a customer who is weighing, paying or reading the basket keeps what they chose,
+and the new list waits until they are back among the products.
 """
 
 from __future__ import annotations
@@ -127,6 +131,7 @@ class Journey:
         self.receipt_number = ""
         self.receipt_url = ""
         self.idle_prompt = False
+        self.pending_catalogue: tuple[Product, ...] | None = None
         self._screen = Screen.HOME
         self._last_touch = 0.0
         self._prompt_since = 0.0
@@ -170,7 +175,8 @@ class Journey:
             case PaymentAnswered():
                 return self._answered(event, now)
             case CatalogueLoaded(products):
-                self.browse = Browse(products)
+                self.pending_catalogue = products
+                self._apply_catalogue()
         return []
 
     @property
@@ -368,6 +374,19 @@ class Journey:
     def _go(self, screen: Screen, now: float) -> None:
         self._screen = screen
         self._entered_at = now
+        self._apply_catalogue()
+
+    def _apply_catalogue(self) -> None:
+        """The waiting catalogue replaces the shown one, keeping the search and category."""
+        products = self.pending_catalogue
+        if products is None or self._screen not in (Screen.HOME, Screen.CATALOGUE):
+            return
+        shown = self.browse
+        self.browse = Browse(products)
+        self.browse.search = shown.search
+        if shown.category in self.browse.categories:
+            self.browse.category = shown.category
+        self.pending_catalogue = None
 
     def _reset(self, now: float) -> None:
         """Back home for the next customer: basket, product, search and language cleared."""

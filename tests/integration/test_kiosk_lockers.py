@@ -1,0 +1,163 @@
+"""The kiosk's locker runner against the real Kerong driver and a CU16 simulator over a pty:
+intentions in, flow events out, door notices turned into events, remote openings audited."""
+
+from __future__ import annotations
+
+import dataclasses
+import queue
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from appliance import config
+from appliance.core.order import Order, OrderLine, OrderState
+from appliance.core.pickup_code import Verdict
+from appliance.devices.locks.base import Door
+from appliance.devices.locks.factory import controller_for
+from appliance.devices.locks.simulator import Cu16Bus, Cu16PtyServer
+from appliance.errors import ComptoirError
+from appliance.kiosk.flows import pickup as p
+from appliance.kiosk.flows import refill as r
+from appliance.kiosk.flows import walkin as w
+from appliance.kiosk.flows.visit import LoadShelf
+from appliance.kiosk.lockers import LockerRunner
+from appliance.store import alerts, lockers, orders
+from appliance.store.db import transaction
+
+WALL = """
+[lockers]
+controller = "kerong"
+door_debounce_ms = 40
+unlock_confirm_ms = 1500
+[[lockers.compartments]]
+number = 1
+board = 0
+lock = 0
+[[lockers.compartments]]
+number = 2
+size = "L"
+chilled = true
+board = 0
+lock = 1
+"""
+
+
+@pytest.fixture
+def bus() -> Iterator[tuple[Cu16Bus, str]]:
+    wall = Cu16Bus((0,))
+    with Cu16PtyServer(wall) as server:
+        yield wall, server.path
+
+
+@pytest.fixture
+def runner(config_file: Path, bus, db) -> Iterator[tuple[LockerRunner, queue.Queue]]:
+    config_file.write_text(config_file.read_text() + WALL)
+    site = config.load(config_file)
+    site = dataclasses.replace(
+        site, lockers=dataclasses.replace(site.lockers, port=bus[1], status_poll_ms=20)
+    )
+    heard: queue.Queue = queue.Queue()
+    controller = controller_for(site.lockers)
+    assert controller is not None
+    running = LockerRunner(site, controller, heard.put).start()
+    yield running, heard
+    running.stop()
+
+
+def hear(heard: queue.Queue, kind: type, timeout_s: float = 10.0) -> object:
+    while True:
+        event = heard.get(timeout=timeout_s)
+        if isinstance(event, kind):
+            return event
+
+
+def seen_open(running: LockerRunner, number: int, timeout_s: float = 10.0) -> None:
+    """Wait until the door watch counted the door open (a door shut again within the debounce
+    time never opened, for the watch)."""
+    deadline = time.monotonic() + timeout_s
+    while running.watcher.watch.state(number) is not Door.OPEN:
+        assert time.monotonic() < deadline, f"door {number} never seen open"
+        time.sleep(0.01)
+
+
+def test_a_pickup_code_opens_the_door_and_its_closing_reaches_the_flow(runner, bus, db):
+    running, heard = runner
+    with transaction(db):
+        orders.save(db, Order("R1", OrderState.WAITING, "Alice", lines=(OrderLine("Œufs", 6),)))
+    code = lockers.deposit(db, "R1", 2, producer="Ferme", key=running.key, validity_days=7).code
+    running.carry_out(p.CheckCode(code))
+    checked = hear(heard, p.CodeChecked)
+    assert (checked.verdict, checked.order_number, checked.compartment) == (Verdict.OK, "R1", 2)
+    running.carry_out(p.RereadOrder("R1"))
+    assert hear(heard, p.OrderReread) == p.OrderReread("R1", None)  # no marketplace here
+    running.carry_out(p.OpenDoor(2, "pickup R1"))
+    assert hear(heard, p.DoorOpened) == p.DoorOpened(2)
+    seen_open(running, 2)
+    bus[0].board(0).close_door(1)
+    assert hear(heard, p.DoorClosed) == p.DoorClosed(2, False)
+    running.carry_out(p.RecordPickup("R1", 2, checked.code_id))
+    running.carry_out(LoadShelf())  # the thread handles jobs in order: collect is done after it
+    hear(heard, w.ShelfLoaded)
+    assert orders.get(db, "R1").state is OrderState.COLLECTED
+
+
+def test_a_jammed_door_is_heard_as_not_opened_and_a_silent_board_as_a_lock_fault(runner, bus):
+    running, heard = runner
+    bus[0].board(0).jammed.add(0)
+    running.carry_out(p.OpenDoor(1, "test"))
+    assert hear(heard, p.DoorNotOpened) == p.DoorNotOpened(1)
+    bus[0].board(0).silent = True
+    running.carry_out(p.OpenDoor(2, "test"))
+    assert isinstance(hear(heard, p.LockFailed), p.LockFailed)
+
+
+def test_the_wall_lists_waiting_orders_and_busy_compartments(runner, db):
+    running, heard = runner
+    with transaction(db):
+        orders.save(db, Order("R7", OrderState.WAITING, "Bob", lines=(OrderLine("Miel", 1),)))
+    lockers.fill_walkin(db, 1, name="Pommes", price_cents=450, producer="Ferme")
+    running.carry_out(r.LoadWall())
+    wall = hear(heard, r.WallLoaded)
+    assert [o.number for o in wall.orders] == ["R7"]
+    assert [c.number for c in wall.compartments] == [1, 2] and wall.busy == {1}
+    running.carry_out(LoadShelf())
+    assert hear(heard, w.ShelfLoaded).items == (w.ForSale(1, "Pommes", 450, ""),)
+
+
+def test_a_code_that_cannot_be_e_mailed_raises_an_alert(runner, db):
+    running, heard = runner
+    with transaction(db):
+        orders.save(db, Order("R9", OrderState.WAITING, "Eve", "eve@example.org"))
+    running.carry_out(r.RecordDeposit("R9", 1, "Ferme"))
+    recorded = hear(heard, r.DepositRecorded)
+    assert recorded.ok and len(recorded.code) == 6
+    running.carry_out(r.SendCode("R9", 1, recorded.code, recorded.token))
+    sent = hear(heard, r.CodeSent)
+    assert not sent.ok and "[smtp] host" in sent.message
+    assert "pickup_code_not_sent" in [a.kind for a in alerts.open_alerts(db)]
+
+
+def test_a_door_opened_by_hand_is_a_forced_alarm(runner, bus, db):
+    bus[0].board(0).open_door(0)
+    deadline = time.monotonic() + 10
+    while "door_forced" not in [a.kind for a in alerts.open_alerts(db)]:
+        assert time.monotonic() < deadline, "no door_forced alarm"
+        time.sleep(0.02)
+
+
+def test_a_remote_opening_is_audited_with_who_and_why(runner, bus, db):
+    running, _heard = runner
+    assert running.open_door(1, "web:anne", "client bloqué") == {"compartment": 1, "opened": True}
+    bus[0].board(0).jammed.add(1)
+    with pytest.raises(ComptoirError, match="stayed shut"):
+        running.open_door(2, "mqtt:admin", "test")
+    rows = db.execute(
+        "SELECT compartment, requested_by, detail FROM door_events WHERE kind = 'remote_open' "
+        "ORDER BY id"
+    ).fetchall()
+    assert rows == [
+        (1, "web:anne", "client bloqué: opened"),
+        (2, "mqtt:admin", "test: stayed shut"),
+    ]

@@ -1,0 +1,177 @@
+"""Visits to the locker wall, run by `harness` inside the real kiosk against the CU16 simulator.
+
+Each journey seeds the database through the store (as a deposit or an import would), then uses
+the touchscreen as a person would; the pytest side checks what was recorded.
+"""
+
+from __future__ import annotations
+
+import re
+
+from appliance.core.order import Order, OrderLine, OrderState
+from appliance.store import agent_state, catalogue, device_commands, lockers, orders
+from appliance.store.db import open_database, transaction
+
+
+def _db(k):
+    return open_database(k.app.site.database_path)
+
+
+def _key(k) -> bytes:
+    site = k.app.site
+    return lockers.device_key_for(site.lockers.device_key_file, site.device.data_dir)
+
+
+def _order(db, number: str, email: str = "alice@example.org") -> None:
+    with transaction(db):
+        orders.save(
+            db,
+            Order(number, OrderState.WAITING, "Alice Martin", email, lines=(OrderLine("Œufs", 6),)),
+        )
+
+
+async def _take_and_close(k, number: int) -> None:
+    """A person opens the door wide, takes or puts something, and pushes it shut: the door
+    watch must have counted it open first (it ignores a door shut within its debounce time)."""
+    from appliance.devices.locks.base import Door
+
+    assert k.shop.door_open(number)
+    watch = k.app.hardware.lockers.watcher.watch
+    await k.wait_for(lambda: watch.state(number) is Door.OPEN)
+    k.shop.close_door(number)
+
+
+async def _type(k, digits: str) -> None:
+    for digit in digits:
+        await k.tap(f"key_{digit}")
+
+
+async def pickup_with_a_good_code(k) -> None:
+    db = _db(k)
+    try:
+        _order(db, "R100")
+        code = lockers.deposit(db, "R100", 2, producer="Ferme", key=_key(k), validity_days=7).code
+    finally:
+        db.conn.close()
+    await k.wait_screen("home")
+    await k.tap("pickup")
+    await k.wait_for(lambda: k.shown == "locker_keypad")
+    await _type(k, code)
+    await k.wait_step("take_order")
+    assert "refermez la porte" in k.text("body"), k.text("body")
+    assert k.text("big") == "2"
+    await _take_and_close(k, 2)
+    await k.wait_step("done")
+    await k.tap_button("OK")
+    await k.wait_for(lambda: k.shown == "home")
+
+
+async def wrong_code_five_times(k) -> None:
+    await k.wait_screen("home")
+    for attempt in range(5):
+        await k.tap("pickup")
+        await k.wait_for(lambda: k.shown == "locker_keypad")
+        await _type(k, "000000")
+        if attempt < 4:
+            await k.wait_step("refused")
+            assert "pas connu" in k.text("body"), k.text("body")
+            await k.tap_button("OK")
+            await k.wait_for(lambda: k.shown == "home")
+    await k.wait_step("locked")
+    body = k.text("body")
+    assert re.search(r"bloqué pendant (29|30) s", body), body
+
+
+async def producer_deposit(k) -> None:
+    db = _db(k)
+    try:
+        _order(db, "R200", "bob@example.org")
+        lockers.add_producer(db, "Ferme des Lilas", key=_key(k), pin="4321")
+    finally:
+        db.conn.close()
+    await k.wait_screen("home")
+    await k.tap("producers")
+    await k.wait_for(lambda: k.shown == "locker_keypad")
+    await _type(k, "4321")
+    await k.tap("key_ok")
+    await k.wait_step("menu")
+    assert k.text("title") == "Bonjour Ferme des Lilas"
+    await k.tap_button("Déposer des commandes (1")
+    await k.wait_step("choose_order")
+    await k.tap_button("R200")
+    await k.wait_step("choose_place")
+    await k.tap_button("N° 1")  # the suggested one: the smallest free, not chilled
+    await k.wait_step("depositing")
+    await _take_and_close(k, 1)
+    await k.wait_step("deposited", timeout=40)
+    assert "e-mail" in k.text("body"), k.text("body")
+    await k.tap_button("OK")
+    await k.wait_step("menu")
+    await k.tap_button("Terminé")
+    await k.wait_for(lambda: k.shown == "home")
+
+
+async def walkin_purchase(k) -> None:
+    db = _db(k)
+    try:
+        lockers.fill_walkin(db, 3, name="Panier de légumes", price_cents=1200, producer="Ferme")
+    finally:
+        db.conn.close()
+    await k.wait_screen("home")
+    await k.tap("walkin")
+    await k.wait_step("choose")
+    await k.wait_for(lambda: k.app.visit.flow.items)
+    await k.frames(3)
+    await k.tap_button("N° 3")
+    await k.wait_step("confirm")
+    await k.tap_button("Payer 12,00 €")
+    await k.wait_step("take", timeout=40)
+    await _take_and_close(k, 3)
+    await k.wait_step("done")
+    await k.tap_button("OK")
+    await k.wait_for(lambda: k.shown == "home")
+
+
+async def open_door_command(k) -> None:
+    """The web admin queues `open_door`; the kiosk opens through the runner and audits it."""
+    await k.wait_screen("home")
+    db = _db(k)
+    try:
+        opened = device_commands.queue(
+            db, "open_door", {"compartment": 1}, requested_by="web:anne", reason="client bloqué"
+        )
+        unknown = device_commands.queue(
+            db, "open_door", {"compartment": 99}, requested_by="web:anne", reason="essai"
+        )
+        done = device_commands.wait(db, opened.id, timeout_s=30)
+        refused = device_commands.wait(db, unknown.id, timeout_s=30)
+        assert done.state == "done" and done.result == {"compartment": 1, "opened": True}, done
+        assert refused.state == "refused" and "unknown" in refused.result["error"], refused
+        assert k.shop.door_open(1)
+        k.shop.close_door(1)
+        await k.wait_for(lambda: "kiosk" in agent_state.heartbeats(db), timeout=30)
+        detail = agent_state.heartbeats(db)["kiosk"].detail
+        assert detail["locks"] == "ok" and detail["terminal"] == "ok", detail
+    finally:
+        db.conn.close()
+
+
+async def catalogue_follows_changes(k) -> None:
+    """A price edited elsewhere shows without a restart, but never under a weighing."""
+    await k.wait_screen("home")
+    await k.tap("start")
+    await k.tap_product("POMMES")
+    await k.wait_screen("weigh")
+    db = _db(k)
+    try:
+        apples = next(p for p in catalogue.list_products(db) if p.sku == "POMMES")
+        with transaction(db):
+            catalogue.save(db, apples.__class__(**{**apples.__dict__, "unit_price_cents": 399}))
+        await k.wait_for(lambda: k.app.journey.pending_catalogue is not None, timeout=30)
+        assert k.text("unit_price") == "3,49 € /kg"
+        await k.tap("back")
+        await k.wait_screen("catalogue")
+        tile = next(t for t in k.widget("grid").children if t.sku == "POMMES")
+        await k.wait_for(lambda: tile.ids.price.text.startswith("3,99"))
+    finally:
+        db.conn.close()

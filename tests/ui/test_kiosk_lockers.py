@@ -1,0 +1,109 @@
+"""Visits to the locker wall on the real touchscreen app under Xvfb, against a CU16 simulator."""
+
+from __future__ import annotations
+
+import email
+import re
+import socket
+from collections.abc import Iterator
+from email.message import Message
+
+import pytest
+from aiosmtpd.controller import Controller
+
+from appliance.core.order import OrderState
+from appliance.core.pickup_code import Verdict
+from appliance.store import alerts, journal, lockers, orders, outbox
+from appliance.store.db import open_database
+
+pytestmark = pytest.mark.ui
+
+
+class Inbox:
+    def __init__(self) -> None:
+        self.messages: list[Message] = []
+
+    async def handle_DATA(self, server: object, session: object, envelope: object) -> str:
+        self.messages.append(email.message_from_bytes(envelope.content))  # type: ignore[attr-defined]
+        return "250 OK"
+
+
+@pytest.fixture
+def inbox(locker_config) -> Iterator[Inbox]:
+    """A real SMTP server on a free port, and the kiosk's [smtp] pointed at it."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    received = Inbox()
+    controller = Controller(received, hostname="127.0.0.1", port=port)
+    controller.start()
+    locker_config.write_text(
+        locker_config.read_text()
+        + f'\n[smtp]\nhost = "127.0.0.1"\nport = {port}\nstarttls = false\n'
+        + 'sender = "casiers@ferme.test"\n'
+    )
+    yield received
+    controller.stop()
+
+
+@pytest.fixture
+def db(data_dir):
+    database = open_database(data_dir / "comptoir.db")
+    yield database
+    database.conn.close()
+
+
+def test_a_good_code_opens_the_door_and_the_order_is_collected(locker_config, run_journey, db):
+    run_journey("pickup_with_a_good_code")
+    assert orders.get(db, "R100").state is OrderState.COLLECTED
+    events = outbox.pending(db, "test", types=("order_collected",))
+    assert [(e.type, e.payload["compartment"]) for e in events] == [("order_collected", 2)]
+    assert [e.kind for e in journal.entries(db)] == ["deposit", "pickup"]
+    kinds = [kind for _ts, n, kind, _order in lockers.door_events(db) if n == 2]
+    assert kinds.index("door_opened") < kinds.index("door_closed") < kinds.index("pickup_closed")
+    assert "door_forced" not in kinds
+
+
+def test_five_wrong_codes_lock_the_keypad(locker_config, run_journey, db):
+    run_journey("wrong_code_five_times")
+    refused = outbox.pending(db, "test", types=("pickup_refused",))
+    assert [e.payload["verdict"] for e in refused] == ["unknown"] * 5
+
+
+def test_a_producer_deposit_e_mails_the_code_to_the_customer(
+    locker_config, inbox, run_journey, db, data_dir
+):
+    run_journey("producer_deposit")
+    order = orders.get(db, "R200")
+    assert (order.state, order.compartment) == (OrderState.IN_LOCKER, 1)
+    assert len(inbox.messages) == 1
+    message = inbox.messages[0]
+    assert message["To"] == "bob@example.org"
+    text = next(part for part in message.walk() if part.get_content_type() == "text/plain")
+    body = text.get_payload(decode=True).decode()
+    code = re.search(r"Code de retrait : (\d{6})", body)[1]
+    assert "casier n° 1" in body
+    key = lockers.device_key_for(None, data_dir)
+    check = lockers.check_code(db, code, key=key)
+    assert (check.verdict, check.order_number, check.compartment) == (Verdict.OK, "R200", 1)
+
+
+def test_a_walk_in_purchase_is_paid_then_the_door_opens(locker_config, run_journey, db):
+    run_journey("walkin_purchase")
+    sales = db.execute("SELECT total_cents FROM sales").fetchall()
+    assert sales == [(1200,)]
+    assert lockers.state(db, 3).use.value == "free"
+    assert alerts.open_alerts(db) == []
+
+
+def test_open_door_through_the_command_queue_is_audited(locker_config, run_journey, db):
+    run_journey("open_door_command")
+    rows = db.execute(
+        "SELECT kind, requested_by, detail FROM door_events WHERE compartment = 1 "
+        "AND kind = 'remote_open'"
+    ).fetchall()
+    assert rows == [("remote_open", "web:anne", "client bloqué: opened")]
+
+
+def test_the_catalogue_follows_a_price_change_without_a_restart(run_journey):
+    run_journey("catalogue_follows_changes")
