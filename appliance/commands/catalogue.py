@@ -19,7 +19,7 @@ from appliance.core.catalogue_csv import CatalogueFile, parse_catalogue
 from appliance.core.money import format_euros
 from appliance.errors import ComptoirError, UsageError
 from appliance.store import catalogue
-from appliance.store.db import open_database, transaction
+from appliance.store.db import open_database
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -44,13 +44,9 @@ def run_import(args: argparse.Namespace) -> int:
         return _refuse(args, parsed)
     db = open_database(config.database_path)
     try:
-        current = {p.sku: p for p in catalogue.list_products(db)}
-        with transaction(db):
-            for product in parsed.products:
-                catalogue.save(db, parsed.update(current.get(product.sku), product))
+        updated = catalogue.save_file(db, parsed)
     finally:
         db.conn.close()
-    updated = sum(1 for p in parsed.products if p.sku in current)
     summary = {
         "ok": True,
         "file": str(args.file),

@@ -85,7 +85,7 @@ def import_catalogue(config: Config, path: Path) -> int:
     """Add or update the demo products (all or none, like `comptoir catalogue import`)."""
     from appliance.core.catalogue_csv import parse_catalogue
     from appliance.store import catalogue
-    from appliance.store.db import open_database, transaction
+    from appliance.store.db import open_database
 
     try:
         text = path.read_text(encoding="utf-8")
@@ -97,10 +97,7 @@ def import_catalogue(config: Config, path: Path) -> int:
         raise ComptoirError(f"the demo catalogue {path} has errors, first: {first}")
     db = open_database(config.database_path)
     try:
-        current = {p.sku: p for p in catalogue.list_products(db)}
-        with transaction(db):
-            for product in parsed.products:
-                catalogue.save(db, parsed.update(current.get(product.sku), product))
+        catalogue.save_file(db, parsed)
     finally:
         db.conn.close()
     return len(parsed.products)

@@ -8,7 +8,8 @@ from typing import Any
 import sqlite_utils
 
 from appliance.core.catalogue import Product, SoldBy
-from appliance.store.db import utc_now
+from appliance.core.catalogue_csv import CatalogueFile
+from appliance.store.db import transaction, utc_now
 
 _FIELDS = [f.name for f in dataclasses.fields(Product)]
 _COLUMNS = ", ".join(_FIELDS)
@@ -29,6 +30,19 @@ def save(db: sqlite_utils.Database, product: Product) -> Product:
     saved = get(db, product.sku)
     assert saved is not None
     return saved
+
+
+def save_file(db: sqlite_utils.Database, parsed: CatalogueFile) -> int:
+    """Save a checked catalogue file, all or nothing; returns how many products were updated.
+
+    A column the file left out keeps each existing product's value (a price-only file does not
+    wipe the stock counts).
+    """
+    current = {p.sku: p for p in list_products(db)}
+    with transaction(db):
+        for product in parsed.products:
+            save(db, parsed.update(current.get(product.sku), product))
+    return sum(1 for p in parsed.products if p.sku in current)
 
 
 def get(db: sqlite_utils.Database, key: str | int) -> Product | None:

@@ -9,12 +9,8 @@ in the driver cannot hide in shared code.
 
 from __future__ import annotations
 
-import contextlib
-import os
-import select
 import threading
 import time
-import tty
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
@@ -28,6 +24,7 @@ from appliance.devices.locks.kerong import (
     UNLOCK_ALL,
     UNLOCK_ONE,
 )
+from appliance.devices.pty_link import PtyLink
 
 
 @dataclass
@@ -119,43 +116,14 @@ class Cu16Bus:
             return self.unlocked.wait_for(lambda: len(self.unlocks) >= count, timeout_s)
 
 
-class Cu16PtyServer:
+class Cu16PtyServer(PtyLink):
     """Serves a `Cu16Bus` on a pseudo-terminal; drivers open `path` like the RS485 adapter."""
 
+    name = "cu16-simulator"
+
     def __init__(self, bus: Cu16Bus) -> None:
+        super().__init__()
         self.bus = bus
-        self._master, self._slave = os.openpty()
-        tty.setraw(self._slave)
-        tty.setraw(self._master)
-        self.path = os.ttyname(self._slave)
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._serve, name="cu16-simulator", daemon=True)
 
-    def start(self) -> Cu16PtyServer:
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self._stop.set()
-        self._thread.join(timeout=2)
-        for fd in (self._master, self._slave):
-            with contextlib.suppress(OSError):
-                os.close(fd)
-
-    def __enter__(self) -> Cu16PtyServer:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
-
-    def _serve(self) -> None:
-        while not self._stop.is_set():
-            ready, _, _ = select.select([self._master], [], [], 0.05)
-            if not ready:
-                continue
-            try:
-                answer = self.bus.feed(os.read(self._master, 1024))
-                if answer:
-                    os.write(self._master, answer)
-            except OSError:
-                return
+    def answer(self, request: bytes) -> bytes:
+        return self.bus.feed(request)

@@ -8,15 +8,12 @@ OctoPrint's virtual printer, it lets anyone run the appliance and its tests with
 
 from __future__ import annotations
 
-import contextlib
-import os
 import random
-import select
-import threading
-import tty
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from enum import StrEnum
+
+from appliance.devices.pty_link import PtyLink
 
 
 class Fault(StrEnum):
@@ -67,56 +64,22 @@ class ScaleSimulator(ABC):
         )
 
 
-class PtyServer:
-    """Serves a simulator on a pseudo-terminal; clients open `path` like a serial port."""
+class PtyServer(PtyLink):
+    """Serves a scale simulator on a pseudo-terminal, paced at the baud rate, with line faults."""
+
+    name = "scale-simulator"
 
     def __init__(self, simulator: ScaleSimulator, *, baud: int = 9600, pace: bool = True) -> None:
+        super().__init__()
         self.simulator = simulator
         self.baud = baud
         self.pace = pace
-        self._master, self._slave = os.openpty()
-        tty.setraw(self._slave)
-        self.path = os.ttyname(self._slave)
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._serve, name="scale-simulator", daemon=True)
-        self.requests = 0
 
-    def start(self) -> PtyServer:
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self._stop.set()
-        self._thread.join(timeout=2)
-        for fd in (self._master, self._slave):
-            with contextlib.suppress(OSError):
-                os.close(fd)
-
-    def __enter__(self) -> PtyServer:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
-
-    def _serve(self) -> None:
-        while not self._stop.is_set():
-            ready, _, _ = select.select([self._master], [], [], 0.05)
-            if not ready:
-                continue
-            try:
-                data = os.read(self._master, 1024)
-            except OSError:
-                return
-            self.requests += 1
-            answer = self.simulator.feed(data)
-            answer = self._apply_fault(answer)
-            if answer:
-                if self.pace:
-                    self._stop.wait(len(answer) * self.simulator.bits_per_char / self.baud)
-                try:
-                    os.write(self._master, answer)
-                except OSError:
-                    return
+    def answer(self, request: bytes) -> bytes:
+        reply = self._apply_fault(self.simulator.feed(request))
+        if reply and self.pace:
+            self.pause(len(reply) * self.simulator.bits_per_char / self.baud)
+        return reply
 
     def _apply_fault(self, answer: bytes) -> bytes:
         fault = self.simulator.pan.fault
