@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -36,10 +37,19 @@ def entry_hash(prev_hash: str, seq: int, ts: str, kind: str, data: dict[str, Any
     return hashlib.sha256((prev_hash + body).encode("utf-8")).hexdigest()
 
 
-def first_broken(entries: list[JournalEntry] | Any) -> tuple[int, str] | None:
-    """The first entry that does not verify and why, or None when the whole chain holds."""
-    prev_hash = GENESIS_HASH
-    expected_seq = 1
+def first_broken(
+    entries: Iterable[JournalEntry],
+    *,
+    after: tuple[int, str] = (0, GENESIS_HASH),
+    seal: tuple[int, str] | None = None,
+) -> tuple[int, str] | None:
+    """The first entry that does not verify and why, or None when the chain holds.
+
+    `after` starts the walk after an entry already verified (its number and hash). `seal` is the
+    last entry's number and hash as recorded at each append: the chain alone cannot show that
+    entries were deleted from its end.
+    """
+    expected_seq, prev_hash = after[0] + 1, after[1]
     for entry in entries:
         if entry.seq != expected_seq:
             return entry.seq, f"expected entry {expected_seq} here: an entry was deleted or moved"
@@ -49,6 +59,14 @@ def first_broken(entries: list[JournalEntry] | Any) -> tuple[int, str] | None:
             return entry.seq, "its content was changed after it was written"
         prev_hash = entry.hash
         expected_seq += 1
+    last = (expected_seq - 1, prev_hash)
+    if seal is not None and last != seal:
+        if last[0] < seal[0]:
+            return last[0] + 1, (
+                f"the journal ends at entry {last[0]} but was sealed at entry {seal[0]}: "
+                f"entries {last[0] + 1} to {seal[0]} were deleted"
+            )
+        return seal[0], f"the seal (entry {seal[0]}) does not match the journal's last entry"
     return None
 
 

@@ -128,6 +128,7 @@ TAMPERING = {
         3,
     ),
     "deleted": (["DELETE FROM journal WHERE seq = 3"], 4),
+    "cut off at the end": (["DELETE FROM journal WHERE seq >= 4"], 4),
     "reordered": (
         [
             "CREATE TEMP TABLE keep AS SELECT * FROM journal WHERE seq IN (2, 3)",
@@ -163,6 +164,20 @@ def test_verify_names_the_first_tampered_entry(
     assert report["ok"] is False
     assert report["first_bad_entry"] == first_bad
     assert report["reason"]
+
+
+def test_a_quick_check_walks_only_new_entries_and_still_catches_them(
+    db: sqlite_utils.Database, raw: sqlite3.Connection
+) -> None:
+    weighings(db, 3)
+    assert journal.verify(db) == (3, None)  # a full walk records how far the chain is good
+    _drop_guards(raw)
+    raw.execute("UPDATE journal SET data = '{}' WHERE seq = 1")  # before the checkpoint
+    weighings(db, 2)
+    assert journal.verify(db, since_last_check=True) == (5, None)  # old entries not re-read
+    raw.execute("UPDATE journal SET data = '{}' WHERE seq = 5")  # after the checkpoint
+    assert journal.verify(db, since_last_check=True)[1][0] == 5
+    assert journal.verify(db)[1][0] == 1  # the full walk finds the older change too
 
 
 def _append_many(path: str, writer: str, count: int, start: multiprocessing.Event) -> None:
