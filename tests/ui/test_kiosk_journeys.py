@@ -78,8 +78,8 @@ def test_device_commands_reach_the_running_kiosk(run_journey):
 
 
 def test_the_tour_saves_every_screen_in_both_languages(kiosk_env, shop_config, tmp_path):
-    from appliance.kiosk.tour import STEP_COUNT
-
+    # The tour exits 0 only when it saved every step in both languages (Kivy is not imported
+    # here: it takes over the test process's logging).
     folder = tmp_path / "tour"
     done = subprocess.run(
         [
@@ -100,6 +100,8 @@ def test_the_tour_saves_every_screen_in_both_languages(kiosk_env, shop_config, t
     )
     assert done.returncode == 0, done.stderr[-3000:]
     shots = sorted(folder.glob("*.png"))
-    assert len(shots) == 2 * STEP_COUNT
+    french = {p.name[3:] for p in shots if p.name.startswith("fr-")}
+    assert french == {p.name[3:] for p in shots if p.name.startswith("en-")}
+    assert len(french) >= 30
     assert {p.name for p in shots} >= {"fr-01-home.png", "en-14-payment-unknown.png"}
     assert len({p.read_bytes() for p in shots}) == len(shots)  # every screen looks different
