@@ -28,9 +28,9 @@ from appliance.devices.locks.gpio import GpioLocks, GpioWiring
 from appliance.devices.locks.kerong import KerongLocks, Wiring, open_bus
 from appliance.devices.locks.simulator import Cu16Bus, Cu16PtyServer
 from appliance.kiosk.flows import pickup as p
-from appliance.store import lockers
+from appliance.store import lockers, pickup_codes
 from appliance.store.db import open_database, transaction
-from appliance.store.temperatures import report
+from appliance.store.temperatures import record_temperatures, report
 from bench._table import percentile, print_table
 
 ORDERS = 100_000
@@ -126,7 +126,7 @@ def _run(flow: p.Pickup, event: object, db: sqlite_utils.Database, locks: LockCo
         for intention in flow.handle(pending.pop(0), time.monotonic()):
             match intention:
                 case p.CheckCode(text=text):
-                    c = lockers.check_code(db, text, key=KEY)
+                    c = pickup_codes.check_code(db, text, key=KEY)
                     pending.append(
                         p.CodeChecked(c.verdict, c.order_number, c.compartment, c.code_id)
                     )
@@ -198,9 +198,9 @@ def _temperature_year(tmp: Path) -> list[list[object]]:
     for minute in range(YEAR_MINUTES):
         batch.append(("frigo", first + 60 * minute, "28-000001", 3000 + rng.randrange(-800, 900)))
         if len(batch) == 50_000:
-            lockers.record_temperatures(db, batch)
+            record_temperatures(db, batch)
             batch = []
-    lockers.record_temperatures(db, batch)
+    record_temperatures(db, batch)
     logged_s = time.perf_counter() - began
     size_mb = (_size(db) - size_before) / 1e6
     cfg = from_dict({"haccp": {"zones": [{"name": "frigo", "limit_c": 4, "allowed_min": 30}]}})

@@ -16,7 +16,7 @@ from appliance.config import Config
 from appliance.core import haccp
 from appliance.devices.sensors.ds18b20 import SensorReading, read_sensor
 from appliance.store import alerts, lockers
-from appliance.store.temperatures import rule_of, zone_readings
+from appliance.store.temperatures import record_temperatures, rule_of, zone_readings
 
 EXCURSION = "temperature_excursion"
 SENSOR_FAULT = "temperature_sensor_fault"
@@ -36,7 +36,7 @@ def log_once(cfg: Config, db: sqlite_utils.Database, now: datetime) -> list[Zone
         for sensor in zone.sensors
     ]
     ts = int(now.timestamp())
-    lockers.record_temperatures(
+    record_temperatures(
         db,
         [
             (r.zone, ts, r.reading.sensor, r.reading.temp_mc)

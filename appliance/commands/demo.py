@@ -106,13 +106,13 @@ def import_catalogue(config: Config, path: Path) -> int:
 def seed_lockers(config: Config) -> list[str]:
     """The demo producer, orders and walk-in produce; returns what to tell the person."""
     from appliance.core.locker import compartments_from
-    from appliance.store import lockers, orders
+    from appliance.store import lockers, orders, pickup_codes, producers
     from appliance.store.db import open_database, transaction
 
     numbers = {c.number for c in config.lockers.compartments}
     if config.lockers.controller == "none" or not numbers:
         return []
-    key = lockers.device_key_for(config.lockers.device_key_file, config.device.data_dir)
+    key = pickup_codes.device_key_for(config.lockers.device_key_file, config.device.data_dir)
     db = open_database(config.database_path)
     try:
         lockers.sync_compartments(db, compartments_from(config.lockers.compartments))
@@ -121,13 +121,13 @@ def seed_lockers(config: Config) -> list[str]:
                 if orders.get(db, order.number) is None:
                     orders.save(db, order)
         with contextlib.suppress(lockers.LockerError):  # registered by an earlier run
-            lockers.add_producer(db, DEMO_PRODUCER, key=key, pin=DEMO_PIN)
+            producers.add_producer(db, DEMO_PRODUCER, key=key, pin=DEMO_PIN)
         told = [f"Producer {DEMO_PRODUCER}: PIN {DEMO_PIN} (the discreet Producteurs button)"]
         deposited = DEMO_ORDERS[-1].number
         state = orders.get(db, deposited).state
         days = config.lockers.code_validity_days
         if state is OrderState.IN_LOCKER:
-            issued = lockers.reissue_code(db, deposited, key=key, validity_days=days)
+            issued = pickup_codes.reissue_code(db, deposited, key=key, validity_days=days)
         elif state is OrderState.WAITING and lockers.state(db, DEPOSITED_IN).use.value == "free":
             issued = lockers.deposit(
                 db, deposited, DEPOSITED_IN, producer=DEMO_PRODUCER, key=key, validity_days=days

@@ -19,7 +19,7 @@ from appliance.devices.locks.base import LockUnavailable
 from appliance.devices.locks.kerong import KerongLocks, Wiring, open_bus
 from appliance.errors import UsageError
 from appliance.notify.pickup_email import PickupNotice, send_pickup_code
-from appliance.store import device_commands, lockers, orders
+from appliance.store import device_commands, lockers, orders, pickup_codes, producers
 from appliance.store.db import open_database
 
 
@@ -175,8 +175,8 @@ def run_resend(args: argparse.Namespace) -> int:
     order = orders.get(db, args.number)
     if order is None:
         raise UsageError(f"there is no order {args.number}")
-    key = lockers.device_key_for(cfg.lockers.device_key_file, cfg.device.data_dir)
-    issued = lockers.reissue_code(
+    key = pickup_codes.device_key_for(cfg.lockers.device_key_file, cfg.device.data_dir)
+    issued = pickup_codes.reissue_code(
         db,
         args.number,
         key=key,
@@ -208,9 +208,9 @@ def run_producer(args: argparse.Namespace) -> int:
     elif os.isatty(0) and not args.badge:
         pin = getpass.getpass("PIN (4 to 8 digits): ")
     db = open_database(cfg.database_path)
-    key = lockers.device_key_for(cfg.lockers.device_key_file, cfg.device.data_dir)
+    key = pickup_codes.device_key_for(cfg.lockers.device_key_file, cfg.device.data_dir)
     try:
-        lockers.add_producer(db, args.name, key=key, pin=pin, badge=args.badge)
+        producers.add_producer(db, args.name, key=key, pin=pin, badge=args.badge)
     except lockers.LockerError as exc:
         raise UsageError(str(exc)) from None
     print(f"producer {args.name} added")

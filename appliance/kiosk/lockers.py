@@ -33,7 +33,7 @@ from appliance.kiosk.flows import walkin as w
 from appliance.kiosk.flows.events import BasketLine, Charge, PaymentAnswered
 from appliance.kiosk.flows.visit import LoadShelf
 from appliance.notify.pickup_email import NotifySendError, PickupNotice, send_pickup_code
-from appliance.store import lockers, orders
+from appliance.store import lockers, orders, pickup_codes, producers
 from appliance.store.db import open_database
 
 log = logging.getLogger(__name__)
@@ -65,7 +65,7 @@ class LockerRunner:
         self.charge = charge
         settings = config.lockers
         self.confirm_s = settings.unlock_confirm_ms / 1000
-        self.key = lockers.device_key_for(settings.device_key_file, config.device.data_dir)
+        self.key = pickup_codes.device_key_for(settings.device_key_file, config.device.data_dir)
         self.compartments = compartments_from(settings.compartments)
         watch = DoorWatch(
             debounce_s=settings.door_debounce_ms / 1000, alarm_s=settings.door_open_alarm_s
@@ -201,7 +201,7 @@ class LockerRunner:
             case p.OpenDoor(compartment=n):
                 return self._unlock(n)
             case p.CheckCode(text=text):
-                check = lockers.check_code(db, text, key=self.key)
+                check = pickup_codes.check_code(db, text, key=self.key)
                 return p.CodeChecked(
                     check.verdict,
                     check.order_number,
@@ -218,7 +218,7 @@ class LockerRunner:
                 about = f"order {number}: " if number else ""
                 lockers.raise_alarm(db, problem.value, c, about + problem.value.replace("_", " "))
             case r.IdentifyProducer(text=text, badge=badge):
-                who = lockers.identify_producer(db, text, key=self.key, badge=badge)
+                who = producers.identify_producer(db, text, key=self.key, badge=badge)
                 return r.ProducerIdentified(
                     who.verdict, who.producer, _seconds_until(who.locked_until)
                 )

@@ -1,12 +1,12 @@
 """The cold-chain record: temperatures of each zone, and the daily HACCP summary of a zone.
 
-Readings are stored by `store.lockers.record_temperatures` (Unix seconds and millidegrees, for
-volume); this module turns them into the inspector's day: min, max, mean, excursions, door-open
-minutes.
+Readings are stored here by `record_temperatures` (Unix seconds and millidegrees, for volume);
+`report` turns them into the inspector's day: min, max, mean, excursions, door-open minutes.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -15,6 +15,33 @@ import sqlite_utils
 from appliance.config import Config, HaccpZone
 from appliance.core import haccp
 from appliance.store import lockers
+from appliance.store.db import transaction
+
+
+def record_temperatures(
+    db: sqlite_utils.Database, readings: Iterable[tuple[str, int, str, int]]
+) -> int:
+    """Store (zone, Unix seconds, sensor, millidegrees) rows; returns how many."""
+    rows = list(readings)
+    with transaction(db):
+        db.conn.executemany(
+            "INSERT OR REPLACE INTO temperature_readings (zone, ts, sensor, temp_mc) "
+            "VALUES (?, ?, ?, ?)",
+            rows,
+        )
+    return len(rows)
+
+
+def temperatures(
+    db: sqlite_utils.Database, zone: str, since: int, until: int
+) -> list[tuple[int, int]]:
+    """(Unix seconds, millidegrees) of a zone in [since, until), oldest first; with several
+    sensors in a zone, the warmest one at each time (the food at risk)."""
+    return db.execute(
+        "SELECT ts, max(temp_mc) FROM temperature_readings WHERE zone = ? AND ts >= ? "
+        "AND ts < ? GROUP BY ts ORDER BY ts",
+        (zone, since, until),
+    ).fetchall()
 
 
 def rule_of(zone: HaccpZone) -> haccp.ZoneRule:
@@ -44,5 +71,5 @@ def report(cfg: Config, db: sqlite_utils.Database, day: date) -> list[haccp.Zone
 def zone_readings(
     db: sqlite_utils.Database, zone: str, since: datetime, until: datetime
 ) -> list[haccp.Reading]:
-    rows = lockers.temperatures(db, zone, int(since.timestamp()), int(until.timestamp()))
+    rows = temperatures(db, zone, int(since.timestamp()), int(until.timestamp()))
     return [haccp.Reading(datetime.fromtimestamp(ts, UTC), temp) for ts, temp in rows]

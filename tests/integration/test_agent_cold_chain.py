@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from appliance.devices.sensors.simulator import W1Folder
-from appliance.store import lockers
 from appliance.store.db import open_database
+from appliance.store.temperatures import temperatures
 from tests.agent_support import Mosquitto, RunningAgent, Watcher, wait_until, write_config
 
 BOX = "box-fridge"
@@ -44,7 +44,7 @@ def test_a_zone_above_its_limit_is_logged_and_reported_once(
         assert topic.endswith("/event/locker_alarm")
         assert "frigo-1" in str(payload) and "9500" in str(payload), payload
         db = open_database(data_dir / "comptoir.db")
-        stored = wait_until(lambda: lockers.temperatures(db, "frigo-1", 0, 2**31), 10)
+        stored = wait_until(lambda: temperatures(db, "frigo-1", 0, 2**31), 10)
         assert stored[0][1] == 9500
         db.conn.close()
     finally:

@@ -17,7 +17,7 @@ from appliance.devices.sensors.ds18b20 import parse_w1_slave, read_sensor, senso
 from appliance.devices.sensors.simulator import W1Folder, crc8
 from appliance.store import alerts, lockers, outbox
 from appliance.store.db import open_database
-from appliance.store.temperatures import report
+from appliance.store.temperatures import record_temperatures, report
 
 T0 = datetime(2026, 7, 1, 6, 0, tzinfo=UTC)  # 08:00 in Paris
 
@@ -90,7 +90,7 @@ def test_the_daily_report_gives_each_zone_and_door_open_minutes(toml: Path) -> N
     db = open_database(cfg.database_path)
     start = int(datetime(2026, 6, 30, 22, 0, tzinfo=UTC).timestamp())  # local midnight
     rows = [("frigo", start + 60 * i, "28-00000a1b2c3d", 3000 + (i % 3) * 500) for i in range(1440)]
-    lockers.record_temperatures(db, rows)
+    record_temperatures(db, rows)
     lockers.sync_compartments(db, [])
     lockers.record_door_event(db, 1, "door_opened", now=T0)
     lockers.record_door_event(db, 1, "door_closed", now=T0 + timedelta(minutes=3, seconds=10))
@@ -102,7 +102,7 @@ def test_the_daily_report_gives_each_zone_and_door_open_minutes(toml: Path) -> N
 def test_the_report_command_prints_csv_for_an_inspector(toml: Path) -> None:
     cfg = config.load(toml)
     db = open_database(cfg.database_path)
-    lockers.record_temperatures(db, [("frigo", int(T0.timestamp()), "28-x", 3125)])
+    record_temperatures(db, [("frigo", int(T0.timestamp()), "28-x", 3125)])
     db.conn.close()
     out = subprocess.run(
         [

@@ -20,7 +20,7 @@ from appliance.devices.locks.door_watch import DoorNotice, DoorWatch, DoorWatche
 from appliance.devices.locks.kerong import KerongLocks, Wiring, open_bus
 from appliance.devices.locks.simulator import Cu16Bus, Cu16PtyServer
 from appliance.kiosk.flows import pickup as p
-from appliance.store import alerts, journal, lockers, orders, outbox
+from appliance.store import alerts, journal, lockers, orders, outbox, pickup_codes
 from appliance.store.db import transaction
 
 KEY = b"device-key-for-tests-0123456789a"
@@ -44,7 +44,7 @@ class Runner:
     def carry_out(self, intention: object) -> object | None:
         match intention:
             case p.CheckCode(text=text):
-                c = lockers.check_code(self.db, text, key=KEY)
+                c = pickup_codes.check_code(self.db, text, key=KEY)
                 locked = (
                     (c.locked_until - datetime.now(UTC)).total_seconds() if c.locked_until else 0
                 )

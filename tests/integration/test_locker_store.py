@@ -12,7 +12,7 @@ import sqlite_utils
 from appliance.core.locker import Compartment, Size, Use
 from appliance.core.order import Order, OrderLine, OrderState
 from appliance.core.pickup_code import Verdict
-from appliance.store import alerts, journal, lockers, orders, outbox
+from appliance.store import alerts, journal, lockers, orders, outbox, pickup_codes, producers
 from appliance.store.db import transaction
 
 KEY = b"device-key-for-tests-0123456789a"
@@ -60,7 +60,7 @@ def test_the_code_finds_its_order_and_closing_the_door_collects_it(
     wall: sqlite_utils.Database,
 ) -> None:
     issued = deposit(wall, "R100", 2)
-    check = lockers.check_code(wall, issued.code, key=KEY, now=NOW + timedelta(hours=3))
+    check = pickup_codes.check_code(wall, issued.code, key=KEY, now=NOW + timedelta(hours=3))
     assert (check.verdict, check.order_number, check.compartment) == (Verdict.OK, "R100", 2)
     assert lockers.collect(wall, "R100", 2, code_id=check.code_id, now=NOW + timedelta(hours=3))
     assert orders.get(wall, "R100").state is OrderState.COLLECTED
@@ -76,9 +76,9 @@ def test_the_code_finds_its_order_and_closing_the_door_collects_it(
 
 def test_the_qr_token_opens_like_the_code(wall: sqlite_utils.Database) -> None:
     issued = deposit(wall, "R100", 2)
-    check = lockers.check_code(wall, issued.token, key=KEY, now=NOW)
+    check = pickup_codes.check_code(wall, issued.token, key=KEY, now=NOW)
     assert check.verdict is Verdict.OK and check.compartment == 2
-    assert lockers.check_code(wall, issued.token, key=b"x" * 32, now=NOW).verdict is (
+    assert pickup_codes.check_code(wall, issued.token, key=b"x" * 32, now=NOW).verdict is (
         Verdict.UNKNOWN
     )
 
@@ -86,9 +86,9 @@ def test_the_qr_token_opens_like_the_code(wall: sqlite_utils.Database) -> None:
 def test_a_code_of_an_order_already_collected_opens_nothing(wall: sqlite_utils.Database) -> None:
     issued = deposit(wall, "R100", 2)
     lockers.collect(wall, "R100", 2, code_id=issued.code_id, now=NOW)
-    check = lockers.check_code(wall, issued.code, key=KEY, now=NOW)
+    check = pickup_codes.check_code(wall, issued.code, key=KEY, now=NOW)
     assert check.verdict is Verdict.ALREADY_COLLECTED and check.compartment is None
-    assert lockers.check_code(wall, issued.token, key=KEY, now=NOW).verdict is (
+    assert pickup_codes.check_code(wall, issued.token, key=KEY, now=NOW).verdict is (
         Verdict.ALREADY_COLLECTED
     )
 
@@ -98,7 +98,7 @@ def test_an_expired_code_opens_nothing_and_the_order_stays_in_the_locker(
 ) -> None:
     issued = deposit(wall, "R100", 2)
     later = NOW + timedelta(days=7, seconds=1)
-    assert lockers.check_code(wall, issued.code, key=KEY, now=later).verdict is Verdict.EXPIRED
+    assert pickup_codes.check_code(wall, issued.code, key=KEY, now=later).verdict is Verdict.EXPIRED
     assert orders.get(wall, "R100").state is OrderState.IN_LOCKER
 
 
@@ -106,8 +106,8 @@ def test_every_attempt_is_recorded_without_the_code_and_refusals_are_events(
     wall: sqlite_utils.Database,
 ) -> None:
     issued = deposit(wall, "R100", 2)
-    lockers.check_code(wall, "999999", key=KEY, now=NOW)
-    lockers.check_code(wall, issued.code, key=KEY, now=NOW)
+    pickup_codes.check_code(wall, "999999", key=KEY, now=NOW)
+    pickup_codes.check_code(wall, issued.code, key=KEY, now=NOW)
     rows = wall.execute("SELECT method, verdict, order_number FROM code_attempts").fetchall()
     assert rows == [("code", "unknown", None), ("code", "ok", "R100")]
     refused = outbox.pending(wall, "test", types=("pickup_refused",))
@@ -118,19 +118,21 @@ def test_pickup_code_locks_after_five_wrong_tries_for_a_growing_delay(
     wall: sqlite_utils.Database,
 ) -> None:
     issued = deposit(wall, "R100", 2)
-    checks = [lockers.check_code(wall, "00000" + str(i), key=KEY, now=NOW) for i in range(5)]
+    checks = [pickup_codes.check_code(wall, "00000" + str(i), key=KEY, now=NOW) for i in range(5)]
     assert [c.locked_until for c in checks[:4]] == [None] * 4
     assert checks[4].locked_until == NOW + timedelta(seconds=30)
     # Even the right code waits while the keypad is locked.
-    locked = lockers.check_code(wall, issued.code, key=KEY, now=NOW + timedelta(seconds=29))
+    locked = pickup_codes.check_code(wall, issued.code, key=KEY, now=NOW + timedelta(seconds=29))
     assert locked.verdict is Verdict.LOCKED
     after = NOW + timedelta(seconds=31)
-    sixth = lockers.check_code(wall, "111111", key=KEY, now=after)
+    sixth = pickup_codes.check_code(wall, "111111", key=KEY, now=after)
     assert sixth.locked_until == after + timedelta(seconds=60)
-    ok = lockers.check_code(wall, issued.code, key=KEY, now=after + timedelta(seconds=61))
+    ok = pickup_codes.check_code(wall, issued.code, key=KEY, now=after + timedelta(seconds=61))
     assert ok.verdict is Verdict.OK
     assert (
-        lockers.check_code(wall, "111111", key=KEY, now=after + timedelta(seconds=62)).locked_until
+        pickup_codes.check_code(
+            wall, "111111", key=KEY, now=after + timedelta(seconds=62)
+        ).locked_until
         is None
     )
 
@@ -158,11 +160,11 @@ def test_collecting_from_the_wrong_compartment_changes_nothing(
 
 def test_a_reissued_code_replaces_the_old_one(wall: sqlite_utils.Database) -> None:
     old = deposit(wall, "R100", 2)
-    new = lockers.reissue_code(
+    new = pickup_codes.reissue_code(
         wall, "R100", key=KEY, validity_days=7, rng=random.Random(9), now=NOW
     )
-    assert lockers.check_code(wall, old.code, key=KEY, now=NOW).verdict is Verdict.UNKNOWN
-    assert lockers.check_code(wall, new.code, key=KEY, now=NOW).verdict is Verdict.OK
+    assert pickup_codes.check_code(wall, old.code, key=KEY, now=NOW).verdict is Verdict.UNKNOWN
+    assert pickup_codes.check_code(wall, new.code, key=KEY, now=NOW).verdict is Verdict.OK
 
 
 def test_an_alarm_is_an_open_alert_and_an_outbox_event(wall: sqlite_utils.Database) -> None:
@@ -178,25 +180,27 @@ def test_the_device_key_is_created_private_once_and_never_in_the_database(
 ) -> None:
     path = tmp_path / "secrets" / "device.key"
     with pytest.raises(Exception, match="does not exist"):
-        lockers.device_key(path)
-    key = lockers.device_key(path, create=True)
+        pickup_codes.device_key(path)
+    key = pickup_codes.device_key(path, create=True)
     assert len(key) == 32 and path.stat().st_mode & 0o777 == 0o600
-    assert lockers.device_key(path) == key
+    assert pickup_codes.device_key(path) == key
 
 
 def test_a_producer_identifies_by_pin_or_badge_and_wrong_pins_lock(
     wall: sqlite_utils.Database,
 ) -> None:
-    lockers.add_producer(wall, "Ferme des Lilas", key=KEY, pin="4821", badge="BADGE-77")
-    assert lockers.identify_producer(wall, "4821", key=KEY, now=NOW).producer == ("Ferme des Lilas")
-    assert lockers.identify_producer(wall, "BADGE-77", key=KEY, badge=True, now=NOW).verdict is (
+    producers.add_producer(wall, "Ferme des Lilas", key=KEY, pin="4821", badge="BADGE-77")
+    assert producers.identify_producer(wall, "4821", key=KEY, now=NOW).producer == (
+        "Ferme des Lilas"
+    )
+    assert producers.identify_producer(wall, "BADGE-77", key=KEY, badge=True, now=NOW).verdict is (
         Verdict.OK
     )
-    wrong = [lockers.identify_producer(wall, "0000", key=KEY, now=NOW) for _ in range(5)]
+    wrong = [producers.identify_producer(wall, "0000", key=KEY, now=NOW) for _ in range(5)]
     assert wrong[-1].locked_until == NOW + timedelta(seconds=30)
-    assert lockers.identify_producer(wall, "4821", key=KEY, now=NOW).verdict is Verdict.LOCKED
+    assert producers.identify_producer(wall, "4821", key=KEY, now=NOW).verdict is Verdict.LOCKED
     # The customer keypad is not locked by a producer's mistakes.
-    assert lockers.check_code(wall, "123456", key=KEY, now=NOW).verdict is Verdict.UNKNOWN
+    assert pickup_codes.check_code(wall, "123456", key=KEY, now=NOW).verdict is Verdict.UNKNOWN
 
 
 def test_walkin_produce_is_filled_then_sold_and_the_compartment_freed(

@@ -9,7 +9,15 @@ from __future__ import annotations
 import re
 
 from appliance.core.order import Order, OrderLine, OrderState
-from appliance.store import agent_state, catalogue, device_commands, lockers, orders
+from appliance.store import (
+    agent_state,
+    catalogue,
+    device_commands,
+    lockers,
+    orders,
+    pickup_codes,
+    producers,
+)
 from appliance.store.db import open_database, transaction
 
 
@@ -19,7 +27,7 @@ def _db(k):
 
 def _key(k) -> bytes:
     site = k.app.site
-    return lockers.device_key_for(site.lockers.device_key_file, site.device.data_dir)
+    return pickup_codes.device_key_for(site.lockers.device_key_file, site.device.data_dir)
 
 
 def _order(db, number: str, email: str = "alice@example.org") -> None:
@@ -86,7 +94,7 @@ async def producer_deposit(k) -> None:
     db = _db(k)
     try:
         _order(db, "R200", "bob@example.org")
-        lockers.add_producer(db, "Ferme des Lilas", key=_key(k), pin="4321")
+        producers.add_producer(db, "Ferme des Lilas", key=_key(k), pin="4321")
     finally:
         db.conn.close()
     await k.wait_screen("home")

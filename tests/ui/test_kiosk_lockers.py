@@ -13,7 +13,7 @@ from aiosmtpd.controller import Controller
 
 from appliance.core.order import OrderState
 from appliance.core.pickup_code import Verdict
-from appliance.store import alerts, journal, lockers, orders, outbox
+from appliance.store import alerts, journal, lockers, orders, outbox, pickup_codes
 from appliance.store.db import open_database
 
 pytestmark = pytest.mark.ui
@@ -83,8 +83,8 @@ def test_a_producer_deposit_e_mails_the_code_to_the_customer(
     body = text.get_payload(decode=True).decode()
     code = re.search(r"Code de retrait : (\d{6})", body)[1]
     assert "casier n° 1" in body
-    key = lockers.device_key_for(None, data_dir)
-    check = lockers.check_code(db, code, key=key)
+    key = pickup_codes.device_key_for(None, data_dir)
+    check = pickup_codes.check_code(db, code, key=key)
     assert (check.verdict, check.order_number, check.compartment) == (Verdict.OK, "R200", 1)
 
 
