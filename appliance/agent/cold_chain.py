@@ -18,8 +18,8 @@ from appliance.devices.sensors.ds18b20 import SensorReading, read_sensor
 from appliance.store import alerts, lockers
 from appliance.store.temperatures import record_temperatures, rule_of, zone_readings
 
-EXCURSION = "temperature_excursion"
-SENSOR_FAULT = "temperature_sensor_fault"
+EXCURSION = haccp.EXCURSION_ALERT
+SENSOR_FAULT = haccp.SENSOR_FAULT_ALERT
 
 
 @dataclass(frozen=True)

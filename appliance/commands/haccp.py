@@ -10,7 +10,6 @@ excursions and door-open minutes, as a table or as CSV for an inspector.
 from __future__ import annotations
 
 import argparse
-import csv
 import sys
 from datetime import UTC, date, datetime
 
@@ -70,13 +69,11 @@ def run_report(args: argparse.Namespace) -> int:
         raise UsageError(f"--date {args.date!r} is not a date like 2026-05-04") from None
     cfg = load_config(args)
     lines = temperatures.report(cfg, open_database(cfg.database_path), day)
-    rows = [_row(line) for line in lines]
+    rows = [haccp.report_row(line) for line in lines]
     if args.json:
         print_json({"date": day.isoformat(), "zones": rows})
     elif args.csv:
-        out = csv.DictWriter(sys.stdout, fieldnames=list(_row_header()), lineterminator="\n")
-        out.writeheader()
-        out.writerows(rows)
+        sys.stdout.write(haccp.report_csv(lines))
     else:
         print(f"HACCP {day.isoformat()} ({cfg.device.name}, {cfg.device.timezone})")
         for row in rows:
@@ -86,31 +83,3 @@ def run_report(args: argparse.Namespace) -> int:
                 f"excursions {row['excursions']}  door open {row['door_open_minutes']} min"
             )
     return 0
-
-
-def _row_header() -> tuple[str, ...]:
-    return (
-        "zone",
-        "limit_c",
-        "readings",
-        "min_c",
-        "max_c",
-        "mean_c",
-        "excursions",
-        "excursion_minutes",
-        "door_open_minutes",
-    )
-
-
-def _row(line: haccp.ZoneDay) -> dict[str, object]:
-    return {
-        "zone": line.zone,
-        "limit_c": haccp.format_mc(line.limit_mc),
-        "readings": line.readings,
-        "min_c": haccp.format_mc(line.min_mc),
-        "max_c": haccp.format_mc(line.max_mc),
-        "mean_c": haccp.format_mc(line.mean_mc),
-        "excursions": len(line.excursions),
-        "excursion_minutes": sum(int(e.duration.total_seconds() // 60) for e in line.excursions),
-        "door_open_minutes": line.door_open_minutes,
-    }

@@ -8,9 +8,15 @@ also gives each zone's door-open minutes.
 
 from __future__ import annotations
 
+import csv
+import io
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+
+#: Alert kinds of the cold-chain log (a zone too warm too long, a thermometer that cannot be read).
+EXCURSION_ALERT = "temperature_excursion"
+SENSOR_FAULT_ALERT = "temperature_sensor_fault"
 
 
 @dataclass(frozen=True)
@@ -130,3 +136,41 @@ def format_mc(temp_mc: int | None) -> str:
     tenths = (abs(temp_mc) + 50) // 100
     sign = "-" if temp_mc < 0 and tenths else ""
     return f"{sign}{tenths // 10}.{tenths % 10}"
+
+
+REPORT_COLUMNS = (
+    "zone",
+    "limit_c",
+    "readings",
+    "min_c",
+    "max_c",
+    "mean_c",
+    "excursions",
+    "excursion_minutes",
+    "door_open_minutes",
+)
+
+
+def report_row(line: ZoneDay) -> dict[str, object]:
+    """A report line as people and inspectors read it (the CLI's JSON and CSV, the admin's
+    download): temperatures in °C to one decimal, keyed by `REPORT_COLUMNS`."""
+    return {
+        "zone": line.zone,
+        "limit_c": format_mc(line.limit_mc),
+        "readings": line.readings,
+        "min_c": format_mc(line.min_mc),
+        "max_c": format_mc(line.max_mc),
+        "mean_c": format_mc(line.mean_mc),
+        "excursions": len(line.excursions),
+        "excursion_minutes": sum(int(e.duration.total_seconds() // 60) for e in line.excursions),
+        "door_open_minutes": line.door_open_minutes,
+    }
+
+
+def report_csv(lines: Iterable[ZoneDay]) -> str:
+    """The day's report as CSV for an inspector: a header of `REPORT_COLUMNS`, a row per zone."""
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=REPORT_COLUMNS, lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(report_row(line) for line in lines)
+    return out.getvalue()

@@ -18,7 +18,16 @@ from flask import Flask, Response, render_template
 from appliance import __version__
 from appliance.config import Config
 from appliance.store.db import open_database
-from appliance.web import alerts, auth, catalogue, commands, dashboard, orders, sales
+from appliance.web import (
+    alerts,
+    auth,
+    catalogue,
+    commands,
+    dashboard,
+    orders,
+    sales,
+    temperatures,
+)
 from appliance.web.context import close_db, euros, local_time
 
 SECRET_KEY_FILE = "web_secret_key"
@@ -48,7 +57,7 @@ def create_app(config: Config, db_path: Path) -> Flask:
         SESSION_COOKIE_SAMESITE="Strict",
         MAX_CONTENT_LENGTH=64 * 1024,
     )
-    for module in (auth, dashboard, alerts, catalogue, sales, orders, commands):
+    for module in (auth, dashboard, alerts, catalogue, sales, orders, temperatures, commands):
         app.register_blueprint(module.bp)
     app.teardown_appcontext(close_db)
     app.add_template_filter(euros)

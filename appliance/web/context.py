@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 import sqlite_utils
-from flask import current_app, g
+from flask import current_app, g, request
 
 from appliance.config import Config
 from appliance.core.money import format_euros
@@ -32,6 +32,34 @@ def close_db(_error: BaseException | None = None) -> None:
 
 def local_zone() -> ZoneInfo:
     return ZoneInfo(settings().device.timezone)
+
+
+FIRST_DAY = date(2000, 1, 1)
+
+
+class BadDay(ValueError):
+    """The day asked for is not one a page can show; the message says what to pick."""
+
+
+def today() -> date:
+    """The shop's local day."""
+    return datetime.now(local_zone()).date()
+
+
+def day_asked() -> date:
+    """The `day` of the query string, today when there is none; BadDay when it is not a day
+    from 2000 to today (far dates would overflow the time conversions)."""
+    text = request.args.get("day", "").strip()
+    now = today()
+    if not text:
+        return now
+    try:
+        day = date.fromisoformat(text)
+    except ValueError:
+        raise BadDay(f"{text[:40]} is not a date: pick one, such as {now}.") from None
+    if not FIRST_DAY <= day <= now:
+        raise BadDay(f"{day} cannot be shown: pick a day from {FIRST_DAY} to today ({now}).")
+    return day
 
 
 def local_time(iso: str | None) -> str:

@@ -5,12 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
-from flask import Blueprint, render_template, request
+from flask import Blueprint, render_template
 
 from appliance.core.catalogue import SoldBy
 from appliance.core.sale import Sale
 from appliance.store import sales
-from appliance.web.context import db, local_zone, settings
+from appliance.web.context import BadDay, day_asked, db, local_zone, settings, today
 
 bp = Blueprint("sales", __name__, url_prefix="/sales")
 
@@ -28,12 +28,10 @@ class ProductTotal:
 
 @bp.route("/")
 def show() -> tuple[str, int]:
-    text = request.args.get("day", "").strip()
-    today = datetime.now(local_zone()).date()
     try:
-        day = date.fromisoformat(text) if text else today
-    except ValueError:
-        return _page(today, [], f"{text} is not a date: pick one, such as {today}.")
+        day = day_asked()
+    except BadDay as bad:
+        return _page(today(), [], str(bad))
     return _page(day, _sales_of(day))
 
 

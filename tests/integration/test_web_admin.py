@@ -409,6 +409,9 @@ def test_a_day_that_is_not_a_date_is_refused_clearly(app_client: FlaskClient) ->
     response = app_client.get("/sales/?day=demain")
     assert response.status_code == 400
     assert "demain is not a date" in text(response)
+    far = app_client.get("/sales/?day=9999-12-31")  # would overflow the time conversions
+    assert far.status_code == 400
+    assert "pick a day from 2000-01-01 to today" in text(far)
 
 
 def test_the_orders_page_lists_orders_by_state(
