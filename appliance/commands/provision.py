@@ -1,0 +1,266 @@
+"""`comptoir provision`: set this box up from comptoir.txt on the SD card's boot partition.
+
+comptoir-provision.service runs it as root at every boot, before the other units: it writes
+comptoir.toml (only what differs from the defaults), moves the secrets into files only the
+service user can read, then takes them off the card, a FAT partition any laptop reads. With the
+same card a second time it changes nothing. Every check happens before the first write.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import pwd
+from dataclasses import dataclass
+from pathlib import Path
+
+from appliance.commands._common import add_json_flag, print_json
+from appliance.errors import ComptoirError, UsageError
+from appliance.provisioning import (
+    CA_FILE,
+    CA_KEY,
+    CARD_NAME,
+    SECRETS,
+    TOML_NAME,
+    SiteCard,
+    SiteCardError,
+    body_hash,
+    read_card,
+    redact,
+    render_toml,
+    settings,
+    split_written,
+)
+
+STATES = {
+    "created": "created",
+    "updated": "updated",
+    "unchanged": "already up to date",
+    "kept": "kept as edited by hand (the card asks for nothing new)",
+}
+
+
+class HandEdited(ComptoirError):
+    """comptoir.toml changed since provisioning wrote it and the card asks for something else."""
+
+
+@dataclass(frozen=True)
+class Owner:
+    uid: int
+    gid: int
+
+
+@dataclass(frozen=True)
+class Write:
+    """One file to put in place; `owner` only for files the service user must read."""
+
+    path: Path
+    content: bytes
+    mode: int
+    owner: Owner | None = None
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    parser = sub.add_parser(
+        "provision", help="set this box up from comptoir.txt on the SD card's boot partition"
+    )
+    parser.add_argument(
+        "--boot", type=Path, required=True, metavar="DIR", help="folder of comptoir.txt"
+    )
+    parser.add_argument(
+        "--etc",
+        type=Path,
+        default=Path("/etc/comptoir"),
+        metavar="DIR",
+        help="where comptoir.toml and the secret files go (default /etc/comptoir)",
+    )
+    parser.add_argument(
+        "--data",
+        type=Path,
+        default=Path("/var/lib/comptoir"),
+        metavar="DIR",
+        help="the box's data directory, written as [device] data_dir (default /var/lib/comptoir)",
+    )
+    parser.add_argument(
+        "--owner",
+        default="comptoir",
+        metavar="USER",
+        help="when run as root, the user who owns the secret files (default comptoir)",
+    )
+    parser.add_argument("--force", action="store_true", help="replace a hand-edited comptoir.toml")
+    add_json_flag(parser)
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    card_path = args.boot / CARD_NAME
+    try:
+        raw = card_path.read_bytes()
+    except FileNotFoundError:
+        raise UsageError(
+            f"no {CARD_NAME} in {args.boot}: copy image/comptoir.txt.example there and fill it in"
+        ) from None
+    except OSError as exc:
+        raise UsageError(f"{card_path} cannot be read: {exc.strerror}") from None
+    card = read_card(raw)
+    etc: Path = args.etc.absolute()
+    owner = _owner(args.owner)
+
+    writes = [
+        Write(etc / SECRETS[e.key].file_name, (e.value + "\n").encode(), 0o600, owner)
+        for e in card.secrets
+    ]
+    ca = _ca_certificate(card, args.boot, etc)
+    if ca:
+        writes.append(ca)
+    kept = frozenset(
+        key
+        for key, file in (*SECRETS.items(), (CA_KEY, CA_FILE))
+        if (etc / file.file_name).exists()
+    )
+    toml = render_toml(settings(card, etc, args.data.absolute(), kept))
+    toml_path = etc / TOML_NAME
+    state = _toml_state(toml_path, toml, force=args.force, boot=args.boot)
+    if state in ("created", "updated"):
+        writes.append(Write(toml_path, toml.encode(), 0o644))
+    notes = {
+        e.line: f"{e.key}: moved to {etc / SECRETS[e.key].file_name} by comptoir provision "
+        f"(a secret does not stay on this card)"
+        for e in card.secrets
+    }
+
+    written = [w for w in writes if _differs(w)]
+    if written:
+        etc.mkdir(mode=0o755, parents=True, exist_ok=True)
+    for write in written:
+        _put_in_place(write)
+    if notes:  # only once the secrets are safely in their files
+        _replace(card_path, redact(raw, notes))
+    _report(args, card, toml_path, state, written, notes)
+    return 0
+
+
+def _owner(name: str) -> Owner | None:
+    """Root hands the secret files to the service user; anyone else keeps them."""
+    if os.geteuid() != 0:
+        return None
+    try:
+        entry = pwd.getpwnam(name)
+    except KeyError:
+        raise UsageError(
+            f"user {name!r} does not exist: create it (the Comptoir image has it) or pass --owner"
+        ) from None
+    return Owner(entry.pw_uid, entry.pw_gid)
+
+
+def _ca_certificate(card: SiteCard, boot: Path, etc: Path) -> Write | None:
+    entry = card.get(CA_KEY)
+    if entry is None:
+        return None
+    source = boot / entry.value
+    try:
+        content = source.read_bytes()
+    except OSError:
+        raise SiteCardError(
+            f"{CARD_NAME} line {entry.line}, {CA_KEY}: {source} cannot be read: copy the "
+            f"broker's CA certificate next to {CARD_NAME} under that name"
+        ) from None
+    return Write(etc / CA_FILE.file_name, content, 0o644)
+
+
+def _toml_state(path: Path, toml: str, *, force: bool, boot: Path) -> str:
+    """created, updated, unchanged, or kept (edited by hand, and the card has nothing new)."""
+    try:
+        old = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return "created"
+    if old == toml:
+        return "unchanged"
+    if force:
+        return "updated"
+    recorded, body = split_written(old)
+    if recorded == body_hash(split_written(toml)[1]):
+        return "kept"
+    if recorded == body_hash(body):
+        return "updated"
+    raise HandEdited(
+        f"{path} was edited by hand since comptoir provision wrote it, and {CARD_NAME} asks for "
+        f"other settings: copy them into it by hand, or run "
+        f"`comptoir provision --boot {boot} --force` to replace it (nothing was written)"
+    )
+
+
+def _differs(write: Write) -> bool:
+    try:
+        status = write.path.stat()
+        same = write.path.read_bytes() == write.content
+    except FileNotFoundError:
+        return True
+    owned = write.owner is None or (status.st_uid, status.st_gid) == (
+        write.owner.uid,
+        write.owner.gid,
+    )
+    return not (same and owned and status.st_mode & 0o777 == write.mode)
+
+
+def _put_in_place(write: Write) -> None:
+    _replace(write.path, write.content, write.mode, write.owner)
+
+
+def _replace(
+    path: Path, content: bytes, mode: int | None = None, owner: Owner | None = None
+) -> None:
+    """Write beside, flush, then rename over: a power cut leaves the old file or the new one.
+    `mode` None leaves permissions alone (a FAT partition refuses chmod)."""
+    temporary = path.with_name(path.name + ".provisioning")
+    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600 if mode else 0o644)
+    try:
+        with os.fdopen(fd, "wb") as stream:
+            stream.write(content)
+            stream.flush()
+            os.fsync(stream.fileno())
+        if mode is not None:
+            os.chmod(temporary, mode)
+        if owner is not None:
+            os.chown(temporary, owner.uid, owner.gid)
+        os.replace(temporary, path)
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise
+    directory = os.open(path.parent, os.O_RDONLY)
+    try:
+        os.fsync(directory)
+    finally:
+        os.close(directory)
+
+
+def _report(
+    args: argparse.Namespace,
+    card: SiteCard,
+    toml_path: Path,
+    state: str,
+    written: list[Write],
+    notes: dict[int, str],
+) -> None:
+    cleaned = sorted(e.key for e in card.secrets)
+    if args.json:
+        print_json(
+            {
+                "device_id": card.device_id,
+                "config": str(toml_path),
+                "config_state": state,
+                "written": [str(w.path) for w in written],
+                "card_cleaned": cleaned,
+                "changed": bool(written or notes),
+            }
+        )
+        return
+    if not (written or notes):
+        print(f"{card.device_id}: nothing to do, {toml_path} {STATES[state]}")
+        return
+    print(f"{card.device_id}: {toml_path} {STATES[state]}")
+    for write in written:
+        if write.path != toml_path:
+            print(f"  wrote {write.path} (mode {write.mode:o})")
+    if cleaned:
+        print(f"  removed from {args.boot / CARD_NAME}: {', '.join(cleaned)}")

@@ -1,0 +1,250 @@
+"""`comptoir provision` as the boot unit runs it, into temporary boot/etc/data folders; and the
+image recipe and units that carry it."""
+
+from __future__ import annotations
+
+import configparser
+import json
+import os
+import pwd
+import re
+import shlex
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from appliance import config as config_module
+from appliance.provisioning import KNOWN_KEYS, read_card
+
+REPO = Path(__file__).resolve().parents[2]
+IMAGE = REPO / "image"
+SECRET_PASSWORD = "Zr8-pa#ss=word_42"
+SECRET_KEY = "0f1e2d3c4b5a69788796a5b4c3d2e1f0"
+CARD = (
+    "\ufeff# la carte de la Ferme des Lilas\n"
+    "device_id = ferme-lilas-1\n"
+    'shop_name = "Ferme des Lilas"\n'
+    "address = 12 route des Lilas, 49000 Angers\n"
+    "mqtt_url = mqtts://fleet.example.org:8883\n"
+    f"mqtt_password = {SECRET_PASSWORD}\n"
+    "mqtt_ca_file = comptoir-ca.crt\n"
+    "marketplace_url = https://www.coopcircuits.fr\n"
+    "hub_id = 1234\n"
+    "shipping_method_ids = 56, 57\n"
+    f"marketplace_api_key = {SECRET_KEY}\n"
+).replace("\n", "\r\n")
+
+
+@pytest.fixture
+def box(tmp_path: Path) -> dict[str, Path]:
+    """A boot partition holding the card and the broker's CA, and empty etc and data folders."""
+    folders = {name: tmp_path / name for name in ("boot", "etc", "data")}
+    folders["boot"].mkdir()
+    (folders["boot"] / "comptoir.txt").write_bytes(CARD.encode("utf-8"))
+    (folders["boot"] / "comptoir-ca.crt").write_text("-----BEGIN CERTIFICATE-----\n")
+    return folders
+
+
+def provision(box: dict[str, Path], *extra: str) -> subprocess.CompletedProcess[str]:
+    me = pwd.getpwuid(os.geteuid()).pw_name
+    return subprocess.run(
+        [sys.executable, "-m", "appliance", "provision", "--owner", me, "--json"]
+        + [f"--{name}={path}" for name, path in box.items()]
+        + list(extra),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+    )
+
+
+def snapshot(*folders: Path) -> dict[Path, tuple[bytes, int]]:
+    return {
+        path: (path.read_bytes(), path.stat().st_mtime_ns)
+        for folder in folders
+        if folder.exists()
+        for path in sorted(folder.iterdir())
+    }
+
+
+def test_a_fresh_card_provisions_the_box(box: dict[str, Path]) -> None:
+    result = provision(box)
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert report["config_state"] == "created" and report["changed"] is True
+    assert report["card_cleaned"] == ["marketplace_api_key", "mqtt_password"]
+
+    config = config_module.load(box["etc"] / "comptoir.toml")
+    assert config.device.id == "ferme-lilas-1"
+    assert config.device.name == "Ferme des Lilas"
+    assert config.device.data_dir == box["data"]
+    assert config.mqtt.username == "ferme-lilas-1"
+    assert config.mqtt.ca_file == box["etc"] / "mqtt-ca.crt"
+    assert config.marketplace.shipping_method_ids == (56, 57)
+    assert config.mqtt.password_file.read_text().strip() == SECRET_PASSWORD
+    assert config.marketplace.api_key_file.read_text().strip() == SECRET_KEY
+    for secret in (config.mqtt.password_file, config.marketplace.api_key_file):
+        assert secret.stat().st_mode & 0o777 == 0o600
+    assert (box["etc"] / "mqtt-ca.crt").read_text().startswith("-----BEGIN CERTIFICATE")
+
+
+def test_the_secrets_leave_the_card_and_never_reach_the_toml(box: dict[str, Path]) -> None:
+    assert provision(box).returncode == 0
+    card = (box["boot"] / "comptoir.txt").read_bytes()
+    toml = (box["etc"] / "comptoir.toml").read_text()
+    for secret in (SECRET_PASSWORD, SECRET_KEY):
+        assert secret not in card.decode("utf-8")
+        assert secret not in toml
+    assert b"# mqtt_password: moved to " in card
+    assert card.startswith(b"\xef\xbb\xbf") and card.count(b"\r\n") == CARD.count("\r\n")
+    assert read_card(card).device_id == "ferme-lilas-1"  # the card still reads
+
+
+def test_a_second_boot_with_the_same_card_changes_nothing(box: dict[str, Path]) -> None:
+    assert provision(box).returncode == 0
+    before = snapshot(box["boot"], box["etc"])
+    result = provision(box)
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert report["changed"] is False and report["config_state"] == "unchanged"
+    assert snapshot(box["boot"], box["etc"]) == before
+
+
+def test_an_edited_card_updates_the_box_and_a_new_secret_replaces_the_old(
+    box: dict[str, Path],
+) -> None:
+    assert provision(box).returncode == 0
+    card = box["boot"] / "comptoir.txt"
+    text = card.read_text(encoding="utf-8-sig").replace("Ferme des Lilas", "Les Lilas")
+    card.write_text(text + "mqtt_password = new-one\r\n", encoding="utf-8")
+    result = provision(box)
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["config_state"] == "updated"
+    assert config_module.load(box["etc"] / "comptoir.toml").device.name == "Les Lilas"
+    assert (box["etc"] / "mqtt-password").read_text() == "new-one\n"
+    assert "new-one" not in card.read_text(encoding="utf-8")
+
+
+def test_a_hand_edited_toml_is_kept_unless_forced(box: dict[str, Path]) -> None:
+    assert provision(box).returncode == 0
+    toml = box["etc"] / "comptoir.toml"
+    edited = toml.read_text().replace("[mqtt]", '[scale]\nprotocol = "cas"\n\n[mqtt]')
+    toml.write_text(edited)
+
+    same_card = provision(box)  # nothing new on the card: the hand edit stays, no error
+    assert same_card.returncode == 0, same_card.stderr
+    assert json.loads(same_card.stdout)["config_state"] == "kept"
+
+    card = box["boot"] / "comptoir.txt"
+    card.write_text(card.read_text(encoding="utf-8-sig").replace("1234", "99"), encoding="utf-8")
+    refused = provision(box)
+    assert refused.returncode == 1
+    assert "edited by hand" in refused.stderr and "--force" in refused.stderr
+    assert toml.read_text() == edited
+
+    forced = provision(box, "--force")
+    assert forced.returncode == 0, forced.stderr
+    config = config_module.load(toml)
+    assert config.marketplace.hub_id == 99 and config.scale.protocol == "none"
+
+
+def test_a_bad_card_names_the_line_and_writes_nothing(box: dict[str, Path]) -> None:
+    card = box["boot"] / "comptoir.txt"
+    card.write_bytes(CARD.replace("hub_id = 1234", "hub_id = douze").encode("utf-8"))
+    result = provision(box)
+    assert result.returncode == 2
+    assert "line 9, hub_id" in result.stderr and "whole number" in result.stderr
+    assert SECRET_PASSWORD not in result.stderr
+    assert not box["etc"].exists()
+    assert card.read_bytes() == CARD.replace("hub_id = 1234", "hub_id = douze").encode("utf-8")
+
+
+def test_a_missing_ca_file_is_a_bad_card(box: dict[str, Path]) -> None:
+    (box["boot"] / "comptoir-ca.crt").unlink()
+    result = provision(box)
+    assert result.returncode == 2
+    assert "line 7, mqtt_ca_file" in result.stderr
+    assert not box["etc"].exists()
+
+
+def test_without_a_card_there_is_nothing_to_provision(box: dict[str, Path]) -> None:
+    (box["boot"] / "comptoir.txt").unlink()
+    result = provision(box)
+    assert result.returncode == 2 and "no comptoir.txt" in result.stderr
+
+
+# -- the image recipe and the units -------------------------------------------------------------
+
+
+def test_the_example_card_names_every_key_and_filled_in_it_is_a_valid_box() -> None:
+    example = (IMAGE / "comptoir.txt.example").read_text(encoding="utf-8")
+    commented = re.findall(r"^# (\w+) = ", example, flags=re.MULTILINE)
+    assert sorted(commented) == sorted(KNOWN_KEYS)
+    assert read_card(example.replace("# device_id", "device_id").encode()).device_id
+
+
+def test_every_image_script_is_valid_bash_strict_and_executable() -> None:
+    scripts = sorted(IMAGE.rglob("*.sh"))
+    assert {p.name for p in scripts} == {"build.sh", "prerun.sh", "01-run.sh"}
+    for script in scripts:
+        checked = subprocess.run(["bash", "-n", str(script)], capture_output=True, text=True)
+        assert checked.returncode == 0, f"{script}: {checked.stderr}"
+        assert "set -euo pipefail" in script.read_text()
+        assert os.access(script, os.X_OK), f"pi-gen runs {script.name} only if executable"
+
+
+def test_the_pi_gen_config_builds_the_comptoir_stage_in_french() -> None:
+    assigned = subprocess.run(
+        [
+            "bash",
+            "-c",
+            f"set -eu; source {shlex.quote(str(IMAGE / 'config'))}; "
+            'echo "$IMG_NAME|$STAGE_LIST|$LOCALE_DEFAULT|$RELEASE"',
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+    name, stages, locale, release = assigned.split("|")
+    assert name == "comptoir" and locale == "fr_FR.UTF-8" and release == "bookworm"
+    assert stages.split()[-1] == "stage-comptoir"
+    assert (IMAGE / "stage-comptoir" / "EXPORT_IMAGE").exists()
+    packages = (IMAGE / "stage-comptoir" / "00-comptoir" / "00-packages").read_text().split()
+    assert {"python3-venv", "libmtdev1", "libgl1-mesa-dri"} <= set(packages)
+    assert "mosquitto" not in packages
+
+
+def test_the_stage_installs_and_enables_every_unit_and_the_polkit_rule() -> None:
+    stage = (IMAGE / "stage-comptoir" / "00-comptoir" / "01-run.sh").read_text()
+    units = sorted(p.stem for p in (REPO / "systemd").glob("comptoir-*.service"))
+    assert "comptoir-provision" in units
+    enabled = re.search(r"^systemctl enable (.+)$", stage, flags=re.MULTILINE).group(1).split()
+    assert sorted(enabled) == units
+    assert "provisioning/polkit/50-comptoir.rules" in stage
+
+
+def unit(name: str) -> configparser.ConfigParser:
+    parser = configparser.ConfigParser(strict=False, interpolation=None)
+    parser.optionxform = str  # systemd keys are case-sensitive
+    parser.read(REPO / "systemd" / name, encoding="utf-8")
+    return parser
+
+
+def test_the_provision_unit_runs_once_before_the_others_when_a_card_is_there() -> None:
+    provision_unit = unit("comptoir-provision.service")
+    assert provision_unit["Service"]["Type"] == "oneshot"
+    assert provision_unit["Service"]["ExecStart"] == (
+        "/opt/comptoir/.venv/bin/comptoir provision --boot /boot/firmware"
+    )
+    assert provision_unit["Unit"]["ConditionPathExists"] == "/boot/firmware/comptoir.txt"
+    before = set(provision_unit["Unit"]["Before"].split())
+    assert before == {"comptoir-kiosk.service", "comptoir-agent.service", "comptoir-web.service"}
+
+
+@pytest.mark.parametrize("process", ["kiosk", "agent", "web"])
+def test_each_process_unit_runs_its_command_from_the_venv(process: str) -> None:
+    parsed = unit(f"comptoir-{process}.service")
+    assert parsed["Service"]["ExecStart"] == f"/opt/comptoir/.venv/bin/comptoir {process}"
+    assert parsed["Install"]["WantedBy"] == "multi-user.target"
