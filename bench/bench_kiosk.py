@@ -149,6 +149,26 @@ def _seed(folder: Path) -> Path:
     return path
 
 
+def bare_window(out: Path) -> int:
+    """The memory of an empty Kivy window on the same display: the floor the kiosk stands on
+    (under Xvfb it includes Mesa's software renderer, absent on a Pi's GPU)."""
+    from kivy.app import App
+    from kivy.clock import Clock
+    from kivy.uix.label import Label
+
+    class Bare(App):
+        def build(self) -> Label:
+            Clock.schedule_once(self._measure, 1)
+            return Label(text="Comptoir")
+
+        def _measure(self, _dt: float) -> None:
+            out.write_text(json.dumps({"rss_mb": _rss_mb()}))
+            self.stop()
+
+    Bare().run()
+    return 0
+
+
 def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
@@ -187,6 +207,17 @@ def main() -> None:
                 timeout=900,
             )
             figures = json.loads(out.read_text())
+            bare = folder / "bare.json"
+            subprocess.run(
+                [sys.executable, "-m", "bench.bench_kiosk", "--bare-window", str(bare)],
+                env=env,
+                cwd=ROOT,
+                check=True,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+                timeout=120,
+            )
+            floor_mb = json.loads(bare.read_text())["rss_mb"]
         finally:
             xvfb.terminate()
             xvfb.wait(timeout=10)
@@ -202,6 +233,8 @@ def main() -> None:
         ("resident memory at first frame (MB)", f"{figures['rss_mb_start']:.1f}", "-", "-"),
         (f"resident memory after {SALES} sales (MB)", f"{rss_end:.1f}", "150", ""),
         (f"memory growth sales 100..{SALES} (MB)", f"{rss_end - rss_100:+.1f}", "0", "-"),
+        ("bare Kivy window, same display (MB)", f"{floor_mb:.1f}", "-", "-"),
+        ("kiosk above the bare window (MB)", f"{rss_end - floor_mb:.1f}", "-", "-"),
     ]
     rows = [
         (name, value, goal, f"{float(value) / float(goal):.2f}" if ratio == "" else ratio)
@@ -211,6 +244,8 @@ def main() -> None:
 
 
 if __name__ == "__main__":
+    if len(sys.argv) == 3 and sys.argv[1] == "--bare-window":
+        sys.exit(bare_window(Path(sys.argv[2])))
     if len(sys.argv) == 3:
         sys.exit(child(Path(sys.argv[1]), Path(sys.argv[2])))
     main()

@@ -97,6 +97,7 @@ class Client:
         key_file: Path | None = None,
         sleep: Callable[[float], None] = time.sleep,
         jitter: Callable[[], float] = random.random,
+        attempts: int = ATTEMPTS,
     ) -> None:
         if not url.startswith(("http://", "https://")):
             raise MarketplaceError(
@@ -110,6 +111,7 @@ class Client:
         self._sleep = sleep
         self._jitter = jitter
         self._slots = threading.Semaphore(MAX_PARALLEL)
+        self.attempts = attempts
         self._count_lock = threading.Lock()
         self.requests = 0
         self.supplier_filter = "variants_enterprise_id_eq"
@@ -321,7 +323,7 @@ class Client:
         if query:
             url += "?" + urllib.parse.urlencode([(k, str(v)) for k, v in query])
         problem = ""
-        for attempt in range(ATTEMPTS if retry else 1):
+        for attempt in range(self.attempts if retry else 1):
             if attempt:
                 delay = min(BACKOFF_CAP_S, BACKOFF_BASE_S * 2 ** (attempt - 1))
                 self._sleep(delay * (0.5 + self._jitter() / 2))

@@ -73,7 +73,13 @@ class SyncReport:
         return {**dataclasses.asdict(self), "ok": self.ok}
 
 
-def client_for(config: Config, sleep: Callable[[float], None] = time.sleep) -> Client:
+#: At the locker door a customer is waiting: one try, a short timeout, then the local copy.
+AT_THE_DOOR_TIMEOUT_S = 5
+
+
+def client_for(
+    config: Config, sleep: Callable[[float], None] = time.sleep, *, at_the_door: bool = False
+) -> Client:
     """A client for `[marketplace]`; a missing url, hub or key is an error the admin can fix."""
     m = config.marketplace
     if not m.url:
@@ -81,6 +87,9 @@ def client_for(config: Config, sleep: Callable[[float], None] = time.sleep) -> C
     if not m.hub_id:
         raise MarketplaceError("[marketplace] hub_id is not set: put the hub's enterprise id there")
     key = read_api_key(m.api_key_file)
+    if at_the_door:
+        timeout_s = min(m.timeout_s, AT_THE_DOOR_TIMEOUT_S)
+        return Client(m.url, key, timeout_s=timeout_s, key_file=m.api_key_file, attempts=1)
     return Client(m.url, key, timeout_s=m.timeout_s, key_file=m.api_key_file, sleep=sleep)
 
 
@@ -155,8 +164,9 @@ def reread_order(
     config: Config, db: sqlite_utils.Database, number: str, *, client: Client | None = None
 ) -> Order | None:
     """Read one order again right now (at deposit and at pickup): a cancelled or edited order
-    is never handed out from stale data. Raises MarketplaceUnavailable when offline."""
-    client = client or client_for(config)
+    is never handed out from stale data. Raises MarketplaceUnavailable when offline; someone is
+    waiting at the door, so it tries once, for at most a few seconds."""
+    client = client or client_for(config, at_the_door=True)
     return orders_to_hand_out.reread(config, db, client, number, datetime.now(UTC))
 
 

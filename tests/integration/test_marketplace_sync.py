@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from dataclasses import replace
 from datetime import timedelta
@@ -296,6 +297,17 @@ def test_reread_while_offline_raises_unavailable(config, db, fake, clock):
     client = sync.client_for(config, sleep=clock.sleep)
     with pytest.raises(MarketplaceUnavailable):
         sync.reread_order(config, db, "R000000001", client=client)
+
+
+def test_reread_at_the_door_tries_once_and_gives_up_fast(config, db, fake, clock):
+    """A customer waits at the locker: one try, no backoff, then the kiosk uses its own copy."""
+    fake.fail_next(Fault.MAINTENANCE, times=10)
+    asked_before = len(fake.requests)
+    started = time.monotonic()
+    with pytest.raises(MarketplaceUnavailable):
+        sync.reread_order(config, db, "R000000001")
+    assert time.monotonic() - started < sync.AT_THE_DOOR_TIMEOUT_S
+    assert len(fake.requests) - asked_before == 1
 
 
 def test_kiosk_sale_lines_find_their_variant_by_sku(config, db, fake, clock):
