@@ -5,10 +5,11 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # Debian / Raspberry Pi OS packages the appliance and its tests need:
-# mosquitto (MQTT broker for the agent tests and the demo), xvfb + xauth (the kiosk window in
+# mosquitto (the MQTT broker the agent tests start), xvfb + xauth (the kiosk window in
 # tests), libmtdev1 + libgl1-mesa-dri (Kivy on the Pi and under Xvfb), chromium + chromium-driver
-# (the web admin tests), python3-venv (the .venv itself).
-APT_PACKAGES=(mosquitto xvfb xauth libmtdev1 libgl1-mesa-dri chromium chromium-driver python3-venv)
+# (the web admin tests), python3-venv (the .venv itself), xclip (Kivy's clipboard under X, else it
+# logs a CRITICAL line at every start).
+APT_PACKAGES=(mosquitto xvfb xauth libmtdev1 libgl1-mesa-dri chromium chromium-driver python3-venv xclip)
 
 missing=()
 for pkg in "${APT_PACKAGES[@]}"; do

@@ -1,5 +1,6 @@
-"""`comptoir demo`: the kiosk on a desk, with a simulated scale, label printer, card terminal
-and a wall of Kerong CU16 lockers.
+"""`comptoir demo`: the kiosk on a desk, with a simulated scale, label printer, card terminal,
+a wall of Kerong CU16 lockers, and a fake Open Food Network hub that the marketplace sync talks
+to over HTTP (its paid orders come down to be deposited; pickups and sales go up).
 
 `make demo` runs it with config/demo.toml. The demo catalogue (demo-catalogue.csv beside the
 config file) is imported first; labels are saved as PNG files in the data folder's `labels/`.
@@ -12,6 +13,9 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import dataclasses
+import threading
+from collections.abc import Iterator
 from pathlib import Path
 
 from appliance.commands._common import load_config
@@ -146,6 +150,39 @@ def seed_lockers(config: Config) -> list[str]:
     return told
 
 
+@contextlib.contextmanager
+def marketplace(config: Config) -> Iterator[Config]:
+    """A fake OFN hub seeded with the demo's producers and orders, and the sync running against
+    it in a thread (on a box the agent runs the sync); yields the config pointing at it."""
+    from appliance.marketplace import sync
+    from appliance.marketplace.fake import scripting, seed, serve
+    from appliance.store.db import open_database
+
+    stop = threading.Event()
+    with serve(seed.demo()) as url:
+        key_file = config.device.data_dir / "ofn-demo-key"
+        config.device.data_dir.mkdir(parents=True, exist_ok=True)
+        hub = scripting.demo_site(
+            url, key_file, config.device.data_dir, sync_interval_s=30
+        ).marketplace
+        site = dataclasses.replace(config, marketplace=hub)
+        db = open_database(site.database_path)
+        loop = threading.Thread(
+            target=sync.run_forever, args=(site, db, stop), name="demo-sync", daemon=True
+        )
+        loop.start()
+        print(
+            f"Fake Open Food Network hub at {url}: its paid orders come down every "
+            f"{hub.sync_interval_s} s"
+        )
+        try:
+            yield site
+        finally:
+            stop.set()
+            loop.join(timeout=10)
+            db.conn.close()
+
+
 def run(args: argparse.Namespace) -> int:
     config = load_config(args)
     source_dir = config.source.parent if config.source else Path.cwd()
@@ -163,9 +200,12 @@ def run(args: argparse.Namespace) -> int:
     for line in seed_lockers(config):
         print(line)
     print("Shortcuts (Ctrl + key): " + "; ".join(f"{k} {v}" for k, v in SHORTCUTS.items()))
-    with SimulatedShop(
-        interval_g=config.scale.interval_g, capacity_g=config.scale.capacity_g
-    ) as shop:
+    with (
+        marketplace(config) as config,
+        SimulatedShop(
+            interval_g=config.scale.interval_g, capacity_g=config.scale.capacity_g
+        ) as shop,
+    ):
         site = shop.site(config)
         printer = shop.label_printer(site, labels)
         terminal = open_terminal(site.payment)
