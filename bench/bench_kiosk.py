@@ -152,6 +152,7 @@ def _seed(folder: Path) -> Path:
 def bare_window(out: Path) -> int:
     """The memory of an empty Kivy window on the same display: the floor the kiosk stands on
     (under Xvfb it includes Mesa's software renderer, absent on a Pi's GPU)."""
+    os.environ["KIVY_NO_ARGS"] = "1"
     from kivy.app import App
     from kivy.clock import Clock
     from kivy.uix.label import Label
