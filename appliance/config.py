@@ -46,11 +46,16 @@ def _matches(pattern: str, expected: str) -> Check:
     return lambda v: None if re.fullmatch(pattern, v) else expected
 
 
-def _host_port(value: str) -> str | None:
+def split_host_port(value: str) -> tuple[str, int] | None:
+    """`host:port` as (host, port); None when it is not one (the one rule for every address)."""
     host, sep, port = value.rpartition(":")
     if sep and host and port.isdigit() and 0 < int(port) < 65536:
-        return None
-    return "host:port, for example 192.168.1.50:8888"
+        return host, int(port)
+    return None
+
+
+def _host_port(value: str) -> str | None:
+    return None if split_host_port(value) else "host:port, for example 192.168.1.50:8888"
 
 
 DEVICE_ID = _matches(

@@ -7,6 +7,7 @@ SHA-256 over exactly these files, as the weights-and-measures rules ask; the kio
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from dataclasses import dataclass
 from pathlib import Path
@@ -41,8 +42,11 @@ def legal_files() -> list[Path]:
     return sorted(found)
 
 
+@functools.cache
 def legal_identity() -> LegalIdentity:
-    """Version and SHA-256 over (relative path, NUL, content) of each legal file, in order."""
+    """Version and SHA-256 over (relative path, NUL, content) of each legal file, in order.
+
+    Computed once per process: it identifies the code this process loaded."""
     digest = hashlib.sha256()
     names = []
     for path in legal_files():

@@ -8,7 +8,6 @@ final, so asking again with the same id waits again without queueing twice).
 from __future__ import annotations
 
 import dataclasses
-import importlib
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -22,6 +21,7 @@ from appliance.agent.remote_command import Answer, RemoteCommand
 from appliance.agent.remote_config import why_refused
 from appliance.agent.restart import PROCESSES, Restarter
 from appliance.config import Config
+from appliance.marketplace.sync import sync_once
 from appliance.store import agent_state, device_commands
 
 KIOSK_WAIT_S = 20
@@ -41,7 +41,6 @@ class Handlers:
     log_source: LogSource
     session: Callable[[], int]
     telemetry_changed: Callable[[int], None]
-    overrides: Callable[[sqlite_utils.Database], dict[str, Any]] = agent_state.overrides
 
     def names(self) -> list[str]:
         return sorted(n.removeprefix("do_") for n in dir(self) if n.startswith("do_"))
@@ -77,26 +76,16 @@ class Handlers:
         return self._ask_kiosk(command, db, {}, reason)
 
     def do_sync_now(self, command: RemoteCommand, db: sqlite_utils.Database) -> Answer:
-        sync_once = marketplace_sync("sync_once")
-        if sync_once is None:
-            return Answer(False, error="marketplace sync not installed")
         if not self.config.marketplace.url:
             return Answer(False, error="no marketplace here: [marketplace] url is not set")
         try:
-            outcome = sync_once(self.config, db, datetime.now(UTC))
+            report = sync_once(self.config, db, datetime.now(UTC))
         except Exception as exc:  # the sync's own failure is the answer, the agent keeps going
             return Answer(False, error=f"sync failed: {exc}")
-        if hasattr(outcome, "as_dict"):
-            outcome = outcome.as_dict()
-        elif dataclasses.is_dataclass(outcome) and not isinstance(outcome, type):
-            outcome = dataclasses.asdict(outcome)
-        if not isinstance(outcome, dict):
-            return Answer(True, {"outcome": str(outcome)})
-        if outcome.get("ok") is False:
-            failed = [d for d in outcome.get("directions", ()) if not d.get("ok", True)]
-            details = "; ".join(f"{d.get('direction')}: {d.get('error')}" for d in failed)
-            return Answer(False, error=f"sync incomplete: {details or 'see the agent log'}")
-        return Answer(True, outcome)
+        if not report.ok:
+            details = "; ".join(f"{d.direction}: {d.error}" for d in report.directions if not d.ok)
+            return Answer(False, error=f"sync incomplete: {details}")
+        return Answer(True, report.as_dict())
 
     def do_restart(self, command: RemoteCommand, db: sqlite_utils.Database) -> Answer:
         name = command.args.get("process")
@@ -133,7 +122,9 @@ class Handlers:
         return Answer(True, {"telemetry_period_s": seconds})
 
     def do_get_config(self, command: RemoteCommand, db: sqlite_utils.Database) -> Answer:
-        return Answer(True, {"config": public_config(self.config), "overrides": self.overrides(db)})
+        return Answer(
+            True, {"config": public_config(self.config), "overrides": agent_state.overrides(db)}
+        )
 
     # -- helpers ----------------------------------------------------------------------------------
 
@@ -160,18 +151,6 @@ class Handlers:
         if done.state == "done":
             return Answer(True, result)
         return Answer(False, error=str(result.get("error", done.state)))
-
-
-def marketplace_sync(name: str) -> Callable[..., Any] | None:
-    """`sync_once` or `run_forever` of the marketplace sync, if that module is installed."""
-    for module in ("appliance.marketplace.sync", "appliance.marketplace"):
-        try:
-            found = getattr(importlib.import_module(module), name, None)
-        except ImportError:
-            continue
-        if found is not None:
-            return found
-    return None
 
 
 def public_config(config: Config) -> dict[str, Any]:

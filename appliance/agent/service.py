@@ -23,7 +23,7 @@ import sqlite_utils
 from appliance import __version__
 from appliance.agent import cold_chain, remote_config, telemetry, topics
 from appliance.agent.forwarding import OutboxForwarder
-from appliance.agent.handlers import Handlers, marketplace_sync
+from appliance.agent.handlers import Handlers
 from appliance.agent.link import LinkSettings, make_client
 from appliance.agent.logs import LogSource
 from appliance.agent.remote_command import Answer, Refused, parse
@@ -32,6 +32,7 @@ from appliance.agent.restart import Restarter
 from appliance.agent.sync_loop import SyncLoop
 from appliance.agent.systemd_notify import Notifier
 from appliance.config import Config
+from appliance.marketplace.sync import run_forever
 from appliance.store import agent_state
 from appliance.store.db import open_database, utc_now
 
@@ -105,7 +106,10 @@ class Agent:
         self.client.loop_start()
         self._start_sync()
         notifier.send("READY=1")
-        log.info("agent %s started, broker %s", self.device_id, self.config.mqtt.url)
+        # host and port only: a URL may carry a user and password
+        log.info(
+            "agent %s started, broker %s:%d", self.device_id, self.address.host, self.address.port
+        )
         try:
             while not self._stop.is_set():
                 busy = self._tick()
@@ -163,10 +167,6 @@ class Agent:
         """The marketplace sync in its own thread, when `[marketplace] url` is set."""
         if not self.config.marketplace.url:
             return
-        run_forever = marketplace_sync("run_forever")
-        if run_forever is None:
-            log.warning("[marketplace] url is set but the marketplace sync is not installed")
-            return
         self.sync_loop = SyncLoop(
             lambda stop: run_forever(self.config, self.db(), stop), self._stop
         )
@@ -223,7 +223,7 @@ class Agent:
             return
         log.info("connected to the broker, session %d", self.session)
         client.subscribe(
-            [(f"{topics.base(self.device_id)}/cmd/+", 1), (topics.desired(self.device_id), 1)]
+            [(topics.command(self.device_id, "+"), 1), (topics.desired(self.device_id), 1)]
         )
         self._publish_status("online")
         self._connected.set()

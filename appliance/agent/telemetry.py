@@ -15,12 +15,12 @@ from typing import Any
 import sqlite_utils
 
 from appliance import __version__
+from appliance.agent.restart import PROCESSES
 from appliance.agent.sync_loop import LoopState
 from appliance.config import Config
 from appliance.store import agent_state, outbox
 
 DEVICES = ("scale", "printer", "terminal", "locks", "sensors")
-PROCESSES = ("kiosk", "agent", "web")
 SYNC = "sync"  # the heartbeat the marketplace sync writes after each round
 UNKNOWN = "unknown"
 LOW_DISK_PCT = 5

@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import sqlite_utils
 
-from appliance.commands._common import add_json_flag, load_config, open_store, print_json
+from appliance.commands._common import add_json_flag, load_config, print_json
 from appliance.config import Config
 from appliance.core.barcode import BarcodeLayout
 from appliance.core.catalogue import Product
@@ -31,6 +31,7 @@ from appliance.devices.printers import preview
 from appliance.devices.printers.backends import open_label_printer
 from appliance.errors import ConfigError, UsageError
 from appliance.store import catalogue, weighings
+from appliance.store.db import open_database
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -65,7 +66,7 @@ def _add_label_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run_preview(args: argparse.Namespace) -> int:
     config = load_config(args)
-    db = open_store(args)
+    db = open_database(config.database_path)
     content = _content(args, config, db)
     path = Path(args.out)
     try:
@@ -78,7 +79,7 @@ def run_preview(args: argparse.Namespace) -> int:
 
 def run_print(args: argparse.Namespace) -> int:
     config = load_config(args)
-    db = open_store(args)
+    db = open_database(config.database_path)
     content = _content(args, config, db)
     printer = open_label_printer(config)
     where = printer.print_label(content)  # raises PrinterUnavailable: nothing is recorded

@@ -17,7 +17,7 @@ from appliance.commands._common import add_json_flag, load_config, print_json
 from appliance.core.locker import compartments_from
 from appliance.devices.locks.base import LockUnavailable
 from appliance.devices.locks.kerong import KerongLocks, Wiring, open_bus
-from appliance.errors import UsageError
+from appliance.errors import ComptoirError, UsageError
 from appliance.notify.pickup_email import PickupNotice, send_pickup_code
 from appliance.store import device_commands, lockers, orders, pickup_codes, producers
 from appliance.store.db import open_database
@@ -174,28 +174,36 @@ def run_resend(args: argparse.Namespace) -> int:
     db = open_database(cfg.database_path)
     order = orders.get(db, args.number)
     if order is None:
-        raise UsageError(f"there is no order {args.number}")
+        raise UsageError(f"there is no order {args.number}: see `comptoir orders list`")
     key = pickup_codes.device_key_for(cfg.lockers.device_key_file, cfg.device.data_dir)
+    # The old code keeps working until the new one has been sent: a failed e-mail must not
+    # leave the customer with no code at all.
     issued = pickup_codes.reissue_code(
         db,
         args.number,
         key=key,
         validity_days=cfg.lockers.code_validity_days,
         digits=cfg.lockers.code_digits,
+        revoke_old=False,
     )
     assert order.compartment is not None
-    send_pickup_code(
-        cfg,
-        PickupNotice(
-            order.customer_email,
-            order.customer_name,
-            order.number,
-            order.compartment,
-            issued.code,
-            issued.token,
-            issued.expires_at,
-        ),
-    )
+    try:
+        send_pickup_code(
+            cfg,
+            PickupNotice(
+                order.customer_email,
+                order.customer_name,
+                order.number,
+                order.compartment,
+                issued.code,
+                issued.token,
+                issued.expires_at,
+            ),
+        )
+    except ComptoirError:
+        pickup_codes.revoke(db, issued.code_id)
+        raise
+    pickup_codes.keep_only(db, args.number, issued.code_id)
     print(f"new pickup code sent to the customer of {args.number} (the old one no longer works)")
     return 0
 

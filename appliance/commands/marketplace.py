@@ -6,12 +6,12 @@ from __future__ import annotations
 import argparse
 import logging
 
-from appliance.commands._common import add_json_flag, load_config, print_json
+from appliance.commands._common import add_json_flag, load_config, open_store, print_json
 from appliance.errors import UsageError
 from appliance.marketplace import check, sync
 from appliance.marketplace.mapping import WeighedProduce
 from appliance.store import sync_state
-from appliance.store.db import open_database, transaction
+from appliance.store.db import transaction
 
 log = logging.getLogger(__name__)
 
@@ -62,7 +62,7 @@ def run_check(args: argparse.Namespace) -> int:
 
 
 def run_weighed(args: argparse.Namespace) -> int:
-    db = open_database(load_config(args).database_path)
+    db = open_store(args)
     mode = None if args.mode == "default" else args.mode
     with transaction(db):
         known = sync_state.set_weighed(db, args.variant_id, mode)

@@ -9,7 +9,7 @@ import argparse
 import dataclasses
 from datetime import UTC, datetime
 
-from appliance.commands._common import add_json_flag, load_config, print_json
+from appliance.commands._common import add_json_flag, load_config, open_store, print_json
 from appliance.errors import UsageError
 from appliance.marketplace import sync
 from appliance.store import sync_state
@@ -43,7 +43,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _status(args: argparse.Namespace) -> int:
-    db = open_database(load_config(args).database_path)
+    db = open_store(args)
     directions = sync_state.directions(db)
     waiting = sync_state.waiting(db)
     refused = [

@@ -10,6 +10,7 @@ import sys
 from appliance.commands._common import add_json_flag, load_config, open_store, print_json
 from appliance.errors import ComptoirError, UsageError
 from appliance.store import web_users
+from appliance.store.db import open_database
 from appliance.store.web_users import Role
 
 log = logging.getLogger(__name__)
@@ -46,7 +47,7 @@ def run_serve(args: argparse.Namespace) -> int:
 
     config = load_config(args)
     app = create_app(config, config.database_path)
-    if not web_users.list_users(open_store(args)):
+    if not web_users.list_users(open_database(config.database_path)):
         print(
             "comptoir: no web admin user yet: create one with "
             "`comptoir web passwd NAME --role installer`",

@@ -62,10 +62,6 @@ def new_code(rng: random.Random, digits: int = 6) -> str:
     return "".join(str(rng.randrange(10)) for _ in range(digits))
 
 
-def is_code_shaped(text: str, digits: int) -> bool:
-    return len(text) == digits and text.isascii() and text.isdigit()
-
-
 def lookup_key(device_key: bytes, code: str) -> str:
     """The indexed, keyed fingerprint of a code (useless without the device key)."""
     return hmac.new(device_key, b"code:" + code.encode(), hashlib.sha256).hexdigest()[:32]

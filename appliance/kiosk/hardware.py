@@ -13,6 +13,7 @@ import logging
 import queue
 import threading
 from collections.abc import Callable
+from concurrent.futures import Future
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
@@ -205,8 +206,14 @@ class Hardware:
             raise ComptoirError("no scale is configured ([scale] protocol = none)")
         self.scale.zero().result(timeout_s)
 
-    def print_test_label(self) -> str:
-        """Print a label that says it is a test; returns where it went."""
+    def print_test_label(self, timeout_s: float = 30.0) -> str:
+        """Print a label that says it is a test; returns where it went. It goes through the
+        printer thread like any label, so two threads never talk to the printer at once."""
+        done: Future[str] = Future()
+        self._printer_jobs.put(done)
+        return done.result(timeout_s)
+
+    def _test_label(self) -> str:
         test = Product("test", "ÉTIQUETTE DE TEST", SoldBy.PIECE, 0, 0)
         return self.printer.print_label(self._label(BasketLine(test, 1, 0), ticket=0))
 
@@ -253,40 +260,45 @@ class Hardware:
         url = receipt_url(self.config.kiosk.receipt_base_url, sale)
         return self.printer.print_receipt(number, lines, url)
 
-    def _carry_out_job(self, job: PrintLabel | RecordWeighing | PrintReceipt) -> None:
+    def _carry_out_job(
+        self, db: sqlite_utils.Database, job: PrintLabel | RecordWeighing | PrintReceipt
+    ) -> None:
         """Print or record; both run in this one thread, so the journal keeps their order."""
-        db = open_database(self.config.database_path)
-        try:
-            match job:
-                case RecordWeighing(line):
-                    assert line.weighing is not None
-                    weighings.record_weighing(
-                        db,
-                        line.weighing,
-                        line.product,
-                        device_id=self.config.device.id,
-                        interval_g=self.config.scale.interval_g,
-                    )
-                case PrintLabel(line):
-                    content = self._label(line, weighings.next_label_ticket(db))
-                    where = self.printer.print_label(content)
-                    weighings.record_label(
-                        db,
-                        content,
-                        device_id=self.config.device.id,
-                        interval_g=self.config.scale.interval_g,
-                        printer=where,
-                    )
-                    self.labels_printed += 1
-                    log.info("label %s printed to %s", content.ticket, where)
-                case PrintReceipt(number):
-                    where = self._print_receipt(db, int(number))
-                    log.info("receipt %s printed to %s", number, where)
-        finally:
-            db.conn.close()
+        match job:
+            case RecordWeighing(line):
+                assert line.weighing is not None
+                weighings.record_weighing(
+                    db,
+                    line.weighing,
+                    line.product,
+                    device_id=self.config.device.id,
+                    interval_g=self.config.scale.interval_g,
+                )
+            case PrintLabel(line):
+                content = self._label(line, weighings.next_label_ticket(db))
+                where = self.printer.print_label(content)
+                weighings.record_label(
+                    db,
+                    content,
+                    device_id=self.config.device.id,
+                    interval_g=self.config.scale.interval_g,
+                    printer=where,
+                )
+                self.labels_printed += 1
+                log.info("label %s printed to %s", content.ticket, where)
+            case PrintReceipt(number):
+                where = self._print_receipt(db, int(number))
+                log.info("receipt %s printed to %s", number, where)
 
     def _printer_loop(self) -> None:
         """One thread talks to the printer: labels when asked, the paper state in between."""
+        db = open_database(self.config.database_path)
+        try:
+            self._serve_printer(db)
+        finally:
+            db.conn.close()
+
+    def _serve_printer(self, db: sqlite_utils.Database) -> None:
         last: PaperState | None = None
         while not self._stop.is_set():
             try:
@@ -304,8 +316,14 @@ class Hardware:
                 continue
             if job is _STOP:
                 return
+            if isinstance(job, Future):  # a test label: its caller waits for the outcome
+                try:
+                    job.set_result(self._test_label())
+                except Exception as exc:  # the command records the failure with its reason
+                    job.set_exception(exc)
+                continue
             try:
-                self._carry_out_job(job)
+                self._carry_out_job(db, job)
             except ComptoirError as exc:
                 log.warning("not printed: %s", exc)
 

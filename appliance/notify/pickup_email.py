@@ -90,7 +90,8 @@ def send(settings: config.Smtp, message: EmailMessage) -> None:
             smtp.send_message(message)
     except (OSError, smtplib.SMTPException) as exc:
         raise NotifySendError(
-            f"the mail server {settings.host}:{settings.port} refused or did not answer: {exc}"
+            f"the mail server {settings.host}:{settings.port} refused or did not answer: {exc}; "
+            f"check [smtp] host, port and login"
         ) from None
 
 

@@ -61,6 +61,12 @@ def transaction(db: sqlite_utils.Database) -> Iterator[sqlite_utils.Database]:
     conn.execute("COMMIT")
 
 
+def require_transaction(db: sqlite_utils.Database, what: str) -> None:
+    """Refuse a write that must commit with the change it belongs to (a programming error)."""
+    if not db.conn.in_transaction:
+        raise RuntimeError(f"{what} must run inside store.db.transaction()")
+
+
 def migrations() -> list[tuple[int, str, str]]:
     """Every migration shipped with the package, as (number, name, SQL), in order."""
     found = []
@@ -99,4 +105,9 @@ def apply_migrations(db: sqlite_utils.Database) -> list[int]:
 
 def utc_now() -> str:
     """Aware UTC time as stored everywhere: ISO 8601 with microseconds and +00:00."""
-    return datetime.now(UTC).isoformat(timespec="microseconds")
+    return iso(datetime.now(UTC))
+
+
+def iso(moment: datetime) -> str:
+    """Times as stored: ISO with microseconds, so that stored times compare as text."""
+    return moment.isoformat(timespec="microseconds")

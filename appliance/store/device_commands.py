@@ -16,7 +16,7 @@ from typing import Any
 import sqlite_utils
 
 from appliance.core.journal import canonical_json
-from appliance.store.db import transaction, utc_now
+from appliance.store.db import iso, transaction, utc_now
 
 
 @dataclass(frozen=True)
@@ -52,9 +52,7 @@ def queue(
     command_id = command_id or str(uuid.uuid4())
     created = utc_now()
     if expires_at is None:
-        expires_at = (datetime.now(UTC) + timedelta(seconds=ttl_s)).isoformat(
-            timespec="microseconds"
-        )
+        expires_at = iso(datetime.now(UTC) + timedelta(seconds=ttl_s))
     with transaction(db):
         db.execute(
             "INSERT OR IGNORE INTO device_commands "

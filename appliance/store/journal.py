@@ -19,15 +19,14 @@ from appliance.core.journal import (
     entry_hash,
     first_broken,
 )
-from appliance.store.db import utc_now
+from appliance.store.db import require_transaction, utc_now
 
 
 def append(
     db: sqlite_utils.Database, kind: str, data: dict[str, Any], ts: str | None = None
 ) -> JournalEntry:
     """Append one entry chained to the current head. Must run inside a transaction."""
-    if not db.conn.in_transaction:
-        raise RuntimeError("journal.append must run inside store.db.transaction()")
+    require_transaction(db, "journal.append")
     ts = ts or utc_now()
     head = db.execute("SELECT seq, hash FROM journal ORDER BY seq DESC LIMIT 1").fetchone()
     seq, prev_hash = (head[0] + 1, head[1]) if head else (1, GENESIS_HASH)

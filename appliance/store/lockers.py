@@ -22,7 +22,7 @@ from appliance.core.locker import Compartment, Use
 from appliance.core.order import Order, OrderState
 from appliance.errors import ComptoirError
 from appliance.store import alerts, journal, orders, outbox
-from appliance.store.db import transaction
+from appliance.store.db import iso, transaction
 
 
 class LockerError(ComptoirError):
@@ -80,29 +80,6 @@ def state(db: sqlite_utils.Database, number: int) -> CompartmentState | None:
 def busy(db: sqlite_utils.Database) -> set[int]:
     """Compartments that must not be offered for a deposit."""
     return {n for (n,) in db.execute("SELECT number FROM compartments WHERE use != 'free'")}
-
-
-def set_out_of_order(db: sqlite_utils.Database, number: int, why: str) -> None:
-    """Take a failed door out of service (its order, if any, stays where it is)."""
-    with transaction(db):
-        current = _require(db, number)
-        if current.use is Use.ORDER:
-            db.execute("UPDATE compartments SET note = ? WHERE number = ?", (why, number))
-        else:
-            _set(db, number, Use.OUT_OF_ORDER, note=why)
-
-
-def set_free(db: sqlite_utils.Database, number: int, by: str) -> None:
-    """Staff checked the compartment: empty it in the records (not one holding an order)."""
-    with transaction(db):
-        current = _require(db, number)
-        if current.use is Use.ORDER:
-            raise LockerError(
-                f"compartment {number} holds order {current.order_number}: hand it out or "
-                f"cancel it first"
-            )
-        _set(db, number, Use.FREE)
-        _door_event(db, number, "freed", requested_by=by)
 
 
 def fill_walkin(
@@ -166,7 +143,9 @@ def deposit(
             raise LockerError(f"order {number} is {order.state.value}, not waiting for a deposit")
         current = _require(db, compartment)
         if current.use is not Use.FREE:
-            raise LockerError(f"compartment {compartment} is not free ({current.use.value})")
+            raise LockerError(
+                f"compartment {compartment} is not free ({current.use.value}): choose a free one"
+            )
         orders.save(db, _moved(order, OrderState.IN_LOCKER, compartment))
         _set(db, compartment, Use.ORDER, order_number=number)
         db.execute(
@@ -408,8 +387,3 @@ def _moved(order: Order, new_state: OrderState, compartment: int) -> Order:
 def now_utc() -> datetime:
     """The clock of every locker record (here, in `pickup_codes` and in `producers`)."""
     return datetime.now(UTC)
-
-
-def iso(moment: datetime) -> str:
-    """Times as stored: ISO with microseconds, so that stored times compare as text."""
-    return moment.isoformat(timespec="microseconds")

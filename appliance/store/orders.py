@@ -8,13 +8,12 @@ from typing import Any
 import sqlite_utils
 
 from appliance.core.order import Order, OrderLine, OrderState
-from appliance.store.db import utc_now
+from appliance.store.db import require_transaction, utc_now
 
 
 def save(db: sqlite_utils.Database, order: Order) -> None:
     """Insert or replace an order and its lines. Call inside a transaction."""
-    if not db.conn.in_transaction:
-        raise RuntimeError("orders.save must run inside store.db.transaction()")
+    require_transaction(db, "orders.save")
     row = {f.name: getattr(order, f.name) for f in dataclasses.fields(order) if f.name != "lines"}
     row["state"] = order.state.value
     row["paid"] = int(order.paid)

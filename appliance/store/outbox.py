@@ -14,7 +14,7 @@ from typing import Any
 import sqlite_utils
 
 from appliance.core.journal import canonical_json
-from appliance.store.db import utc_now
+from appliance.store.db import require_transaction, utc_now
 
 
 @dataclass(frozen=True)
@@ -35,8 +35,7 @@ def emit(
     ts: str | None = None,
 ) -> Event:
     """Record an event; call inside the transaction of the change it reports."""
-    if not db.conn.in_transaction:
-        raise RuntimeError("outbox.emit must run inside store.db.transaction()")
+    require_transaction(db, "outbox.emit")
     event_id = event_id or str(uuid.uuid4())
     ts = ts or utc_now()
     cursor = db.execute(

@@ -77,20 +77,47 @@ def reissue_code(
     digits: int = 6,
     rng: random.Random | None = None,
     now: datetime | None = None,
+    revoke_old: bool = True,
 ) -> lockers.IssuedCode:
-    """Revoke an in-locker order's codes and issue a new one (a lost or unsent e-mail)."""
+    """Issue a new code for an in-locker order (a lost or unsent e-mail).
+
+    With `revoke_old`, the order's other codes stop working at once; without, they keep working
+    until `keep_only` is called once the new code has reached the customer.
+    """
     now = now or lockers.now_utc()
     with transaction(db):
         order = orders.get(db, number)
         if order is None or order.state is not OrderState.IN_LOCKER:
             raise lockers.LockerError(f"order {number} is not in a locker: no code to send")
-        db.execute(
-            "UPDATE pickup_codes SET revoked_at = ? WHERE order_number = ? AND revoked_at IS NULL",
-            (lockers.iso(now), number),
-        )
-        return lockers.issue_code(
+        issued = lockers.issue_code(
             db, number, key, validity_days, digits, rng or random.SystemRandom(), now
         )
+        if revoke_old:
+            _revoke_others(db, number, issued.code_id, now)
+        return issued
+
+
+def keep_only(db: sqlite_utils.Database, number: str, code_id: int) -> None:
+    """Revoke every code of the order but `code_id` (the one the customer now holds)."""
+    with transaction(db):
+        _revoke_others(db, number, code_id, lockers.now_utc())
+
+
+def revoke(db: sqlite_utils.Database, code_id: int) -> None:
+    """Revoke one code (a new code that never reached the customer)."""
+    with transaction(db):
+        db.execute(
+            "UPDATE pickup_codes SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL",
+            (lockers.iso(lockers.now_utc()), code_id),
+        )
+
+
+def _revoke_others(db: sqlite_utils.Database, number: str, code_id: int, now: datetime) -> None:
+    db.execute(
+        "UPDATE pickup_codes SET revoked_at = ? "
+        "WHERE order_number = ? AND id != ? AND revoked_at IS NULL",
+        (lockers.iso(now), number, code_id),
+    )
 
 
 # -- codes typed or scanned -----------------------------------------------------------------------

@@ -15,7 +15,7 @@ import sqlite_utils
 from appliance.config import Config, HaccpZone
 from appliance.core import haccp
 from appliance.store import lockers
-from appliance.store.db import transaction
+from appliance.store.db import iso, transaction
 
 
 def record_temperatures(
@@ -62,7 +62,7 @@ def report(cfg: Config, db: sqlite_utils.Database, day: date) -> list[haccp.Zone
             haccp.DoorOpening(
                 c, datetime.fromisoformat(o), datetime.fromisoformat(e) if e else None
             )
-            for c, o, e in lockers.door_openings(db, doors, start.isoformat(), end.isoformat())
+            for c, o, e in lockers.door_openings(db, doors, iso(start), iso(end))
         ]
         lines.append(haccp.zone_day(rule, readings, openings, start, end))
     return lines

@@ -19,7 +19,7 @@ from enum import StrEnum
 import sqlite_utils
 
 from appliance.errors import ComptoirError, UsageError
-from appliance.store.db import transaction, utc_now
+from appliance.store.db import iso, transaction, utc_now
 
 USERNAME = re.compile(r"[a-z0-9][a-z0-9._-]{0,31}")
 MIN_PASSWORD_LENGTH = 10
@@ -170,24 +170,20 @@ def _count_failure(db: sqlite_utils.Database, username: str, now: datetime) -> i
         wait_s = 0
         if failures >= FREE_FAILURES:
             wait_s = min(FIRST_DELAY_S * 2 ** (failures - FREE_FAILURES), MAX_DELAY_S)
-        locked_until = _iso(now + timedelta(seconds=wait_s)) if wait_s else ""
+        locked_until = iso(now + timedelta(seconds=wait_s)) if wait_s else ""
         db.execute(
             "INSERT INTO web_login_failures (username, failures, last_failure_at, locked_until) "
             "VALUES (?, ?, ?, ?) ON CONFLICT (username) DO UPDATE SET "
             "failures = excluded.failures, last_failure_at = excluded.last_failure_at, "
             "locked_until = excluded.locked_until",
-            (username, failures, _iso(now), locked_until),
+            (username, failures, iso(now), locked_until),
         )
         # Guessed names must not fill the disk: forget failures older than a day.
         db.execute(
             "DELETE FROM web_login_failures WHERE last_failure_at < ?",
-            (_iso(now - timedelta(days=1)),),
+            (iso(now - timedelta(days=1)),),
         )
     return wait_s
-
-
-def _iso(moment: datetime) -> str:
-    return moment.isoformat(timespec="microseconds")
 
 
 def _seconds_until(when: str, now: datetime) -> int:

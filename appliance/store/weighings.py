@@ -16,7 +16,7 @@ from appliance.core.journal import JournalEntry
 from appliance.core.label import LabelContent
 from appliance.core.weighing import Weighing
 from appliance.store import journal
-from appliance.store.db import transaction
+from appliance.store.db import iso, transaction
 
 WEIGHING = "weighing"
 LABEL = "label"
@@ -61,7 +61,7 @@ def record_label(
     printer: str,
 ) -> JournalEntry:
     """Journal a label the printer accepted, in its own transaction, at its packing time."""
-    packed_at = content.packed_at.astimezone(UTC).isoformat(timespec="microseconds")
+    packed_at = iso(content.packed_at.astimezone(UTC))
     data = {
         "ticket": content.ticket,
         "sku": content.sku,

@@ -131,3 +131,25 @@ def test_a_producer_is_added_with_a_pin_that_is_never_stored_in_clear(
     assert "Ferme des Lilas" in dump and "482913" not in dump
     again = comptoir(toml, "producer", "Ferme des Lilas", "--pin-stdin", stdin="111111\n")
     assert again.returncode == 2 and "exists already" in again.stderr
+
+
+def test_a_resend_that_cannot_be_mailed_keeps_the_old_code_working(
+    toml: Path, data_dir: Path
+) -> None:
+    from appliance.core.locker import Compartment, Size
+    from appliance.core.order import Order, OrderLine, OrderState
+    from appliance.core.pickup_code import Verdict
+    from appliance.store import lockers, orders, pickup_codes
+    from appliance.store.db import transaction
+
+    db = open_database(data_dir / "comptoir.db")
+    key = pickup_codes.device_key_for(None, data_dir)
+    lockers.sync_compartments(db, [Compartment(1, Size.S)])
+    with transaction(db):
+        line = OrderLine("Panier", 1)
+        orders.save(db, Order("R100", OrderState.WAITING, "Alice", "a@example.org", lines=(line,)))
+    issued = lockers.deposit(db, "R100", 1, producer="Ferme", key=key, validity_days=7)
+    done = comptoir(toml, "resend", "R100")  # no [smtp] host: nothing can be sent
+    assert done.returncode != 0 and "[smtp] host" in done.stderr
+    assert pickup_codes.check_code(db, issued.code, key=key).verdict is Verdict.OK
+    db.conn.close()

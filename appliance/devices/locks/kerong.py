@@ -171,7 +171,9 @@ def open_bus(port: str, timeout_s: float = 0.2) -> KerongBus:
             write_timeout=timeout_s,
         )
     except (*PORT_ERRORS, ValueError) as exc:
-        raise LockUnavailable(f"cannot open the lock bus {port}: {exc}") from None
+        raise LockUnavailable(
+            f"cannot open the lock bus {port}: {exc}; check the RS485 adapter and [lockers] port"
+        ) from None
     return KerongBus(serial_port)
 
 

@@ -9,7 +9,6 @@ in the driver cannot hide in shared code.
 
 from __future__ import annotations
 
-import threading
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -53,7 +52,6 @@ class Cu16Bus:
         self.lock_bit_closed = lock_bit_closed
         self.rejected = 0  # commands dropped for a bad checksum or framing
         self.unlocks: list[tuple[int, int, float]] = []  # (board, lock, monotonic time)
-        self.unlocked = threading.Condition()
         self._buffer = b""
 
     def board(self, address: int) -> SimBoard:
@@ -90,9 +88,7 @@ class Cu16Bus:
             for index in range(16) if code == UNLOCK_ALL else (lock,):
                 if index not in board.jammed:
                     board.open_doors.add(index)
-            with self.unlocked:
-                self.unlocks.append((board.address, lock, time.monotonic()))
-                self.unlocked.notify_all()
+            self.unlocks.append((board.address, lock, time.monotonic()))
             return b""
         if code in (STATUS_ALL, STATUS_ONE):
             return self._status(board, address if code == STATUS_ONE else board.address << 4)
@@ -109,11 +105,6 @@ class Cu16Bus:
         if board.bad_checksum:
             check ^= 0x5A
         return body + bytes((check,))
-
-    def wait_unlock(self, count: int, timeout_s: float = 5.0) -> bool:
-        """Wait until `count` unlock commands in all have reached the bus."""
-        with self.unlocked:
-            return self.unlocked.wait_for(lambda: len(self.unlocks) >= count, timeout_s)
 
 
 class Cu16PtyServer(PtyLink):

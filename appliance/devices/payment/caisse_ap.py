@@ -26,6 +26,7 @@ import logging
 import socket
 import time
 
+from appliance.config import split_host_port
 from appliance.devices.payment import tlv
 from appliance.devices.payment.base import PaymentOutcome, PaymentResult, Terminal
 
@@ -48,10 +49,10 @@ _REFUSED_TO_START = {
 
 def split_address(address: str) -> tuple[str, int]:
     """`host:port` as (host, port); ValueError saying what is expected."""
-    host, _, port = address.rpartition(":")
-    if not host or not port.isdigit() or not 0 < int(port) < 65536:
+    found = split_host_port(address)
+    if found is None:
         raise ValueError(f"{address!r} is not host:port, such as 192.168.1.50:8888")
-    return host, int(port)
+    return found
 
 
 def request_id(reference: str) -> str:

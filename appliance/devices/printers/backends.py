@@ -19,7 +19,7 @@ from escpos.capabilities import get_profile
 from escpos.escpos import Escpos
 from escpos.printer import File, Network, Serial, Usb
 
-from appliance.config import Config, Printer
+from appliance.config import Config, Printer, split_host_port
 from appliance.devices.printers.base import LabelPrinter, NoPrinter
 from appliance.devices.printers.escpos_printer import EscposPrinter
 from appliance.devices.printers.preview import PreviewPrinter
@@ -102,13 +102,14 @@ def _serial(config: Printer, timeout_s: float) -> Connector:
 
 
 def _network(config: Printer, timeout_s: float) -> Connector:
-    host, sep, port = config.target.rpartition(":")
-    if not (sep and host and port.isdigit() and 0 < int(port) < 65536):
+    found = split_host_port(config.target)
+    if found is None:
         raise ConfigError(
             f"printer.target = {config.target!r} is wrong: expected host:port, "
             f"such as 192.168.1.50:{NETWORK_PORT}"
         )
-    return (lambda: Network(host, int(port), timeout=timeout_s, profile=config.profile)), True
+    host, port = found
+    return (lambda: Network(host, port, timeout=timeout_s, profile=config.profile)), True
 
 
 _CONNECTORS: dict[str, Callable[[Printer, float], Connector]] = {

@@ -14,7 +14,6 @@ from pathlib import Path
 
 LOCALE_DIR = Path(__file__).resolve().parent
 DOMAIN = "comptoir"
-LANGUAGES = ("fr", "en")
 
 Translate = Callable[[str], str]
 
