@@ -46,14 +46,19 @@ async def piece_purchase(k) -> None:
     await k.wait_screen("receipt")
 
 
-async def declined_card(k) -> None:
-    k.shop.next_payment(Scenario.DECLINED)
+async def pay_for_eggs(k) -> None:
+    """From home: one box of eggs in the basket, and the customer presses pay."""
     await k.tap("start")
     await k.tap_product("OEUFS")
     await k.wait_screen("pieces")
     await k.tap("add")
     await k.wait_screen("basket")
     await k.tap("pay")
+
+
+async def declined_card(k) -> None:
+    k.shop.next_payment(Scenario.DECLINED)
+    await pay_for_eggs(k)
     await k.wait_for(lambda: k.screen == "payment_failed")
     await k.frames(2)
     assert "refusée" in k.text("body"), k.text("body")
@@ -64,12 +69,7 @@ async def declined_card(k) -> None:
 
 async def unknown_outcome(k) -> None:
     k.shop.next_payment(Scenario.CLOSED_AFTER_APPROVAL)
-    await k.tap("start")
-    await k.tap_product("OEUFS")
-    await k.wait_screen("pieces")
-    await k.tap("add")
-    await k.wait_screen("basket")
-    await k.tap("pay")
+    await pay_for_eggs(k)
     await k.wait_for(lambda: k.screen == "payment_unknown")
     await k.frames(2)
     assert "Ne payez pas une deuxième fois" in k.text("body"), k.text("body")
