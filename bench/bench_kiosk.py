@@ -140,7 +140,7 @@ def _seed(folder: Path) -> Path:
     with transaction(db):
         catalogue.save(db, Product("POMMES", "Pommes", SoldBy.WEIGHT, 349, 550))
         catalogue.save(db, Product("OEUFS", "Œufs x6", SoldBy.PIECE, 320, 550))
-    db.conn.close()
+    db.close()
     path = folder / "comptoir.toml"
     path.write_text(
         f'[device]\nid = "bench"\ndata_dir = "{data}"\n[kiosk]\nfullscreen = false\n'

@@ -11,13 +11,13 @@ Goal: p99 under 50 ms.
 from __future__ import annotations
 
 import random
+import sqlite3
 import tempfile
 import time
 from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
-import sqlite_utils
 from gpiozero.pins.mock import MockFactory
 
 from appliance.config import from_dict
@@ -58,20 +58,20 @@ def main() -> None:
     print_table(["measure", "value", "goal", "ratio", "note"], rows)
 
 
-def _big_database(db: sqlite_utils.Database) -> list[tuple[str, int]]:
+def _big_database(db: sqlite3.Connection) -> list[tuple[str, int]]:
     """100,000 orders (the last 2 x SAMPLES deposited with real codes), 1,000,000 journal rows."""
     now = datetime.now(UTC).isoformat()
     with transaction(db):
-        db.conn.executemany(
+        db.executemany(
             "INSERT INTO orders (number, state, customer_name, updated_at) VALUES (?, ?, ?, ?)",
             ((f"R{n:09d}", "collected", f"Client {n}", now) for n in range(ORDERS)),
         )
-        db.conn.executemany(
+        db.executemany(
             "INSERT INTO journal (seq, ts, kind, data, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?)",
             _chain(JOURNAL, now),
         )
         waiting = [f"R{n:09d}" for n in range(ORDERS - 2 * SAMPLES, ORDERS)]
-        db.conn.executemany(
+        db.executemany(
             "UPDATE orders SET state = 'waiting' WHERE number = ?", ((w,) for w in waiting)
         )
     lockers.sync_compartments(db, [Compartment(n, Size.M) for n in range(1, 2 * SAMPLES + 1)])
@@ -96,7 +96,7 @@ def _chain(count: int, ts: str) -> Iterator[tuple[int, str, str, str, str, str]]
 
 def _latency(
     name: str,
-    db: sqlite_utils.Database,
+    db: sqlite3.Connection,
     codes: list[tuple[str, int]],
     rig: Callable[[], Rig],
 ) -> list[list[object]]:
@@ -119,7 +119,7 @@ def _latency(
     ]
 
 
-def _run(flow: p.Pickup, event: object, db: sqlite_utils.Database, locks: LockController) -> None:
+def _run(flow: p.Pickup, event: object, db: sqlite3.Connection, locks: LockController) -> None:
     """What the kiosk does with the flow's intentions, up to the unlock."""
     pending = [event]
     while pending:
@@ -223,7 +223,7 @@ def _temperature_year(tmp: Path) -> list[list[object]]:
     ]
 
 
-def _size(db: sqlite_utils.Database) -> int:
+def _size(db: sqlite3.Connection) -> int:
     db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     pages = db.execute("PRAGMA page_count").fetchone()[0]
     return pages * db.execute("PRAGMA page_size").fetchone()[0]

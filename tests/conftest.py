@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import logging
+import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import sqlite_utils
 
 from appliance.store.db import open_database
 
@@ -39,7 +39,7 @@ def config_file(tmp_path: Path, data_dir: Path) -> Path:
 
 
 @pytest.fixture
-def db(data_dir: Path) -> Iterator[sqlite_utils.Database]:
+def db(data_dir: Path) -> Iterator[sqlite3.Connection]:
     database = open_database(data_dir / "comptoir.db")
     yield database
-    database.conn.close()
+    database.close()

@@ -7,10 +7,9 @@ the shop hear about it once, not every minute.
 
 from __future__ import annotations
 
+import sqlite3
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-
-import sqlite_utils
 
 from appliance.config import Config
 from appliance.core import haccp
@@ -28,7 +27,7 @@ class ZoneReading:
     reading: SensorReading
 
 
-def log_once(cfg: Config, db: sqlite_utils.Database, now: datetime) -> list[ZoneReading]:
+def log_once(cfg: Config, db: sqlite3.Connection, now: datetime) -> list[ZoneReading]:
     """Read, store, and alarm once per problem; returns what each sensor gave."""
     read = [
         ZoneReading(zone.name, read_sensor(cfg.haccp.w1_root, sensor))
@@ -74,7 +73,7 @@ def log_once(cfg: Config, db: sqlite_utils.Database, now: datetime) -> list[Zone
 
 
 def _alarm_once(
-    db: sqlite_utils.Database,
+    db: sqlite3.Connection,
     kind: str,
     subject: str,
     message: str,

@@ -9,11 +9,11 @@ PUBACK and cursor costs a duplicate with the same `event_id`, never a loss.
 from __future__ import annotations
 
 import json
+import sqlite3
 import threading
 import time
 
 import paho.mqtt.client as mqtt
-import sqlite_utils
 
 from appliance.agent import topics
 from appliance.store import outbox
@@ -41,7 +41,7 @@ class OutboxForwarder:
         with self._acked_lock:
             self._acked.add(mid)
 
-    def step(self, db: sqlite_utils.Database, connected: bool) -> bool:
+    def step(self, db: sqlite3.Connection, connected: bool) -> bool:
         """Do one unit of work; True when there may be more to do right away."""
         if self._batch:
             return self._settle(db, connected)
@@ -72,7 +72,7 @@ class OutboxForwarder:
         self._sent_at = time.monotonic()
         return True
 
-    def _settle(self, db: sqlite_utils.Database, connected: bool) -> bool:
+    def _settle(self, db: sqlite3.Connection, connected: bool) -> bool:
         with self._acked_lock:
             done = all(mid in self._acked for _, mid in self._batch)
         if done:

@@ -8,12 +8,11 @@ final, so asking again with the same id waits again without queueing twice).
 from __future__ import annotations
 
 import dataclasses
+import sqlite3
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
-
-import sqlite_utils
 
 from appliance import __version__
 from appliance.agent.logs import MAX_LINES, LogSource, read_logs
@@ -45,7 +44,7 @@ class Handlers:
     def names(self) -> list[str]:
         return sorted(n.removeprefix("do_") for n in dir(self) if n.startswith("do_"))
 
-    def run(self, command: RemoteCommand, db: sqlite_utils.Database) -> Answer:
+    def run(self, command: RemoteCommand, db: sqlite3.Connection) -> Answer:
         handler = getattr(self, f"do_{command.name}", None)
         if handler is None:
             return Answer(
@@ -58,24 +57,24 @@ class Handlers:
 
     # -- commands ---------------------------------------------------------------------------------
 
-    def do_ping(self, command: RemoteCommand, db: sqlite_utils.Database) -> Answer:
+    def do_ping(self, command: RemoteCommand, db: sqlite3.Connection) -> Answer:
         return Answer(
             True,
             {"pong": True, "version": __version__, "session": self.session(), "ts": _now_iso()},
         )
 
-    def do_open_door(self, command: RemoteCommand, db: sqlite_utils.Database) -> Answer:
+    def do_open_door(self, command: RemoteCommand, db: sqlite3.Connection) -> Answer:
         compartment = _int(command.args, "compartment", None, 1, 999)
         reason = command.args.get("reason")
         if not isinstance(reason, str) or not reason.strip():
             raise BadArgs("open_door needs a reason (args.reason), kept in the door audit trail")
         return self._ask_kiosk(command, db, {"compartment": compartment}, reason.strip())
 
-    def do_print_test_label(self, command: RemoteCommand, db: sqlite_utils.Database) -> Answer:
+    def do_print_test_label(self, command: RemoteCommand, db: sqlite3.Connection) -> Answer:
         reason = str(command.args.get("reason", "")) or "test label from the fleet console"
         return self._ask_kiosk(command, db, {}, reason)
 
-    def do_sync_now(self, command: RemoteCommand, db: sqlite_utils.Database) -> Answer:
+    def do_sync_now(self, command: RemoteCommand, db: sqlite3.Connection) -> Answer:
         if not self.config.marketplace.url:
             return Answer(False, error="no marketplace here: [marketplace] url is not set")
         try:
@@ -87,7 +86,7 @@ class Handlers:
             return Answer(False, error=f"sync incomplete: {details}")
         return Answer(True, report.as_dict())
 
-    def do_restart(self, command: RemoteCommand, db: sqlite_utils.Database) -> Answer:
+    def do_restart(self, command: RemoteCommand, db: sqlite3.Connection) -> Answer:
         name = command.args.get("process")
         if name not in PROCESSES:
             raise BadArgs(f"restart needs args.process, one of {', '.join(PROCESSES)}")
@@ -101,7 +100,7 @@ class Handlers:
             else Answer(False, error=message)
         )
 
-    def do_get_logs(self, command: RemoteCommand, db: sqlite_utils.Database) -> Answer:
+    def do_get_logs(self, command: RemoteCommand, db: sqlite3.Connection) -> Answer:
         lines = _int(command.args, "lines", 100, 1, MAX_LINES)
         name = command.args.get("process", "agent")
         if name not in PROCESSES:
@@ -112,7 +111,7 @@ class Handlers:
             return Answer(False, error=f"logs cannot be read: {exc}")
         return Answer(True, {"process": name, "lines": found, "truncated": truncated})
 
-    def do_set_telemetry_period(self, command: RemoteCommand, db: sqlite_utils.Database) -> Answer:
+    def do_set_telemetry_period(self, command: RemoteCommand, db: sqlite3.Connection) -> Answer:
         seconds = command.args.get("seconds")
         problem = why_refused("mqtt.telemetry_period_s", seconds)
         if problem:
@@ -121,7 +120,7 @@ class Handlers:
         self.telemetry_changed(seconds)
         return Answer(True, {"telemetry_period_s": seconds})
 
-    def do_get_config(self, command: RemoteCommand, db: sqlite_utils.Database) -> Answer:
+    def do_get_config(self, command: RemoteCommand, db: sqlite3.Connection) -> Answer:
         return Answer(
             True, {"config": public_config(self.config), "overrides": agent_state.overrides(db)}
         )
@@ -129,7 +128,7 @@ class Handlers:
     # -- helpers ----------------------------------------------------------------------------------
 
     def _ask_kiosk(
-        self, command: RemoteCommand, db: sqlite_utils.Database, args: dict[str, Any], reason: str
+        self, command: RemoteCommand, db: sqlite3.Connection, args: dict[str, Any], reason: str
     ) -> Answer:
         wait_s = _int(command.args, "wait_s", KIOSK_WAIT_S, 1, 120)
         expires = command.expires_at or datetime.now(UTC) + timedelta(seconds=wait_s)

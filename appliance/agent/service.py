@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
+import sqlite3
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -18,7 +19,6 @@ from datetime import UTC, datetime
 from typing import Any
 
 import paho.mqtt.client as mqtt
-import sqlite_utils
 
 from appliance import __version__
 from appliance.agent import cold_chain, remote_config, telemetry, topics
@@ -90,7 +90,7 @@ class Agent:
         self._workers = ThreadPoolExecutor(max_workers=4, thread_name_prefix="agent-cmd")
         self.sync_loop: SyncLoop | None = None
 
-    def db(self) -> sqlite_utils.Database:
+    def db(self) -> sqlite3.Connection:
         """This thread's own connection to the shared database."""
         db = getattr(self._local, "db", None)
         if db is None:
@@ -161,7 +161,7 @@ class Agent:
         except Exception:
             log.exception("temperature logging failed this round")
         finally:
-            db.conn.close()
+            db.close()
 
     def _start_sync(self) -> None:
         """The marketplace sync in its own thread, when `[marketplace] url` is set."""
@@ -188,7 +188,7 @@ class Agent:
             topics.status(self.device_id), json.dumps(body), qos=1, retain=True
         )
 
-    def _publish_telemetry(self, db: sqlite_utils.Database) -> None:
+    def _publish_telemetry(self, db: sqlite3.Connection) -> None:
         body = telemetry.snapshot(
             self.config,
             db,
@@ -315,7 +315,7 @@ class Agent:
             self._report(db, decision.version, decision.refused)
 
     def _report(
-        self, db: sqlite_utils.Database, version: int, refused: dict[str, str], error: str = ""
+        self, db: sqlite3.Connection, version: int, refused: dict[str, str], error: str = ""
     ) -> None:
         body = remote_config.reported(version, agent_state.overrides(db), refused, utc_now(), error)
         self.client.publish(topics.reported(self.device_id), json.dumps(body), qos=1, retain=True)

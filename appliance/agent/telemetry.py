@@ -9,10 +9,9 @@ out, so a consumer can tell "not reported" from "fine".
 from __future__ import annotations
 
 import shutil
+import sqlite3
 from datetime import UTC, datetime
 from typing import Any
-
-import sqlite_utils
 
 from appliance import __version__
 from appliance.agent.restart import PROCESSES
@@ -28,7 +27,7 @@ LOW_DISK_PCT = 5
 
 def snapshot(
     config: Config,
-    db: sqlite_utils.Database,
+    db: sqlite3.Connection,
     *,
     session: int,
     period_s: int,
@@ -117,7 +116,7 @@ def _process(beat: agent_state.Heartbeat | None, now: datetime) -> dict[str, Any
     }
 
 
-def _pending(db: sqlite_utils.Database) -> int:
+def _pending(db: sqlite3.Connection) -> int:
     return db.execute(
         "SELECT count(*) FROM outbox WHERE id > ?", (outbox.cursor_of(db, "mqtt"),)
     ).fetchone()[0]

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import argparse
 import json
+import sqlite3
 import sys
 from typing import Any
-
-import sqlite_utils
 
 from appliance import config as config_module
 from appliance.config import Config
@@ -19,7 +18,7 @@ def load_config(args: argparse.Namespace) -> Config:
     return config_module.load(config_module.config_path(args.config))
 
 
-def open_store(args: argparse.Namespace, *, must_exist: bool = False) -> sqlite_utils.Database:
+def open_store(args: argparse.Namespace, *, must_exist: bool = False) -> sqlite3.Connection:
     """The database of the configured data directory, migrated; `must_exist` for read-only tools."""
     return open_database(load_config(args).database_path, must_exist=must_exist)
 

@@ -46,7 +46,7 @@ def run_import(args: argparse.Namespace) -> int:
     try:
         updated = catalogue.save_file(db, parsed)
     finally:
-        db.conn.close()
+        db.close()
     summary = {
         "ok": True,
         "file": str(args.file),
@@ -70,7 +70,7 @@ def run_list(args: argparse.Namespace) -> int:
     try:
         products = catalogue.list_products(db, active_only=not args.all)
     finally:
-        db.conn.close()
+        db.close()
     if args.json:
         print_json([_as_json(p) for p in products])
         return 0

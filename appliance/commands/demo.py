@@ -103,7 +103,7 @@ def import_catalogue(config: Config, path: Path) -> int:
     try:
         catalogue.save_file(db, parsed)
     finally:
-        db.conn.close()
+        db.close()
     return len(parsed.products)
 
 
@@ -146,7 +146,7 @@ def seed_lockers(config: Config) -> list[str]:
                 db, WALKIN_IN, name="Panier de légumes", price_cents=1200, producer=DEMO_PRODUCER
             )
     finally:
-        db.conn.close()
+        db.close()
     return told
 
 
@@ -180,7 +180,7 @@ def marketplace(config: Config) -> Iterator[Config]:
         finally:
             stop.set()
             loop.join(timeout=10)
-            db.conn.close()
+            db.close()
 
 
 def run(args: argparse.Namespace) -> int:

@@ -8,11 +8,10 @@ to the journal only once the printer has accepted it; a failed print records not
 from __future__ import annotations
 
 import argparse
+import sqlite3
 from datetime import UTC, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
-
-import sqlite_utils
 
 from appliance.commands._common import add_json_flag, load_config, print_json
 from appliance.config import Config
@@ -110,7 +109,7 @@ def run_status(args: argparse.Namespace) -> int:
     return 0 if status.can_print else 1
 
 
-def _content(args: argparse.Namespace, config: Config, db: sqlite_utils.Database) -> LabelContent:
+def _content(args: argparse.Namespace, config: Config, db: sqlite3.Connection) -> LabelContent:
     product = catalogue.get(db, args.product)
     if product is None:
         raise UsageError(

@@ -242,7 +242,7 @@ class KioskApp(App):
         try:
             products = tuple(list_products(db, active_only=True))
         finally:
-            db.conn.close()
+            db.close()
         self.send(CatalogueLoaded(products))
 
     # -- rendering ------------------------------------------------------------------------------

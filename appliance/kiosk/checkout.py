@@ -51,7 +51,7 @@ class Checkout:
         try:
             return payments.recover(db)
         finally:
-            db.conn.close()
+            db.close()
 
     def charge(self, charge: Charge) -> PaymentAnswered:
         basket = Basket(tuple(sale_line(line) for line in charge.lines))
@@ -65,7 +65,7 @@ class Checkout:
                 result = PaymentResult(PaymentOutcome.UNKNOWN, basket.total_cents, message=str(exc))
             sale = sales.complete_sale(db, attempt_id, result, self.device_id)
         finally:
-            db.conn.close()
+            db.close()
         if sale is None:
             return PaymentAnswered(result.outcome, result.amount_cents, "", result.message)
         return PaymentAnswered(

@@ -9,12 +9,11 @@ expired command is refused with a reason; a handler may refuse too (`CommandRefu
 from __future__ import annotations
 
 import logging
+import sqlite3
 import threading
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
-
-import sqlite_utils
 
 from appliance.errors import ComptoirError
 from appliance.store import device_commands
@@ -46,7 +45,7 @@ class CommandExecutor:
         self.database_path = database_path
         self.handlers = dict(handlers)
         self.interval_s = interval_s
-        self._db: sqlite_utils.Database | None = None
+        self._db: sqlite3.Connection | None = None
         self._seen_version: int | None = None
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="device-commands", daemon=True)
@@ -109,4 +108,4 @@ class CommandExecutor:
                     log.exception("device command check failed")
         finally:
             if self._db is not None:
-                self._db.conn.close()
+                self._db.close()

@@ -11,13 +11,12 @@ from __future__ import annotations
 
 import logging
 import queue
+import sqlite3
 import threading
 from collections.abc import Callable
 from concurrent.futures import Future
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
-
-import sqlite_utils
 
 from appliance.config import Config
 from appliance.core.barcode import BarcodeLayout
@@ -243,7 +242,7 @@ class Hardware:
             ticket=ticket,
         )
 
-    def _print_receipt(self, db: sqlite_utils.Database, number: int) -> str:
+    def _print_receipt(self, db: sqlite3.Connection, number: int) -> str:
         sale = sales.sale_by_receipt(db, self.config.device.id, number)
         if sale is None:
             raise ComptoirError(f"receipt {number} is not in the database")
@@ -261,7 +260,7 @@ class Hardware:
         return self.printer.print_receipt(number, lines, url)
 
     def _carry_out_job(
-        self, db: sqlite_utils.Database, job: PrintLabel | RecordWeighing | PrintReceipt
+        self, db: sqlite3.Connection, job: PrintLabel | RecordWeighing | PrintReceipt
     ) -> None:
         """Print or record; both run in this one thread, so the journal keeps their order."""
         match job:
@@ -296,9 +295,9 @@ class Hardware:
         try:
             self._serve_printer(db)
         finally:
-            db.conn.close()
+            db.close()
 
-    def _serve_printer(self, db: sqlite_utils.Database) -> None:
+    def _serve_printer(self, db: sqlite3.Connection) -> None:
         last: PaperState | None = None
         while not self._stop.is_set():
             try:

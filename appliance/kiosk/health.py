@@ -12,11 +12,10 @@ Two small threads of the device layer, each with its own database connection:
 from __future__ import annotations
 
 import logging
+import sqlite3
 import threading
 from collections.abc import Callable
 from pathlib import Path
-
-import sqlite_utils
 
 from appliance.config import Haccp
 from appliance.core.catalogue import Product
@@ -68,7 +67,7 @@ class _Loop:
         self._stop.set()
         self._thread.join(timeout=5)
 
-    def step(self, db: sqlite_utils.Database) -> None:
+    def step(self, db: sqlite3.Connection) -> None:
         raise NotImplementedError
 
     def _run(self) -> None:
@@ -82,7 +81,7 @@ class _Loop:
                 if self._stop.wait(self.interval_s):
                     return
         finally:
-            db.conn.close()
+            db.close()
 
 
 class Heartbeat(_Loop):
@@ -96,7 +95,7 @@ class Heartbeat(_Loop):
         super().__init__(database_path, interval_s, "kiosk-heartbeat")
         self.health = health
 
-    def step(self, db: sqlite_utils.Database) -> None:
+    def step(self, db: sqlite3.Connection) -> None:
         agent_state.beat(db, "kiosk", stale_after_s=STALE_AFTER_S, detail=self.health())
 
 
@@ -113,7 +112,7 @@ class CatalogueWatch(_Loop):
         self._version: int | None = None
         self._products: tuple[Product, ...] | None = None
 
-    def step(self, db: sqlite_utils.Database) -> None:
+    def step(self, db: sqlite3.Connection) -> None:
         version = db.execute("PRAGMA data_version").fetchone()[0]
         if version == self._version:
             return

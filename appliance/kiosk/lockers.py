@@ -11,13 +11,12 @@ from __future__ import annotations
 
 import logging
 import queue
+import sqlite3
 import threading
 from collections.abc import Callable
 from concurrent.futures import Future
 from datetime import UTC, datetime
 from typing import Any
-
-import sqlite_utils
 
 from appliance.config import Config
 from appliance.core.catalogue import Product, SoldBy
@@ -90,7 +89,7 @@ class LockerRunner:
         try:
             lockers.sync_compartments(db, self.compartments)
         finally:
-            db.conn.close()
+            db.close()
         self.watcher.poll_once()  # the doors' first state: nothing is "forced" at start
         self._thread.start()
         self.watcher.start()
@@ -131,9 +130,9 @@ class LockerRunner:
                 except Exception:  # one failed job must not stop the wall
                     log.exception("locker job %s failed", type(job).__name__)
         finally:
-            db.conn.close()
+            db.close()
 
-    def _do(self, db: sqlite_utils.Database, job: object) -> None:
+    def _do(self, db: sqlite3.Connection, job: object) -> None:
         if isinstance(job, DoorNotice):
             self._notice(db, job)
         elif isinstance(job, tuple):
@@ -157,7 +156,7 @@ class LockerRunner:
             return p.LockFailed(number, str(exc))
 
     def _remote_open(
-        self, db: sqlite_utils.Database, number: int, requested_by: str, reason: str
+        self, db: sqlite3.Connection, number: int, requested_by: str, reason: str
     ) -> dict[str, Any]:
         result = self._unlock(number)
         outcome = {
@@ -178,7 +177,7 @@ class LockerRunner:
             raise ComptoirError(f"door {number}: {result.message}")
         return {"compartment": number, "opened": True}
 
-    def _notice(self, db: sqlite_utils.Database, notice: DoorNotice) -> None:
+    def _notice(self, db: sqlite3.Connection, notice: DoorNotice) -> None:
         n = notice.compartment
         if notice.notice is Notice.BOARD_DOWN:
             self.board_down = True
@@ -195,7 +194,7 @@ class LockerRunner:
         elif notice.notice is Notice.OPEN_WARNING:
             self.post(p.DoorWarning(n))
 
-    def _answer(self, db: sqlite_utils.Database, intention: object) -> object | None:
+    def _answer(self, db: sqlite3.Connection, intention: object) -> object | None:
         cfg = self.config.lockers
         match intention:
             case p.OpenDoor(compartment=n):
@@ -268,7 +267,7 @@ class LockerRunner:
                 return w.ShelfLoaded(shelf(db))
         return None
 
-    def _reread(self, db: sqlite_utils.Database, number: str) -> OrderState | None:
+    def _reread(self, db: sqlite3.Connection, number: str) -> OrderState | None:
         """The marketplace's word on the order; None (use the local copy) when it is absent."""
         if not self.config.marketplace.url:
             return None
@@ -281,7 +280,7 @@ class LockerRunner:
             return None
         return order.state if order is not None else None
 
-    def _send_code(self, db: sqlite_utils.Database, send: r.SendCode) -> r.CodeSent:
+    def _send_code(self, db: sqlite3.Connection, send: r.SendCode) -> r.CodeSent:
         order = orders.get(db, send.order_number)
         expires = self._expires.pop(send.order_number, datetime.now(UTC))
         try:
@@ -324,7 +323,7 @@ class LockerRunner:
         )
 
 
-def shelf(db: sqlite_utils.Database) -> tuple[w.ForSale, ...]:
+def shelf(db: sqlite3.Connection) -> tuple[w.ForSale, ...]:
     return tuple(
         w.ForSale(s.number, s.walkin_name, s.walkin_price_cents, s.walkin_sku)
         for s in lockers.states(db).values()

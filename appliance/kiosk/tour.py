@@ -249,7 +249,7 @@ def run_tour(
     try:
         products = tuple(list_products(db, active_only=True))
     finally:
-        db.conn.close()
+        db.close()
     kinds = {p.by_weight for p in products}
     if kinds != {True, False}:  # the tour needs one product of each kind to show every screen
         products = SAMPLE

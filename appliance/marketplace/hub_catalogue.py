@@ -7,9 +7,8 @@ product's `updated_at` alone, and only a full read shows which variants are gone
 from __future__ import annotations
 
 import dataclasses
+import sqlite3
 from datetime import datetime, timedelta
-
-import sqlite_utils
 
 from appliance.config import Config
 from appliance.marketplace import mapping, moments
@@ -22,7 +21,7 @@ FULL_READ_EVERY = timedelta(hours=1)
 
 
 def download(
-    config: Config, db: sqlite_utils.Database, client: Client, now: datetime
+    config: Config, db: sqlite3.Connection, client: Client, now: datetime
 ) -> tuple[int, int]:
     """Variants the hub's manager may edit become local products; (saved, deactivated)."""
     m = config.marketplace

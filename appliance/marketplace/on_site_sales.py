@@ -10,10 +10,9 @@ right before the write; an online checkout between the two is the documented win
 
 from __future__ import annotations
 
+import sqlite3
 from dataclasses import dataclass
 from datetime import datetime
-
-import sqlite_utils
 
 from appliance.config import Config
 from appliance.marketplace import mapping, moments
@@ -25,7 +24,7 @@ from appliance.store.db import transaction
 SKU_PREFIX = "ofn-"
 
 
-def take(db: sqlite_utils.Database, event: outbox.Event) -> None:
+def take(db: sqlite3.Connection, event: outbox.Event) -> None:
     """Queue the marketplace lines of one `sale` event. Call in a transaction."""
     for line_no, line in enumerate(event.payload.get("lines") or [], start=1):
         variant_id = line.get("variant_id")
@@ -59,7 +58,7 @@ class Batch:
         return self.units > 0 and not self.variant.on_demand
 
 
-def batches(config: Config, db: sqlite_utils.Database) -> tuple[list[Batch], int]:
+def batches(config: Config, db: sqlite3.Connection) -> tuple[list[Batch], int]:
     """(one batch per variant with unreported sales, lines of variants not in the catalogue)."""
     default = WeighedProduce(config.marketplace.weighed_produce)
     found, unknown = [], 0
@@ -76,14 +75,14 @@ def batches(config: Config, db: sqlite_utils.Database) -> tuple[list[Batch], int
     return found, unknown
 
 
-def settle(db: sqlite_utils.Database, batch: Batch, now: str) -> None:
+def settle(db: sqlite3.Connection, batch: Batch, now: str) -> None:
     """The batch's sales are accounted for. Call in the transaction that records where."""
     sync_state.set_remainder(db, batch.variant.variant_id, batch.remainder_g)
     sync_state.mark_sales_reported(db, batch.sales, now)
 
 
 def write_stock(
-    config: Config, db: sqlite_utils.Database, client: Client, now: datetime
+    config: Config, db: sqlite3.Connection, client: Client, now: datetime
 ) -> tuple[int, int]:
     """Fresh stock minus the units sold here, variant by variant; (written, skipped)."""
     todo, skipped = batches(config, db)

@@ -8,10 +8,9 @@ not know), so each one is checked again on what comes back.
 from __future__ import annotations
 
 import dataclasses
+import sqlite3
 from datetime import datetime
 from typing import Any
-
-import sqlite_utils
 
 from appliance.config import Config
 from appliance.core.order import Order
@@ -22,7 +21,7 @@ from appliance.store.db import transaction
 
 
 def download(
-    config: Config, db: sqlite_utils.Database, client: Client, now: datetime
+    config: Config, db: sqlite3.Connection, client: Client, now: datetime
 ) -> tuple[int, int]:
     """Orders new or changed since the last read; (saved, skipped)."""
     m = config.marketplace
@@ -74,7 +73,7 @@ def download(
 
 
 def reread(
-    config: Config, db: sqlite_utils.Database, client: Client, number: str, now: datetime
+    config: Config, db: sqlite3.Connection, client: Client, number: str, now: datetime
 ) -> Order | None:
     """The order as the marketplace has it right now, stored; the local copy if not ours."""
     detail = client.order(number)
@@ -84,7 +83,7 @@ def reread(
 
 
 def keep(
-    config: Config, db: sqlite_utils.Database, detail: dict[str, Any], read_at: str
+    config: Config, db: sqlite3.Connection, detail: dict[str, Any], read_at: str
 ) -> Order | None:
     """Store an order's detail if it is ours; checks the filters the server may have ignored."""
     m = config.marketplace

@@ -9,9 +9,8 @@ so a retry after a lost answer is harmless.
 from __future__ import annotations
 
 import logging
+import sqlite3
 from datetime import datetime
-
-import sqlite_utils
 
 from appliance.config import Config
 from appliance.marketplace import moments
@@ -24,7 +23,7 @@ log = logging.getLogger(__name__)
 CANCELLED = "cancelled on the marketplace: the customer may need a refund, ask the hub"
 
 
-def take(db: sqlite_utils.Database, event: outbox.Event) -> None:
+def take(db: sqlite3.Connection, event: outbox.Event) -> None:
     """Queue the report of one `order_collected` event. Call in a transaction."""
     number = event.payload.get("number")
     if not isinstance(number, str) or not number:
@@ -37,7 +36,7 @@ def take(db: sqlite_utils.Database, event: outbox.Event) -> None:
 
 
 def report(
-    config: Config, db: sqlite_utils.Database, client: Client, now: datetime
+    config: Config, db: sqlite3.Connection, client: Client, now: datetime
 ) -> tuple[int, int]:
     """Every pickup still to report; (reported, refused for good)."""
     reported = refused = 0

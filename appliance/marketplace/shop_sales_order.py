@@ -15,9 +15,8 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import sqlite3
 from datetime import datetime
-
-import sqlite_utils
 
 from appliance.config import Config
 from appliance.marketplace import moments, on_site_sales
@@ -29,7 +28,7 @@ log = logging.getLogger(__name__)
 
 
 def report(
-    config: Config, db: sqlite_utils.Database, client: Client, now: datetime
+    config: Config, db: sqlite3.Connection, client: Client, now: datetime
 ) -> tuple[int, int]:
     """Add the units sold here to the order, variant by variant; (sent, skipped)."""
     number = config.marketplace.shop_sales_order
@@ -81,7 +80,7 @@ def quantities(config: Config, client: Client, number: str) -> dict[int, int]:
     return found
 
 
-def _send(client: Client, db: sqlite_utils.Database, sale: sync_state.ShopSale) -> int:
+def _send(client: Client, db: sqlite3.Connection, sale: sync_state.ShopSale) -> int:
     """1 once the units are in the order, else 0 (kept for the next round, or none left)."""
     try:
         client.add_to_order(sale.order_number, sale.variant_id, sale.units)
@@ -118,7 +117,7 @@ def _send(client: Client, db: sqlite_utils.Database, sale: sync_state.ShopSale) 
     return 1
 
 
-def _left_online(client: Client, db: sqlite_utils.Database, sale: sync_state.ShopSale) -> int:
+def _left_online(client: Client, db: sqlite3.Connection, sale: sync_state.ShopSale) -> int:
     variant = sync_state.variant(db, sale.variant_id)
     if variant is None:  # cannot happen: sends are only made for variants of the catalogue
         return 0

@@ -13,14 +13,13 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import sqlite3
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
-
-import sqlite_utils
 
 from appliance.config import Config
 from appliance.core.order import Order
@@ -47,7 +46,7 @@ log = logging.getLogger(__name__)
 
 DESTINATION = "marketplace"
 HEARTBEAT = "sync"
-Step = Callable[[Config, sqlite_utils.Database, Client, datetime], tuple[int, int]]
+Step = Callable[[Config, sqlite3.Connection, Client, datetime], tuple[int, int]]
 
 
 @dataclass(frozen=True)
@@ -95,7 +94,7 @@ def client_for(
 
 def sync_once(
     config: Config,
-    db: sqlite_utils.Database,
+    db: sqlite3.Connection,
     now: datetime,
     *,
     client: Client | None = None,
@@ -137,7 +136,7 @@ def sync_once(
 
 def run_forever(
     config: Config,
-    db: sqlite_utils.Database,
+    db: sqlite3.Connection,
     stop_event: threading.Event,
     *,
     clock: Callable[[], datetime] = lambda: datetime.now(UTC),
@@ -161,7 +160,7 @@ def run_forever(
 
 
 def reread_order(
-    config: Config, db: sqlite_utils.Database, number: str, *, client: Client | None = None
+    config: Config, db: sqlite3.Connection, number: str, *, client: Client | None = None
 ) -> Order | None:
     """Read one order again right now (at deposit and at pickup): a cancelled or edited order
     is never handed out from stale data. Raises MarketplaceUnavailable when offline; someone is
@@ -170,7 +169,7 @@ def reread_order(
     return orders_to_hand_out.reread(config, db, client, number, datetime.now(UTC))
 
 
-def take_outbox(db: sqlite_utils.Database) -> int:
+def take_outbox(db: sqlite3.Connection) -> int:
     """Copy new pickups and on-site sales from the outbox into the sync's own queues."""
     takers = {"order_collected": pickups.take, "sale": on_site_sales.take}
     taken = 0
@@ -183,7 +182,7 @@ def take_outbox(db: sqlite_utils.Database) -> int:
     return taken
 
 
-def beat(config: Config, db: sqlite_utils.Database, *, ok: bool, error: str = "") -> None:
+def beat(config: Config, db: sqlite3.Connection, *, ok: bool, error: str = "") -> None:
     """The sync's heartbeat for telemetry: how each direction last went, what waits."""
     waiting = sync_state.waiting(db)
     directions = sync_state.directions(db)

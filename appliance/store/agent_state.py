@@ -11,11 +11,10 @@ from __future__ import annotations
 
 import json
 import os
+import sqlite3
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
-
-import sqlite_utils
 
 from appliance.store.db import transaction, utc_now
 
@@ -26,12 +25,12 @@ DESIRED_VERSION = "desired_version"
 # -- counters -------------------------------------------------------------------------------------
 
 
-def counter(db: sqlite_utils.Database, name: str) -> int:
+def counter(db: sqlite3.Connection, name: str) -> int:
     row = db.execute("SELECT value FROM agent_counters WHERE name = ?", (name,)).fetchone()
     return row[0] if row else 0
 
 
-def next_session(db: sqlite_utils.Database) -> int:
+def next_session(db: sqlite3.Connection) -> int:
     """Increment and return the MQTT session counter (one per connection attempt)."""
     with transaction(db):
         db.execute("UPDATE agent_counters SET value = value + 1 WHERE name = ?", (SESSION,))
@@ -55,7 +54,7 @@ class RecordedCommand:
         return self.state == "done"
 
 
-def recorded_command(db: sqlite_utils.Database, command_id: str) -> RecordedCommand | None:
+def recorded_command(db: sqlite3.Connection, command_id: str) -> RecordedCommand | None:
     row = db.execute(
         "SELECT id, name, state, session, ok, answer FROM agent_commands WHERE id = ?",
         (command_id,),
@@ -69,7 +68,7 @@ def recorded_command(db: sqlite_utils.Database, command_id: str) -> RecordedComm
 
 
 def claim_command(
-    db: sqlite_utils.Database,
+    db: sqlite3.Connection,
     command_id: str,
     name: str,
     args: dict[str, Any],
@@ -96,7 +95,7 @@ def claim_command(
 
 
 def record_answer(
-    db: sqlite_utils.Database, command_id: str, ok: bool, answer: dict[str, Any]
+    db: sqlite3.Connection, command_id: str, ok: bool, answer: dict[str, Any]
 ) -> None:
     """Keep the final answer; a duplicate of this id will get exactly this answer."""
     with transaction(db):
@@ -107,25 +106,25 @@ def record_answer(
         )
 
 
-def release_command(db: sqlite_utils.Database, command_id: str) -> None:
+def release_command(db: sqlite3.Connection, command_id: str) -> None:
     """Forget a claim whose answer was not final, so a redelivery asks again."""
     with transaction(db):
         db.execute("DELETE FROM agent_commands WHERE id = ? AND state = 'running'", (command_id,))
 
 
-def commands_handled(db: sqlite_utils.Database) -> int:
+def commands_handled(db: sqlite3.Connection) -> int:
     return db.execute("SELECT count(*) FROM agent_commands WHERE state = 'done'").fetchone()[0]
 
 
 # -- remote settings ------------------------------------------------------------------------------
 
 
-def overrides(db: sqlite_utils.Database) -> dict[str, Any]:
+def overrides(db: sqlite3.Connection) -> dict[str, Any]:
     """Settings applied remotely, as {"section.key": value}."""
     return {k: json.loads(v) for k, v in db.execute("SELECT key, value FROM agent_overrides")}
 
 
-def replace_overrides(db: sqlite_utils.Database, values: dict[str, Any], version: int) -> None:
+def replace_overrides(db: sqlite3.Connection, values: dict[str, Any], version: int) -> None:
     """The accepted part of desired version `version` becomes the whole set of overrides."""
     now = utc_now()
     with transaction(db):
@@ -138,7 +137,7 @@ def replace_overrides(db: sqlite_utils.Database, values: dict[str, Any], version
         db.execute("UPDATE agent_counters SET value = ? WHERE name = ?", (version, DESIRED_VERSION))
 
 
-def set_override(db: sqlite_utils.Database, key: str, value: Any) -> None:
+def set_override(db: sqlite3.Connection, key: str, value: Any) -> None:
     """One setting changed by a command (not by desired): keeps the current desired version."""
     with transaction(db):
         db.execute(
@@ -168,7 +167,7 @@ class Heartbeat:
 
 
 def beat(
-    db: sqlite_utils.Database,
+    db: sqlite3.Connection,
     process: str,
     *,
     stale_after_s: int,
@@ -189,7 +188,7 @@ def beat(
         )
 
 
-def heartbeats(db: sqlite_utils.Database) -> dict[str, Heartbeat]:
+def heartbeats(db: sqlite3.Connection) -> dict[str, Heartbeat]:
     rows = db.execute("SELECT process, pid, beat_at, stale_after_s, detail FROM process_heartbeats")
     return {p: Heartbeat(p, pid, at, stale, json.loads(d)) for p, pid, at, stale, d in rows}
 

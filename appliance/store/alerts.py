@@ -6,9 +6,8 @@ it is resolved through `payments.resolve_unknown`, which closes its alert in the
 
 from __future__ import annotations
 
+import sqlite3
 from dataclasses import dataclass
-
-import sqlite_utils
 
 from appliance.store.db import utc_now
 
@@ -27,7 +26,7 @@ class Alert:
     resolution: str | None = None
 
 
-def raise_alert(db: sqlite_utils.Database, kind: str, message: str, subject: str = "") -> Alert:
+def raise_alert(db: sqlite3.Connection, kind: str, message: str, subject: str = "") -> Alert:
     """Record an open alert; call inside the transaction of what caused it."""
     now = utc_now()
     cursor = db.execute(
@@ -37,7 +36,7 @@ def raise_alert(db: sqlite_utils.Database, kind: str, message: str, subject: str
     return Alert(cursor.lastrowid, kind, subject, message, now)
 
 
-def open_alerts(db: sqlite_utils.Database, kind: str | None = None) -> list[Alert]:
+def open_alerts(db: sqlite3.Connection, kind: str | None = None) -> list[Alert]:
     """Unresolved alerts, oldest first."""
     sql = f"SELECT {_COLUMNS} FROM alerts WHERE resolved_at IS NULL"
     params: tuple[str, ...] = ()
@@ -47,9 +46,7 @@ def open_alerts(db: sqlite_utils.Database, kind: str | None = None) -> list[Aler
     return [Alert(*row) for row in db.execute(sql + " ORDER BY created_at, id", params)]
 
 
-def resolve_about(
-    db: sqlite_utils.Database, kind: str, subject: str, by: str, resolution: str
-) -> int:
+def resolve_about(db: sqlite3.Connection, kind: str, subject: str, by: str, resolution: str) -> int:
     """Close the open alerts of `kind` about `subject`; returns how many were open."""
     cursor = db.execute(
         "UPDATE alerts SET resolved_at = ?, resolved_by = ?, resolution = ? "

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import dataclasses
+import sqlite3
 from typing import Any
-
-import sqlite_utils
 
 from appliance.core.catalogue import Product, SoldBy
 from appliance.core.catalogue_csv import CatalogueFile
@@ -15,7 +14,7 @@ _FIELDS = [f.name for f in dataclasses.fields(Product)]
 _COLUMNS = ", ".join(_FIELDS)
 
 
-def save(db: sqlite_utils.Database, product: Product) -> Product:
+def save(db: sqlite3.Connection, product: Product) -> Product:
     """Insert or update a product by its `sku`; returns it with its id. Call in a transaction."""
     row = {f: getattr(product, f) for f in _FIELDS if f != "id"}
     row["sold_by"] = product.sold_by.value
@@ -32,7 +31,7 @@ def save(db: sqlite_utils.Database, product: Product) -> Product:
     return saved
 
 
-def save_file(db: sqlite_utils.Database, parsed: CatalogueFile) -> int:
+def save_file(db: sqlite3.Connection, parsed: CatalogueFile) -> int:
     """Save a checked catalogue file, all or nothing; returns how many products were updated.
 
     A column the file left out keeps each existing product's value (a price-only file does not
@@ -45,7 +44,7 @@ def save_file(db: sqlite_utils.Database, parsed: CatalogueFile) -> int:
     return sum(1 for p in parsed.products if p.sku in current)
 
 
-def get(db: sqlite_utils.Database, key: str | int) -> Product | None:
+def get(db: sqlite3.Connection, key: str | int) -> Product | None:
     """A product by sku, or by numeric id when no sku matches (a sku may be all digits)."""
     row = db.execute(f"SELECT {_COLUMNS} FROM products WHERE sku = ?", (str(key),)).fetchone()
     if row is None and str(key).isdigit():
@@ -53,7 +52,7 @@ def get(db: sqlite_utils.Database, key: str | int) -> Product | None:
     return _product(row) if row else None
 
 
-def list_products(db: sqlite_utils.Database, *, active_only: bool = False) -> list[Product]:
+def list_products(db: sqlite3.Connection, *, active_only: bool = False) -> list[Product]:
     sql = f"SELECT {_COLUMNS} FROM products"
     if active_only:
         sql += " WHERE active = 1"

@@ -16,8 +16,6 @@ from datetime import UTC, datetime
 from importlib import resources
 from pathlib import Path
 
-import sqlite_utils
-
 from appliance.errors import StoreError
 
 MIGRATION_NAME = re.compile(r"(\d{4})_([a-z0-9_]+)\.sql")
@@ -25,7 +23,7 @@ MIGRATION_NAME = re.compile(r"(\d{4})_([a-z0-9_]+)\.sql")
 
 def open_database(
     path: Path, *, migrate: bool = True, must_exist: bool = False
-) -> sqlite_utils.Database:
+) -> sqlite3.Connection:
     """Open (and create) the database at `path` and bring its schema up to date.
 
     `must_exist` is for commands that only read: they must not create an empty database in a
@@ -42,28 +40,26 @@ def open_database(
         conn.execute("PRAGMA busy_timeout=10000")
     except (OSError, sqlite3.Error) as exc:
         raise StoreError(f"cannot open the database {path}: {exc}") from None
-    db = sqlite_utils.Database(conn)
     if migrate:
-        apply_migrations(db)
-    return db
+        apply_migrations(conn)
+    return conn
 
 
 @contextmanager
-def transaction(db: sqlite_utils.Database) -> Iterator[sqlite_utils.Database]:
+def transaction(db: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
     """All or nothing: a change and its outbox event and journal entry commit together."""
-    conn = db.conn
-    conn.execute("BEGIN IMMEDIATE")
+    db.execute("BEGIN IMMEDIATE")
     try:
         yield db
     except BaseException:
-        conn.execute("ROLLBACK")
+        db.execute("ROLLBACK")
         raise
-    conn.execute("COMMIT")
+    db.execute("COMMIT")
 
 
-def require_transaction(db: sqlite_utils.Database, what: str) -> None:
+def require_transaction(db: sqlite3.Connection, what: str) -> None:
     """Refuse a write that must commit with the change it belongs to (a programming error)."""
-    if not db.conn.in_transaction:
+    if not db.in_transaction:
         raise RuntimeError(f"{what} must run inside store.db.transaction()")
 
 
@@ -77,9 +73,8 @@ def migrations() -> list[tuple[int, str, str]]:
     return sorted(found)
 
 
-def apply_migrations(db: sqlite_utils.Database) -> list[int]:
+def apply_migrations(conn: sqlite3.Connection) -> list[int]:
     """Apply the forward migrations not yet applied, each in its own transaction."""
-    conn = db.conn
     conn.execute(
         "CREATE TABLE IF NOT EXISTS schema_migrations "
         "(version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)"

@@ -7,13 +7,12 @@ the recorded result. Times are ISO 8601 UTC strings from `utc_now`, so they comp
 from __future__ import annotations
 
 import json
+import sqlite3
 import time
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
-
-import sqlite_utils
 
 from appliance.core.journal import canonical_json
 from appliance.store.db import iso, transaction, utc_now
@@ -38,7 +37,7 @@ class DeviceCommand:
 
 
 def queue(
-    db: sqlite_utils.Database,
+    db: sqlite3.Connection,
     name: str,
     args: dict[str, Any] | None = None,
     *,
@@ -73,14 +72,14 @@ def queue(
     return found
 
 
-def get(db: sqlite_utils.Database, command_id: str) -> DeviceCommand | None:
+def get(db: sqlite3.Connection, command_id: str) -> DeviceCommand | None:
     row = db.execute(
         f"SELECT {_COLUMNS} FROM device_commands WHERE id = ?", (command_id,)
     ).fetchone()
     return _command(row) if row else None
 
 
-def take_next(db: sqlite_utils.Database, now: str | None = None) -> DeviceCommand | None:
+def take_next(db: sqlite3.Connection, now: str | None = None) -> DeviceCommand | None:
     """Claim the oldest queued command; expired ones are refused on the way."""
     now = now or utc_now()
     with transaction(db):
@@ -99,18 +98,18 @@ def take_next(db: sqlite_utils.Database, now: str | None = None) -> DeviceComman
             return _command(row, state="running")
 
 
-def finish(db: sqlite_utils.Database, command_id: str, ok: bool, result: dict[str, Any]) -> None:
+def finish(db: sqlite3.Connection, command_id: str, ok: bool, result: dict[str, Any]) -> None:
     """Record the outcome: `result` on success, `{"error": ...}` on failure."""
     with transaction(db):
         _finish(db, command_id, "done" if ok else "failed", result, utc_now())
 
 
-def refuse(db: sqlite_utils.Database, command_id: str, reason: str) -> None:
+def refuse(db: sqlite3.Connection, command_id: str, reason: str) -> None:
     with transaction(db):
         _finish(db, command_id, "refused", {"error": reason}, utc_now())
 
 
-def wait(db: sqlite_utils.Database, command_id: str, timeout_s: float) -> DeviceCommand | None:
+def wait(db: sqlite3.Connection, command_id: str, timeout_s: float) -> DeviceCommand | None:
     """Wait until the command finishes or `timeout_s` passes; returns its latest state."""
     deadline = time.monotonic() + timeout_s
     while True:
@@ -120,7 +119,7 @@ def wait(db: sqlite_utils.Database, command_id: str, timeout_s: float) -> Device
         time.sleep(0.05)
 
 
-def recent(db: sqlite_utils.Database, limit: int = 50) -> list[DeviceCommand]:
+def recent(db: sqlite3.Connection, limit: int = 50) -> list[DeviceCommand]:
     rows = db.execute(
         f"SELECT {_COLUMNS} FROM device_commands ORDER BY created_at DESC LIMIT ?", (limit,)
     )
@@ -133,7 +132,7 @@ _COLUMNS = (
 
 
 def _finish(
-    db: sqlite_utils.Database, command_id: str, state: str, result: dict[str, Any], now: str
+    db: sqlite3.Connection, command_id: str, state: str, result: dict[str, Any], now: str
 ) -> None:
     db.execute(
         "UPDATE device_commands SET state = ?, result = ?, finished_at = ? WHERE id = ?",

@@ -7,10 +7,9 @@ under BEGIN IMMEDIATE, so two processes can never fork the chain.
 from __future__ import annotations
 
 import json
+import sqlite3
 from collections.abc import Iterator
 from typing import Any
-
-import sqlite_utils
 
 from appliance.core.journal import (
     GENESIS_HASH,
@@ -23,7 +22,7 @@ from appliance.store.db import require_transaction, utc_now
 
 
 def append(
-    db: sqlite_utils.Database, kind: str, data: dict[str, Any], ts: str | None = None
+    db: sqlite3.Connection, kind: str, data: dict[str, Any], ts: str | None = None
 ) -> JournalEntry:
     """Append one entry chained to the current head. Must run inside a transaction."""
     require_transaction(db, "journal.append")
@@ -39,7 +38,7 @@ def append(
 
 
 def entries(
-    db: sqlite_utils.Database, kind: str | None = None, *, after_seq: int = 0
+    db: sqlite3.Connection, kind: str | None = None, *, after_seq: int = 0
 ) -> Iterator[JournalEntry]:
     """Entries in storage order (rowid), so a reordered or missing row shows up in verify."""
     sql = "SELECT seq, ts, kind, data, prev_hash, hash FROM journal WHERE seq > ?"
@@ -52,7 +51,7 @@ def entries(
 
 
 def verify(
-    db: sqlite_utils.Database, *, since_last_check: bool = False
+    db: sqlite3.Connection, *, since_last_check: bool = False
 ) -> tuple[int, tuple[int, str] | None]:
     """(number of entries, first broken entry and why, or None).
 

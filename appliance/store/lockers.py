@@ -10,12 +10,11 @@ customer, and never logged; checking codes and reissuing them is `pickup_codes`.
 from __future__ import annotations
 
 import random
+import sqlite3
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
-
-import sqlite_utils
 
 from appliance.core import pickup_code
 from appliance.core.locker import Compartment, Use
@@ -55,7 +54,7 @@ class IssuedCode:
 # -- compartments ---------------------------------------------------------------------------------
 
 
-def sync_compartments(db: sqlite_utils.Database, compartments: Iterable[Compartment]) -> None:
+def sync_compartments(db: sqlite3.Connection, compartments: Iterable[Compartment]) -> None:
     """Add a row for every configured compartment that has none yet (free)."""
     with transaction(db):
         for c in compartments:
@@ -65,25 +64,25 @@ def sync_compartments(db: sqlite_utils.Database, compartments: Iterable[Compartm
             )
 
 
-def states(db: sqlite_utils.Database) -> dict[int, CompartmentState]:
+def states(db: sqlite3.Connection) -> dict[int, CompartmentState]:
     rows = db.execute(f"SELECT {_STATE_COLUMNS} FROM compartments ORDER BY number")
     return {row[0]: _state(row) for row in rows}
 
 
-def state(db: sqlite_utils.Database, number: int) -> CompartmentState | None:
+def state(db: sqlite3.Connection, number: int) -> CompartmentState | None:
     row = db.execute(
         f"SELECT {_STATE_COLUMNS} FROM compartments WHERE number = ?", (number,)
     ).fetchone()
     return _state(row) if row else None
 
 
-def busy(db: sqlite_utils.Database) -> set[int]:
+def busy(db: sqlite3.Connection) -> set[int]:
     """Compartments that must not be offered for a deposit."""
     return {n for (n,) in db.execute("SELECT number FROM compartments WHERE use != 'free'")}
 
 
 def fill_walkin(
-    db: sqlite_utils.Database,
+    db: sqlite3.Connection,
     number: int,
     *,
     name: str,
@@ -107,7 +106,7 @@ def fill_walkin(
         _door_event(db, number, "walkin_filled", requested_by=producer)
 
 
-def empty_walkin(db: sqlite_utils.Database, number: int, receipt: str) -> None:
+def empty_walkin(db: sqlite3.Connection, number: int, receipt: str) -> None:
     """The customer who paid took the produce: the compartment is free again."""
     with transaction(db):
         current = _require(db, number)
@@ -121,7 +120,7 @@ def empty_walkin(db: sqlite_utils.Database, number: int, receipt: str) -> None:
 
 
 def deposit(
-    db: sqlite_utils.Database,
+    db: sqlite3.Connection,
     number: str,
     compartment: int,
     *,
@@ -171,7 +170,7 @@ def deposit(
 
 
 def issue_code(
-    db: sqlite_utils.Database,
+    db: sqlite3.Connection,
     number: str,
     key: bytes,
     validity_days: int,
@@ -207,7 +206,7 @@ def issue_code(
 
 
 def collect(
-    db: sqlite_utils.Database,
+    db: sqlite3.Connection,
     number: str,
     compartment: int,
     *,
@@ -254,7 +253,7 @@ def collect(
 
 
 def record_door_event(
-    db: sqlite_utils.Database,
+    db: sqlite3.Connection,
     compartment: int,
     kind: str,
     *,
@@ -268,7 +267,7 @@ def record_door_event(
 
 
 def raise_alarm(
-    db: sqlite_utils.Database,
+    db: sqlite3.Connection,
     kind: str,
     compartment: int | None,
     message: str,
@@ -289,7 +288,7 @@ def raise_alarm(
 
 
 def door_events(
-    db: sqlite_utils.Database, since: str = "", until: str = "9999"
+    db: sqlite3.Connection, since: str = "", until: str = "9999"
 ) -> list[tuple[str, int, str, str | None]]:
     """(ts, compartment, kind, order number) between two ISO times, oldest first."""
     return db.execute(
@@ -300,7 +299,7 @@ def door_events(
 
 
 def _door_event(
-    db: sqlite_utils.Database,
+    db: sqlite3.Connection,
     compartment: int,
     kind: str,
     order_number: str | None = None,
@@ -321,7 +320,7 @@ CLOSED_KINDS = ("door_closed", "deposit_closed", "pickup_closed")
 
 
 def door_openings(
-    db: sqlite_utils.Database, compartments: Iterable[int], since: str, until: str
+    db: sqlite3.Connection, compartments: Iterable[int], since: str, until: str
 ) -> list[tuple[int, str, str | None]]:
     """(compartment, opened at, closed at or None) for doors that opened before `until` and
     had not closed by `since`."""
@@ -356,7 +355,7 @@ def _state(row: tuple[Any, ...]) -> CompartmentState:
     return CompartmentState(row[0], Use(row[1]), *row[2:])
 
 
-def _require(db: sqlite_utils.Database, number: int) -> CompartmentState:
+def _require(db: sqlite3.Connection, number: int) -> CompartmentState:
     found = state(db, number)
     if found is None:
         raise LockerError(f"compartment {number} is not in [[lockers.compartments]]")
@@ -364,7 +363,7 @@ def _require(db: sqlite_utils.Database, number: int) -> CompartmentState:
 
 
 def _set(
-    db: sqlite_utils.Database,
+    db: sqlite3.Connection,
     number: int,
     use: Use,
     *,

@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import dataclasses
+import sqlite3
 from typing import Any
-
-import sqlite_utils
 
 from appliance.core.order import Order, OrderLine, OrderState
 from appliance.store.db import require_transaction, utc_now
 
 
-def save(db: sqlite_utils.Database, order: Order) -> None:
+def save(db: sqlite3.Connection, order: Order) -> None:
     """Insert or replace an order and its lines. Call inside a transaction."""
     require_transaction(db, "orders.save")
     row = {f.name: getattr(order, f.name) for f in dataclasses.fields(order) if f.name != "lines"}
@@ -43,12 +42,12 @@ def save(db: sqlite_utils.Database, order: Order) -> None:
         )
 
 
-def get(db: sqlite_utils.Database, number: str) -> Order | None:
+def get(db: sqlite3.Connection, number: str) -> Order | None:
     row = db.execute(f"SELECT {_COLUMNS} FROM orders WHERE number = ?", (number,)).fetchone()
     return _order(db, row) if row else None
 
 
-def list_orders(db: sqlite_utils.Database, state: OrderState | None = None) -> list[Order]:
+def list_orders(db: sqlite3.Connection, state: OrderState | None = None) -> list[Order]:
     sql = f"SELECT {_COLUMNS} FROM orders"
     params: tuple[Any, ...] = ()
     if state:
@@ -61,7 +60,7 @@ _FIELDS = [f.name for f in dataclasses.fields(Order) if f.name != "lines"]
 _COLUMNS = ", ".join(_FIELDS)
 
 
-def _order(db: sqlite_utils.Database, row: tuple[Any, ...]) -> Order:
+def _order(db: sqlite3.Connection, row: tuple[Any, ...]) -> Order:
     values = dict(zip(_FIELDS, row, strict=True))
     values["state"] = OrderState(values["state"])
     values["paid"] = bool(values["paid"])

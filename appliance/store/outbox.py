@@ -7,11 +7,10 @@ Each destination (``mqtt``, ``marketplace``) keeps its own cursor; each event ha
 from __future__ import annotations
 
 import json
+import sqlite3
 import uuid
 from dataclasses import dataclass
 from typing import Any
-
-import sqlite_utils
 
 from appliance.core.journal import canonical_json
 from appliance.store.db import require_transaction, utc_now
@@ -27,7 +26,7 @@ class Event:
 
 
 def emit(
-    db: sqlite_utils.Database,
+    db: sqlite3.Connection,
     type: str,
     payload: dict[str, Any],
     *,
@@ -46,7 +45,7 @@ def emit(
 
 
 def pending(
-    db: sqlite_utils.Database, destination: str, limit: int = 100, types: tuple[str, ...] = ()
+    db: sqlite3.Connection, destination: str, limit: int = 100, types: tuple[str, ...] = ()
 ) -> list[Event]:
     """The next events `destination` has not yet acknowledged, oldest first."""
     sql = "SELECT id, event_id, ts, type, payload FROM outbox WHERE id > ?"
@@ -59,14 +58,14 @@ def pending(
     return [Event(i, e, t, ty, json.loads(p)) for i, e, t, ty, p in db.execute(sql, params)]
 
 
-def cursor_of(db: sqlite_utils.Database, destination: str) -> int:
+def cursor_of(db: sqlite3.Connection, destination: str) -> int:
     row = db.execute(
         "SELECT last_id FROM outbox_cursors WHERE destination = ?", (destination,)
     ).fetchone()
     return row[0] if row else 0
 
 
-def acknowledge(db: sqlite_utils.Database, destination: str, last_id: int) -> None:
+def acknowledge(db: sqlite3.Connection, destination: str, last_id: int) -> None:
     """Move `destination`'s cursor forward to `last_id` (never backward)."""
     db.execute(
         "INSERT INTO outbox_cursors (destination, last_id, updated_at) VALUES (?, ?, ?) "

@@ -20,12 +20,11 @@ from __future__ import annotations
 
 import json
 import logging
+import sqlite3
 import uuid
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import TYPE_CHECKING
-
-import sqlite_utils
 
 from appliance.core.journal import canonical_json
 from appliance.core.money import format_euros
@@ -85,7 +84,7 @@ _COLUMNS = (
 )
 
 
-def begin_attempt(db: sqlite_utils.Database, amount_cents: int, basket: Basket) -> str:
+def begin_attempt(db: sqlite3.Connection, amount_cents: int, basket: Basket) -> str:
     """Record a PENDING attempt with the basket it pays for; returns its id (the terminal
     reference). Raises PaymentInFlight while another attempt is PENDING."""
     if amount_cents <= 0 or amount_cents != basket.total_cents:
@@ -113,7 +112,7 @@ def begin_attempt(db: sqlite_utils.Database, amount_cents: int, basket: Basket) 
     return attempt_id
 
 
-def get_attempt(db: sqlite_utils.Database, attempt_id: str) -> Attempt:
+def get_attempt(db: sqlite3.Connection, attempt_id: str) -> Attempt:
     row = db.execute(
         f"SELECT {_COLUMNS} FROM payment_attempts WHERE id = ?", (attempt_id,)
     ).fetchone()
@@ -122,7 +121,7 @@ def get_attempt(db: sqlite_utils.Database, attempt_id: str) -> Attempt:
     return _attempt(row)
 
 
-def attempts_in(db: sqlite_utils.Database, state: AttemptState) -> list[Attempt]:
+def attempts_in(db: sqlite3.Connection, state: AttemptState) -> list[Attempt]:
     """Attempts in `state`, oldest first (the admin lists UNKNOWN ones to resolve)."""
     rows = db.execute(
         f"SELECT {_COLUMNS} FROM payment_attempts WHERE state = ? ORDER BY created_at",
@@ -131,7 +130,7 @@ def attempts_in(db: sqlite_utils.Database, state: AttemptState) -> list[Attempt]
     return [_attempt(row) for row in rows]
 
 
-def record_outcome(db: sqlite_utils.Database, attempt: Attempt, result: PaymentResult) -> None:
+def record_outcome(db: sqlite3.Connection, attempt: Attempt, result: PaymentResult) -> None:
     """Write the terminal's answer on a PENDING attempt, inside the caller's transaction;
     an UNKNOWN outcome also raises an alert and a `payment_unknown` event."""
     state = AttemptState(result.outcome.value)
@@ -167,7 +166,7 @@ def record_outcome(db: sqlite_utils.Database, attempt: Attempt, result: PaymentR
         _alert_unknown(db, attempt, result.message)
 
 
-def recover(db: sqlite_utils.Database) -> list[str]:
+def recover(db: sqlite3.Connection) -> list[str]:
     """At kiosk start: every PENDING attempt becomes UNKNOWN with an alert; returns their ids.
     Call it before the first payment, never while one is in flight."""
     recovered = []
@@ -189,7 +188,7 @@ def recover(db: sqlite_utils.Database) -> list[str]:
 
 
 def resolve_unknown(
-    db: sqlite_utils.Database, attempt_id: str, charged: bool, by: str, *, device_id: str
+    db: sqlite3.Connection, attempt_id: str, charged: bool, by: str, *, device_id: str
 ) -> Sale | None:
     """Staff's answer for an UNKNOWN attempt: `charged` records its sale now (returned), else
     the attempt is closed. Resolving again the same way changes nothing."""
@@ -225,7 +224,7 @@ def resolve_unknown(
         return record_sale(db, attempt, device_id) if charged else None
 
 
-def _alert_unknown(db: sqlite_utils.Database, attempt: Attempt, why: str) -> None:
+def _alert_unknown(db: sqlite3.Connection, attempt: Attempt, why: str) -> None:
     amount = format_euros(attempt.amount_cents)
     alerts.raise_alert(
         db,

@@ -10,11 +10,10 @@ from __future__ import annotations
 import os
 import random
 import secrets
+import sqlite3
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
-
-import sqlite_utils
 
 from appliance.core import pickup_code
 from appliance.core.order import OrderState
@@ -69,7 +68,7 @@ def device_key(path: Path, *, create: bool = False) -> bytes:
 
 
 def reissue_code(
-    db: sqlite_utils.Database,
+    db: sqlite3.Connection,
     number: str,
     *,
     key: bytes,
@@ -97,13 +96,13 @@ def reissue_code(
         return issued
 
 
-def keep_only(db: sqlite_utils.Database, number: str, code_id: int) -> None:
+def keep_only(db: sqlite3.Connection, number: str, code_id: int) -> None:
     """Revoke every code of the order but `code_id` (the one the customer now holds)."""
     with transaction(db):
         _revoke_others(db, number, code_id, lockers.now_utc())
 
 
-def revoke(db: sqlite_utils.Database, code_id: int) -> None:
+def revoke(db: sqlite3.Connection, code_id: int) -> None:
     """Revoke one code (a new code that never reached the customer)."""
     with transaction(db):
         db.execute(
@@ -112,7 +111,7 @@ def revoke(db: sqlite_utils.Database, code_id: int) -> None:
         )
 
 
-def _revoke_others(db: sqlite_utils.Database, number: str, code_id: int, now: datetime) -> None:
+def _revoke_others(db: sqlite3.Connection, number: str, code_id: int, now: datetime) -> None:
     db.execute(
         "UPDATE pickup_codes SET revoked_at = ? "
         "WHERE order_number = ? AND id != ? AND revoked_at IS NULL",
@@ -124,7 +123,7 @@ def _revoke_others(db: sqlite_utils.Database, number: str, code_id: int, now: da
 
 
 def check_code(
-    db: sqlite_utils.Database,
+    db: sqlite3.Connection,
     text: str,
     *,
     key: bytes,
@@ -157,7 +156,7 @@ def check_code(
 _CODE_COLUMNS = "id, order_number, expires_at, used_at, revoked_at"
 
 
-def _find_code(db: sqlite_utils.Database, text: str, key: bytes, now: datetime) -> CodeCheck:
+def _find_code(db: sqlite3.Connection, text: str, key: bytes, now: datetime) -> CodeCheck:
     text = text.strip()
     if pickup_code.is_token_shaped(text):
         token = pickup_code.read_token(key, text)
@@ -195,7 +194,7 @@ def _find_code(db: sqlite_utils.Database, text: str, key: bytes, now: datetime) 
 # -- wrong-code lockout, shared by the customer and the producer keypads --------------------------
 
 
-def locked_until(db: sqlite_utils.Database, keypad: str, now: datetime) -> datetime | None:
+def locked_until(db: sqlite3.Connection, keypad: str, now: datetime) -> datetime | None:
     """Until when this keypad is locked by the wrong codes typed on it, or None."""
     count, last = _wrong_in_a_row(db, keypad)
     delay = pickup_code.lockout_s(count)
@@ -205,7 +204,7 @@ def locked_until(db: sqlite_utils.Database, keypad: str, now: datetime) -> datet
     return until if now < until else None
 
 
-def lock_after_wrong(db: sqlite_utils.Database, keypad: str, now: datetime) -> datetime | None:
+def lock_after_wrong(db: sqlite3.Connection, keypad: str, now: datetime) -> datetime | None:
     """When this wrong code (not yet recorded) locks the keypad, until when."""
     count, _ = _wrong_in_a_row(db, keypad)
     delay = pickup_code.lockout_s(count + 1)
@@ -213,7 +212,7 @@ def lock_after_wrong(db: sqlite_utils.Database, keypad: str, now: datetime) -> d
 
 
 def record_attempt(
-    db: sqlite_utils.Database,
+    db: sqlite3.Connection,
     keypad: str,
     method: str,
     verdict: str,
@@ -228,7 +227,7 @@ def record_attempt(
     )
 
 
-def _wrong_in_a_row(db: sqlite_utils.Database, keypad: str) -> tuple[int, str | None]:
+def _wrong_in_a_row(db: sqlite3.Connection, keypad: str) -> tuple[int, str | None]:
     """Unknown codes since the last good one on this keypad, and when the last was typed."""
     rows = db.execute(
         "SELECT verdict, ts FROM code_attempts WHERE keypad = ? AND verdict != 'locked' "

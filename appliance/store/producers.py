@@ -7,10 +7,9 @@ row lock the producer keypad as wrong codes lock the customer's (`pickup_codes`)
 from __future__ import annotations
 
 import secrets
+import sqlite3
 from dataclasses import dataclass
 from datetime import datetime
-
-import sqlite_utils
 
 from appliance.core import pickup_code
 from appliance.core.pickup_code import Verdict
@@ -28,7 +27,7 @@ class ProducerCheck:
 
 
 def add_producer(
-    db: sqlite_utils.Database, name: str, *, key: bytes, pin: str = "", badge: str = ""
+    db: sqlite3.Connection, name: str, *, key: bytes, pin: str = "", badge: str = ""
 ) -> None:
     """Register a producer who may refill, with a PIN (4 to 8 digits) and/or a badge."""
     if pin and not (pin.isdigit() and 4 <= len(pin) <= 8):
@@ -61,7 +60,7 @@ def add_producer(
 
 
 def identify_producer(
-    db: sqlite_utils.Database,
+    db: sqlite3.Connection,
     text: str,
     *,
     key: bytes,

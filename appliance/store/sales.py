@@ -13,9 +13,8 @@ again returns the sale already recorded (or None) and writes nothing.
 from __future__ import annotations
 
 import secrets
+import sqlite3
 from typing import Any
-
-import sqlite_utils
 
 from appliance.core.catalogue import SoldBy
 from appliance.core.payment import PaymentOutcome, PaymentResult
@@ -45,7 +44,7 @@ _SALE_COLUMNS = (
 
 
 def complete_sale(
-    db: sqlite_utils.Database, attempt_id: str, result: PaymentResult, device_id: str
+    db: sqlite3.Connection, attempt_id: str, result: PaymentResult, device_id: str
 ) -> Sale | None:
     """Record the terminal's `result` for a PENDING attempt; the Sale when approved."""
     with transaction(db):
@@ -68,7 +67,7 @@ def complete_sale(
         return record_sale(db, payments.get_attempt(db, attempt_id), device_id)
 
 
-def record_sale(db: sqlite_utils.Database, attempt: Attempt, device_id: str) -> Sale:
+def record_sale(db: sqlite3.Connection, attempt: Attempt, device_id: str) -> Sale:
     """Write the sale paid by `attempt`; inside the caller's transaction, which also holds the
     attempt's approved (or staff-confirmed) state."""
     receipt = db.execute(
@@ -119,19 +118,19 @@ def record_sale(db: sqlite_utils.Database, attempt: Attempt, device_id: str) -> 
     return sale
 
 
-def sale_for_attempt(db: sqlite_utils.Database, attempt_id: str) -> Sale | None:
+def sale_for_attempt(db: sqlite3.Connection, attempt_id: str) -> Sale | None:
     return _sale_where(db, "attempt_id = ?", attempt_id)
 
 
-def sale_by_token(db: sqlite_utils.Database, token: str) -> Sale | None:
+def sale_by_token(db: sqlite3.Connection, token: str) -> Sale | None:
     return _sale_where(db, "token = ?", token)
 
 
-def sale_by_receipt(db: sqlite_utils.Database, device_id: str, receipt: int) -> Sale | None:
+def sale_by_receipt(db: sqlite3.Connection, device_id: str, receipt: int) -> Sale | None:
     return _sale_where(db, "device_id = ? AND receipt_number = ?", device_id, receipt)
 
 
-def _sale_where(db: sqlite_utils.Database, where: str, *params: Any) -> Sale | None:
+def _sale_where(db: sqlite3.Connection, where: str, *params: Any) -> Sale | None:
     row = db.execute(f"SELECT {_SALE_COLUMNS} FROM sales WHERE {where}", params).fetchone()
     if row is None:
         return None

@@ -9,10 +9,9 @@ order mode, the units sent into that order whose outcome is not known yet.
 
 from __future__ import annotations
 
+import sqlite3
 from dataclasses import dataclass
 from typing import Any
-
-import sqlite_utils
 
 DIRECTIONS = ("catalogue", "orders", "pickups", "stock")
 
@@ -58,7 +57,7 @@ class Pickup:
 # -- directions -----------------------------------------------------------------------------------
 
 
-def direction(db: sqlite_utils.Database, name: str) -> DirectionState:
+def direction(db: sqlite3.Connection, name: str) -> DirectionState:
     row = db.execute(
         "SELECT direction, cursor, full_sweep_at, last_attempt_at, last_success_at, last_error, "
         "last_error_at FROM marketplace_sync WHERE direction = ?",
@@ -67,12 +66,12 @@ def direction(db: sqlite_utils.Database, name: str) -> DirectionState:
     return DirectionState(*row) if row else DirectionState(name)
 
 
-def directions(db: sqlite_utils.Database) -> list[DirectionState]:
+def directions(db: sqlite3.Connection) -> list[DirectionState]:
     return [direction(db, name) for name in DIRECTIONS]
 
 
 def record_success(
-    db: sqlite_utils.Database,
+    db: sqlite3.Connection,
     name: str,
     now: str,
     *,
@@ -89,7 +88,7 @@ def record_success(
     )
 
 
-def record_error(db: sqlite_utils.Database, name: str, now: str, error: str) -> None:
+def record_error(db: sqlite3.Connection, name: str, now: str, error: str) -> None:
     _ensure(db, name)
     db.execute(
         "UPDATE marketplace_sync SET last_attempt_at = ?, last_error = ?, last_error_at = ? "
@@ -98,7 +97,7 @@ def record_error(db: sqlite_utils.Database, name: str, now: str, error: str) -> 
     )
 
 
-def _ensure(db: sqlite_utils.Database, name: str) -> None:
+def _ensure(db: sqlite3.Connection, name: str) -> None:
     db.execute("INSERT OR IGNORE INTO marketplace_sync (direction) VALUES (?)", (name,))
 
 
@@ -111,7 +110,7 @@ _VARIANT_COLUMNS = (
 
 
 def remember_variant(
-    db: sqlite_utils.Database,
+    db: sqlite3.Connection,
     *,
     variant_id: int,
     product_id: int,
@@ -134,25 +133,25 @@ def remember_variant(
     )
 
 
-def variant(db: sqlite_utils.Database, variant_id: int) -> MappedVariant | None:
+def variant(db: sqlite3.Connection, variant_id: int) -> MappedVariant | None:
     row = db.execute(
         f"SELECT {_VARIANT_COLUMNS} FROM marketplace_variants WHERE variant_id = ?", (variant_id,)
     ).fetchone()
     return _variant(row) if row else None
 
 
-def variants(db: sqlite_utils.Database) -> list[MappedVariant]:
+def variants(db: sqlite3.Connection) -> list[MappedVariant]:
     rows = db.execute(f"SELECT {_VARIANT_COLUMNS} FROM marketplace_variants ORDER BY variant_id")
     return [_variant(row) for row in rows]
 
 
-def variants_not_seen_since(db: sqlite_utils.Database, seen_at: str) -> list[str]:
+def variants_not_seen_since(db: sqlite3.Connection, seen_at: str) -> list[str]:
     """Local skus of variants a full read of the catalogue no longer returned."""
     rows = db.execute("SELECT sku FROM marketplace_variants WHERE seen_at < ?", (seen_at,))
     return [row[0] for row in rows]
 
 
-def set_weighed(db: sqlite_utils.Database, variant_id: int, mode: str | None) -> bool:
+def set_weighed(db: sqlite3.Connection, variant_id: int, mode: str | None) -> bool:
     """Choose how one weight variant is sold here (None: the config default).
 
     The next catalogue read is a full one, so that the product changes even if the variant
@@ -165,9 +164,7 @@ def set_weighed(db: sqlite_utils.Database, variant_id: int, mode: str | None) ->
     return cursor.rowcount > 0
 
 
-def record_stock_written(
-    db: sqlite_utils.Database, variant_id: int, on_hand: int, now: str
-) -> None:
+def record_stock_written(db: sqlite3.Connection, variant_id: int, on_hand: int, now: str) -> None:
     db.execute(
         "UPDATE marketplace_variants SET on_hand = ?, reported_on_hand = ?, reported_at = ? "
         "WHERE variant_id = ?",
@@ -175,7 +172,7 @@ def record_stock_written(
     )
 
 
-def set_remainder(db: sqlite_utils.Database, variant_id: int, remainder_g: int) -> None:
+def set_remainder(db: sqlite3.Connection, variant_id: int, remainder_g: int) -> None:
     """Grams sold by weight here that do not yet make a whole variant unit."""
     db.execute(
         "UPDATE marketplace_variants SET remainder_g = ? WHERE variant_id = ?",
@@ -183,7 +180,7 @@ def set_remainder(db: sqlite_utils.Database, variant_id: int, remainder_g: int) 
     )
 
 
-def producer_names(db: sqlite_utils.Database) -> dict[int, str]:
+def producer_names(db: sqlite3.Connection) -> dict[int, str]:
     """Variant id -> producer name, from the local catalogue (order details show no names)."""
     rows = db.execute(
         "SELECT v.variant_id, p.producer FROM marketplace_variants v "
@@ -201,7 +198,7 @@ def _variant(row: tuple[Any, ...]) -> MappedVariant:
 # -- orders ---------------------------------------------------------------------------------------
 
 
-def order_fingerprint(db: sqlite_utils.Database, number: str) -> str | None:
+def order_fingerprint(db: sqlite3.Connection, number: str) -> str | None:
     row = db.execute(
         "SELECT fingerprint FROM marketplace_orders WHERE number = ?", (number,)
     ).fetchone()
@@ -209,7 +206,7 @@ def order_fingerprint(db: sqlite_utils.Database, number: str) -> str | None:
 
 
 def remember_order(
-    db: sqlite_utils.Database,
+    db: sqlite3.Connection,
     number: str,
     fingerprint: str,
     order_cycle_id: int | None,
@@ -226,7 +223,7 @@ def remember_order(
     )
 
 
-def order_cycles_seen(db: sqlite_utils.Database) -> list[int]:
+def order_cycles_seen(db: sqlite3.Connection) -> list[int]:
     rows = db.execute(
         "SELECT DISTINCT order_cycle_id FROM marketplace_orders "
         "WHERE order_cycle_id IS NOT NULL ORDER BY order_cycle_id"
@@ -242,7 +239,7 @@ _PICKUP_COLUMNS = (
 
 
 def add_pickup(
-    db: sqlite_utils.Database,
+    db: sqlite3.Connection,
     number: str,
     event_id: str,
     collected_at: str,
@@ -257,7 +254,7 @@ def add_pickup(
     return cursor.rowcount > 0
 
 
-def pickups(db: sqlite_utils.Database, state: str | None = None) -> list[Pickup]:
+def pickups(db: sqlite3.Connection, state: str | None = None) -> list[Pickup]:
     sql = f"SELECT {_PICKUP_COLUMNS} FROM marketplace_pickups"
     params: tuple[Any, ...] = ()
     if state:
@@ -266,9 +263,7 @@ def pickups(db: sqlite_utils.Database, state: str | None = None) -> list[Pickup]
     return [Pickup(*row) for row in db.execute(sql + " ORDER BY collected_at, number", params)]
 
 
-def pickup_done(
-    db: sqlite_utils.Database, number: str, state: str, now: str, error: str = ""
-) -> None:
+def pickup_done(db: sqlite3.Connection, number: str, state: str, now: str, error: str = "") -> None:
     """`reported` (shipped online) or `refused` (never will be: the admin must look)."""
     db.execute(
         "UPDATE marketplace_pickups SET state = ?, attempts = attempts + 1, last_error = ?, "
@@ -277,7 +272,7 @@ def pickup_done(
     )
 
 
-def pickup_failed(db: sqlite_utils.Database, number: str, error: str) -> None:
+def pickup_failed(db: sqlite3.Connection, number: str, error: str) -> None:
     db.execute(
         "UPDATE marketplace_pickups SET attempts = attempts + 1, last_error = ? WHERE number = ?",
         (error, number),
@@ -288,7 +283,7 @@ def pickup_failed(db: sqlite_utils.Database, number: str, error: str) -> None:
 
 
 def add_sale_line(
-    db: sqlite_utils.Database,
+    db: sqlite3.Connection,
     event_id: str,
     line_no: int,
     variant_id: int,
@@ -312,7 +307,7 @@ class UnreportedSales:
     last_rowid: int  # the lines counted, so that later ones are not marked by mistake
 
 
-def unreported_sales(db: sqlite_utils.Database) -> list[UnreportedSales]:
+def unreported_sales(db: sqlite3.Connection) -> list[UnreportedSales]:
     rows = db.execute(
         "SELECT variant_id, sum(CASE WHEN weight_g IS NULL THEN quantity ELSE 0 END), "
         "sum(coalesce(weight_g, 0)), max(rowid) FROM marketplace_sales "
@@ -321,7 +316,7 @@ def unreported_sales(db: sqlite_utils.Database) -> list[UnreportedSales]:
     return [UnreportedSales(*row) for row in rows]
 
 
-def mark_sales_reported(db: sqlite_utils.Database, sales: UnreportedSales, now: str) -> None:
+def mark_sales_reported(db: sqlite3.Connection, sales: UnreportedSales, now: str) -> None:
     db.execute(
         "UPDATE marketplace_sales SET reported_at = ? "
         "WHERE variant_id = ? AND reported_at IS NULL AND rowid <= ?",
@@ -342,7 +337,7 @@ class ShopSale:
     base: int  # the variant's quantity in the order right before sending
 
 
-def shop_sales_to_send(db: sqlite_utils.Database) -> list[ShopSale]:
+def shop_sales_to_send(db: sqlite3.Connection) -> list[ShopSale]:
     rows = db.execute(
         "SELECT order_number, variant_id, units, base FROM marketplace_shop_sales "
         "ORDER BY order_number, variant_id"
@@ -351,7 +346,7 @@ def shop_sales_to_send(db: sqlite_utils.Database) -> list[ShopSale]:
 
 
 def add_shop_sale(
-    db: sqlite_utils.Database, order_number: str, variant_id: int, units: int, base: int
+    db: sqlite3.Connection, order_number: str, variant_id: int, units: int, base: int
 ) -> None:
     """Units to send, written before sending; they join units of the variant not yet sent."""
     db.execute(
@@ -362,7 +357,7 @@ def add_shop_sale(
     )
 
 
-def set_shop_sale_units(db: sqlite_utils.Database, sale: ShopSale, units: int) -> None:
+def set_shop_sale_units(db: sqlite3.Connection, sale: ShopSale, units: int) -> None:
     """Fewer units to send (the marketplace has fewer left); none removes the row."""
     if units <= 0:
         shop_sale_sent(db, sale)
@@ -373,14 +368,14 @@ def set_shop_sale_units(db: sqlite_utils.Database, sale: ShopSale, units: int) -
     )
 
 
-def shop_sale_sent(db: sqlite_utils.Database, sale: ShopSale) -> None:
+def shop_sale_sent(db: sqlite3.Connection, sale: ShopSale) -> None:
     db.execute(
         "DELETE FROM marketplace_shop_sales WHERE order_number = ? AND variant_id = ?",
         (sale.order_number, sale.variant_id),
     )
 
 
-def waiting(db: sqlite_utils.Database) -> dict[str, int]:
+def waiting(db: sqlite3.Connection) -> dict[str, int]:
     """What is still to report or to look at, for `comptoir sync status`."""
     one = lambda sql: db.execute(sql).fetchone()[0]  # noqa: E731
     return {

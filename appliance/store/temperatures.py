@@ -6,11 +6,10 @@ Readings are stored here by `record_temperatures` (Unix seconds and millidegrees
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Iterable
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
-
-import sqlite_utils
 
 from appliance.config import Config, HaccpZone
 from appliance.core import haccp
@@ -19,12 +18,12 @@ from appliance.store.db import iso, transaction
 
 
 def record_temperatures(
-    db: sqlite_utils.Database, readings: Iterable[tuple[str, int, str, int]]
+    db: sqlite3.Connection, readings: Iterable[tuple[str, int, str, int]]
 ) -> int:
     """Store (zone, Unix seconds, sensor, millidegrees) rows; returns how many."""
     rows = list(readings)
     with transaction(db):
-        db.conn.executemany(
+        db.executemany(
             "INSERT OR REPLACE INTO temperature_readings (zone, ts, sensor, temp_mc) "
             "VALUES (?, ?, ?, ?)",
             rows,
@@ -33,7 +32,7 @@ def record_temperatures(
 
 
 def temperatures(
-    db: sqlite_utils.Database, zone: str, since: int, until: int
+    db: sqlite3.Connection, zone: str, since: int, until: int
 ) -> list[tuple[int, int]]:
     """(Unix seconds, millidegrees) of a zone in [since, until), oldest first; with several
     sensors in a zone, the warmest one at each time (the food at risk)."""
@@ -48,7 +47,7 @@ def rule_of(zone: HaccpZone) -> haccp.ZoneRule:
     return haccp.ZoneRule(zone.name, zone.limit_c * 1000, timedelta(minutes=zone.allowed_min))
 
 
-def report(cfg: Config, db: sqlite_utils.Database, day: date) -> list[haccp.ZoneDay]:
+def report(cfg: Config, db: sqlite3.Connection, day: date) -> list[haccp.ZoneDay]:
     tz = ZoneInfo(cfg.device.timezone)
     start = datetime.combine(day, time(), tz).astimezone(UTC)
     end = datetime.combine(day + timedelta(days=1), time(), tz).astimezone(UTC)
@@ -69,7 +68,7 @@ def report(cfg: Config, db: sqlite_utils.Database, day: date) -> list[haccp.Zone
 
 
 def zone_readings(
-    db: sqlite_utils.Database, zone: str, since: datetime, until: datetime
+    db: sqlite3.Connection, zone: str, since: datetime, until: datetime
 ) -> list[haccp.Reading]:
     rows = temperatures(db, zone, int(since.timestamp()), int(until.timestamp()))
     return [haccp.Reading(datetime.fromtimestamp(ts, UTC), temp) for ts, temp in rows]

@@ -12,11 +12,10 @@ import hmac
 import math
 import re
 import secrets
+import sqlite3
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
-
-import sqlite_utils
 
 from appliance.errors import ComptoirError, UsageError
 from appliance.store.db import iso, transaction, utc_now
@@ -93,7 +92,7 @@ def check_username(username: str) -> None:
 
 
 def set_password(
-    db: sqlite_utils.Database, username: str, password: str, role: Role | None = None
+    db: sqlite3.Connection, username: str, password: str, role: Role | None = None
 ) -> WebUser:
     """Create the user or change its password (and role when given); a new user with no role
     given is a producer. Sessions opened with the old password end."""
@@ -115,7 +114,7 @@ def set_password(
     return WebUser(username, new_role, now)
 
 
-def get_user(db: sqlite_utils.Database, username: str) -> WebUser | None:
+def get_user(db: sqlite3.Connection, username: str) -> WebUser | None:
     row = db.execute(
         "SELECT username, role, password_changed_at FROM web_users WHERE username = ?",
         (username,),
@@ -123,12 +122,12 @@ def get_user(db: sqlite_utils.Database, username: str) -> WebUser | None:
     return WebUser(row[0], Role(row[1]), row[2]) if row else None
 
 
-def list_users(db: sqlite_utils.Database) -> list[WebUser]:
+def list_users(db: sqlite3.Connection) -> list[WebUser]:
     rows = db.execute("SELECT username, role, password_changed_at FROM web_users ORDER BY username")
     return [WebUser(name, Role(role), changed) for name, role, changed in rows]
 
 
-def log_in(db: sqlite_utils.Database, username: str, password: str, now: datetime) -> WebUser:
+def log_in(db: sqlite3.Connection, username: str, password: str, now: datetime) -> WebUser:
     """The user when the password is right; else LoginRefused, and the failure counts.
     `now` is an aware UTC datetime (tests pass their own to step over delays)."""
     username = username.strip().lower()[:64]
@@ -160,7 +159,7 @@ def log_in(db: sqlite_utils.Database, username: str, password: str, now: datetim
     raise LoginRefused("wrong user name or password")
 
 
-def _count_failure(db: sqlite_utils.Database, username: str, now: datetime) -> int:
+def _count_failure(db: sqlite3.Connection, username: str, now: datetime) -> int:
     """Record one more failure; the delay now imposed, in seconds (0 for the first ones)."""
     with transaction(db):
         row = db.execute(

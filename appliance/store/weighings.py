@@ -7,9 +7,8 @@ the labels already in the journal, so the kiosk and `comptoir label print` share
 
 from __future__ import annotations
 
+import sqlite3
 from datetime import UTC
-
-import sqlite_utils
 
 from appliance.core.catalogue import Product
 from appliance.core.journal import JournalEntry
@@ -22,13 +21,13 @@ WEIGHING = "weighing"
 LABEL = "label"
 
 
-def next_label_ticket(db: sqlite_utils.Database) -> int:
+def next_label_ticket(db: sqlite3.Connection) -> int:
     (count,) = db.execute("SELECT count(*) FROM journal WHERE kind = ?", (LABEL,)).fetchone()
     return int(count) + 1
 
 
 def record_weighing(
-    db: sqlite_utils.Database,
+    db: sqlite3.Connection,
     weighing: Weighing,
     product: Product,
     *,
@@ -53,7 +52,7 @@ def record_weighing(
 
 
 def record_label(
-    db: sqlite_utils.Database,
+    db: sqlite3.Connection,
     content: LabelContent,
     *,
     device_id: str,

@@ -46,7 +46,7 @@ _HEADERS = {
 
 def create_app(config: Config, db_path: Path) -> Flask:
     """The admin app for this box; the database is migrated once here."""
-    open_database(db_path).conn.close()
+    open_database(db_path).close()
     app = Flask(__name__)
     app.config.update(
         COMPTOIR=config,

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+import sqlite3
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-import sqlite_utils
 from flask import current_app, g, request
 
 from appliance.config import Config
@@ -17,7 +17,7 @@ def settings() -> Config:
     return current_app.config["COMPTOIR"]
 
 
-def db() -> sqlite_utils.Database:
+def db() -> sqlite3.Connection:
     """One connection per request (waitress serves requests in threads), closed at its end."""
     if "db" not in g:
         g.db = open_database(current_app.config["COMPTOIR_DB"], migrate=False)
@@ -27,7 +27,7 @@ def db() -> sqlite_utils.Database:
 def close_db(_error: BaseException | None = None) -> None:
     connection = g.pop("db", None)
     if connection is not None:
-        connection.conn.close()
+        connection.close()
 
 
 def local_zone() -> ZoneInfo:

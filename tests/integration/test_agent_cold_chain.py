@@ -46,7 +46,7 @@ def test_a_zone_above_its_limit_is_logged_and_reported_once(
         db = open_database(data_dir / "comptoir.db")
         stored = wait_until(lambda: temperatures(db, "frigo-1", 0, 2**31), 10)
         assert stored[0][1] == 9500
-        db.conn.close()
+        db.close()
     finally:
         agent.stop()
         admin.close()

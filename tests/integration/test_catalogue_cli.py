@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import json
 import os
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
-import sqlite_utils
 
 from appliance import cli
 from appliance.core.catalogue import Product, SoldBy
@@ -87,7 +87,7 @@ def test_text_list_shows_price_per_kg_and_per_piece(
 
 
 def test_reimport_updates_by_sku_and_keeps_columns_left_out(
-    tmp_path: Path, config_file: Path, db: sqlite_utils.Database, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path, config_file: Path, db: sqlite3.Connection, capsys: pytest.CaptureFixture[str]
 ) -> None:
     first = "sku,name,sold_by,unit_price,vat_rate,stock\nOEUFS-6,Œufs x6,piece,2.40,5.5,24\n"
     imported = in_process(capsys, config_file, "catalogue", "import", str(write(tmp_path, first)))
@@ -135,7 +135,7 @@ def test_bad_file_imports_nothing_and_names_line_and_column(
     case: str,
     tmp_path: Path,
     config_file: Path,
-    db: sqlite_utils.Database,
+    db: sqlite3.Connection,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     text, (line, column, shown) = BAD_FILES[case]
@@ -173,7 +173,7 @@ def test_bad_csv_does_not_even_create_the_database(
 
 
 def test_spreadsheet_export_with_semicolons_and_decimal_commas(
-    tmp_path: Path, config_file: Path, db: sqlite_utils.Database, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path, config_file: Path, db: sqlite3.Connection, capsys: pytest.CaptureFixture[str]
 ) -> None:
     text = "\ufeffsku;name;sold_by;unit_price;vat_rate\nPOMME;Pomme Golden;weight;2,60;5,5\n"
     result = in_process(capsys, config_file, "catalogue", "import", str(write(tmp_path, text)))

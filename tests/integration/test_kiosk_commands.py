@@ -28,7 +28,7 @@ def executor(db, data_dir):
     runner.calls = calls
     yield runner
     if runner._db is not None:
-        runner._db.conn.close()
+        runner._db.close()
 
 
 def test_a_queued_command_runs_once_and_its_result_is_recorded(db, executor):

@@ -127,7 +127,7 @@ def test_a_producer_is_added_with_a_pin_that_is_never_stored_in_clear(
 ) -> None:
     done = comptoir(toml, "producer", "Ferme des Lilas", "--pin-stdin", stdin="482913\n")
     assert done.returncode == 0, done.stderr
-    dump = "\n".join(open_database(data_dir / "comptoir.db").conn.iterdump())
+    dump = "\n".join(open_database(data_dir / "comptoir.db").iterdump())
     assert "Ferme des Lilas" in dump and "482913" not in dump
     again = comptoir(toml, "producer", "Ferme des Lilas", "--pin-stdin", stdin="111111\n")
     assert again.returncode == 2 and "exists already" in again.stderr
@@ -152,4 +152,4 @@ def test_a_resend_that_cannot_be_mailed_keeps_the_old_code_working(
     done = comptoir(toml, "resend", "R100")  # no [smtp] host: nothing can be sent
     assert done.returncode != 0 and "[smtp] host" in done.stderr
     assert pickup_codes.check_code(db, issued.code, key=key).verdict is Verdict.OK
-    db.conn.close()
+    db.close()

@@ -103,7 +103,7 @@ def test_the_report_command_prints_csv_for_an_inspector(toml: Path) -> None:
     cfg = config.load(toml)
     db = open_database(cfg.database_path)
     record_temperatures(db, [("frigo", int(T0.timestamp()), "28-x", 3125)])
-    db.conn.close()
+    db.close()
     out = subprocess.run(
         [
             sys.executable,

@@ -6,12 +6,12 @@ from __future__ import annotations
 
 import queue
 import random
+import sqlite3
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
 
 import pytest
-import sqlite_utils
 
 from appliance.core.locker import Compartment, Size
 from appliance.core.order import Order, OrderLine, OrderState
@@ -29,7 +29,7 @@ KEY = b"device-key-for-tests-0123456789a"
 class Runner:
     """Carries out the flow's intentions against the store and the controller."""
 
-    def __init__(self, db: sqlite_utils.Database, locks: KerongLocks, watcher: DoorWatcher):
+    def __init__(self, db: sqlite3.Connection, locks: KerongLocks, watcher: DoorWatcher):
         self.db, self.locks, self.watcher = db, locks, watcher
         self.flow = p.Pickup(phone="04 75 00 00 00")
 
@@ -72,7 +72,7 @@ def sim() -> Iterator[tuple[Cu16Bus, str]]:
 
 
 @pytest.fixture
-def rig(db: sqlite_utils.Database, sim: tuple[Cu16Bus, str]) -> Iterator[tuple[Runner, str]]:
+def rig(db: sqlite3.Connection, sim: tuple[Cu16Bus, str]) -> Iterator[tuple[Runner, str]]:
     lockers.sync_compartments(db, [Compartment(n, Size.M) for n in (1, 2)])
     with transaction(db):
         orders.save(db, Order("R100", OrderState.WAITING, "Alice", lines=(OrderLine("Œufs", 6),)))
@@ -109,7 +109,7 @@ def wait_notice(runner: Runner, kind: Notice, timeout_s: float = 10.0) -> DoorNo
 
 
 def test_customer_types_the_code_takes_the_order_and_it_is_collected(
-    rig: tuple[Runner, str], sim: tuple[Cu16Bus, str], db: sqlite_utils.Database
+    rig: tuple[Runner, str], sim: tuple[Cu16Bus, str], db: sqlite3.Connection
 ) -> None:
     runner, code = rig
     for digit in code:
@@ -129,7 +129,7 @@ def test_customer_types_the_code_takes_the_order_and_it_is_collected(
 
 
 def test_a_silent_board_shows_the_phone_and_the_order_stays_in_the_locker(
-    rig: tuple[Runner, str], sim: tuple[Cu16Bus, str], db: sqlite_utils.Database
+    rig: tuple[Runner, str], sim: tuple[Cu16Bus, str], db: sqlite3.Connection
 ) -> None:
     runner, code = rig
     sim[0].board(0).silent = True
@@ -142,7 +142,7 @@ def test_a_silent_board_shows_the_phone_and_the_order_stays_in_the_locker(
 
 
 def test_a_jammed_door_is_retried_once_then_the_order_stays_in_the_locker(
-    rig: tuple[Runner, str], sim: tuple[Cu16Bus, str], db: sqlite_utils.Database
+    rig: tuple[Runner, str], sim: tuple[Cu16Bus, str], db: sqlite3.Connection
 ) -> None:
     runner, code = rig
     sim[0].board(0).jammed.add(1)
@@ -154,7 +154,7 @@ def test_a_jammed_door_is_retried_once_then_the_order_stays_in_the_locker(
 
 
 def test_an_item_left_inside_after_pickup_is_an_alarm_not_a_collection(
-    rig: tuple[Runner, str], sim: tuple[Cu16Bus, str], db: sqlite_utils.Database
+    rig: tuple[Runner, str], sim: tuple[Cu16Bus, str], db: sqlite3.Connection
 ) -> None:
     runner, code = rig
     sim[0].board(0).items.add(1)

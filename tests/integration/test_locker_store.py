@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import random
+import sqlite3
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-import sqlite_utils
 
 from appliance.core.locker import Compartment, Size, Use
 from appliance.core.order import Order, OrderLine, OrderState
@@ -20,7 +20,7 @@ NOW = datetime(2026, 5, 4, 8, 0, tzinfo=UTC)
 
 
 @pytest.fixture
-def wall(db: sqlite_utils.Database) -> sqlite_utils.Database:
+def wall(db: sqlite3.Connection) -> sqlite3.Connection:
     lockers.sync_compartments(db, [Compartment(n, Size.M) for n in (1, 2, 3)])
     with transaction(db):
         for n in ("R100", "R200", "R300"):
@@ -29,7 +29,7 @@ def wall(db: sqlite_utils.Database) -> sqlite_utils.Database:
     return db
 
 
-def deposit(db: sqlite_utils.Database, number: str, compartment: int, seed: int = 1):
+def deposit(db: sqlite3.Connection, number: str, compartment: int, seed: int = 1):
     return lockers.deposit(
         db,
         number,
@@ -43,21 +43,21 @@ def deposit(db: sqlite_utils.Database, number: str, compartment: int, seed: int 
 
 
 def test_a_deposit_puts_the_order_in_the_locker_with_a_hashed_code(
-    wall: sqlite_utils.Database,
+    wall: sqlite3.Connection,
 ) -> None:
     issued = deposit(wall, "R100", 2)
     order = orders.get(wall, "R100")
     assert order is not None and order.state is OrderState.IN_LOCKER and order.compartment == 2
     assert lockers.state(wall, 2).use is Use.ORDER
     assert len(issued.code) == 6
-    dump = "\n".join(wall.conn.iterdump())
+    dump = "\n".join(wall.iterdump())
     assert issued.code not in dump
     assert [e.kind for e in journal.entries(wall)] == ["deposit"]
     assert journal.verify(wall)[1] is None
 
 
 def test_the_code_finds_its_order_and_closing_the_door_collects_it(
-    wall: sqlite_utils.Database,
+    wall: sqlite3.Connection,
 ) -> None:
     issued = deposit(wall, "R100", 2)
     check = pickup_codes.check_code(wall, issued.code, key=KEY, now=NOW + timedelta(hours=3))
@@ -74,7 +74,7 @@ def test_the_code_finds_its_order_and_closing_the_door_collects_it(
     assert [e.kind for e in journal.entries(wall)] == ["deposit", "pickup"]
 
 
-def test_the_qr_token_opens_like_the_code(wall: sqlite_utils.Database) -> None:
+def test_the_qr_token_opens_like_the_code(wall: sqlite3.Connection) -> None:
     issued = deposit(wall, "R100", 2)
     check = pickup_codes.check_code(wall, issued.token, key=KEY, now=NOW)
     assert check.verdict is Verdict.OK and check.compartment == 2
@@ -83,7 +83,7 @@ def test_the_qr_token_opens_like_the_code(wall: sqlite_utils.Database) -> None:
     )
 
 
-def test_a_code_of_an_order_already_collected_opens_nothing(wall: sqlite_utils.Database) -> None:
+def test_a_code_of_an_order_already_collected_opens_nothing(wall: sqlite3.Connection) -> None:
     issued = deposit(wall, "R100", 2)
     lockers.collect(wall, "R100", 2, code_id=issued.code_id, now=NOW)
     check = pickup_codes.check_code(wall, issued.code, key=KEY, now=NOW)
@@ -94,7 +94,7 @@ def test_a_code_of_an_order_already_collected_opens_nothing(wall: sqlite_utils.D
 
 
 def test_an_expired_code_opens_nothing_and_the_order_stays_in_the_locker(
-    wall: sqlite_utils.Database,
+    wall: sqlite3.Connection,
 ) -> None:
     issued = deposit(wall, "R100", 2)
     later = NOW + timedelta(days=7, seconds=1)
@@ -103,7 +103,7 @@ def test_an_expired_code_opens_nothing_and_the_order_stays_in_the_locker(
 
 
 def test_every_attempt_is_recorded_without_the_code_and_refusals_are_events(
-    wall: sqlite_utils.Database,
+    wall: sqlite3.Connection,
 ) -> None:
     issued = deposit(wall, "R100", 2)
     pickup_codes.check_code(wall, "999999", key=KEY, now=NOW)
@@ -115,7 +115,7 @@ def test_every_attempt_is_recorded_without_the_code_and_refusals_are_events(
 
 
 def test_pickup_code_locks_after_five_wrong_tries_for_a_growing_delay(
-    wall: sqlite_utils.Database,
+    wall: sqlite3.Connection,
 ) -> None:
     issued = deposit(wall, "R100", 2)
     checks = [pickup_codes.check_code(wall, "00000" + str(i), key=KEY, now=NOW) for i in range(5)]
@@ -138,7 +138,7 @@ def test_pickup_code_locks_after_five_wrong_tries_for_a_growing_delay(
 
 
 def test_a_busy_compartment_or_an_order_already_deposited_is_refused(
-    wall: sqlite_utils.Database,
+    wall: sqlite3.Connection,
 ) -> None:
     deposit(wall, "R100", 2)
     with pytest.raises(lockers.LockerError, match="compartment 2 is not free"):
@@ -150,7 +150,7 @@ def test_a_busy_compartment_or_an_order_already_deposited_is_refused(
 
 
 def test_collecting_from_the_wrong_compartment_changes_nothing(
-    wall: sqlite_utils.Database,
+    wall: sqlite3.Connection,
 ) -> None:
     deposit(wall, "R100", 2)
     assert not lockers.collect(wall, "R100", 3, code_id=None)
@@ -158,7 +158,7 @@ def test_collecting_from_the_wrong_compartment_changes_nothing(
     assert outbox.pending(wall, "test", types=("order_collected",)) == []
 
 
-def test_a_reissued_code_replaces_the_old_one(wall: sqlite_utils.Database) -> None:
+def test_a_reissued_code_replaces_the_old_one(wall: sqlite3.Connection) -> None:
     old = deposit(wall, "R100", 2)
     new = pickup_codes.reissue_code(
         wall, "R100", key=KEY, validity_days=7, rng=random.Random(9), now=NOW
@@ -167,7 +167,7 @@ def test_a_reissued_code_replaces_the_old_one(wall: sqlite_utils.Database) -> No
     assert pickup_codes.check_code(wall, new.code, key=KEY, now=NOW).verdict is Verdict.OK
 
 
-def test_an_alarm_is_an_open_alert_and_an_outbox_event(wall: sqlite_utils.Database) -> None:
+def test_an_alarm_is_an_open_alert_and_an_outbox_event(wall: sqlite3.Connection) -> None:
     lockers.raise_alarm(wall, "door_forced", 3, "door 3 opened without a command")
     assert [a.kind for a in alerts.open_alerts(wall)] == ["door_forced"]
     event = outbox.pending(wall, "test", types=("locker_alarm",))[0]
@@ -187,7 +187,7 @@ def test_the_device_key_is_created_private_once_and_never_in_the_database(
 
 
 def test_a_producer_identifies_by_pin_or_badge_and_wrong_pins_lock(
-    wall: sqlite_utils.Database,
+    wall: sqlite3.Connection,
 ) -> None:
     producers.add_producer(wall, "Ferme des Lilas", key=KEY, pin="4821", badge="BADGE-77")
     assert producers.identify_producer(wall, "4821", key=KEY, now=NOW).producer == (
@@ -204,7 +204,7 @@ def test_a_producer_identifies_by_pin_or_badge_and_wrong_pins_lock(
 
 
 def test_walkin_produce_is_filled_then_sold_and_the_compartment_freed(
-    wall: sqlite_utils.Database,
+    wall: sqlite3.Connection,
 ) -> None:
     lockers.fill_walkin(wall, 3, name="Pommes 2 kg", price_cents=650, producer="Ferme")
     assert lockers.busy(wall) == {3}

@@ -43,7 +43,7 @@ class Loop:
         """Stop the loop; True when it ended promptly."""
         self.stop.set()
         self.thread.join(timeout=15)
-        self.db.conn.close()
+        self.db.close()
         return not self.thread.is_alive()
 
 

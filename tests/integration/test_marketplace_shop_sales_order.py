@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import json
+import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import sqlite_utils
 
 from appliance.cli import main
 from appliance.config import Config
@@ -36,11 +36,11 @@ def clock() -> SimClock:
     return SimClock()
 
 
-def run(config: Config, db: sqlite_utils.Database, clock: SimClock) -> sync.SyncReport:
+def run(config: Config, db: sqlite3.Connection, clock: SimClock) -> sync.SyncReport:
     return sync.sync_once(config, db, clock(), sleep=clock.sleep)
 
 
-def sell(db: sqlite_utils.Database, variant_id: int, quantity: int) -> None:
+def sell(db: sqlite3.Connection, variant_id: int, quantity: int) -> None:
     line = {"sku": f"ofn-{variant_id}", "variant_id": None, "quantity": quantity, "weight_g": None}
     with transaction(db):
         outbox.emit(db, "sale", {"receipt": 1, "lines": [line]})

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 import time
 from collections.abc import Iterator
 from dataclasses import replace
@@ -9,7 +10,6 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-import sqlite_utils
 
 from appliance.config import Config
 from appliance.core.order import OrderState
@@ -37,7 +37,7 @@ def clock() -> SimClock:
     return SimClock()
 
 
-def run(config: Config, db: sqlite_utils.Database, clock: SimClock) -> sync.SyncReport:
+def run(config: Config, db: sqlite3.Connection, clock: SimClock) -> sync.SyncReport:
     return sync.sync_once(config, db, clock(), sleep=clock.sleep)
 
 
@@ -49,7 +49,7 @@ def locker_orders(fake: FakeState) -> dict[str, str]:
     }
 
 
-def collect(db: sqlite_utils.Database, number: str, event_id: str | None = None) -> None:
+def collect(db: sqlite3.Connection, number: str, event_id: str | None = None) -> None:
     with transaction(db):
         outbox.emit(
             db,
@@ -59,7 +59,7 @@ def collect(db: sqlite_utils.Database, number: str, event_id: str | None = None)
         )
 
 
-def sell(db: sqlite_utils.Database, variant_id: int, quantity: int, weight_g: int | None = None):
+def sell(db: sqlite3.Connection, variant_id: int, quantity: int, weight_g: int | None = None):
     line = {"sku": f"ofn-{variant_id}", "variant_id": variant_id, "quantity": quantity}
     with transaction(db):
         outbox.emit(db, "sale", {"receipt": 1, "lines": [{**line, "weight_g": weight_g}]})

@@ -3,10 +3,10 @@ terminal."""
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Iterator
 
 import pytest
-import sqlite_utils
 from escpos.printer import Network
 
 from appliance.core.catalogue import Product, SoldBy
@@ -28,7 +28,7 @@ JAM = Product("confiture", "Confiture", SoldBy.PIECE, 500, 550)  # stock not tra
 
 
 @pytest.fixture
-def shop(db: sqlite_utils.Database) -> sqlite_utils.Database:
+def shop(db: sqlite3.Connection) -> sqlite3.Connection:
     with transaction(db):
         for product in (TOMATOES, EGGS, JAM):
             catalogue.save(db, product)
@@ -47,13 +47,13 @@ def basket() -> Basket:
     )  # 555 + 640
 
 
-def pay(db: sqlite_utils.Database, card: CaisseApTerminal, items: Basket) -> sales.Sale | None:
+def pay(db: sqlite3.Connection, card: CaisseApTerminal, items: Basket) -> sales.Sale | None:
     attempt = payments.begin_attempt(db, items.total_cents, items)
     return sales.complete_sale(db, attempt, card.pay(items.total_cents, attempt), DEVICE)
 
 
 def test_an_approved_payment_records_the_whole_sale_at_once(
-    shop: sqlite_utils.Database, terminal: Card
+    shop: sqlite3.Connection, terminal: Card
 ) -> None:
     sim, card = terminal
     sale = pay(shop, card, basket())
@@ -92,7 +92,7 @@ def test_an_approved_payment_records_the_whole_sale_at_once(
 
 
 def test_receipt_numbers_follow_each_other_without_gaps_across_declines(
-    shop: sqlite_utils.Database, terminal: Card
+    shop: sqlite3.Connection, terminal: Card
 ) -> None:
     sim, card = terminal
     numbers = []
@@ -111,7 +111,7 @@ def test_receipt_numbers_follow_each_other_without_gaps_across_declines(
 
 
 def test_completing_the_same_attempt_twice_records_one_sale(
-    shop: sqlite_utils.Database, terminal: Card
+    shop: sqlite3.Connection, terminal: Card
 ) -> None:
     _, card = terminal
     items = basket()
@@ -125,21 +125,21 @@ def test_completing_the_same_attempt_twice_records_one_sale(
     assert len(list(journal.entries(shop, "sale"))) == 1
 
 
-def test_a_second_payment_is_refused_while_one_is_in_flight(shop: sqlite_utils.Database) -> None:
+def test_a_second_payment_is_refused_while_one_is_in_flight(shop: sqlite3.Connection) -> None:
     items = basket()
     payments.begin_attempt(shop, items.total_cents, items)
     with pytest.raises(payments.PaymentInFlight, match="still waiting"):
         payments.begin_attempt(shop, items.total_cents, items)
 
 
-def test_an_amount_that_is_not_the_basket_total_is_refused(shop: sqlite_utils.Database) -> None:
+def test_an_amount_that_is_not_the_basket_total_is_refused(shop: sqlite3.Connection) -> None:
     with pytest.raises(ValueError, match="basket total"):
         payments.begin_attempt(shop, 100, basket())
     assert shop.execute("SELECT count(*) FROM payment_attempts").fetchone()[0] == 0
 
 
 def test_a_declined_card_records_no_sale_but_its_outcome_is_journalled(
-    shop: sqlite_utils.Database, terminal: Card
+    shop: sqlite3.Connection, terminal: Card
 ) -> None:
     sim, card = terminal
     sim.scenario = Scenario.DECLINED
@@ -151,7 +151,7 @@ def test_a_declined_card_records_no_sale_but_its_outcome_is_journalled(
 
 
 def test_an_unknown_outcome_alerts_staff_and_records_nothing_until_resolved(
-    shop: sqlite_utils.Database, terminal: Card
+    shop: sqlite3.Connection, terminal: Card
 ) -> None:
     sim, card = terminal
     sim.scenario = Scenario.CLOSED_AFTER_APPROVAL
@@ -172,7 +172,7 @@ def test_an_unknown_outcome_alerts_staff_and_records_nothing_until_resolved(
 
 
 def test_an_unknown_outcome_resolved_as_not_charged_is_closed_without_sale(
-    shop: sqlite_utils.Database,
+    shop: sqlite3.Connection,
 ) -> None:
     items = basket()
     attempt = payments.begin_attempt(shop, items.total_cents, items)
@@ -186,7 +186,7 @@ def test_an_unknown_outcome_resolved_as_not_charged_is_closed_without_sale(
 
 
 def test_a_payment_in_flight_when_the_kiosk_stopped_becomes_unknown_at_start(
-    shop: sqlite_utils.Database,
+    shop: sqlite3.Connection,
 ) -> None:
     items = basket()
     attempt = payments.begin_attempt(shop, items.total_cents, items)
@@ -202,7 +202,7 @@ def test_a_payment_in_flight_when_the_kiosk_stopped_becomes_unknown_at_start(
     payments.begin_attempt(shop, items.total_cents, items)
 
 
-def test_a_recorded_sale_cannot_be_changed(shop: sqlite_utils.Database, terminal: Card) -> None:
+def test_a_recorded_sale_cannot_be_changed(shop: sqlite3.Connection, terminal: Card) -> None:
     _, card = terminal
     pay(shop, card, basket())
     with pytest.raises(Exception, match="never changed"):
@@ -212,7 +212,7 @@ def test_a_recorded_sale_cannot_be_changed(shop: sqlite_utils.Database, terminal
 
 
 def test_the_journal_verifies_after_sales_of_every_outcome(
-    shop: sqlite_utils.Database, terminal: Card
+    shop: sqlite3.Connection, terminal: Card
 ) -> None:
     sim, card = terminal
     for scenario in Scenario:
@@ -224,7 +224,7 @@ def test_the_journal_verifies_after_sales_of_every_outcome(
 
 
 def test_the_receipt_of_a_sale_prints_with_its_qr_link(
-    shop: sqlite_utils.Database, terminal: Card
+    shop: sqlite3.Connection, terminal: Card
 ) -> None:
     _, card = terminal
     sale = pay(shop, card, basket())

@@ -17,7 +17,6 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-import sqlite_utils
 
 from appliance.core.catalogue import Product, SoldBy
 from appliance.store import catalogue, device_commands, journal, outbox
@@ -44,7 +43,7 @@ def raw(data_dir: Path) -> Iterator[sqlite3.Connection]:
     conn.close()
 
 
-def weighings(db: sqlite_utils.Database, count: int) -> None:
+def weighings(db: sqlite3.Connection, count: int) -> None:
     for n in range(1, count + 1):
         with transaction(db):
             journal.append(db, "weighing", {"weight_g": 100 * n, "price_cents": 59 * n})
@@ -60,11 +59,11 @@ def test_migrations_are_applied_once_and_recorded(data_dir: Path) -> None:
     recorded = first.execute("SELECT version, name FROM schema_migrations ORDER BY version")
     assert list(recorded) == shipped
     assert shipped[0] == (1, "foundation")
-    first.conn.close()
+    first.close()
     again = open_database(path)
     assert apply_migrations(again) == []
     assert again.execute("SELECT count(*) FROM schema_migrations").fetchone()[0] == len(shipped)
-    again.conn.close()
+    again.close()
 
 
 def test_every_connection_uses_wal_foreign_keys_and_full_sync(data_dir: Path) -> None:
@@ -78,13 +77,13 @@ def test_every_connection_uses_wal_foreign_keys_and_full_sync(data_dir: Path) ->
                 "INSERT INTO order_lines (order_number, line_no, name, quantity) "
                 "VALUES ('R-NOWHERE', 1, 'Panier', 1)"
             )
-        db.conn.close()
+        db.close()
 
 
 # -- journal --------------------------------------------------------------------------------------
 
 
-def test_journal_verifies_after_appends(db: sqlite_utils.Database, config_file: Path) -> None:
+def test_journal_verifies_after_appends(db: sqlite3.Connection, config_file: Path) -> None:
     weighings(db, 5)
     assert journal.verify(db) == (5, None)
     result = comptoir(config_file, "journal", "verify")
@@ -92,14 +91,14 @@ def test_journal_verifies_after_appends(db: sqlite_utils.Database, config_file: 
     assert "5 entries" in result.stdout
 
 
-def test_journal_refuses_to_append_outside_a_transaction(db: sqlite_utils.Database) -> None:
+def test_journal_refuses_to_append_outside_a_transaction(db: sqlite3.Connection) -> None:
     with pytest.raises(RuntimeError, match="transaction"):
         journal.append(db, "weighing", {"weight_g": 100})
     assert journal.verify(db) == (0, None)
 
 
 def test_journal_rows_cannot_be_changed_or_deleted_through_the_app(
-    db: sqlite_utils.Database,
+    db: sqlite3.Connection,
 ) -> None:
     weighings(db, 2)
     with pytest.raises(sqlite3.DatabaseError, match="append-only"):
@@ -109,7 +108,7 @@ def test_journal_rows_cannot_be_changed_or_deleted_through_the_app(
     assert journal.verify(db) == (2, None)
 
 
-def test_rolled_back_sale_leaves_no_journal_entry(db: sqlite_utils.Database) -> None:
+def test_rolled_back_sale_leaves_no_journal_entry(db: sqlite3.Connection) -> None:
     weighings(db, 1)
     with pytest.raises(ZeroDivisionError), transaction(db):
         journal.append(db, "sale", {"total_cents": 728})
@@ -145,7 +144,7 @@ TAMPERING = {
 
 @pytest.mark.parametrize("how", TAMPERING)
 def test_verify_names_the_first_tampered_entry(
-    how: str, db: sqlite_utils.Database, raw: sqlite3.Connection, config_file: Path
+    how: str, db: sqlite3.Connection, raw: sqlite3.Connection, config_file: Path
 ) -> None:
     statements, first_bad = TAMPERING[how]
     weighings(db, 5)
@@ -167,7 +166,7 @@ def test_verify_names_the_first_tampered_entry(
 
 
 def test_a_quick_check_walks_only_new_entries_and_still_catches_them(
-    db: sqlite_utils.Database, raw: sqlite3.Connection
+    db: sqlite3.Connection, raw: sqlite3.Connection
 ) -> None:
     weighings(db, 3)
     assert journal.verify(db) == (3, None)  # a full walk records how far the chain is good
@@ -186,12 +185,12 @@ def _append_many(path: str, writer: str, count: int, start: multiprocessing.Even
     for n in range(count):
         with transaction(db):
             journal.append(db, "weighing", {"writer": writer, "n": n})
-    db.conn.close()
+    db.close()
 
 
 def test_two_processes_appending_at_once_never_fork_the_chain(data_dir: Path) -> None:
     path = data_dir / "comptoir.db"
-    open_database(path).conn.close()
+    open_database(path).close()
     spawn = multiprocessing.get_context("spawn")
     start = spawn.Event()
     writers = [
@@ -213,13 +212,13 @@ def test_two_processes_appending_at_once_never_fork_the_chain(data_dir: Path) ->
         for w in ("kiosk", "agent")
     }
     assert by_writer == {"kiosk": list(range(60)), "agent": list(range(60))}
-    db.conn.close()
+    db.close()
 
 
 # -- outbox ---------------------------------------------------------------------------------------
 
 
-def test_each_destination_keeps_its_own_place_in_the_outbox(db: sqlite_utils.Database) -> None:
+def test_each_destination_keeps_its_own_place_in_the_outbox(db: sqlite3.Connection) -> None:
     with transaction(db):
         sale = outbox.emit(db, "sale", {"total_cents": 728})
         pickup = outbox.emit(db, "pickup", {"order": "R123"})
@@ -234,13 +233,13 @@ def test_each_destination_keeps_its_own_place_in_the_outbox(db: sqlite_utils.Dat
     assert outbox.pending(db, "marketplace")[0].payload == {"total_cents": 728}
 
 
-def test_outbox_event_is_only_written_inside_a_transaction(db: sqlite_utils.Database) -> None:
+def test_outbox_event_is_only_written_inside_a_transaction(db: sqlite3.Connection) -> None:
     with pytest.raises(RuntimeError, match="transaction"):
         outbox.emit(db, "sale", {"total_cents": 1})
     assert outbox.pending(db, "mqtt") == []
 
 
-def test_rolled_back_change_leaves_neither_change_nor_event(db: sqlite_utils.Database) -> None:
+def test_rolled_back_change_leaves_neither_change_nor_event(db: sqlite3.Connection) -> None:
     eggs = Product("OEUFS-6", "Œufs plein air x6", SoldBy.PIECE, 240, 550, stock=24)
     with pytest.raises(RuntimeError, match="card declined"), transaction(db):
         catalogue.save(db, eggs)
@@ -258,7 +257,7 @@ def test_rolled_back_change_leaves_neither_change_nor_event(db: sqlite_utils.Dat
 # -- device command queue -------------------------------------------------------------------------
 
 
-def test_queued_command_is_taken_once_and_its_result_recorded(db: sqlite_utils.Database) -> None:
+def test_queued_command_is_taken_once_and_its_result_recorded(db: sqlite3.Connection) -> None:
     first = device_commands.queue(db, "open_door", {"compartment": 12}, requested_by="web:anne")
     second = device_commands.queue(db, "print_test_label", requested_by="mqtt:admin")
     taken = device_commands.take_next(db)
@@ -273,7 +272,7 @@ def test_queued_command_is_taken_once_and_its_result_recorded(db: sqlite_utils.D
     assert device_commands.wait(db, first.id, timeout_s=5).state == "done"
 
 
-def test_queueing_the_same_command_id_twice_queues_it_once(db: sqlite_utils.Database) -> None:
+def test_queueing_the_same_command_id_twice_queues_it_once(db: sqlite3.Connection) -> None:
     a = device_commands.queue(
         db, "open_door", {"compartment": 3}, requested_by="mqtt", command_id="c-1"
     )
@@ -285,7 +284,7 @@ def test_queueing_the_same_command_id_twice_queues_it_once(db: sqlite_utils.Data
 
 
 def test_expired_command_is_refused_with_a_reason_instead_of_run(
-    db: sqlite_utils.Database,
+    db: sqlite3.Connection,
 ) -> None:
     past = (datetime.now(UTC) - timedelta(seconds=1)).isoformat(timespec="microseconds")
     stale = device_commands.queue(
@@ -299,7 +298,7 @@ def test_expired_command_is_refused_with_a_reason_instead_of_run(
     assert refused.finished_at
 
 
-def test_command_refused_by_the_kiosk_says_why(db: sqlite_utils.Database) -> None:
+def test_command_refused_by_the_kiosk_says_why(db: sqlite3.Connection) -> None:
     command = device_commands.queue(db, "open_door", {"compartment": 99}, requested_by="web")
     device_commands.refuse(db, command.id, "no compartment 99 in [lockers]")
     refused = device_commands.get(db, command.id)

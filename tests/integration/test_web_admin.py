@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import re
+import sqlite3
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
-import sqlite_utils
 from flask.testing import FlaskClient
 from hypothesis import given
 from hypothesis import strategies as st
@@ -51,7 +51,7 @@ def settings(config_file: Path) -> Config:
 
 
 @pytest.fixture
-def shop(settings: Config, db: sqlite_utils.Database) -> sqlite_utils.Database:
+def shop(settings: Config, db: sqlite3.Connection) -> sqlite3.Connection:
     web_users.set_password(db, "ines", PASSWORD, Role.INSTALLER)
     web_users.set_password(db, "paul", PASSWORD, Role.PRODUCER)
     with transaction(db):
@@ -61,7 +61,7 @@ def shop(settings: Config, db: sqlite_utils.Database) -> sqlite_utils.Database:
 
 
 @pytest.fixture
-def app_client(settings: Config, shop: sqlite_utils.Database) -> Iterator[FlaskClient]:
+def app_client(settings: Config, shop: sqlite3.Connection) -> Iterator[FlaskClient]:
     app = create_app(settings, settings.database_path)
     with app.test_client() as client:
         yield client
@@ -88,13 +88,13 @@ def text(response) -> str:
     return response.get_data(as_text=True)
 
 
-def basket(shop: sqlite_utils.Database) -> Basket:
+def basket(shop: sqlite3.Connection) -> Basket:
     tomatoes = catalogue.get(shop, "TOM")
     eggs = catalogue.get(shop, "OEUF6")
     return Basket((SaleLine.weighed(tomatoes, 1250), SaleLine.pieces(eggs, 2)))
 
 
-def unknown_payment(shop: sqlite_utils.Database) -> str:
+def unknown_payment(shop: sqlite3.Connection) -> str:
     items = basket(shop)
     attempt = payments.begin_attempt(shop, items.total_cents, items)
     payments.recover(shop)  # as the kiosk does at start: the attempt becomes unknown, alerted
@@ -147,7 +147,7 @@ def test_login_never_redirects_to_another_site(app_client: FlaskClient) -> None:
 
 
 def test_a_form_without_its_csrf_token_is_refused_and_changes_nothing(
-    app_client: FlaskClient, shop: sqlite_utils.Database
+    app_client: FlaskClient, shop: sqlite3.Connection
 ) -> None:
     log_in(app_client, "ines")
     response = app_client.post(
@@ -159,7 +159,7 @@ def test_a_form_without_its_csrf_token_is_refused_and_changes_nothing(
 
 
 def test_a_producer_cannot_open_doors_or_resolve_alerts(
-    app_client: FlaskClient, shop: sqlite_utils.Database
+    app_client: FlaskClient, shop: sqlite3.Connection
 ) -> None:
     log_in(app_client, "paul")
     assert app_client.get("/commands/").status_code == 403
@@ -173,7 +173,7 @@ def test_a_producer_cannot_open_doors_or_resolve_alerts(
 
 
 def test_changing_a_password_ends_the_sessions_opened_with_the_old_one(
-    app_client: FlaskClient, shop: sqlite_utils.Database
+    app_client: FlaskClient, shop: sqlite3.Connection
 ) -> None:
     log_in(app_client, "ines")
     assert app_client.get("/").status_code == 200
@@ -191,7 +191,7 @@ def test_logging_out_ends_the_session(app_client: FlaskClient) -> None:
 
 
 def test_an_unknown_payment_resolved_as_charged_records_its_sale(
-    app_client: FlaskClient, shop: sqlite_utils.Database, settings: Config
+    app_client: FlaskClient, shop: sqlite3.Connection, settings: Config
 ) -> None:
     attempt = unknown_payment(shop)
     alert = alerts.open_alerts(shop)[0]
@@ -211,7 +211,7 @@ def test_an_unknown_payment_resolved_as_charged_records_its_sale(
 
 
 def test_an_unknown_payment_resolved_as_not_charged_records_no_sale(
-    app_client: FlaskClient, shop: sqlite_utils.Database
+    app_client: FlaskClient, shop: sqlite3.Connection
 ) -> None:
     attempt = unknown_payment(shop)
     alert = alerts.open_alerts(shop)[0]
@@ -222,7 +222,7 @@ def test_an_unknown_payment_resolved_as_not_charged_records_no_sale(
 
 
 def test_an_unknown_payment_needs_an_answer_to_be_resolved(
-    app_client: FlaskClient, shop: sqlite_utils.Database
+    app_client: FlaskClient, shop: sqlite3.Connection
 ) -> None:
     unknown_payment(shop)
     alert = alerts.open_alerts(shop)[0]
@@ -234,7 +234,7 @@ def test_an_unknown_payment_needs_an_answer_to_be_resolved(
 
 
 def test_another_alert_is_resolved_with_a_note_saying_what_was_done(
-    app_client: FlaskClient, shop: sqlite_utils.Database
+    app_client: FlaskClient, shop: sqlite3.Connection
 ) -> None:
     with transaction(shop):
         alerts.raise_alert(shop, "door_forced", "door 3 opened without a command", subject="3")
@@ -252,7 +252,7 @@ def test_another_alert_is_resolved_with_a_note_saying_what_was_done(
 
 
 def test_opening_a_door_queues_a_command_with_who_and_why(
-    app_client: FlaskClient, shop: sqlite_utils.Database
+    app_client: FlaskClient, shop: sqlite3.Connection
 ) -> None:
     log_in(app_client, "ines")
     response = post(
@@ -288,7 +288,7 @@ def test_opening_a_door_queues_a_command_with_who_and_why(
 )
 def test_a_door_request_with_bad_input_says_why_and_queues_nothing(
     app_client: FlaskClient,
-    shop: sqlite_utils.Database,
+    shop: sqlite3.Connection,
     compartment: str,
     reason: str,
     message: str,
@@ -308,7 +308,7 @@ def test_a_door_request_with_bad_input_says_why_and_queues_nothing(
 
 
 def test_a_test_label_and_a_scale_zero_are_queued_for_the_kiosk(
-    app_client: FlaskClient, shop: sqlite_utils.Database
+    app_client: FlaskClient, shop: sqlite3.Connection
 ) -> None:
     log_in(app_client, "ines")
     post(app_client, "/commands/queue", "/commands/", name="print_test_label")
@@ -322,7 +322,7 @@ def test_a_test_label_and_a_scale_zero_are_queued_for_the_kiosk(
 
 
 def test_the_kiosk_result_of_a_command_shows_on_the_page(
-    app_client: FlaskClient, shop: sqlite_utils.Database
+    app_client: FlaskClient, shop: sqlite3.Connection
 ) -> None:
     log_in(app_client, "ines")
     post(app_client, "/commands/queue", "/commands/", name="print_test_label")
@@ -335,7 +335,7 @@ def test_the_kiosk_result_of_a_command_shows_on_the_page(
 
 
 def test_a_price_change_is_saved_and_journalled_with_who_made_it(
-    app_client: FlaskClient, shop: sqlite_utils.Database
+    app_client: FlaskClient, shop: sqlite3.Connection
 ) -> None:
     log_in(app_client, "paul")
     product = catalogue.get(shop, "TOM")
@@ -353,7 +353,7 @@ def test_a_price_change_is_saved_and_journalled_with_who_made_it(
 
 
 def test_taking_a_product_off_sale_is_journalled_and_an_unchanged_form_writes_nothing(
-    app_client: FlaskClient, shop: sqlite_utils.Database
+    app_client: FlaskClient, shop: sqlite3.Connection
 ) -> None:
     log_in(app_client, "paul")
     form = f"/catalogue/{catalogue.get(shop, 'OEUF6').id}"
@@ -372,7 +372,7 @@ def test_a_price_typed_as_shown_reads_back_to_the_same_cents(cents: int, decimal
 
 @pytest.mark.parametrize("price", ["", "abc", "-3", "4,505", "4.50.1", "1e3", "12345678"])
 def test_a_price_that_is_not_euros_is_refused_and_nothing_changes(
-    app_client: FlaskClient, shop: sqlite_utils.Database, price: str
+    app_client: FlaskClient, shop: sqlite3.Connection, price: str
 ) -> None:
     log_in(app_client, "paul")
     form = f"/catalogue/{catalogue.get(shop, 'TOM').id}"
@@ -387,7 +387,7 @@ def test_a_price_that_is_not_euros_is_refused_and_nothing_changes(
 
 
 def test_the_sales_of_a_day_show_each_receipt_and_the_totals(
-    app_client: FlaskClient, shop: sqlite_utils.Database, settings: Config
+    app_client: FlaskClient, shop: sqlite3.Connection, settings: Config
 ) -> None:
     for _ in range(2):
         items = basket(shop)
@@ -415,7 +415,7 @@ def test_a_day_that_is_not_a_date_is_refused_clearly(app_client: FlaskClient) ->
 
 
 def test_the_orders_page_lists_orders_by_state(
-    app_client: FlaskClient, shop: sqlite_utils.Database
+    app_client: FlaskClient, shop: sqlite3.Connection
 ) -> None:
     with transaction(shop):
         orders.save(
@@ -441,7 +441,7 @@ def test_the_orders_page_lists_orders_by_state(
 
 
 def test_the_dashboard_shows_the_box_its_software_alerts_and_journal(
-    app_client: FlaskClient, shop: sqlite_utils.Database
+    app_client: FlaskClient, shop: sqlite3.Connection
 ) -> None:
     unknown_payment(shop)
     log_in(app_client, "paul")

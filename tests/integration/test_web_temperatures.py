@@ -5,13 +5,13 @@ from __future__ import annotations
 import csv
 import io
 import re
+import sqlite3
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
-import sqlite_utils
 from flask.testing import FlaskClient
 
 from appliance import config as config_module
@@ -41,7 +41,7 @@ def settings(config_file: Path) -> Config:
 
 
 @pytest.fixture
-def cold_day(settings: Config, db: sqlite_utils.Database) -> sqlite_utils.Database:
+def cold_day(settings: Config, db: sqlite3.Connection) -> sqlite3.Connection:
     """The fridge at 3 °C every 10 minutes, but 6 °C (peak 7.5 °C) from 08:00 to 09:00 local
     while door 1 stood open 5 min 30 s; the freezer logged nothing."""
     web_users.set_password(db, "paul", PASSWORD, Role.PRODUCER)
@@ -60,7 +60,7 @@ def cold_day(settings: Config, db: sqlite_utils.Database) -> sqlite_utils.Databa
 
 
 @pytest.fixture
-def client(settings: Config, cold_day: sqlite_utils.Database) -> Iterator[FlaskClient]:
+def client(settings: Config, cold_day: sqlite3.Connection) -> Iterator[FlaskClient]:
     with create_app(settings, settings.database_path).test_client() as test_client:
         yield test_client
 
@@ -97,7 +97,7 @@ def test_installers_see_the_page_too_and_the_menu_leads_to_it(client: FlaskClien
 
 
 def test_without_a_day_the_page_shows_the_shops_today(
-    client: FlaskClient, cold_day: sqlite_utils.Database
+    client: FlaskClient, cold_day: sqlite3.Connection
 ) -> None:
     record_temperatures(cold_day, [("congel", int(datetime.now(UTC).timestamp()), "28-b", -20500)])
     log_in(client, "paul")
@@ -134,7 +134,7 @@ def test_the_csv_download_is_the_inspectors_report_of_the_command_line(
 
 
 def test_open_temperature_alarms_show_at_the_top(
-    client: FlaskClient, cold_day: sqlite_utils.Database
+    client: FlaskClient, cold_day: sqlite3.Connection
 ) -> None:
     with transaction(cold_day):
         alerts.raise_alert(
@@ -179,7 +179,7 @@ def test_a_bad_date_is_said_on_the_page(client: FlaskClient, query: str, said: s
 
 
 def test_without_zones_the_page_says_how_to_configure_them(
-    config_file: Path, db: sqlite_utils.Database
+    config_file: Path, db: sqlite3.Connection
 ) -> None:
     web_users.set_password(db, "paul", PASSWORD, Role.PRODUCER)
     settings = config_module.load(config_file)

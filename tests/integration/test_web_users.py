@@ -6,6 +6,7 @@ import io
 import os
 import pty
 import select
+import sqlite3
 import subprocess
 import sys
 import time
@@ -13,7 +14,6 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-import sqlite_utils
 
 from appliance.cli import main
 from appliance.store import web_users
@@ -24,23 +24,23 @@ PASSWORD = "radis-et-navets-42"
 T0 = datetime(2025, 6, 1, 8, 0, tzinfo=UTC)
 
 
-def test_passwords_are_stored_only_as_salted_scrypt_hashes(db: sqlite_utils.Database) -> None:
+def test_passwords_are_stored_only_as_salted_scrypt_hashes(db: sqlite3.Connection) -> None:
     web_users.set_password(db, "marie", PASSWORD)
     web_users.set_password(db, "jules", PASSWORD)
     stored = [row[0] for row in db.execute("SELECT password_hash FROM web_users")]
     assert all(h.startswith("scrypt$16384$8$1$") for h in stored)
     assert stored[0] != stored[1]  # same password, different salt
-    dump = "\n".join(db.conn.iterdump())
+    dump = "\n".join(db.iterdump())
     assert PASSWORD not in dump
 
 
-def test_the_right_password_logs_in_with_the_role(db: sqlite_utils.Database) -> None:
+def test_the_right_password_logs_in_with_the_role(db: sqlite3.Connection) -> None:
     web_users.set_password(db, "marie", PASSWORD, Role.INSTALLER)
     user = web_users.log_in(db, " Marie ", PASSWORD, T0)
     assert (user.username, user.role) == ("marie", Role.INSTALLER)
 
 
-def test_after_five_failures_each_try_waits_a_growing_delay(db: sqlite_utils.Database) -> None:
+def test_after_five_failures_each_try_waits_a_growing_delay(db: sqlite3.Connection) -> None:
     web_users.set_password(db, "marie", PASSWORD)
     now = T0
     for _ in range(4):
@@ -63,12 +63,12 @@ def test_after_five_failures_each_try_waits_a_growing_delay(db: sqlite_utils.Dat
     assert refused.value.wait_s == 0
 
 
-def test_an_unknown_user_is_refused_like_a_wrong_password(db: sqlite_utils.Database) -> None:
+def test_an_unknown_user_is_refused_like_a_wrong_password(db: sqlite3.Connection) -> None:
     with pytest.raises(LoginRefused, match=r"^wrong user name or password$"):
         web_users.log_in(db, "nobody", PASSWORD, T0)
 
 
-def test_the_delay_never_grows_past_an_hour(db: sqlite_utils.Database) -> None:
+def test_the_delay_never_grows_past_an_hour(db: sqlite3.Connection) -> None:
     now = T0
     for _ in range(20):
         with pytest.raises(LoginRefused) as refused:

@@ -90,14 +90,14 @@ class Fleet:
             with transaction(db):
                 return [outbox.emit(db, "sale", {"n": n}).event_id for n in range(count)]
         finally:
-            db.conn.close()
+            db.close()
 
     def box_db_has_command(self, command_id: str) -> bool:
         db = open_database(self.box_dir / "data" / "comptoir.db")
         try:
             return agent_state.recorded_command(db, command_id) is not None
         finally:
-            db.conn.close()
+            db.close()
 
 
 @pytest.fixture(scope="module")

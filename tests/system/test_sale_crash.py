@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import random
 import signal
+import sqlite3
 import subprocess
 import sys
 import threading
@@ -15,7 +16,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import sqlite_utils
 
 from appliance.core.catalogue import Product, SoldBy
 from appliance.devices.payment.caisse_ap import request_id
@@ -36,7 +36,7 @@ ENV = {**os.environ, "PYTHONPATH": str(ROOT)}
 
 
 @pytest.fixture
-def shop(config_file: Path, db: sqlite_utils.Database) -> sqlite_utils.Database:
+def shop(config_file: Path, db: sqlite3.Connection) -> sqlite3.Connection:
     with transaction(db):
         for product in PRODUCTS:
             catalogue.save(db, product)
@@ -93,7 +93,7 @@ class Worker:
         return self.process.wait(timeout=120)
 
 
-def check_books(db: sqlite_utils.Database, terminal: TerminalSimulator) -> None:
+def check_books(db: sqlite3.Connection, terminal: TerminalSimulator) -> None:
     attempts = {a.id: a for state in payments.AttemptState for a in payments.attempts_in(db, state)}
     sales_rows = db.execute(
         "SELECT id, attempt_id, receipt_number, total_cents FROM sales ORDER BY receipt_number"
@@ -159,7 +159,7 @@ def journal_verifies(config: Path) -> subprocess.CompletedProcess[str]:
 
 @pytest.mark.parametrize("step", ["after_begin", "after_pay", "in_complete"])
 def test_a_kill_at_each_step_of_a_sale_leaves_the_books_whole(
-    shop: sqlite_utils.Database, terminal: TerminalSimulator, config_file: Path, step: str
+    shop: sqlite3.Connection, terminal: TerminalSimulator, config_file: Path, step: str
 ) -> None:
     worker = Worker(config_file, terminal.address, sales=1, pause_at=step)
     assert worker.wait_for_line(f"paused {step}"), worker.lines
@@ -180,7 +180,7 @@ def test_a_kill_at_each_step_of_a_sale_leaves_the_books_whole(
 
 
 def test_kills_at_random_instants_never_lose_or_double_a_sale(
-    shop: sqlite_utils.Database, terminal: TerminalSimulator, config_file: Path
+    shop: sqlite3.Connection, terminal: TerminalSimulator, config_file: Path
 ) -> None:
     chooser = random.Random(int(os.environ.get("CRASH_SEED", "3")))
     for round_no in range(10):

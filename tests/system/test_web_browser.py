@@ -6,12 +6,12 @@ with a reason and sees the queued command; a door request without a reason is re
 
 from __future__ import annotations
 
+import sqlite3
 import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import sqlite_utils
 import waitress
 
 from appliance import config as config_module
@@ -39,7 +39,7 @@ def settings(config_file: Path) -> Config:
 
 
 @pytest.fixture
-def unknown_attempt(db: sqlite_utils.Database) -> str:
+def unknown_attempt(db: sqlite3.Connection) -> str:
     """The kiosk died while the terminal handled a payment: outcome unknown, alert open."""
     web_users.set_password(db, "ines", PASSWORD, Role.INSTALLER)
     with transaction(db):
@@ -72,7 +72,7 @@ def browser(tmp_path: Path) -> Iterator[Browser]:
 def test_an_installer_resolves_an_alert_and_opens_a_door_from_the_browser(
     admin_url: str,
     browser: Browser,
-    db: sqlite_utils.Database,
+    db: sqlite3.Connection,
     unknown_attempt: str,
     tmp_path: Path,
 ) -> None:

@@ -82,7 +82,7 @@ def shop_config(config_file, data_dir) -> Path:
     with transaction(db):
         for product in PRODUCTS:
             catalogue.save(db, product)
-    db.conn.close()
+    db.close()
     config_file.write_text(
         config_file.read_text()
         + "\n[kiosk]\nwidth = 800\nheight = 480\nfullscreen = false\n"

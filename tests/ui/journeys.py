@@ -127,7 +127,7 @@ async def device_commands(k) -> None:
         }
         done = {name: queue.wait(db, cid, timeout_s=20) for name, cid in asked.items()}
     finally:
-        db.conn.close()
+        db.close()
     assert done["print_test_label"].state == "done", done["print_test_label"]
     assert done["scale_zero"].result == {"zeroed": True}
     assert done["restart_ui"].state == "done"

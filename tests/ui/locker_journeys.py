@@ -60,7 +60,7 @@ async def pickup_with_a_good_code(k) -> None:
         _order(db, "R100")
         code = lockers.deposit(db, "R100", 2, producer="Ferme", key=_key(k), validity_days=7).code
     finally:
-        db.conn.close()
+        db.close()
     await k.wait_screen("home")
     await k.tap("pickup")
     await k.wait_for(lambda: k.shown == "locker_keypad")
@@ -96,7 +96,7 @@ async def producer_deposit(k) -> None:
         _order(db, "R200", "bob@example.org")
         producers.add_producer(db, "Ferme des Lilas", key=_key(k), pin="4321")
     finally:
-        db.conn.close()
+        db.close()
     await k.wait_screen("home")
     await k.tap("producers")
     await k.wait_for(lambda: k.shown == "locker_keypad")
@@ -124,7 +124,7 @@ async def walkin_purchase(k) -> None:
     try:
         lockers.fill_walkin(db, 3, name="Panier de légumes", price_cents=1200, producer="Ferme")
     finally:
-        db.conn.close()
+        db.close()
     await k.wait_screen("home")
     await k.tap("walkin")
     await k.wait_step("choose")
@@ -161,7 +161,7 @@ async def open_door_command(k) -> None:
         detail = agent_state.heartbeats(db)["kiosk"].detail
         assert detail["locks"] == "ok" and detail["terminal"] == "ok", detail
     finally:
-        db.conn.close()
+        db.close()
 
 
 async def catalogue_follows_changes(k) -> None:
@@ -182,4 +182,4 @@ async def catalogue_follows_changes(k) -> None:
         tile = next(t for t in k.widget("grid").children if t.sku == "POMMES")
         await k.wait_for(lambda: tile.ids.price.text.startswith("3,99"))
     finally:
-        db.conn.close()
+        db.close()

@@ -18,7 +18,7 @@ def _sales(data_dir) -> list[tuple]:
     try:
         return list(db.execute("SELECT receipt_number FROM sales ORDER BY receipt_number"))
     finally:
-        db.conn.close()
+        db.close()
 
 
 def _attempts(data_dir) -> list[str]:
@@ -26,7 +26,7 @@ def _attempts(data_dir) -> list[str]:
     try:
         return [row[0] for row in db.execute("SELECT state FROM payment_attempts ORDER BY rowid")]
     finally:
-        db.conn.close()
+        db.close()
 
 
 def test_a_weighed_purchase_prints_a_label_and_records_the_sale(run_journey, data_dir):
@@ -41,7 +41,7 @@ def test_a_weighed_purchase_prints_a_label_and_records_the_sale(run_journey, dat
         label = next(journal.entries(db, "label")).data
         assert journal.verify(db)[1] is None
     finally:
-        db.conn.close()
+        db.close()
     assert kinds.index("weighing") < kinds.index("label") < kinds.index("sale")
     assert (weighing["weight_g"], weighing["price_cents"]) == (1234, 431)
     assert (label["ticket"], label["weight_g"], label["price_cents"]) == (1, 1234, 431)

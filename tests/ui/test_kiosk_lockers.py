@@ -50,7 +50,7 @@ def inbox(locker_config) -> Iterator[Inbox]:
 def db(data_dir):
     database = open_database(data_dir / "comptoir.db")
     yield database
-    database.conn.close()
+    database.close()
 
 
 def test_a_good_code_opens_the_door_and_the_order_is_collected(locker_config, run_journey, db):

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
+import sqlite3
 from pathlib import Path
 from typing import Any
-
-import sqlite_utils
 
 from appliance.agent import telemetry
 from appliance.agent.sync_loop import LoopState
@@ -16,18 +15,18 @@ from appliance.store.db import transaction
 RUNNING = LoopState("running", 0, "")
 
 
-def sync_report(db: sqlite_utils.Database, data_dir: Path, url: str = "http://ofn") -> Any:
+def sync_report(db: sqlite3.Connection, data_dir: Path, url: str = "http://ofn") -> Any:
     config = from_dict({"device": {"data_dir": str(data_dir)}, "marketplace": {"url": url}})
     body = telemetry.snapshot(config, db, session=1, period_s=60, forwarded=0, sync_loop=RUNNING)
     return body["sync"]
 
 
-def test_without_a_marketplace_the_sync_is_off(db: sqlite_utils.Database, data_dir: Path) -> None:
+def test_without_a_marketplace_the_sync_is_off(db: sqlite3.Connection, data_dir: Path) -> None:
     assert sync_report(db, data_dir, url="") == {"configured": False, "state": "off"}
 
 
 def test_before_its_first_round_the_sync_has_never_run(
-    db: sqlite_utils.Database, data_dir: Path
+    db: sqlite3.Connection, data_dir: Path
 ) -> None:
     assert sync_report(db, data_dir) == {
         "configured": True,
@@ -38,7 +37,7 @@ def test_before_its_first_round_the_sync_has_never_run(
 
 
 def test_the_last_round_decides_between_ok_and_failing(
-    db: sqlite_utils.Database, data_dir: Path
+    db: sqlite3.Connection, data_dir: Path
 ) -> None:
     agent_state.beat(db, "sync", stale_after_s=900, detail={"ok": False, "last_error": "401"})
     failing = sync_report(db, data_dir)
@@ -49,9 +48,7 @@ def test_the_last_round_decides_between_ok_and_failing(
     assert ok["last_round_at"] == agent_state.heartbeats(db)["sync"].beat_at
 
 
-def test_a_round_that_never_ends_shows_as_stalled(
-    db: sqlite_utils.Database, data_dir: Path
-) -> None:
+def test_a_round_that_never_ends_shows_as_stalled(db: sqlite3.Connection, data_dir: Path) -> None:
     agent_state.beat(db, "sync", stale_after_s=900, detail={"ok": True})
     with transaction(db):
         db.execute("UPDATE process_heartbeats SET beat_at = '2020-01-01T00:00:00+00:00'")

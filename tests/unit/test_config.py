@@ -249,7 +249,7 @@ def test_config_option_overrides_the_environment_variable(
 ) -> None:
     bad = tmp_path / "bad.toml"
     bad.write_text("[scale]\ncapacity_g = 50\n")
-    open_database(data_dir / "comptoir.db").conn.close()
+    open_database(data_dir / "comptoir.db").close()
     chosen = comptoir(
         "--config", str(config_file), "journal", "verify", env={config.ENV_VAR: str(bad)}
     )
