@@ -22,7 +22,8 @@ from appliance.store import catalogue, device_commands, payments, sales, web_use
 from appliance.store.db import transaction
 from appliance.store.web_users import Role
 from appliance.web import create_app
-from tests.system.webdriver import Browser
+from tests.system import chromium
+from tests.system.chromium import Browser
 
 pytestmark = pytest.mark.system
 
@@ -64,9 +65,9 @@ def admin_url(settings: Config, unknown_attempt: str) -> Iterator[str]:
 
 @pytest.fixture
 def browser(tmp_path: Path) -> Iterator[Browser]:
-    chromium = Browser(tmp_path / "chromium-profile")
-    yield chromium
-    chromium.close()
+    headless = chromium.start(tmp_path / "chromium-profile", language="en-GB")
+    yield headless
+    headless.close()
 
 
 def test_an_installer_resolves_an_alert_and_opens_a_door_from_the_browser(
