@@ -263,6 +263,23 @@ class Haccp:
 
 
 @dataclass(frozen=True)
+class Updates:
+    """Signed releases installed side by side under `root` (see docs/updates.md)."""
+
+    root: Path = Path("/opt/comptoir")
+    # Public keys (release.pub) whose signature a bundle must carry to be installed.
+    trusted_keys: tuple[Path, ...] = (Path("/etc/comptoir/release.pub"),)
+    # CA certificate of the fleet's HTTPS file server; none: the system's CAs.
+    ca_file: Path | None = None
+    # How long the new release must stay healthy before it is kept.
+    health_s: int = setting(120, check=_between(10, 3600))
+    # Space an update must leave free on the disk, for the shop's database and logs.
+    keep_free_mb: int = setting(200, check=_at_least(0))
+    # Who starts and restarts the units: systemd on a box, `comptoir supervise` elsewhere.
+    services: Literal["systemd", "supervisor"] = "systemd"
+
+
+@dataclass(frozen=True)
 class Web:
     """The LAN admin."""
 
@@ -284,6 +301,7 @@ class Config:
     web: Web = field(default_factory=Web)
     smtp: Smtp = field(default_factory=Smtp)
     haccp: Haccp = field(default_factory=Haccp)
+    updates: Updates = field(default_factory=Updates)
     source: Path | None = None
 
     @property
