@@ -1,7 +1,7 @@
 """Alerts: something a person must look at, shown on the admin side until someone resolves it.
 
 An unknown card-payment outcome is the first kind (`payment_unknown`, subject = the attempt id):
-it is resolved through `payments.resolve_unknown`, which closes its alert in the same transaction.
+it is resolved through `sales.resolve_unknown`, which closes its alert in the same transaction.
 """
 
 from __future__ import annotations

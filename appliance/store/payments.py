@@ -10,7 +10,8 @@ The kiosk's payment flow, in this order (each step its own transaction):
 `PaymentInFlight`. At kiosk start, before any payment, call `recover(db)`: an attempt still
 PENDING means the kiosk died mid-payment; it becomes UNKNOWN (never retried, never recorded as
 a sale) with an alert. Staff resolve an UNKNOWN attempt from the terminal's journal or the bank
-remittance with `resolve_unknown`: charged records the sale then, not charged closes it.
+remittance with `sales.resolve_unknown`: charged records the sale then, not charged closes it.
+This module knows attempts only; `sales` builds on it (never the other way round).
 
 Every state change appends a `payment` journal entry, so every attempt's outcome is in the
 journal. An UNKNOWN outcome also emits a `payment_unknown` outbox event and opens an alert.
@@ -24,7 +25,6 @@ import sqlite3
 import uuid
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import TYPE_CHECKING
 
 from appliance.core.journal import canonical_json
 from appliance.core.money import format_euros
@@ -33,9 +33,6 @@ from appliance.core.sale import Basket
 from appliance.errors import ComptoirError
 from appliance.store import alerts, journal, outbox
 from appliance.store.db import transaction, utc_now
-
-if TYPE_CHECKING:
-    from appliance.core.sale import Sale
 
 log = logging.getLogger(__name__)
 
@@ -187,41 +184,37 @@ def recover(db: sqlite3.Connection) -> list[str]:
     return recovered
 
 
-def resolve_unknown(
-    db: sqlite3.Connection, attempt_id: str, charged: bool, by: str, *, device_id: str
-) -> Sale | None:
-    """Staff's answer for an UNKNOWN attempt: `charged` records its sale now (returned), else
-    the attempt is closed. Resolving again the same way changes nothing."""
-    from appliance.store.sales import record_sale, sale_for_attempt  # sales builds on payments
-
+def settle_unknown(db: sqlite3.Connection, attempt_id: str, charged: bool, by: str) -> bool:
+    """Staff's answer for an UNKNOWN attempt, inside the caller's transaction: the attempt
+    becomes CHARGED or NOT_CHARGED and its alert closes; False when it already was (nothing
+    written). `sales.resolve_unknown` records the sale of a charged one."""
     state = AttemptState.CHARGED if charged else AttemptState.NOT_CHARGED
-    with transaction(db):
-        attempt = get_attempt(db, attempt_id)
-        if attempt.state is state:
-            return sale_for_attempt(db, attempt_id)
-        if attempt.state is not AttemptState.UNKNOWN:
-            raise AttemptStateError(
-                f"payment {attempt_id} is {attempt.state}, not unknown: nothing to resolve"
-            )
-        db.execute("UPDATE payment_attempts SET state = ? WHERE id = ?", (state.value, attempt_id))
-        journal.append(
-            db,
-            "payment",
-            {
-                "attempt": attempt_id,
-                "amount_cents": attempt.amount_cents,
-                "outcome": state.value,
-                "resolved_by": by,
-            },
+    attempt = get_attempt(db, attempt_id)
+    if attempt.state is state:
+        return False
+    if attempt.state is not AttemptState.UNKNOWN:
+        raise AttemptStateError(
+            f"payment {attempt_id} is {attempt.state}, not unknown: nothing to resolve"
         )
-        alerts.resolve_about(db, ALERT_KIND, attempt_id, by, state.value)
-        outbox.emit(
-            db,
-            "payment_resolved",
-            {"attempt": attempt_id, "charged": charged, "by": by},
-            event_id=f"payment-resolved-{attempt_id}",
-        )
-        return record_sale(db, attempt, device_id) if charged else None
+    db.execute("UPDATE payment_attempts SET state = ? WHERE id = ?", (state.value, attempt_id))
+    journal.append(
+        db,
+        "payment",
+        {
+            "attempt": attempt_id,
+            "amount_cents": attempt.amount_cents,
+            "outcome": state.value,
+            "resolved_by": by,
+        },
+    )
+    alerts.resolve_about(db, ALERT_KIND, attempt_id, by, state.value)
+    outbox.emit(
+        db,
+        "payment_resolved",
+        {"attempt": attempt_id, "charged": charged, "by": by},
+        event_id=f"payment-resolved-{attempt_id}",
+    )
+    return True
 
 
 def _alert_unknown(db: sqlite3.Connection, attempt: Attempt, why: str) -> None:

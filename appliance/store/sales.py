@@ -5,7 +5,8 @@ transaction it writes the terminal's answer on the attempt and, when approved, t
 lines, the next receipt number of this kiosk (max + 1, read under the write lock: no gaps), the
 stock change, the `sale` journal entry and the `sale` outbox event. So an approved result without
 its sale, or a sale without its approved result, cannot be on disk. Completing the same attempt
-again returns the sale already recorded (or None) and writes nothing.
+again returns the sale already recorded (or None) and writes nothing. `resolve_unknown` is the
+other way: staff found that an UNKNOWN payment did charge the customer.
 
 `sale_by_token` finds a sale for the receipt link (the token is random; receipt numbers are not).
 """
@@ -65,6 +66,17 @@ def complete_sale(
         if result.outcome is not PaymentOutcome.APPROVED:
             return None
         return record_sale(db, payments.get_attempt(db, attempt_id), device_id)
+
+
+def resolve_unknown(
+    db: sqlite3.Connection, attempt_id: str, charged: bool, by: str, *, device_id: str
+) -> Sale | None:
+    """Staff's answer for an UNKNOWN attempt: `charged` records its sale now (returned), else
+    the attempt is closed. Resolving again the same way changes nothing."""
+    with transaction(db):
+        if payments.settle_unknown(db, attempt_id, charged, by) and charged:
+            return record_sale(db, payments.get_attempt(db, attempt_id), device_id)
+        return sale_for_attempt(db, attempt_id)
 
 
 def record_sale(db: sqlite3.Connection, attempt: Attempt, device_id: str) -> Sale:

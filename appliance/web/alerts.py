@@ -1,7 +1,7 @@
 """Open alerts and their resolution by an installer.
 
 An unknown card payment is resolved as charged (its sale is recorded then) or not charged,
-through `payments.resolve_unknown`, which closes the alert in the same transaction. Any other
+through `sales.resolve_unknown`, which closes the alert in the same transaction. Any other
 alert is closed with a note saying what was done.
 """
 
@@ -13,7 +13,7 @@ from typing import Any
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 
 from appliance.errors import ComptoirError
-from appliance.store import alerts, payments
+from appliance.store import alerts, payments, sales
 from appliance.store.db import transaction
 from appliance.store.web_users import Role
 from appliance.web.auth import actor, requires
@@ -45,7 +45,7 @@ def resolve(alert_id: int) -> Any:
         if outcome not in ("charged", "not_charged"):
             return _page("Say whether the customer was charged or not.")
         try:
-            sale = payments.resolve_unknown(
+            sale = sales.resolve_unknown(
                 store, alert.subject, outcome == "charged", by, device_id=settings().device.id
             )
         except ComptoirError as exc:

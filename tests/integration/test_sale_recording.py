@@ -163,9 +163,9 @@ def test_an_unknown_outcome_alerts_staff_and_records_nothing_until_resolved(
     assert "11,95 €" in alert.message
     assert [e.type for e in outbox.pending(shop, "mqtt")] == ["payment_unknown"]
     # the terminal's journal says it charged: staff record the sale
-    sale = payments.resolve_unknown(shop, attempt, True, "marie", device_id=DEVICE)
+    sale = sales.resolve_unknown(shop, attempt, True, "marie", device_id=DEVICE)
     assert sale is not None and sale.receipt_number == 1
-    assert payments.resolve_unknown(shop, attempt, True, "marie", device_id=DEVICE) == sale
+    assert sales.resolve_unknown(shop, attempt, True, "marie", device_id=DEVICE) == sale
     assert alerts.open_alerts(shop) == []
     assert shop.execute("SELECT count(*) FROM sales").fetchone()[0] == 1
     assert payments.get_attempt(shop, attempt).state is payments.AttemptState.CHARGED
@@ -178,10 +178,10 @@ def test_an_unknown_outcome_resolved_as_not_charged_is_closed_without_sale(
     attempt = payments.begin_attempt(shop, items.total_cents, items)
     unknown = PaymentResult(PaymentOutcome.UNKNOWN, items.total_cents, reason_code="07")
     sales.complete_sale(shop, attempt, unknown, DEVICE)
-    assert payments.resolve_unknown(shop, attempt, False, "paul", device_id=DEVICE) is None
+    assert sales.resolve_unknown(shop, attempt, False, "paul", device_id=DEVICE) is None
     assert alerts.open_alerts(shop) == []
     with pytest.raises(payments.AttemptStateError):
-        payments.resolve_unknown(shop, attempt, True, "paul", device_id=DEVICE)
+        sales.resolve_unknown(shop, attempt, True, "paul", device_id=DEVICE)
     assert shop.execute("SELECT count(*) FROM sales").fetchone()[0] == 0
 
 
