@@ -287,6 +287,30 @@ class Web:
 
 
 @dataclass(frozen=True)
+class Shop:
+    """How the box counts for the tax office (docs/fiscal.md): live sales, training or demo."""
+
+    # live: real sales. training: every screen, label and receipt says FORMATION and its tickets
+    # stay out of the fiscal totals. demo: like live, every document says DÉMO.
+    mode: Literal["live", "training", "demo"] = "live"
+    # The month the fiscal year starts in (1 = January): the yearly closing covers 12 months.
+    fiscal_year_start_month: int = setting(1, check=_between(1, 12))
+    # The local hour at which the agent closes the day before (and the month, and the year).
+    closing_hour: int = setting(1, check=_between(0, 23))
+    # Printed on receipts and closings for the tax office; empty: not printed.
+    siret: str = setting("", check=_matches(r"(\d{14})?", "empty or the 14 digits of a SIRET"))
+
+
+@dataclass(frozen=True)
+class Privacy:
+    """Personal data of marketplace customers (docs/privacy.md)."""
+
+    # Names, e-mails and phone numbers of an order are erased this many days after it was
+    # collected or cancelled; the fiscal records never held them.
+    keep_contact_days: int = setting(30, check=_between(1, 3650))
+
+
+@dataclass(frozen=True)
 class Config:
     """The whole configuration of one box."""
 
@@ -302,6 +326,8 @@ class Config:
     smtp: Smtp = field(default_factory=Smtp)
     haccp: Haccp = field(default_factory=Haccp)
     updates: Updates = field(default_factory=Updates)
+    shop: Shop = field(default_factory=Shop)
+    privacy: Privacy = field(default_factory=Privacy)
     source: Path | None = None
 
     @property

@@ -136,8 +136,25 @@ def run(args: argparse.Namespace) -> int:
         _put_in_place(write)
     if notes:  # only once the secrets are safely in their files
         _replace(card_path, redact(raw, notes))
+    _signing_key(args.data.absolute(), owner)
     _report(args, card, toml_path, state, written, notes)
     return 0
+
+
+def _signing_key(data: Path, owner: Owner | None) -> None:
+    """The box's Ed25519 key for fiscal records (docs/fiscal.md): made once, mode 600, owned by
+    the service user; a second run leaves it alone."""
+    from appliance.store import fiscal_key
+
+    if (data / fiscal_key.KEY_NAME).exists():
+        return
+    made_dir = not data.exists()
+    fiscal_key.ensure_key(data)
+    if owner is not None:
+        for path in (data / fiscal_key.KEY_NAME, data / fiscal_key.PUBLIC_NAME):
+            os.chown(path, owner.uid, owner.gid)
+        if made_dir:
+            os.chown(data, owner.uid, owner.gid)
 
 
 def _owner(name: str) -> Owner | None:
