@@ -14,11 +14,10 @@ from datetime import datetime, timedelta
 from appliance.config import Config
 from appliance.core import haccp
 from appliance.devices.sensors.ds18b20 import SensorReading, read_sensor
-from appliance.store import alerts, lockers
+from appliance.store import alerts
+from appliance.store.alerts import Alarm
+from appliance.store.db import iso, transaction
 from appliance.store.temperatures import record_temperatures, rule_of, zone_readings
-
-EXCURSION = haccp.EXCURSION_ALERT
-SENSOR_FAULT = haccp.SENSOR_FAULT_ALERT
 
 
 @dataclass(frozen=True)
@@ -47,10 +46,12 @@ def log_once(cfg: Config, db: sqlite3.Connection, now: datetime) -> list[ZoneRea
         if r.reading.temp_mc is None:
             _alarm_once(
                 db,
-                SENSOR_FAULT,
+                Alarm.TEMPERATURE_SENSOR_FAULT,
                 f"sensor {r.reading.sensor}",
                 f"sensor {r.reading.sensor} ({r.zone}): {r.reading.problem}",
                 now,
+                zone=r.zone,
+                sensor=r.reading.sensor,
             )
     for zone in cfg.haccp.zones:
         rule = rule_of(zone)
@@ -61,7 +62,7 @@ def log_once(cfg: Config, db: sqlite3.Connection, now: datetime) -> list[ZoneRea
                 minutes = int(excursion.duration.total_seconds() // 60)
                 _alarm_once(
                     db,
-                    EXCURSION,
+                    Alarm.TEMPERATURE_EXCURSION,
                     f"zone {zone.name}",
                     f"zone {zone.name} above {zone.limit_c} °C for {minutes} min "
                     f"(peak {haccp.format_mc(excursion.peak_mc)} °C)",
@@ -74,12 +75,13 @@ def log_once(cfg: Config, db: sqlite3.Connection, now: datetime) -> list[ZoneRea
 
 def _alarm_once(
     db: sqlite3.Connection,
-    kind: str,
+    alarm: Alarm,
     subject: str,
     message: str,
     now: datetime,
     **details: object,
 ) -> None:
-    if any(a.subject == subject for a in alerts.open_alerts(db, kind)):
-        return
-    lockers.raise_alarm(db, kind, None, message, now=now, subject=subject, **details)
+    with transaction(db):
+        if any(a.subject == subject for a in alerts.open_alerts(db, alarm)):
+            return
+        alerts.raise_alarm(db, alarm, message, subject=subject, ts=iso(now), **details)

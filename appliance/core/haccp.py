@@ -14,10 +14,6 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-#: Alert kinds of the cold-chain log (a zone too warm too long, a thermometer that cannot be read).
-EXCURSION_ALERT = "temperature_excursion"
-SENSOR_FAULT_ALERT = "temperature_sensor_fault"
-
 
 @dataclass(frozen=True)
 class ZoneRule:

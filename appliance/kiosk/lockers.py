@@ -33,6 +33,7 @@ from appliance.kiosk.flows.events import BasketLine, Charge, PaymentAnswered
 from appliance.kiosk.flows.visit import LoadShelf
 from appliance.notify.pickup_email import NotifySendError, PickupNotice, send_pickup_code
 from appliance.store import lockers, orders, pickup_codes, producers
+from appliance.store.alerts import Alarm
 from appliance.store.db import open_database
 
 log = logging.getLogger(__name__)
@@ -184,7 +185,9 @@ class LockerRunner:
         elif notice.notice is Notice.BOARD_BACK:
             self.board_down = False
         if notice.notice.is_alarm:
-            lockers.raise_alarm(db, notice.notice.value, n, notice.message or notice.notice.value)
+            lockers.raise_alarm(
+                db, Alarm(notice.notice.value), n, notice.message or notice.notice.value
+            )
         elif n is not None:
             lockers.record_door_event(db, n, notice.notice.value, detail=notice.message)
         if n is None:
@@ -215,7 +218,9 @@ class LockerRunner:
                     log.warning("order %s was not in compartment %s any more", number, c)
             case p.ReportProblem(problem=problem, compartment=c, order_number=number):
                 about = f"order {number}: " if number else ""
-                lockers.raise_alarm(db, problem.value, c, about + problem.value.replace("_", " "))
+                lockers.raise_alarm(
+                    db, Alarm(problem.value), c, about + problem.value.replace("_", " ")
+                )
             case r.IdentifyProducer(text=text, badge=badge):
                 who = producers.identify_producer(db, text, key=self.key, badge=badge)
                 return r.ProducerIdentified(
@@ -256,7 +261,7 @@ class LockerRunner:
             case w.FlagRefund(amount_cents=amount, reference=reference, compartment=c):
                 lockers.raise_alarm(
                     db,
-                    "walkin_refund_needed",
+                    Alarm.WALKIN_REFUND_NEEDED,
                     c,
                     f"walk-in sale {reference or '?'} paid {amount} cents but door {c} stayed "
                     f"shut: refund the customer",
@@ -299,7 +304,7 @@ class LockerRunner:
         except NotifySendError as exc:
             lockers.raise_alarm(
                 db,
-                "pickup_code_not_sent",
+                Alarm.PICKUP_CODE_NOT_SENT,
                 send.compartment,
                 f"order {send.order_number}: {exc} (send a new code: comptoir locker resend)",
             )

@@ -1,23 +1,47 @@
-"""Alerts: something a person must look at, shown on the admin side until someone resolves it.
+"""Alarms: something a person must look at, shown on the admin side until someone resolves it.
 
-An unknown card-payment outcome is the first kind (`payment_unknown`, subject = the attempt id):
-it is resolved through `sales.resolve_unknown`, which closes its alert in the same transaction.
+`raise_alarm` is the one way to raise one, whatever its cause (a door, a fridge, a payment): an
+open alert for the shop's staff and an outbox event for the fleet, whose type is the cause
+(`event/door_forced`, `event/temperature_excursion`, ...), in the transaction of what caused it.
+An unknown card payment (subject = the attempt id) is resolved through `sales.resolve_unknown`,
+which closes its alert in the same transaction; any other alert by `resolve_about`.
 """
 
 from __future__ import annotations
 
 import sqlite3
 from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
 
-from appliance.store.db import utc_now
+from appliance.store import outbox
+from appliance.store.db import require_transaction, utc_now
 
 _COLUMNS = "id, kind, subject, message, created_at, resolved_at, resolved_by, resolution"
+
+
+class Alarm(StrEnum):
+    """Every cause of an alarm: the alert's kind and the type of its outbox event."""
+
+    PAYMENT_UNKNOWN = "payment_unknown"  # the customer may have been charged
+    DOOR_LEFT_OPEN = "door_left_open"
+    DOOR_FORCED = "door_forced"  # opened without a command
+    DOOR_SWITCH_FLAPPING = "door_switch_flapping"  # check the wiring
+    LOCK_BOARD_DOWN = "lock_board_down"
+    DOOR_FAILED = "door_failed"  # stayed shut after the unlock and one retry
+    LOCK_FAULT = "lock_fault"  # the lock board did not answer the unlock
+    ITEM_LEFT = "item_left"  # the item sensor still sees something after a pickup
+    CANCELLED = "cancelled"  # an order cancelled online was asked for at the locker
+    WALKIN_REFUND_NEEDED = "walkin_refund_needed"  # paid, but the door stayed shut
+    PICKUP_CODE_NOT_SENT = "pickup_code_not_sent"
+    TEMPERATURE_EXCURSION = "temperature_excursion"  # a zone above its limit too long
+    TEMPERATURE_SENSOR_FAULT = "temperature_sensor_fault"
 
 
 @dataclass(frozen=True)
 class Alert:
     id: int
-    kind: str
+    kind: str  # an Alarm value (a str, so that a kind written by a newer release still shows)
     subject: str
     message: str
     created_at: str
@@ -26,17 +50,30 @@ class Alert:
     resolution: str | None = None
 
 
-def raise_alert(db: sqlite3.Connection, kind: str, message: str, subject: str = "") -> Alert:
-    """Record an open alert; call inside the transaction of what caused it."""
-    now = utc_now()
+def raise_alarm(
+    db: sqlite3.Connection,
+    alarm: Alarm,
+    message: str,
+    *,
+    subject: str = "",
+    ts: str | None = None,
+    event_id: str | None = None,
+    **details: Any,
+) -> Alert:
+    """Open an alert and emit its `alarm` event ({"message", **details}); call inside the
+    transaction of what caused it."""
+    require_transaction(db, "alerts.raise_alarm")
+    ts = ts or utc_now()
     cursor = db.execute(
         "INSERT INTO alerts (kind, subject, message, created_at) VALUES (?, ?, ?, ?)",
-        (kind, subject, message, now),
+        (alarm.value, subject, message, ts),
     )
-    return Alert(cursor.lastrowid, kind, subject, message, now)
+    outbox.emit(db, alarm.value, {"message": message, **details}, event_id=event_id, ts=ts)
+    assert cursor.lastrowid is not None
+    return Alert(cursor.lastrowid, alarm.value, subject, message, ts)
 
 
-def open_alerts(db: sqlite3.Connection, kind: str | None = None) -> list[Alert]:
+def open_alerts(db: sqlite3.Connection, kind: Alarm | None = None) -> list[Alert]:
     """Unresolved alerts, oldest first."""
     sql = f"SELECT {_COLUMNS} FROM alerts WHERE resolved_at IS NULL"
     params: tuple[str, ...] = ()

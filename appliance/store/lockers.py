@@ -21,6 +21,7 @@ from appliance.core.locker import Compartment, Use
 from appliance.core.order import Order, OrderState
 from appliance.errors import ComptoirError
 from appliance.store import alerts, journal, orders, outbox
+from appliance.store.alerts import Alarm
 from appliance.store.db import iso, transaction
 
 
@@ -268,23 +269,23 @@ def record_door_event(
 
 def raise_alarm(
     db: sqlite3.Connection,
-    kind: str,
+    alarm: Alarm,
     compartment: int | None,
     message: str,
     *,
     now: datetime | None = None,
-    subject: str = "",
     **details: Any,
 ) -> None:
-    """An alert for staff and a `locker_alarm` outbox event, with a door event if any door."""
+    """A locker's alarm (`alerts.raise_alarm`), in the door's audit trail too when it is about
+    one compartment (None: the whole controller)."""
     now = now or now_utc()
-    subject = subject or (f"compartment {compartment}" if compartment is not None else "")
+    subject = f"compartment {compartment}" if compartment is not None else ""
     with transaction(db):
-        alerts.raise_alert(db, kind, message, subject)
-        payload = {"kind": kind, "compartment": compartment, "message": message, **details}
-        outbox.emit(db, "locker_alarm", payload, ts=iso(now))
+        alerts.raise_alarm(
+            db, alarm, message, subject=subject, ts=iso(now), compartment=compartment, **details
+        )
         if compartment is not None:
-            _door_event(db, compartment, kind, detail=message, now=now)
+            _door_event(db, compartment, alarm.value, detail=message, now=now)
 
 
 def door_events(

@@ -14,7 +14,7 @@ remittance with `sales.resolve_unknown`: charged records the sale then, not char
 This module knows attempts only; `sales` builds on it (never the other way round).
 
 Every state change appends a `payment` journal entry, so every attempt's outcome is in the
-journal. An UNKNOWN outcome also emits a `payment_unknown` outbox event and opens an alert.
+journal. An UNKNOWN outcome also raises a `payment_unknown` alarm (alert and outbox event).
 """
 
 from __future__ import annotations
@@ -32,11 +32,10 @@ from appliance.core.payment import PaymentOutcome, PaymentResult
 from appliance.core.sale import Basket
 from appliance.errors import ComptoirError
 from appliance.store import alerts, journal, outbox
+from appliance.store.alerts import Alarm
 from appliance.store.db import transaction, utc_now
 
 log = logging.getLogger(__name__)
-
-ALERT_KIND = "payment_unknown"
 
 
 class AttemptState(StrEnum):
@@ -207,7 +206,7 @@ def settle_unknown(db: sqlite3.Connection, attempt_id: str, charged: bool, by: s
             "resolved_by": by,
         },
     )
-    alerts.resolve_about(db, ALERT_KIND, attempt_id, by, state.value)
+    alerts.resolve_about(db, Alarm.PAYMENT_UNKNOWN, attempt_id, by, state.value)
     outbox.emit(
         db,
         "payment_resolved",
@@ -219,19 +218,17 @@ def settle_unknown(db: sqlite3.Connection, attempt_id: str, charged: bool, by: s
 
 def _alert_unknown(db: sqlite3.Connection, attempt: Attempt, why: str) -> None:
     amount = format_euros(attempt.amount_cents)
-    alerts.raise_alert(
+    alerts.raise_alarm(
         db,
-        ALERT_KIND,
+        Alarm.PAYMENT_UNKNOWN,
         f"card payment of {amount} (attempt {attempt.id}): outcome unknown ({why}). The "
         f"customer may have been charged: check the terminal's journal or the bank remittance, "
         f"then mark it charged or not charged.",
         subject=attempt.id,
-    )
-    outbox.emit(
-        db,
-        "payment_unknown",
-        {"attempt": attempt.id, "amount_cents": attempt.amount_cents, "message": why},
         event_id=f"payment-unknown-{attempt.id}",
+        attempt=attempt.id,
+        amount_cents=attempt.amount_cents,
+        reason=why,
     )
 
 

@@ -13,7 +13,8 @@ from typing import Any
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 
 from appliance.errors import ComptoirError
-from appliance.store import alerts, payments, sales
+from appliance.store import alerts, sales
+from appliance.store.alerts import Alarm
 from appliance.store.db import transaction
 from appliance.store.web_users import Role
 from appliance.web.auth import actor, requires
@@ -40,7 +41,7 @@ def resolve(alert_id: int) -> Any:
         flash(f"Alert {alert_id} is no longer open: someone resolved it already.")
         return redirect(url_for("alerts.show"))
     by = actor()
-    if alert.kind == payments.ALERT_KIND:
+    if alert.kind == Alarm.PAYMENT_UNKNOWN:
         outcome = request.form.get("outcome", "")
         if outcome not in ("charged", "not_charged"):
             return _page("Say whether the customer was charged or not.")

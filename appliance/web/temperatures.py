@@ -13,14 +13,14 @@ from flask import Blueprint, Response, render_template
 
 from appliance.core import haccp
 from appliance.store import alerts, temperatures
-from appliance.store.alerts import Alert
+from appliance.store.alerts import Alarm, Alert
 from appliance.web.context import BadDay, day_asked, db, settings, today
 
 bp = Blueprint("temperatures", __name__, url_prefix="/temperatures")
 
 ALERT_KINDS = {
-    haccp.EXCURSION_ALERT: "Temperature excursion",
-    haccp.SENSOR_FAULT_ALERT: "Sensor fault",
+    Alarm.TEMPERATURE_EXCURSION: "Temperature excursion",
+    Alarm.TEMPERATURE_SENSOR_FAULT: "Sensor fault",
 }
 
 

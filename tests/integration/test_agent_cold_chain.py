@@ -41,7 +41,7 @@ def test_a_zone_above_its_limit_is_logged_and_reported_once(
     try:
         # Two readings an interval apart make the excursion (allowed 0 min, so any duration).
         topic, payload, _ = admin.wait_for(lambda t, p, r: "/event/" in t, timeout_s=60)
-        assert topic.endswith("/event/locker_alarm")
+        assert topic.endswith("/event/temperature_excursion")
         assert "frigo-1" in str(payload) and "9500" in str(payload), payload
         db = open_database(data_dir / "comptoir.db")
         stored = wait_until(lambda: temperatures(db, "frigo-1", 0, 2**31), 10)

@@ -16,6 +16,7 @@ from appliance.agent.cold_chain import log_once
 from appliance.devices.sensors.ds18b20 import parse_w1_slave, read_sensor, sensor_ids
 from appliance.devices.sensors.simulator import W1Folder, crc8
 from appliance.store import alerts, lockers, outbox
+from appliance.store.alerts import Alarm
 from appliance.store.db import open_database
 from appliance.store.temperatures import record_temperatures, report
 
@@ -65,10 +66,10 @@ def test_a_zone_warm_longer_than_allowed_raises_one_alarm(toml: Path, w1: W1Fold
     for minute in range(0, 60):
         w1.set("28-00000e4f5a6b", 3800 if minute < 10 else 6500)
         log_once(cfg, db, T0 + timedelta(minutes=minute))
-    [alert] = alerts.open_alerts(db, "temperature_excursion")
+    [alert] = alerts.open_alerts(db, Alarm.TEMPERATURE_EXCURSION)
     assert alert.subject == "zone frigo" and "6.5" in alert.message
-    events = outbox.pending(db, "t", types=("locker_alarm",))
-    assert [e.payload["kind"] for e in events] == ["temperature_excursion"]
+    events = outbox.pending(db, "t", types=("temperature_excursion",))
+    assert [e.payload["zone"] for e in events] == ["frigo"]
 
 
 def test_a_sensor_that_cannot_be_read_is_an_alarm_and_nothing_is_stored(
@@ -79,7 +80,7 @@ def test_a_sensor_that_cannot_be_read_is_an_alarm_and_nothing_is_stored(
     w1.set("28-00000a1b2c3d", 3500, crc_ok=False)
     log_once(cfg, db, T0)
     log_once(cfg, db, T0 + timedelta(minutes=1))
-    assert [a.subject for a in alerts.open_alerts(db, "temperature_sensor_fault")] == [
+    assert [a.subject for a in alerts.open_alerts(db, Alarm.TEMPERATURE_SENSOR_FAULT)] == [
         "sensor 28-00000a1b2c3d"
     ]
     assert db.execute("SELECT count(*) FROM temperature_readings").fetchone()[0] == 2

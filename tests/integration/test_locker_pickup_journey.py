@@ -21,6 +21,7 @@ from appliance.devices.locks.kerong import KerongLocks, Wiring, open_bus
 from appliance.devices.locks.simulator import Cu16Bus, Cu16PtyServer
 from appliance.kiosk.flows import pickup as p
 from appliance.store import alerts, journal, lockers, orders, outbox, pickup_codes
+from appliance.store.alerts import Alarm
 from appliance.store.db import transaction
 
 KEY = b"device-key-for-tests-0123456789a"
@@ -60,7 +61,9 @@ class Runner:
             case p.RecordPickup(order_number=n, compartment=c, code_id=code):
                 lockers.collect(self.db, n, c, code_id=code)
             case p.ReportProblem(problem=problem, compartment=c, order_number=n):
-                lockers.raise_alarm(self.db, problem.value, c, f"pickup of {n}: {problem.value}")
+                lockers.raise_alarm(
+                    self.db, Alarm(problem.value), c, f"pickup of {n}: {problem.value}"
+                )
         return None
 
 

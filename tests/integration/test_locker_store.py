@@ -13,6 +13,7 @@ from appliance.core.locker import Compartment, Size, Use
 from appliance.core.order import Order, OrderLine, OrderState
 from appliance.core.pickup_code import Verdict
 from appliance.store import alerts, journal, lockers, orders, outbox, pickup_codes, producers
+from appliance.store.alerts import Alarm
 from appliance.store.db import transaction
 
 KEY = b"device-key-for-tests-0123456789a"
@@ -168,10 +169,10 @@ def test_a_reissued_code_replaces_the_old_one(wall: sqlite3.Connection) -> None:
 
 
 def test_an_alarm_is_an_open_alert_and_an_outbox_event(wall: sqlite3.Connection) -> None:
-    lockers.raise_alarm(wall, "door_forced", 3, "door 3 opened without a command")
+    lockers.raise_alarm(wall, Alarm.DOOR_FORCED, 3, "door 3 opened without a command")
     assert [a.kind for a in alerts.open_alerts(wall)] == ["door_forced"]
-    event = outbox.pending(wall, "test", types=("locker_alarm",))[0]
-    assert event.payload["compartment"] == 3
+    [event] = outbox.pending(wall, "test")
+    assert event.type == "door_forced" and event.payload["compartment"] == 3
     assert lockers.door_events(wall)[-1][1:3] == (3, "door_forced")
 
 

@@ -32,6 +32,7 @@ from appliance.store import (
     sales,
     web_users,
 )
+from appliance.store.alerts import Alarm
 from appliance.store.db import transaction
 from appliance.store.web_users import Role
 from appliance.web import SECRET_KEY_FILE, create_app
@@ -237,7 +238,7 @@ def test_another_alert_is_resolved_with_a_note_saying_what_was_done(
     app_client: FlaskClient, shop: sqlite3.Connection
 ) -> None:
     with transaction(shop):
-        alerts.raise_alert(shop, "door_forced", "door 3 opened without a command", subject="3")
+        alerts.raise_alarm(shop, Alarm.DOOR_FORCED, "door 3 opened without a command", subject="3")
     alert = alerts.open_alerts(shop)[0]
     log_in(app_client, "ines")
     empty = post(app_client, f"/alerts/{alert.id}/resolve", "/alerts/", note="  ")

@@ -19,6 +19,7 @@ from appliance.cli import main
 from appliance.config import Config
 from appliance.core import haccp
 from appliance.store import alerts, lockers, web_users
+from appliance.store.alerts import Alarm
 from appliance.store.db import transaction
 from appliance.store.temperatures import record_temperatures
 from appliance.store.web_users import Role
@@ -137,13 +138,18 @@ def test_open_temperature_alarms_show_at_the_top(
     client: FlaskClient, cold_day: sqlite3.Connection
 ) -> None:
     with transaction(cold_day):
-        alerts.raise_alert(
-            cold_day, "temperature_excursion", "zone frigo above 4 °C for 45 min", "zone frigo"
+        alerts.raise_alarm(
+            cold_day,
+            Alarm.TEMPERATURE_EXCURSION,
+            "zone frigo above 4 °C for 45 min",
+            subject="zone frigo",
         )
-        alerts.raise_alert(cold_day, "payment_unknown", "card payment outcome unknown", "att-1")
-    lockers.raise_alarm(
-        cold_day, "temperature_sensor_fault", None, "sensor 28-a (frigo): CRC error"
-    )
+        alerts.raise_alarm(
+            cold_day, Alarm.PAYMENT_UNKNOWN, "card payment outcome unknown", subject="att-1"
+        )
+        alerts.raise_alarm(
+            cold_day, Alarm.TEMPERATURE_SENSOR_FAULT, "sensor 28-a (frigo): CRC error"
+        )
     log_in(client, "paul")
     _, page = page_of(client, f"?day={DAY}")
     alarms = page.index('id="temperature-alerts"')

@@ -21,6 +21,7 @@ from appliance.core.catalogue import Product, SoldBy
 from appliance.devices.payment.caisse_ap import request_id
 from appliance.devices.payment.simulator import Scenario, TerminalSimulator
 from appliance.store import alerts, catalogue, journal, outbox, payments
+from appliance.store.alerts import Alarm
 from appliance.store.db import open_database, transaction
 
 pytestmark = pytest.mark.system
@@ -127,7 +128,7 @@ def check_books(db: sqlite3.Connection, terminal: TerminalSimulator) -> None:
 
     # no payment the terminal really took is lost: it has its sale or an open alert for staff
     by_request = {request_id(a.id): a for a in attempts.values()}
-    open_alerts = {a.subject for a in alerts.open_alerts(db, payments.ALERT_KIND)}
+    open_alerts = {a.subject for a in alerts.open_alerts(db, Alarm.PAYMENT_UNKNOWN)}
     for record in terminal.ledger:
         attempt = by_request[record.request_id]
         if record.charged:
@@ -172,7 +173,7 @@ def test_a_kill_at_each_step_of_a_sale_leaves_the_books_whole(
 
     db = open_database(config_file.parent / "data" / "comptoir.db")
     check_books(db, terminal)
-    assert len(alerts.open_alerts(db, payments.ALERT_KIND)) == 1
+    assert len(alerts.open_alerts(db, Alarm.PAYMENT_UNKNOWN)) == 1
     if step != "after_begin":
         assert terminal.ledger[0].charged  # the card was charged: staff must see it
     done = journal_verifies(config_file)
