@@ -68,7 +68,7 @@ def run_report(args: argparse.Namespace) -> int:
     except ValueError:
         raise UsageError(f"--date {args.date!r} is not a date like 2026-05-04") from None
     cfg = load_config(args)
-    lines = temperatures.report(cfg, open_database(cfg.database_path), day)
+    lines = haccp.report(temperatures.day_record(cfg, open_database(cfg.database_path), day))
     rows = [haccp.report_row(line) for line in lines]
     if args.json:
         print_json({"date": day.isoformat(), "zones": rows})

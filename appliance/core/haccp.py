@@ -12,7 +12,7 @@ import csv
 import io
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
 
 
 @dataclass(frozen=True)
@@ -60,6 +60,44 @@ class ZoneDay:
     mean_mc: int | None
     excursions: tuple[Excursion, ...]
     door_open_minutes: int
+
+
+@dataclass(frozen=True)
+class ZoneRecord:
+    """What the store kept of one zone for a day's report."""
+
+    rule: ZoneRule
+    readings: tuple[Reading, ...]  # from `lookback(rule, day start)` to the day's end
+    openings: tuple[DoorOpening, ...]  # of the zone's doors, overlapping the day
+
+
+@dataclass(frozen=True)
+class DayRecord:
+    """The rows one day's report is computed from: the day as UTC [start, end), each zone's."""
+
+    start: datetime
+    end: datetime
+    zones: tuple[ZoneRecord, ...]
+
+
+def day_span(day: date, tz: tzinfo) -> tuple[datetime, datetime]:
+    """The shop's local `day` as UTC [start, end): 23 or 25 hours on a clock-change day."""
+    start = datetime.combine(day, time(), tz).astimezone(UTC)
+    end = datetime.combine(day + timedelta(days=1), time(), tz).astimezone(UTC)
+    return start, end
+
+
+def lookback(rule: ZoneRule, start: datetime) -> datetime:
+    """From when readings count for a day starting at `start`: an excursion that began the
+    day before is seen whole (its start and duration), not cut at midnight."""
+    return start - rule.allowed - timedelta(hours=1)
+
+
+def report(record: DayRecord) -> list[ZoneDay]:
+    """The inspector's day, one line per zone: min, max, mean, excursions, door-open minutes."""
+    return [
+        zone_day(z.rule, z.readings, z.openings, record.start, record.end) for z in record.zones
+    ]
 
 
 def excursions(rule: ZoneRule, readings: Sequence[Reading]) -> list[Excursion]:

@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from appliance.core import pickup_code
+from appliance.core.haccp import DoorOpening
 from appliance.core.locker import Compartment, Use
 from appliance.core.order import Order, OrderState
 from appliance.errors import ComptoirError
@@ -322,9 +323,8 @@ CLOSED_KINDS = ("door_closed", "deposit_closed", "pickup_closed")
 
 def door_openings(
     db: sqlite3.Connection, compartments: Iterable[int], since: str, until: str
-) -> list[tuple[int, str, str | None]]:
-    """(compartment, opened at, closed at or None) for doors that opened before `until` and
-    had not closed by `since`."""
+) -> list[DoorOpening]:
+    """Openings of these doors that began before `until` and had not ended by `since`."""
     wanted = set(compartments)
     openings: list[tuple[int, str, str | None]] = []
     open_since: dict[int, str] = {}
@@ -341,7 +341,10 @@ def door_openings(
             if ts >= since:
                 openings.append((compartment, opened, ts))
     openings += [(c, opened, None) for c, opened in open_since.items()]
-    return openings
+    return [
+        DoorOpening(c, datetime.fromisoformat(o), datetime.fromisoformat(e) if e else None)
+        for c, o, e in openings
+    ]
 
 
 # -- helpers --------------------------------------------------------------------------------------

@@ -1,14 +1,14 @@
 """The cold-chain record: temperatures of each zone, and the daily HACCP summary of a zone.
 
 Readings are stored here by `record_temperatures` (Unix seconds and millidegrees, for volume);
-`report` turns them into the inspector's day: min, max, mean, excursions, door-open minutes.
+`day_record` returns what `core.haccp.report` turns into the inspector's day.
 """
 
 from __future__ import annotations
 
 import sqlite3
 from collections.abc import Iterable
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from appliance.config import Config, HaccpZone
@@ -47,24 +47,18 @@ def rule_of(zone: HaccpZone) -> haccp.ZoneRule:
     return haccp.ZoneRule(zone.name, zone.limit_c * 1000, timedelta(minutes=zone.allowed_min))
 
 
-def report(cfg: Config, db: sqlite3.Connection, day: date) -> list[haccp.ZoneDay]:
-    tz = ZoneInfo(cfg.device.timezone)
-    start = datetime.combine(day, time(), tz).astimezone(UTC)
-    end = datetime.combine(day + timedelta(days=1), time(), tz).astimezone(UTC)
-    lines = []
+def day_record(cfg: Config, db: sqlite3.Connection, day: date) -> haccp.DayRecord:
+    """What `haccp.report` needs for the shop's local `day`: each configured zone's readings
+    from its `haccp.lookback`, and the openings of the compartments it chills."""
+    start, end = haccp.day_span(day, ZoneInfo(cfg.device.timezone))
+    zones = []
     for zone in cfg.haccp.zones:
         rule = rule_of(zone)
         doors = [c.number for c in cfg.lockers.compartments if c.zone == zone.name]
-        # Readings from before the day too, so an excursion that started earlier is seen whole.
-        readings = zone_readings(db, zone.name, start - rule.allowed - timedelta(hours=1), end)
-        openings = [
-            haccp.DoorOpening(
-                c, datetime.fromisoformat(o), datetime.fromisoformat(e) if e else None
-            )
-            for c, o, e in lockers.door_openings(db, doors, iso(start), iso(end))
-        ]
-        lines.append(haccp.zone_day(rule, readings, openings, start, end))
-    return lines
+        readings = zone_readings(db, zone.name, haccp.lookback(rule, start), end)
+        openings = lockers.door_openings(db, doors, iso(start), iso(end))
+        zones.append(haccp.ZoneRecord(rule, tuple(readings), tuple(openings)))
+    return haccp.DayRecord(start, end, tuple(zones))
 
 
 def zone_readings(

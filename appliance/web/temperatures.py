@@ -41,7 +41,7 @@ def download() -> Response | tuple[str, int]:
     except BadDay as bad:
         return _page(today(), str(bad))
     cfg = settings()
-    text = haccp.report_csv(temperatures.report(cfg, db(), day))
+    text = haccp.report_csv(haccp.report(temperatures.day_record(cfg, db(), day)))
     name = f"haccp-{cfg.device.id}-{day.isoformat()}.csv"
     return Response(
         text,
@@ -59,7 +59,7 @@ def _temperature_alerts() -> list[Alert]:
 def _page(day: date, error: str = "") -> tuple[str, int]:
     """The page for `day`; with `error`, said at the top with status 400."""
     cfg = settings()
-    lines = [] if error else temperatures.report(cfg, db(), day)
+    lines = [] if error else haccp.report(temperatures.day_record(cfg, db(), day))
     page = render_template(
         "temperatures.html",
         day=day,

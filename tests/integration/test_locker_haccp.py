@@ -13,12 +13,13 @@ import pytest
 
 from appliance import config
 from appliance.agent.cold_chain import log_once
+from appliance.core import haccp
 from appliance.devices.sensors.ds18b20 import parse_w1_slave, read_sensor, sensor_ids
 from appliance.devices.sensors.simulator import W1Folder, crc8
 from appliance.store import alerts, lockers, outbox
 from appliance.store.alerts import Alarm
 from appliance.store.db import open_database
-from appliance.store.temperatures import record_temperatures, report
+from appliance.store.temperatures import day_record, record_temperatures
 
 T0 = datetime(2026, 7, 1, 6, 0, tzinfo=UTC)  # 08:00 in Paris
 
@@ -95,7 +96,7 @@ def test_the_daily_report_gives_each_zone_and_door_open_minutes(toml: Path) -> N
     lockers.sync_compartments(db, [])
     lockers.record_door_event(db, 1, "door_opened", now=T0)
     lockers.record_door_event(db, 1, "door_closed", now=T0 + timedelta(minutes=3, seconds=10))
-    [line] = report(cfg, db, datetime(2026, 7, 1).date())
+    [line] = haccp.report(day_record(cfg, db, datetime(2026, 7, 1).date()))
     assert (line.readings, line.min_mc, line.max_mc, line.mean_mc) == (1440, 3000, 4000, 3500)
     assert line.excursions == () and line.door_open_minutes == 4
 
