@@ -65,7 +65,7 @@ def run_weighed(args: argparse.Namespace) -> int:
     db = open_store(args)
     mode = None if args.mode == "default" else args.mode
     with transaction(db):
-        known = sync_state.set_weighed(db, args.variant_id, mode)
+        known = sync_state.variants.set_weighed(db, args.variant_id, mode)
     if not known:
         raise UsageError(
             f"variant {args.variant_id} is not in the catalogue yet: run comptoir sync --once first"

@@ -44,10 +44,11 @@ def run(args: argparse.Namespace) -> int:
 
 def _status(args: argparse.Namespace) -> int:
     db = open_store(args)
-    directions = sync_state.directions(db)
-    waiting = sync_state.waiting(db)
+    directions = sync_state.directions.states(db)
+    waiting = sync_state.directions.waiting(db)
     refused = [
-        {"number": p.number, "error": p.last_error} for p in sync_state.pickups(db, "refused")
+        {"number": p.number, "error": p.last_error}
+        for p in sync_state.pickups.listed(db, "refused")
     ]
     if args.json:
         print_json(
@@ -55,7 +56,7 @@ def _status(args: argparse.Namespace) -> int:
                 "directions": [dataclasses.asdict(d) for d in directions],
                 **waiting,
                 "refused_pickups": refused,
-                "order_cycles_seen": sync_state.order_cycles_seen(db),
+                "order_cycles_seen": sync_state.orders_read.order_cycles_seen(db),
             }
         )
         return 0

@@ -14,8 +14,9 @@ from appliance.config import Config
 from appliance.marketplace import mapping, moments
 from appliance.marketplace.client import Answer, Client
 from appliance.marketplace.mapping import WeighedProduce
-from appliance.store import catalogue, sync_state
+from appliance.store import catalogue
 from appliance.store.db import transaction
+from appliance.store.sync_state import directions, variants
 
 FULL_READ_EVERY = timedelta(hours=1)
 
@@ -25,7 +26,7 @@ def download(
 ) -> tuple[int, int]:
     """Variants the hub's manager may edit become local products; (saved, deactivated)."""
     m = config.marketplace
-    state = sync_state.direction(db, "catalogue")
+    state = directions.state(db, "catalogue")
     full = not state.cursor or moments.older_than(state.full_sweep_at, now, FULL_READ_EVERY)
     first: list[Answer] = []
     products = client.bulk_products(updated_after="" if full else state.cursor, first_page=first)
@@ -34,11 +35,11 @@ def download(
     with transaction(db):
         for product in products:
             for variant in mapping.variants_of(product):
-                mapped = sync_state.variant(db, variant.id)
+                mapped = variants.get(db, variant.id)
                 mode = WeighedProduce((mapped and mapped.weighed) or m.weighed_produce)
                 existing = catalogue.get(db, variant.sku)
                 catalogue.save(db, mapping.product_for(variant, mode, existing, m.vat_rate_bp))
-                sync_state.remember_variant(
+                variants.remember(
                     db,
                     variant_id=variant.id,
                     product_id=variant.product_id,
@@ -51,12 +52,12 @@ def download(
                 )
                 saved += 1
         if full:
-            for sku in sync_state.variants_not_seen_since(db, seen_at):
+            for sku in variants.not_seen_since(db, seen_at):
                 product = catalogue.get(db, sku)
                 if product and product.active:
                     catalogue.save(db, dataclasses.replace(product, active=False))
                     gone += 1
-        sync_state.record_success(
+        directions.record_success(
             db, "catalogue", seen_at, cursor=moments.next_cursor(first, now), full_sweep=full
         )
     return saved, gone

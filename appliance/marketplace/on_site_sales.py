@@ -18,8 +18,9 @@ from appliance.config import Config
 from appliance.marketplace import mapping, moments
 from appliance.marketplace.client import Client
 from appliance.marketplace.mapping import WeighedProduce
-from appliance.store import outbox, sync_state
+from appliance.store import outbox
 from appliance.store.db import transaction
+from appliance.store.sync_state import directions, on_site_sales, variants
 
 SKU_PREFIX = "ofn-"
 
@@ -33,7 +34,7 @@ def take(db: sqlite3.Connection, event: outbox.Event) -> None:
             variant_id = int(sku[len(SKU_PREFIX) :])
         if variant_id is None:
             continue
-        sync_state.add_sale_line(
+        on_site_sales.add_line(
             db,
             event.event_id,
             line_no,
@@ -47,8 +48,8 @@ def take(db: sqlite3.Connection, event: outbox.Event) -> None:
 class Batch:
     """The unreported sales of one variant, in whole variant units."""
 
-    sales: sync_state.UnreportedSales
-    variant: sync_state.MappedVariant
+    sales: on_site_sales.UnreportedSales
+    variant: variants.MappedVariant
     units: int
     remainder_g: int  # grams sold by weight that do not make a whole unit yet
 
@@ -62,8 +63,8 @@ def batches(config: Config, db: sqlite3.Connection) -> tuple[list[Batch], int]:
     """(one batch per variant with unreported sales, lines of variants not in the catalogue)."""
     default = WeighedProduce(config.marketplace.weighed_produce)
     found, unknown = [], 0
-    for sales in sync_state.unreported_sales(db):
-        variant = sync_state.variant(db, sales.variant_id)
+    for sales in on_site_sales.unreported(db):
+        variant = variants.get(db, sales.variant_id)
         if variant is None:
             unknown += 1  # not in the catalogue yet: kept until it is
             continue
@@ -77,8 +78,8 @@ def batches(config: Config, db: sqlite3.Connection) -> tuple[list[Batch], int]:
 
 def settle(db: sqlite3.Connection, batch: Batch, now: str) -> None:
     """The batch's sales are accounted for. Call in the transaction that records where."""
-    sync_state.set_remainder(db, batch.variant.variant_id, batch.remainder_g)
-    sync_state.mark_sales_reported(db, batch.sales, now)
+    variants.set_remainder(db, batch.variant.variant_id, batch.remainder_g)
+    on_site_sales.mark_reported(db, batch.sales, now)
 
 
 def write_stock(
@@ -99,11 +100,11 @@ def write_stock(
             if target is None:
                 skipped += 1
             else:
-                sync_state.record_stock_written(
+                variants.record_stock_written(
                     db, batch.variant.variant_id, target, moments.iso(now)
                 )
                 written += 1
             settle(db, batch, moments.iso(now))
     with transaction(db):
-        sync_state.record_success(db, "stock", moments.iso(now))
+        directions.record_success(db, "stock", moments.iso(now))
     return written, skipped

@@ -16,8 +16,9 @@ from appliance.config import Config
 from appliance.core.order import Order
 from appliance.marketplace import mapping, moments
 from appliance.marketplace.client import Answer, Client
-from appliance.store import orders, sync_state
+from appliance.store import orders
 from appliance.store.db import transaction
+from appliance.store.sync_state import directions, orders_read, variants
 
 
 def download(
@@ -25,7 +26,7 @@ def download(
 ) -> tuple[int, int]:
     """Orders new or changed since the last read; (saved, skipped)."""
     m = config.marketplace
-    cursor = sync_state.direction(db, "orders").cursor
+    cursor = directions.state(db, "orders").cursor
     first: list[Answer] = []
     listed: dict[str, mapping.OrderSummary] = {}
     for method in m.shipping_method_ids or (None,):
@@ -47,7 +48,7 @@ def download(
         for summary in listed.values():
             existing = orders.get(db, summary.number)
             if summary.to_hand_out:
-                if existing is None or summary.fingerprint != sync_state.order_fingerprint(
+                if existing is None or summary.fingerprint != orders_read.fingerprint(
                     db, summary.number
                 ):
                     to_read.append(summary.number)
@@ -58,7 +59,7 @@ def download(
                 if state is not None and state is not existing.state:
                     orders.save(db, dataclasses.replace(existing, state=state))
                     saved += 1
-                sync_state.remember_order(
+                orders_read.remember(
                     db, summary.number, summary.fingerprint, summary.order_cycle_id, None, read_at
                 )
     details = client.map(client.order, to_read)
@@ -68,7 +69,7 @@ def download(
                 skipped += 1
             else:
                 saved += 1
-        sync_state.record_success(db, "orders", read_at, cursor=moments.next_cursor(first, now))
+        directions.record_success(db, "orders", read_at, cursor=moments.next_cursor(first, now))
     return saved, skipped
 
 
@@ -99,11 +100,9 @@ def keep(
     state = mapping.local_state(summary, existing)
     if state is None:
         return None
-    order = mapping.order_from_detail(
-        detail, state, sync_state.producer_names(db), existing, read_at
-    )
+    order = mapping.order_from_detail(detail, state, variants.producer_names(db), existing, read_at)
     orders.save(db, order)
-    sync_state.remember_order(
+    orders_read.remember(
         db, summary.number, summary.fingerprint, summary.order_cycle_id, method, read_at
     )
     return order

@@ -15,8 +15,9 @@ from datetime import datetime
 from appliance.config import Config
 from appliance.marketplace import moments
 from appliance.marketplace.client import Client, MarketplaceError, MarketplaceRefused
-from appliance.store import outbox, sync_state
+from appliance.store import outbox
 from appliance.store.db import transaction
+from appliance.store.sync_state import directions, pickups
 
 log = logging.getLogger(__name__)
 
@@ -30,9 +31,7 @@ def take(db: sqlite3.Connection, event: outbox.Event) -> None:
         log.error("outbox event %s: order_collected without an order number", event.event_id)
         return
     collected_at = event.payload.get("collected_at") or event.ts
-    sync_state.add_pickup(
-        db, number, event.event_id, collected_at, event.payload.get("compartment")
-    )
+    pickups.add(db, number, event.event_id, collected_at, event.payload.get("compartment"))
 
 
 def report(
@@ -40,28 +39,28 @@ def report(
 ) -> tuple[int, int]:
     """Every pickup still to report; (reported, refused for good)."""
     reported = refused = 0
-    for pickup in sync_state.pickups(db, "pending"):
+    for pickup in pickups.listed(db, "pending"):
         try:
             problem = _ship(client, pickup.number)
         except MarketplaceRefused as exc:
             problem, final = str(exc), True
         except MarketplaceError as exc:
             with transaction(db):
-                sync_state.pickup_failed(db, pickup.number, str(exc))
+                pickups.failed(db, pickup.number, str(exc))
             raise
         else:
             final = problem == CANCELLED
         with transaction(db):
             if not problem:
-                sync_state.pickup_done(db, pickup.number, "reported", moments.iso(now))
+                pickups.done(db, pickup.number, "reported", moments.iso(now))
                 reported += 1
             elif final:
-                sync_state.pickup_done(db, pickup.number, "refused", moments.iso(now), problem)
+                pickups.done(db, pickup.number, "refused", moments.iso(now), problem)
                 refused += 1
             else:
-                sync_state.pickup_failed(db, pickup.number, problem)
+                pickups.failed(db, pickup.number, problem)
     with transaction(db):
-        sync_state.record_success(db, "pickups", moments.iso(now))
+        directions.record_success(db, "pickups", moments.iso(now))
     return reported, refused
 
 

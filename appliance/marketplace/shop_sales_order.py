@@ -21,8 +21,8 @@ from datetime import datetime
 from appliance.config import Config
 from appliance.marketplace import moments, on_site_sales
 from appliance.marketplace.client import Client, MarketplaceError, MarketplaceRefused
-from appliance.store import sync_state
 from appliance.store.db import transaction
+from appliance.store.sync_state import directions, shop_sales_order, variants
 
 log = logging.getLogger(__name__)
 
@@ -33,25 +33,25 @@ def report(
     """Add the units sold here to the order, variant by variant; (sent, skipped)."""
     number = config.marketplace.shop_sales_order
     todo, skipped = on_site_sales.batches(config, db)
-    unsent = sync_state.shop_sales_to_send(db)
+    unsent = shop_sales_order.to_send(db)
     if todo or unsent:
         numbers = sorted({number} | {s.order_number for s in unsent})
         in_order = {n: quantities(config, client, n) for n in numbers}
         with transaction(db):
             for sale in unsent:
                 if in_order[sale.order_number].get(sale.variant_id, 0) >= sale.base + sale.units:
-                    sync_state.shop_sale_sent(db, sale)  # its answer was lost, the units landed
+                    shop_sales_order.sent(db, sale)  # its answer was lost, the units landed
             for batch in todo:
                 variant_id = batch.variant.variant_id
                 if batch.to_send:
                     base = in_order[number].get(variant_id, 0)
-                    sync_state.add_shop_sale(db, number, variant_id, batch.units, base)
+                    shop_sales_order.add(db, number, variant_id, batch.units, base)
                 else:
                     skipped += 1
                 on_site_sales.settle(db, batch, moments.iso(now))
-    sent = sum(_send(client, db, sale) for sale in sync_state.shop_sales_to_send(db))
+    sent = sum(_send(client, db, sale) for sale in shop_sales_order.to_send(db))
     with transaction(db):
-        sync_state.record_success(db, "stock", moments.iso(now))
+        directions.record_success(db, "stock", moments.iso(now))
     return sent, skipped
 
 
@@ -80,7 +80,7 @@ def quantities(config: Config, client: Client, number: str) -> dict[int, int]:
     return found
 
 
-def _send(client: Client, db: sqlite3.Connection, sale: sync_state.ShopSale) -> int:
+def _send(client: Client, db: sqlite3.Connection, sale: shop_sales_order.ShopSale) -> int:
     """1 once the units are in the order, else 0 (kept for the next round, or none left)."""
     try:
         client.add_to_order(sale.order_number, sale.variant_id, sale.units)
@@ -102,7 +102,7 @@ def _send(client: Client, db: sqlite3.Connection, sale: sync_state.ShopSale) -> 
             left,
         )
         with transaction(db):
-            sync_state.set_shop_sale_units(db, sale, left)
+            shop_sales_order.set_units(db, sale, left)
         if left == 0:
             return 0
         sale = dataclasses.replace(sale, units=left)
@@ -113,12 +113,12 @@ def _send(client: Client, db: sqlite3.Connection, sale: sync_state.ShopSale) -> 
                 raise
             return 0  # a checkout took them meanwhile: the next round reads again
     with transaction(db):
-        sync_state.shop_sale_sent(db, sale)
+        shop_sales_order.sent(db, sale)
     return 1
 
 
-def _left_online(client: Client, db: sqlite3.Connection, sale: sync_state.ShopSale) -> int:
-    variant = sync_state.variant(db, sale.variant_id)
+def _left_online(client: Client, db: sqlite3.Connection, sale: shop_sales_order.ShopSale) -> int:
+    variant = variants.get(db, sale.variant_id)
     if variant is None:  # cannot happen: sends are only made for variants of the catalogue
         return 0
     fresh = client.variant(variant.product_id, variant.variant_id)

@@ -39,8 +39,9 @@ from appliance.marketplace.client import (
     MarketplaceUnavailable,
     read_api_key,
 )
-from appliance.store import agent_state, outbox, sync_state
+from appliance.store import agent_state, outbox
 from appliance.store.db import transaction
+from appliance.store.sync_state import directions
 
 log = logging.getLogger(__name__)
 
@@ -128,7 +129,7 @@ def sync_once(
                 continue
         reports.append(DirectionReport(name, False, error=error))
         with transaction(db):
-            sync_state.record_error(db, name, at, error)
+            directions.record_error(db, name, at, error)
     report = SyncReport(at, tuple(reports), client.requests)
     beat(config, db, ok=report.ok)
     return report
@@ -184,12 +185,12 @@ def take_outbox(db: sqlite3.Connection) -> int:
 
 def beat(config: Config, db: sqlite3.Connection, *, ok: bool, error: str = "") -> None:
     """The sync's heartbeat for telemetry: how each direction last went, what waits."""
-    waiting = sync_state.waiting(db)
-    directions = sync_state.directions(db)
+    waiting = directions.waiting(db)
+    states = directions.states(db)
     detail = {
         "ok": ok,
-        "last_success": {d.direction: d.last_success_at for d in directions},
-        "last_error": error or next((d.last_error for d in directions if d.last_error), ""),
+        "last_success": {d.direction: d.last_success_at for d in states},
+        "last_error": error or next((d.last_error for d in states if d.last_error), ""),
         "pickups_to_report": waiting["pickups_to_report"],
         "pickups_refused": waiting["pickups_refused"],
         "sale_lines_to_report": waiting["sale_lines_to_report"],

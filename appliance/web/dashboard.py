@@ -22,7 +22,7 @@ def show() -> str:
         "dashboard.html",
         legal=legal_identity(),
         open_alerts=len(alerts.open_alerts(store)),
-        syncs=sync_state.directions(store),
+        syncs=sync_state.directions.states(store),
         journal_entries=entries,
         journal_broken=broken,
         processes=[

@@ -91,14 +91,14 @@ def test_a_lost_answer_is_not_counted_twice(config, db, fake, clock):
 
     lost = run(config, db, clock)
     assert not lost.ok and "not answering properly" in stock_error(lost)
-    assert sync_state.waiting(db)["shop_sale_units_to_send"] == 2
+    assert sync_state.directions.waiting(db)["shop_sale_units_to_send"] == 2
     healed = run(config, db, clock)
 
     assert healed.ok
     assert fake.variants[variant].on_hand == before - 2
     assert in_order(fake, variant) == 2
     assert fake.count("POST", f"/api/v0/orders/{SALES}/shipments") == 1
-    assert sync_state.waiting(db)["shop_sale_units_to_send"] == 0
+    assert sync_state.directions.waiting(db)["shop_sale_units_to_send"] == 0
 
 
 def test_a_send_that_never_arrived_is_sent_again(config, db, fake, clock):
@@ -127,7 +127,7 @@ def test_more_sold_here_than_left_online_reports_what_is_left(config, db, fake, 
     assert report.ok
     assert fake.variants[variant].on_hand == 0
     assert in_order(fake, variant) == 2
-    assert sync_state.waiting(db)["shop_sale_units_to_send"] == 0
+    assert sync_state.directions.waiting(db)["shop_sale_units_to_send"] == 0
 
 
 def test_a_wrong_order_number_says_what_to_fix_and_keeps_the_sales(
@@ -146,7 +146,9 @@ def test_a_wrong_order_number_says_what_to_fix_and_keeps_the_sales(
 
     assert not report.ok
     assert "R000000555 ([marketplace] shop_sales_order) cannot be read" in stock_error(report)
-    assert sync_state.waiting(db)["sale_lines_to_report"] == 1  # kept for the fixed setting
+    assert (
+        sync_state.directions.waiting(db)["sale_lines_to_report"] == 1
+    )  # kept for the fixed setting
     assert run(config, db, clock).ok
     assert in_order(fake, salad(fake)) == 1
 
@@ -159,7 +161,7 @@ def test_a_cancelled_shop_sales_order_takes_no_more_sales(config, db, fake, cloc
     report = run(config, db, clock)
 
     assert "is 'canceled': only a complete order takes stock" in stock_error(report)
-    assert sync_state.waiting(db)["sale_lines_to_report"] == 1
+    assert sync_state.directions.waiting(db)["sale_lines_to_report"] == 1
 
 
 def test_sync_status_shows_units_still_to_send(config, db, fake, clock, capsys, tmp_path):

@@ -157,7 +157,7 @@ def test_pickup_is_reported_once_and_pay_at_pickup_is_captured_first(config, db,
     assert fake.count("PUT", f"/api/v0/orders/{hugo.number}/ship") == 1
     assert fake.emails == [(hugo.number, "Notification de réception")]
     assert {v.id: v.on_hand for v in fake.variants.values()} == stock  # pickups move no stock
-    assert sync_state.waiting(db)["pickups_to_report"] == 0
+    assert sync_state.directions.waiting(db)["pickups_to_report"] == 0
 
 
 def test_on_site_sale_writes_fresh_stock_minus_local_sales(config, db, fake, clock):
@@ -203,7 +203,7 @@ def test_weighed_sales_report_whole_units_and_keep_the_remainder(config, db, fak
         v.id for v in fake.variants.values() if v.variant_unit == "weight" and v.unit_value == 100
     )
     with transaction(db):
-        sync_state.set_weighed(db, potatoes, "remainder")
+        sync_state.variants.set_weighed(db, potatoes, "remainder")
     run(config, db, clock)
     product = catalogue.get(db, f"ofn-{potatoes}")
     assert product.by_weight and product.unit_price_cents == 300  # 0.30 per 100 g
@@ -215,7 +215,7 @@ def test_weighed_sales_report_whole_units_and_keep_the_remainder(config, db, fak
     run(config, db, clock)
 
     assert fake.variants[potatoes].on_hand == before - 6  # 620 g: 6 units, 20 g kept
-    assert sync_state.variant(db, potatoes).remainder_g == 20
+    assert sync_state.variants.get(db, potatoes).remainder_g == 20
 
 
 def test_an_hour_offline_then_everything_is_delivered_once(config, db, fake, clock):
@@ -233,7 +233,7 @@ def test_an_hour_offline_then_everything_is_delivered_once(config, db, fake, clo
         report = run(config, db, clock)
         assert not report.ok
         clock.sleep(config.marketplace.sync_interval_s)
-    assert sync_state.direction(db, "pickups").last_error
+    assert sync_state.directions.state(db, "pickups").last_error
     fake.down = False
     report = run(config, db, clock)
 
@@ -242,7 +242,7 @@ def test_an_hour_offline_then_everything_is_delivered_once(config, db, fake, clo
         assert fake.orders[number].shipment_state == "shipped"
         assert fake.count("PUT", f"/api/v0/orders/{number}/ship") == 1
     assert fake.variants[salad].on_hand == before - 2
-    assert sync_state.direction(db, "pickups").last_error == ""
+    assert sync_state.directions.state(db, "pickups").last_error == ""
 
 
 def test_html_maintenance_page_is_retried_with_backoff(config, db, fake, clock):
@@ -272,7 +272,7 @@ def test_marketplace_that_stays_broken_is_reported_and_nothing_is_lost(config, d
 
     assert not report.ok
     assert "not answering properly" in report.directions[0].error
-    assert sync_state.waiting(db)["pickups_to_report"] == 1
+    assert sync_state.directions.waiting(db)["pickups_to_report"] == 1
 
 
 def test_refused_key_says_what_to_fix(config, db, fake, clock):
@@ -283,7 +283,7 @@ def test_refused_key_says_what_to_fix(config, db, fake, clock):
     assert not report.ok
     errors = [d.error for d in report.directions if d.error]
     assert "api_key_file" in errors[0] and "manages the hub" in errors[0]
-    assert "API key" in sync_state.direction(db, "stock").last_error
+    assert "API key" in sync_state.directions.state(db, "stock").last_error
 
 
 def test_wrong_key_file_content_is_an_auth_error(config, db, tmp_path, clock):
@@ -336,7 +336,7 @@ def test_kiosk_sale_lines_find_their_variant_by_sku(config, db, fake, clock):
 
     assert report.ok
     assert fake.variants[salad].on_hand == before - 2
-    assert sync_state.waiting(db)["sale_lines_to_report"] == 0
+    assert sync_state.directions.waiting(db)["sale_lines_to_report"] == 0
 
 
 def test_each_round_leaves_a_heartbeat_for_telemetry(config, db, fake, clock):
