@@ -2,7 +2,7 @@
 VENV := .venv
 PY := $(VENV)/bin/python
 
-.PHONY: setup demo test lint bench format
+.PHONY: setup demo test lint bench format lock image-smoke
 
 setup:
 	@bash scripts/bootstrap.sh
@@ -15,6 +15,7 @@ lint: setup
 	$(VENV)/bin/ruff format --check .
 
 test: lint
+	$(PY) -m tests.image.security
 	$(PY) -m pytest
 
 bench: setup
@@ -23,3 +24,16 @@ bench: setup
 format: setup
 	$(VENV)/bin/ruff format .
 	$(VENV)/bin/ruff check --fix .
+
+# image/constraints.txt: every Python package of a box at one version, with hashes, for both
+# images' Pythons (3.11 Bookworm, 3.13 Trixie) and arm64 as well as x86-64 (docs/image.md).
+UV := uv==0.13.8
+lock: setup
+	$(PY) -m pip install -q '$(UV)'
+	$(VENV)/bin/uv pip compile pyproject.toml --extra kiosk --universal --python-version 3.11 \
+		--generate-hashes --custom-compile-command 'make lock' --quiet \
+		--output-file image/constraints.txt
+
+# The QEMU test image booted through the installer's whole job (root, minutes; docs/image.md).
+image-smoke: setup
+	$(PY) -m tests.image.smoke

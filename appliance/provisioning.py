@@ -14,6 +14,7 @@ import difflib
 import hashlib
 import json
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -62,7 +63,18 @@ KNOWN_KEYS = (*SETTINGS, *SECRETS, CA_KEY)
 
 
 class SiteCardError(ConfigError):
-    """comptoir.txt is wrong; nothing has been written."""
+    """comptoir.txt is wrong; nothing has been written. `problems` holds one line per wrong line
+    of the card, all of them, so the installer fixes the card in one go."""
+
+    def __init__(self, problems: Sequence[str]) -> None:
+        self.problems = tuple(sorted(problems, key=_line_of))
+        if len(self.problems) == 1:
+            message = self.problems[0]
+        else:
+            message = f"{CARD_NAME} has {len(self.problems)} problems; fix them all:\n" + "\n".join(
+                f"  {problem}" for problem in self.problems
+            )
+        super().__init__(message)
 
 
 @dataclass(frozen=True)
@@ -92,8 +104,18 @@ class SiteCard:
 
 
 def read_card(raw: bytes) -> SiteCard:
-    """Parse the card; a SiteCardError names the line and the key that are wrong."""
+    """Parse the card; a SiteCardError names every line and key that are wrong."""
+    card, problems = parse_card(raw)
+    if problems:
+        raise SiteCardError(problems)
+    return card
+
+
+def parse_card(raw: bytes) -> tuple[SiteCard, list[str]]:
+    """The card's good lines, and one problem per bad line (so the values of the good lines
+    can be checked too, and the installer hears of everything at once)."""
     entries: dict[str, Entry] = {}
+    problems: list[str] = []
     for number, line in enumerate(decode(raw).split("\n"), start=1):
         text = line.strip()
         if not text or text.startswith("#"):
@@ -102,32 +124,31 @@ def read_card(raw: bytes) -> SiteCard:
         key = key.strip().lower()
         if not sep or not key:
             # Only the first word is quoted back: the line may hold a secret.
-            raise SiteCardError(
+            problems.append(
                 f"{CARD_NAME} line {number} (starting {_first_word(text)!r}) is not "
                 f"`key = value`; start a comment with #"
             )
-        if key not in KNOWN_KEYS:
+        elif key not in KNOWN_KEYS:
             near = difflib.get_close_matches(key, KNOWN_KEYS, n=1)
             hint = f"; did you mean {near[0]!r}?" if near else ""
-            raise SiteCardError(
+            problems.append(
                 f"{CARD_NAME} line {number}: unknown key {key!r}{hint} "
                 f"(known: {', '.join(KNOWN_KEYS)})"
             )
-        if key in entries:
-            raise SiteCardError(
+        elif key in entries:
+            problems.append(
                 f"{CARD_NAME} line {number}: {key} is given twice (also on line "
                 f"{entries[key].line}); keep one"
             )
-        value = _unquote(value.strip())
-        if value:  # `key =` with nothing after it leaves the default
+        elif value := _unquote(value.strip()):  # `key =` with nothing after it leaves the default
             entries[key] = Entry(key, value, number)
     card = SiteCard(tuple(entries.values()))
-    if not card.device_id:
-        raise SiteCardError(
+    if not card.device_id and not any("device_id" in problem for problem in problems):
+        problems.append(
             f"{CARD_NAME}: device_id is missing: add a line such as `device_id = ferme-lilas-1` "
             f"(the id the cooperative's admin gave this box)"
         )
-    return card
+    return card, problems
 
 
 def decode(raw: bytes) -> str:
@@ -139,16 +160,41 @@ def decode(raw: bytes) -> str:
             text = raw.decode("cp1252")
         except UnicodeDecodeError:
             raise SiteCardError(
-                f"{CARD_NAME} is not text: save it as UTF-8 with a plain text editor"
+                [f"{CARD_NAME} is not text: save it as UTF-8 with a plain text editor"]
             ) from None
     return text.replace("\r\n", "\n").replace("\r", "\n")
 
 
 def settings(card: SiteCard, etc_dir: Path, data_dir: Path, kept: frozenset[str]) -> Config:
     """The validated config the card describes; `kept` are the card keys of secret and CA files
-    already in `etc_dir` (moved there by an earlier run), still referenced."""
+    already in `etc_dir` (moved there by an earlier run), still referenced. Every wrong value is
+    named: the config names one, that line is set aside and the rest checked again."""
+    problems: list[str] = []
+    entries = list(card.entries)
+    while True:
+        try:
+            config = _config(card, entries, etc_dir, data_dir, kept)
+        except ConfigError as exc:
+            entry = _entry_for(entries, str(exc))
+            if entry is None:
+                raise SiteCardError([*problems, f"{CARD_NAME}: {exc}"]) from None
+            problems.append(f"{CARD_NAME} line {entry.line}, {entry.key}: {exc}")
+            entries.remove(entry)
+            continue
+        if problems:
+            raise SiteCardError(problems)
+        return config
+
+
+def _config(
+    card: SiteCard,
+    entries: list[Entry],
+    etc_dir: Path,
+    data_dir: Path,
+    kept: frozenset[str],
+) -> Config:
     raw: dict[str, dict[str, Any]] = {"device": {"data_dir": str(data_dir)}}
-    for entry in card.entries:
+    for entry in entries:
         if entry.key in SETTINGS:
             _put(raw, SETTINGS[entry.key], _typed(entry))
     for key, file in (*SECRETS.items(), (CA_KEY, CA_FILE)):
@@ -156,13 +202,7 @@ def settings(card: SiteCard, etc_dir: Path, data_dir: Path, kept: frozenset[str]
             _put(raw, file.config_key, str(etc_dir / file.file_name))
     if "url" in raw.get("mqtt", {}):
         raw["mqtt"]["username"] = card.device_id
-    try:
-        return config_module.from_dict(raw)
-    except ConfigError as exc:
-        entry = _entry_for(card, str(exc))
-        if entry is None:
-            raise SiteCardError(f"{CARD_NAME}: {exc}") from None
-        raise SiteCardError(f"{CARD_NAME} line {entry.line}, {entry.key}: {exc}") from None
+    return config_module.from_dict(raw)
 
 
 def render_toml(config: Config) -> str:
@@ -236,9 +276,9 @@ def _put(raw: dict[str, dict[str, Any]], dotted: str, value: Any) -> None:
     raw.setdefault(section, {})[name] = value
 
 
-def _entry_for(card: SiteCard, message: str) -> Entry | None:
+def _entry_for(entries: list[Entry], message: str) -> Entry | None:
     """The card line whose config key a ConfigError message starts with."""
-    for entry in card.entries:
+    for entry in entries:
         key = SETTINGS.get(entry.key)
         if key and re.match(re.escape(key) + r"[\s\[]", message):
             return entry
@@ -261,6 +301,12 @@ def _unquote(value: str) -> str:
         if len(value) >= 2 and value.startswith(left) and value.endswith(right):
             return value[1:-1]
     return value
+
+
+def _line_of(problem: str) -> int:
+    """The line a problem names, for reading them top to bottom (0: the card as a whole)."""
+    found = re.match(rf"{re.escape(CARD_NAME)} line (\d+)", problem)
+    return int(found[1]) if found else 0
 
 
 def _first_word(text: str) -> str:

@@ -1,17 +1,21 @@
 #!/bin/bash
-# Build the Comptoir Raspberry Pi image: Raspberry Pi OS Lite (Bookworm, 64-bit) made by pi-gen
-# at a pinned tag, plus image/stage-comptoir with the committed Comptoir source (git HEAD).
+# Build the Comptoir Raspberry Pi image: Raspberry Pi OS Lite (64-bit) made by pi-gen at a tag
+# pinned by commit, plus image/stage-comptoir, which runs image/install.sh (the one install step
+# the QEMU test image runs too) on the committed Comptoir source (git HEAD).
 #
-#   sudo image/build.sh            on a Debian host with pi-gen's dependencies installed
-#   image/build.sh --docker        anywhere with Docker (privileged, binfmt_misc for arm64)
+#   sudo image/build.sh [--release trixie|bookworm]      on a Debian host with pi-gen's deps
+#   image/build.sh --docker [--release trixie|bookworm]  anywhere with Docker (privileged)
 #
-# Needs network (pi-gen, the Debian and Raspberry Pi archives, PyPI). The image lands in
-# image/work/pi-gen/deploy/. Environment: PI_GEN_REF (pi-gen tag), PI_GEN_REPO, WORK.
-# Not run by the tests (root, network, about an hour); see docs/image.md.
+# trixie (Python 3.13, the current Raspberry Pi OS) is the default; bookworm (Python 3.11) is kept
+# working. Needs network (pi-gen, the Debian and Raspberry Pi archives, PyPI). The image lands in
+# image/work/pi-gen/deploy/. Environment: PI_GEN_REPO, WORK. See docs/image.md.
 set -euo pipefail
 
+# pi-gen tag and the commit that tag named when it was checked (docs/image.md says how): a tag
+# that moved is refused, so the same inputs keep giving the same image.
+PI_GEN_TRIXIE="2026-06-18-raspios-trixie-arm64 ca8aeed0ae300c2a89f55ce9617d5f96a27e99e5"
+PI_GEN_BOOKWORM="2026-06-18-raspios-bookworm-arm64 d7a31c6aa09f4b867902c51da2b45807c0a1709e"
 PI_GEN_REPO=${PI_GEN_REPO:-https://github.com/RPi-Distro/pi-gen.git}
-PI_GEN_REF=${PI_GEN_REF:-2024-11-19-raspios-bookworm-arm64}
 
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(dirname "$here")
@@ -19,13 +23,18 @@ work=${WORK:-$here/work}
 pigen=$work/pi-gen
 
 docker=0
-case "${1:-}" in
-	--docker) docker=1 ;;
-	"") ;;
-	*)
-		echo "usage: $0 [--docker]" >&2
-		exit 2
-		;;
+release=trixie
+while [ $# -gt 0 ]; do
+	case "$1" in
+		--docker) docker=1; shift ;;
+		--release) release=${2:-}; shift 2 ;;
+		*) echo "usage: $0 [--docker] [--release trixie|bookworm]" >&2; exit 2 ;;
+	esac
+done
+case "$release" in
+	trixie) read -r tag commit <<<"$PI_GEN_TRIXIE" ;;
+	bookworm) read -r tag commit <<<"$PI_GEN_BOOKWORM" ;;
+	*) echo "build.sh: --release is trixie or bookworm, not '$release'" >&2; exit 2 ;;
 esac
 if [ "$docker" -eq 0 ] && [ "$(id -u)" -ne 0 ]; then
 	echo "build.sh: pi-gen needs root: run it with sudo, or pass --docker" >&2
@@ -35,25 +44,36 @@ if [ -n "$(git -C "$repo" status --porcelain --untracked-files=no)" ]; then
 	echo "build.sh: warning: uncommitted changes are NOT in the image (it holds git HEAD)" >&2
 fi
 version=$(git -C "$repo" describe --always --tags --dirty)
+package_version=$(sed -n 's/^version = "\(.*\)"$/\1/p' "$repo/pyproject.toml")
+release_name="$package_version-$(git -C "$repo" rev-parse --short=8 HEAD)"
 
 rm -rf "$pigen"
 mkdir -p "$work"
-git clone --depth 1 --branch "$PI_GEN_REF" "$PI_GEN_REPO" "$pigen"
+git clone --depth 1 --branch "$tag" "$PI_GEN_REPO" "$pigen"
+got=$(git -C "$pigen" rev-parse HEAD)
+if [ "$got" != "$commit" ]; then
+	echo "build.sh: pi-gen tag $tag is now $got, not the checked $commit: check it, then update" \
+		"PI_GEN_${release^^} in $0 and docs/image.md" >&2
+	exit 1
+fi
 
-# Our stage goes inside the pi-gen tree (build-docker.sh only sees that tree), with the source.
+# Our stage goes inside the pi-gen tree (build-docker.sh only sees that tree), with the bundle.
 cp -a "$here/stage-comptoir" "$pigen/stage-comptoir"
 files=$pigen/stage-comptoir/00-comptoir/files
 mkdir -p "$files"
-git -C "$repo" archive --format=tar --output="$files/comptoir.tar" HEAD
-install -m 644 "$here/comptoir.txt.example" "$files/comptoir.txt.example"
+"$here/bundle.sh" "$files/bundle" HEAD
+echo "$release_name" >"$files/release"
 
 # Only the Comptoir image is exported, not stage2's Lite image.
 touch "$pigen/stage2/SKIP_IMAGES"
 cp "$here/config" "$pigen/config"
-echo "IMG_NAME=\"comptoir-$version\"" >>"$pigen/config"
+{
+	echo "RELEASE=\"$release\""
+	echo "IMG_NAME=\"comptoir-$version-$release\""
+} >>"$pigen/config"
 
 cd "$pigen"
-echo "build.sh: building comptoir-$version with pi-gen $PI_GEN_REF"
+echo "build.sh: building comptoir-$version-$release with pi-gen $tag ($commit)"
 if [ "$docker" -eq 1 ]; then
 	./build-docker.sh
 else

@@ -30,11 +30,11 @@ from appliance.agent.remote_command import Answer, Refused, parse
 from appliance.agent.remote_config import BadDesired, LiveSettings
 from appliance.agent.restart import Restarter
 from appliance.agent.sync_loop import SyncLoop
-from appliance.agent.systemd_notify import Notifier
 from appliance.config import Config
 from appliance.marketplace.sync import run_forever
 from appliance.store import agent_state
 from appliance.store.db import open_database, utc_now
+from appliance.systemd_notify import Notifier
 
 log = logging.getLogger(__name__)
 
@@ -105,7 +105,7 @@ class Agent:
         self.client.connect_async(self.address.host, self.address.port, keepalive=30)
         self.client.loop_start()
         self._start_sync()
-        notifier.send("READY=1")
+        notifier.ready(f"broker {self.address.host}:{self.address.port}")
         # host and port only: a URL may carry a user and password
         log.info(
             "agent %s started, broker %s:%d", self.device_id, self.address.host, self.address.port

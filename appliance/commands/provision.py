@@ -25,12 +25,16 @@ from appliance.provisioning import (
     SiteCard,
     SiteCardError,
     body_hash,
-    read_card,
+    parse_card,
     redact,
     render_toml,
     settings,
     split_written,
 )
+
+# Every file of /etc/comptoir: read by the service user only (the card's CA is public, but one
+# rule is easier to check than two).
+PRIVATE = 0o600
 
 STATES = {
     "created": "created",
@@ -102,15 +106,15 @@ def run(args: argparse.Namespace) -> int:
         ) from None
     except OSError as exc:
         raise UsageError(f"{card_path} cannot be read: {exc.strerror}") from None
-    card = read_card(raw)
+    card, problems = parse_card(raw)
     etc: Path = args.etc.absolute()
     owner = _owner(args.owner)
 
     writes = [
-        Write(etc / SECRETS[e.key].file_name, (e.value + "\n").encode(), 0o600, owner)
+        Write(etc / SECRETS[e.key].file_name, (e.value + "\n").encode(), PRIVATE, owner)
         for e in card.secrets
     ]
-    ca = _ca_certificate(card, args.boot, etc)
+    ca, ca_problems = _ca_certificate(card, args.boot, etc, owner)
     if ca:
         writes.append(ca)
     kept = frozenset(
@@ -118,11 +122,18 @@ def run(args: argparse.Namespace) -> int:
         for key, file in (*SECRETS.items(), (CA_KEY, CA_FILE))
         if (etc / file.file_name).exists()
     )
-    toml = render_toml(settings(card, etc, args.data.absolute(), kept))
+    problems += ca_problems
+    try:
+        config = settings(card, etc, args.data.absolute(), kept)
+    except SiteCardError as exc:  # every wrong line at once: syntax, values, the CA file
+        raise SiteCardError([*problems, *exc.problems]) from None
+    if problems:
+        raise SiteCardError(problems)
+    toml = render_toml(config)
     toml_path = etc / TOML_NAME
     state = _toml_state(toml_path, toml, force=args.force, boot=args.boot)
     if state in ("created", "updated"):
-        writes.append(Write(toml_path, toml.encode(), 0o644))
+        writes.append(Write(toml_path, toml.encode(), PRIVATE, owner))
     notes = {
         e.line: f"{e.key}: moved to {etc / SECRETS[e.key].file_name} by comptoir provision "
         f"(a secret does not stay on this card)"
@@ -170,19 +181,22 @@ def _owner(name: str) -> Owner | None:
     return Owner(entry.pw_uid, entry.pw_gid)
 
 
-def _ca_certificate(card: SiteCard, boot: Path, etc: Path) -> Write | None:
+def _ca_certificate(
+    card: SiteCard, boot: Path, etc: Path, owner: Owner | None
+) -> tuple[Write | None, list[str]]:
+    """The CA certificate to copy, or the problem with the card's line naming it."""
     entry = card.get(CA_KEY)
     if entry is None:
-        return None
+        return None, []
     source = boot / entry.value
     try:
         content = source.read_bytes()
     except OSError:
-        raise SiteCardError(
+        return None, [
             f"{CARD_NAME} line {entry.line}, {CA_KEY}: {source} cannot be read: copy the "
             f"broker's CA certificate next to {CARD_NAME} under that name"
-        ) from None
-    return Write(etc / CA_FILE.file_name, content, 0o644)
+        ]
+    return Write(etc / CA_FILE.file_name, content, PRIVATE, owner), []
 
 
 def _toml_state(path: Path, toml: str, *, force: bool, boot: Path) -> str:

@@ -8,10 +8,12 @@ import logging
 import sys
 
 from appliance.commands._common import add_json_flag, load_config, open_store, print_json
+from appliance.config import split_host_port
 from appliance.errors import ComptoirError, UsageError
 from appliance.store import web_users
 from appliance.store.db import open_database
 from appliance.store.web_users import Role
+from appliance.systemd_notify import Notifier, ServingWatch
 
 log = logging.getLogger(__name__)
 
@@ -53,15 +55,35 @@ def run_serve(args: argparse.Namespace) -> int:
             "`comptoir web passwd NAME --role installer`",
             file=sys.stderr,
         )
-    log.info("web admin listening on %s", config.web.listen)
     try:
-        waitress.serve(app, listen=config.web.listen, threads=THREADS, ident="comptoir")
+        server = waitress.create_server(
+            app, listen=config.web.listen, threads=THREADS, ident="comptoir"
+        )
     except OSError as exc:
         raise ComptoirError(
             f"cannot listen on {config.web.listen}: {exc.strerror or exc}; change [web] listen "
             f"or stop what uses that port"
         ) from None
+    log.info("web admin listening on %s", config.web.listen)
+    notifier = Notifier()
+    watch = ServingWatch(self_check_url(config.web.listen, server), notifier)
+    notifier.ready(f"listening on {config.web.listen}")
+    watch.start()
+    try:
+        server.run()
+    finally:
+        watch.stop()
     return 0
+
+
+def self_check_url(listen: str, server: object) -> str:
+    """The login page through the server's own socket (an any-address listen is asked on the
+    loopback; port 0 is the port the server got)."""
+    host, port = split_host_port(listen) or ("127.0.0.1", 0)
+    port = getattr(server, "effective_port", None) or port
+    if host in ("0.0.0.0", "::", "[::]"):
+        host = "127.0.0.1"
+    return f"http://{host}:{port}/login"
 
 
 def run_passwd(args: argparse.Namespace) -> int:

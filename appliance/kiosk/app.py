@@ -37,6 +37,7 @@ from appliance.legal import legal_identity
 from appliance.store.catalogue import list_products
 from appliance.store.db import open_database
 from appliance.store.device_commands import DeviceCommand
+from appliance.systemd_notify import Notifier
 
 log = logging.getLogger(__name__)
 
@@ -98,6 +99,7 @@ class KioskApp(App):
         self.on_ready = on_ready
         self.legal = legal_identity()
         self.first_frame_at: float | None = None
+        self.notifier = Notifier()
         self._ = translator(self.journey.language)
         self.lang = self.journey.language
 
@@ -141,6 +143,7 @@ class KioskApp(App):
 
     def _first_frame(self, _dt: float) -> None:
         self.first_frame_at = time.monotonic()
+        self.notifier.ready("first frame drawn")
         if self.on_ready is not None:
             self.on_ready(self)
 
@@ -161,6 +164,8 @@ class KioskApp(App):
         self.render()
 
     def _tick(self) -> None:
+        # Kivy's clock is the kiosk's main loop: a hung screen stops the pings, systemd restarts.
+        self.notifier.watchdog()
         self.send(TimerFired())
         if self.visit is not None:
             self.locker_event(pickup.Tick())

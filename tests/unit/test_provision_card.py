@@ -153,3 +153,22 @@ def test_redaction_replaces_only_the_secret_lines_and_keeps_bom_and_line_ends() 
         b"# marketplace_api_key: moved\r\n"
     )
     assert read_card(cleaned).secrets == ()
+
+
+def test_every_bad_line_is_named_in_one_go_top_to_bottom() -> None:
+    with pytest.raises(SiteCardError) as caught:
+        read_card(b"device_id = box-1\nshop_nmae = A\nmqtt_password hunter2\nshop_nmae = B\n")
+    assert [p.split(" (")[0].split(":")[0] for p in caught.value.problems] == [
+        "comptoir.txt line 2",
+        "comptoir.txt line 3",
+        "comptoir.txt line 4",
+    ]
+    assert "hunter2" not in str(caught.value)
+
+
+def test_every_bad_value_is_named_not_only_the_first() -> None:
+    with pytest.raises(SiteCardError) as caught:
+        card_settings("device_id = box-1\nhub_id = douze\nlanguage = de\n")
+    assert len(caught.value.problems) == 2
+    assert "line 2, hub_id" in caught.value.problems[0]
+    assert "line 3, language" in caught.value.problems[1]
