@@ -23,6 +23,7 @@ from kivy.uix.screenmanager import NoTransition, ScreenManager
 from appliance.config import Config
 from appliance.core.weighing import ScaleSpec
 from appliance.kiosk import locker_screens, locker_view, screens
+from appliance.kiosk.back_soon import BackSoon
 from appliance.kiosk.commands import CommandExecutor, CommandRefused
 from appliance.kiosk.flows import pickup, refill
 from appliance.kiosk.flows.events import CatalogueLoaded, Event, TimerFired, Touched
@@ -296,6 +297,14 @@ class KioskApp(App):
             Clock.schedule_once(lambda _dt: self.restart_ui(), 0)
             return {"restarted": True}
 
+        def pause_for_update(command: DeviceCommand) -> dict:
+            journey = self.journey
+            if journey.screen is not Screen.HOME or journey.lines or hardware.paying or self.visit:
+                raise CommandRefused("a customer is at the kiosk: the update waits")
+            hold_s = min(max(int(command.args.get("hold_s", 300)), 10), 900)
+            Clock.schedule_once(lambda _dt: self._back_soon().hold(hold_s), 0)
+            return {"paused_s": hold_s}
+
         def open_door(command: DeviceCommand) -> dict:
             runner = hardware.lockers
             if runner is None:
@@ -313,7 +322,13 @@ class KioskApp(App):
             "scale_zero": scale_zero,
             "restart_ui": restart_ui,
             "open_door": open_door,
+            "pause_for_update": pause_for_update,
         }
+
+    def _back_soon(self) -> BackSoon:
+        if getattr(self, "back_soon", None) is None:
+            self.back_soon = BackSoon(self._)
+        return self.back_soon
 
     def restart_ui(self) -> None:
         """A fresh journey and catalogue; the scale's one-weighing memory is kept."""
