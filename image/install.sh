@@ -14,6 +14,7 @@
 # system of that label on /var/lib/comptoir (options: docs/image.md). Safe to run again.
 set -euo pipefail
 
+export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 bundle=$(cd "$(dirname "$0")/.." && pwd)
 target=""
 release=""

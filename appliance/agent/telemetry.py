@@ -11,6 +11,7 @@ from __future__ import annotations
 import shutil
 import sqlite3
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from appliance import __version__
@@ -23,6 +24,9 @@ DEVICES = ("scale", "printer", "terminal", "locks", "sensors")
 SYNC = "sync"  # the heartbeat the marketplace sync writes after each round
 UNKNOWN = "unknown"
 LOW_DISK_PCT = 5
+SYSTEMD = Path("/run/systemd/system")
+# systemd-timesyncd touches it once the clock is synchronised (NTP), and removes it at boot.
+TIMESYNC_FLAG = Path("/run/systemd/timesync/synchronized")
 
 
 def snapshot(
@@ -55,6 +59,7 @@ def snapshot(
             "free_pct": round(100 * usage.free / usage.total, 1),
         },
         "sync": _sync(config, beats.get(SYNC), sync_loop, now),
+        "clock": clock_state(),
         "counters": {
             "outbox_pending": _pending(db),
             "events_forwarded": forwarded,
@@ -74,9 +79,19 @@ def alerts(body: dict[str, Any]) -> list[str]:
     kiosk = body["processes"]["kiosk"]
     if kiosk["state"] == "dead":
         found.append(f"kiosk silent for {kiosk['age_s']:.0f} s")
+    if body.get("clock") == "unsynced":
+        found.append("clock not synchronised: check the box reaches an NTP server")
     if body["disk"]["free_pct"] < LOW_DISK_PCT:
         found.append(f"disk almost full ({body['disk']['free_pct']}% free)")
     return found
+
+
+def clock_state() -> str:
+    """`synced`, `unsynced` (labels and records may carry a wrong time), or `unknown` off
+    systemd (a desk, a test)."""
+    if not SYSTEMD.is_dir():
+        return UNKNOWN
+    return "synced" if TIMESYNC_FLAG.exists() else "unsynced"
 
 
 def _device(health: Any) -> Any:

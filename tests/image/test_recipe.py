@@ -47,6 +47,8 @@ def test_every_image_script_is_valid_bash_strict_and_executable() -> None:
 def test_both_images_run_the_one_install_step() -> None:
     stage = (IMAGE / "stage-comptoir" / "00-comptoir" / "01-run.sh").read_text()
     assert "image/install.sh --target pi" in stage
+    builder = (REPO / "tests" / "image" / "testimage.py").read_text()
+    assert "/tmp/comptoir-bundle/image/install.sh --target test" in builder
     # Nothing else installs packages, users or units into either image.
     assert not list((IMAGE / "stage-comptoir").rglob("*-packages*"))
     assert "systemctl enable" not in stage and "useradd" not in stage

@@ -53,3 +53,21 @@ def test_a_round_that_never_ends_shows_as_stalled(db: sqlite3.Connection, data_d
     with transaction(db):
         db.execute("UPDATE process_heartbeats SET beat_at = '2020-01-01T00:00:00+00:00'")
     assert sync_report(db, data_dir)["state"] == "stalled"
+
+
+def test_a_box_whose_clock_is_not_synchronised_needs_a_technician(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from appliance.agent import telemetry as tele
+
+    (tmp_path / "systemd").mkdir()
+    monkeypatch.setattr(tele, "SYSTEMD", tmp_path / "systemd")
+    monkeypatch.setattr(tele, "TIMESYNC_FLAG", tmp_path / "synchronized")
+    assert tele.clock_state() == "unsynced"
+    body = {"processes": {"kiosk": {"state": "alive"}}, "disk": {"free_pct": 50}}
+    assert tele.alerts({**body, "clock": "unsynced"}) == [
+        "clock not synchronised: check the box reaches an NTP server"
+    ]
+    (tmp_path / "synchronized").touch()
+    assert tele.clock_state() == "synced"
+    assert tele.alerts({**body, "clock": "synced"}) == []
