@@ -32,8 +32,8 @@ while [ $# -gt 0 ]; do
 	esac
 done
 case "$release" in
-	trixie) read -r tag commit <<<"$PI_GEN_TRIXIE" ;;
-	bookworm) read -r tag commit <<<"$PI_GEN_BOOKWORM" ;;
+	trixie) read -r tag commit <<<"$PI_GEN_TRIXIE"; python_version=3.13 ;;
+	bookworm) read -r tag commit <<<"$PI_GEN_BOOKWORM"; python_version=3.11 ;;
 	*) echo "build.sh: --release is trixie or bookworm, not '$release'" >&2; exit 2 ;;
 esac
 if [ "$docker" -eq 0 ] && [ "$(id -u)" -ne 0 ]; then
@@ -61,7 +61,7 @@ fi
 cp -a "$here/stage-comptoir" "$pigen/stage-comptoir"
 files=$pigen/stage-comptoir/00-comptoir/files
 mkdir -p "$files"
-"$here/bundle.sh" "$files/bundle" HEAD
+"$here/bundle.sh" "$files/bundle" HEAD "$python_version" aarch64
 echo "$release_name" >"$files/release"
 
 # Only the Comptoir image is exported, not stage2's Lite image.

@@ -77,7 +77,11 @@ install -d -m 755 "$home" "$home/releases"
 rm -rf "$home/releases/$release"
 python3 -m venv --system-site-packages "$venv"
 # Exactly the locked versions, each checked against its hash; then Comptoir itself, no network.
-"$venv/bin/pip" install --quiet --no-cache-dir --require-hashes --no-deps \
+offline=()
+if [ -d "$bundle/wheels" ]; then # downloaded by bundle.sh on the build host
+	offline=(--no-index --find-links "$bundle/wheels")
+fi
+"$venv/bin/pip" install --quiet --no-cache-dir --require-hashes --no-deps "${offline[@]}" \
 	--requirement "$bundle/image/constraints.txt"
 "$venv/bin/pip" install --quiet --no-cache-dir --no-deps --no-index "$wheel"
 "$venv/bin/pip" check

@@ -26,6 +26,7 @@ REPO = Path(__file__).resolve().parents[2]
 # The Pi image is Trixie (docs/image.md); the test image follows it.
 DEBIAN = os.environ.get("COMPTOIR_TEST_DEBIAN", "trixie")
 MIRROR = "http://deb.debian.org/debian"
+PYTHON_VERSION = {"trixie": "3.13", "bookworm": "3.11"}
 CACHE = Path(os.environ.get("COMPTOIR_IMAGE_CACHE", "/var/tmp/comptoir-test-image"))
 BASE_PACKAGES = "systemd-sysv,udev,dbus,iproute2,kmod,initramfs-tools,linux-image-amd64"
 BUNDLE_PATHS = ("appliance", "pyproject.toml", "README.md", "image", "systemd", "provisioning")
@@ -82,7 +83,14 @@ def build(*, quiet: bool = False) -> TestImage:
     shutil.rmtree(work, ignore_errors=True)
     work.mkdir(parents=True)
     bundle = work / "bundle"
-    run(REPO / "image" / "bundle.sh", bundle, commit, stdout=subprocess.DEVNULL if quiet else None)
+    run(
+        REPO / "image" / "bundle.sh",
+        bundle,
+        commit,
+        PYTHON_VERSION[DEBIAN],
+        "x86_64",
+        stdout=subprocess.DEVNULL if quiet else None,
+    )
     rootfs = work / "rootfs"
     release = f"{_package_version()}-{key[:8]}"
     install = (
