@@ -6,6 +6,8 @@ import sqlite3
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from appliance.agent import telemetry
 from appliance.agent.sync_loop import LoopState
 from appliance.config import from_dict
@@ -58,16 +60,14 @@ def test_a_round_that_never_ends_shows_as_stalled(db: sqlite3.Connection, data_d
 def test_a_box_whose_clock_is_not_synchronised_needs_a_technician(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    from appliance.agent import telemetry as tele
-
     (tmp_path / "systemd").mkdir()
-    monkeypatch.setattr(tele, "SYSTEMD", tmp_path / "systemd")
-    monkeypatch.setattr(tele, "TIMESYNC_FLAG", tmp_path / "synchronized")
-    assert tele.clock_state() == "unsynced"
+    monkeypatch.setattr(telemetry, "SYSTEMD", tmp_path / "systemd")
+    monkeypatch.setattr(telemetry, "TIMESYNC_FLAG", tmp_path / "synchronized")
+    assert telemetry.clock_state() == "unsynced"
     body = {"processes": {"kiosk": {"state": "alive"}}, "disk": {"free_pct": 50}}
-    assert tele.alerts({**body, "clock": "unsynced"}) == [
+    assert telemetry.alerts({**body, "clock": "unsynced"}) == [
         "clock not synchronised: check the box reaches an NTP server"
     ]
     (tmp_path / "synchronized").touch()
-    assert tele.clock_state() == "synced"
-    assert tele.alerts({**body, "clock": "synced"}) == []
+    assert telemetry.clock_state() == "synced"
+    assert telemetry.alerts({**body, "clock": "synced"}) == []
