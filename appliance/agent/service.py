@@ -22,6 +22,7 @@ import paho.mqtt.client as mqtt
 
 from appliance import __version__
 from appliance.agent import cold_chain, remote_config, telemetry, topics
+from appliance.agent.fiscal_jobs import FiscalJobs
 from appliance.agent.forwarding import OutboxForwarder
 from appliance.agent.handlers import Handlers
 from appliance.agent.link import LinkSettings, make_client
@@ -32,7 +33,7 @@ from appliance.agent.restart import Restarter
 from appliance.agent.sync_loop import SyncLoop
 from appliance.config import Config
 from appliance.marketplace.sync import run_forever
-from appliance.store import agent_state
+from appliance.store import agent_state, technical_events
 from appliance.store.db import open_database, utc_now
 from appliance.systemd_notify import Notifier
 
@@ -89,6 +90,7 @@ class Agent:
         )
         self._workers = ThreadPoolExecutor(max_workers=4, thread_name_prefix="agent-cmd")
         self.sync_loop: SyncLoop | None = None
+        self.fiscal_jobs = FiscalJobs(config, publish=self._publish_archive)
 
     def db(self) -> sqlite3.Connection:
         """This thread's own connection to the shared database."""
@@ -102,6 +104,7 @@ class Agent:
     def run(self) -> None:
         """Connect and serve until `stop()`; the broker may be away at start or at any time."""
         notifier = Notifier()
+        technical_events.process_started(self.db(), self.config, "agent")
         self.client.connect_async(self.address.host, self.address.port, keepalive=30)
         self.client.loop_start()
         self._start_sync()
@@ -133,6 +136,7 @@ class Agent:
         self._workers.shutdown(wait=False, cancel_futures=True)
         self.client.disconnect()
         self.client.loop_stop()
+        technical_events.process_stopped(self.db(), "agent")
 
     def _tick(self) -> bool:
         db = self.db()
@@ -143,6 +147,7 @@ class Agent:
         if self.config.haccp.zones and now >= self._cold_chain_at:
             self._cold_chain_at = now + self.config.haccp.interval_s
             self._log_temperatures()
+        self.fiscal_jobs.tick()
         busy = self.forwarder.step(db, self._connected.is_set())
         if self._connected.is_set() and now >= self._telemetry_at:
             self._telemetry_at = now + self.settings.telemetry_period_s
@@ -201,6 +206,17 @@ class Agent:
         wanted = "alert" if body["alerts"] else "online"
         if wanted != self._status:
             self._publish_status(wanted, body["alerts"])
+
+    def _publish_archive(self, number: int, payload: bytes) -> bool:
+        """A fiscal archive to the fleet's storage; True once the broker acknowledged it."""
+        if not self._connected.is_set():
+            return False
+        info = self.client.publish(
+            topics.archive(self.device_id, number), payload, qos=1, retain=True
+        )
+        with contextlib.suppress(RuntimeError, ValueError):
+            info.wait_for_publish(timeout=30)
+        return info.is_published()
 
     def _telemetry_changed(self, period_s: int) -> None:
         """A new period takes effect now, with a report at once (as Tasmota's TelePeriod)."""

@@ -30,6 +30,11 @@ def event(device_id: str, event_type: str) -> str:
     return f"{base(device_id)}/event/{event_type}"
 
 
+def archive(device_id: str, number: int) -> str:
+    """A monthly fiscal archive's zip (docs/fiscal.md), retained for the fleet's storage."""
+    return f"{base(device_id)}/archive/{number}"
+
+
 def command(device_id: str, name: str) -> str:
     return f"{base(device_id)}/cmd/{name}"
 

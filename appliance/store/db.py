@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from importlib import resources
@@ -100,7 +100,26 @@ def apply_migrations(conn: sqlite3.Connection) -> list[int]:
 
 def utc_now() -> str:
     """Aware UTC time as stored everywhere: ISO 8601 with microseconds and +00:00."""
-    return iso(datetime.now(UTC))
+    return iso(_clock())
+
+
+def _wall_clock() -> datetime:
+    return datetime.now(UTC)
+
+
+_clock: Callable[[], datetime] = _wall_clock
+
+
+@contextmanager
+def simulated_clock(now: Callable[[], datetime]) -> Iterator[None]:
+    """Stamp what this process records with `now()` instead of the wall clock: only for
+    `comptoir sales simulate --date`, which records sales as if made on a past day."""
+    global _clock
+    _clock = now
+    try:
+        yield
+    finally:
+        _clock = _wall_clock
 
 
 def iso(moment: datetime) -> str:

@@ -20,7 +20,7 @@ from typing import Any
 from appliance.core.catalogue import SoldBy
 from appliance.core.payment import PaymentOutcome, PaymentResult
 from appliance.core.sale import Basket, CardPayment, Sale, SaleLine
-from appliance.store import journal, outbox, payments
+from appliance.store import journal, outbox, payments, tickets
 from appliance.store.db import transaction, utc_now
 from appliance.store.payments import Attempt, AttemptState, AttemptStateError
 
@@ -125,7 +125,8 @@ def record_sale(db: sqlite3.Connection, attempt: Attempt, device_id: str) -> Sal
             "UPDATE products SET stock = stock - ? WHERE sku = ? AND stock IS NOT NULL",
             (line.stock_change, line.sku),
         )
-    journal.append(db, "sale", _journal_data(sale), ts=sale.created_at)
+    entry = journal.append(db, "sale", _journal_data(sale), ts=sale.created_at)
+    tickets.record_sale_ticket(db, sale, entry.seq)
     outbox.emit(db, "sale", _event_payload(sale), event_id=f"sale-{attempt.id}")
     return sale
 

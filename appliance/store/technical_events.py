@@ -102,7 +102,7 @@ def process_started(db: sqlite3.Connection, config: Config, process: str) -> Non
     mode, the software version, each configuration key (old -> new, secrets masked)."""
     with transaction(db):
         record(db, EventKind.START, {"process": process, "version": __version__}, by=process)
-        _note_change(db, "mode", config.shop.mode, EventKind.MODE_CHANGE, process)
+        _note_change(db, "mode", config.shop.mode, EventKind.MODE_CHANGE, process, first="live")
         _note_change(db, "version", __version__, EventKind.SOFTWARE_CHANGE, process)
         now = flat_config(config)
         before = json.loads(fiscal.state(db, "config") or "null")
@@ -116,6 +116,12 @@ def process_started(db: sqlite3.Connection, config: Config, process: str) -> Non
                         by=process,
                     )
         fiscal.set_state(db, "config", json.dumps(now, sort_keys=True))
+
+
+def sync_mode(db: sqlite3.Connection, mode: str, *, by: str) -> None:
+    """Make the recorded shop mode `mode`, as a `mode_change` event when it differs."""
+    with _joined(db):
+        _note_change(db, "mode", mode, EventKind.MODE_CHANGE, by, first="live")
 
 
 def process_stopped(db: sqlite3.Connection, process: str) -> None:
@@ -136,12 +142,19 @@ def flat_config(config: Config) -> dict[str, str]:
 
 
 def _note_change(
-    db: sqlite3.Connection, name: str, now: str, kind: EventKind, process: str
+    db: sqlite3.Connection,
+    name: str,
+    now: str,
+    kind: EventKind,
+    process: str,
+    *,
+    first: str | None = None,
 ) -> None:
-    before = fiscal.state(db, name)
-    if before != now:
-        if before is not None:
-            record(db, kind, {"old": before, "new": now}, by=process)
+    """An event when `name` changed; `first` is its value before anything was recorded."""
+    before = fiscal.state(db, name) or first
+    if before != now and before is not None:
+        record(db, kind, {"old": before, "new": now}, by=process)
+    if fiscal.state(db, name) != now:
         fiscal.set_state(db, name, now)
 
 
