@@ -18,6 +18,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 
 from appliance.errors import ComptoirError, UsageError
+from appliance.store import web_sessions
 from appliance.store.db import iso, transaction, utc_now
 
 USERNAME = re.compile(r"[a-z0-9][a-z0-9._-]{0,31}")
@@ -42,6 +43,7 @@ class WebUser:
     username: str
     role: Role
     password_changed_at: str
+    language: str = ""  # '' follows the browser
 
     @property
     def is_installer(self) -> bool:
@@ -49,11 +51,13 @@ class WebUser:
 
 
 class LoginRefused(ComptoirError):
-    """Wrong user name or password, or too many failures: `wait_s` before the next try."""
+    """Wrong user name or password, or too many failures: `wait_s` before the next try;
+    `locked` when the password was not even checked (a try during the wait)."""
 
-    def __init__(self, message: str, wait_s: int = 0) -> None:
+    def __init__(self, message: str, wait_s: int = 0, *, locked: bool = False) -> None:
         super().__init__(message)
         self.wait_s = wait_s
+        self.locked = locked
 
 
 def hash_password(password: str) -> str:
@@ -95,7 +99,7 @@ def set_password(
     db: sqlite3.Connection, username: str, password: str, role: Role | None = None
 ) -> WebUser:
     """Create the user or change its password (and role when given); a new user with no role
-    given is a producer. Sessions opened with the old password end."""
+    given is a producer. Every session of the user ends (old password, maybe old role)."""
     check_username(username)
     check_new_password(username, password)
     password_hash = hash_password(password)
@@ -111,20 +115,29 @@ def set_password(
             (username, new_role.value, password_hash, now, now),
         )
         db.execute("DELETE FROM web_login_failures WHERE username = ?", (username,))
-    return WebUser(username, new_role, now)
+        web_sessions.close_all(db, username)
+    return WebUser(username, new_role, now, current.language if current else "")
+
+
+def set_language(db: sqlite3.Connection, username: str, language: str) -> None:
+    """The admin's language for this user ('' follows the browser)."""
+    with transaction(db):
+        db.execute("UPDATE web_users SET language = ? WHERE username = ?", (language, username))
+
+
+_USER_COLUMNS = "username, role, password_changed_at, language"
 
 
 def get_user(db: sqlite3.Connection, username: str) -> WebUser | None:
     row = db.execute(
-        "SELECT username, role, password_changed_at FROM web_users WHERE username = ?",
-        (username,),
+        f"SELECT {_USER_COLUMNS} FROM web_users WHERE username = ?", (username,)
     ).fetchone()
-    return WebUser(row[0], Role(row[1]), row[2]) if row else None
+    return WebUser(row[0], Role(row[1]), row[2], row[3]) if row else None
 
 
 def list_users(db: sqlite3.Connection) -> list[WebUser]:
-    rows = db.execute("SELECT username, role, password_changed_at FROM web_users ORDER BY username")
-    return [WebUser(name, Role(role), changed) for name, role, changed in rows]
+    rows = db.execute(f"SELECT {_USER_COLUMNS} FROM web_users ORDER BY username")
+    return [WebUser(name, Role(role), changed, language) for name, role, changed, language in rows]
 
 
 def log_in(db: sqlite3.Connection, username: str, password: str, now: datetime) -> WebUser:
@@ -139,6 +152,7 @@ def log_in(db: sqlite3.Connection, username: str, password: str, now: datetime) 
         raise LoginRefused(
             f"too many wrong passwords for {username!r}: wait {wait_s} s before trying again",
             wait_s,
+            locked=True,
         )
     stored = db.execute(
         "SELECT password_hash FROM web_users WHERE username = ?", (username,)

@@ -12,23 +12,29 @@ from __future__ import annotations
 import os
 import secrets
 from pathlib import Path
+from typing import Any
 
 from flask import Flask, Response, render_template
+from flask_babel import gettext
+from werkzeug.routing import IntegerConverter
 
 from appliance import __version__
 from appliance.config import Config
 from appliance.store.db import open_database
 from appliance.web import (
+    account,
     alerts,
     auth,
     catalogue,
     commands,
     dashboard,
+    i18n,
     orders,
     sales,
     temperatures,
+    words,
 )
-from appliance.web.context import close_db, euros, local_time
+from appliance.web.context import close_db, euros, local_time, long_day
 
 SECRET_KEY_FILE = "web_secret_key"
 
@@ -44,10 +50,19 @@ _HEADERS = {
 }
 
 
+class RowId(IntegerConverter):
+    """`<id:...>`: a row number SQLite can hold (1 to 2**63 - 1); a bigger one is a 404, not an
+    OverflowError in the query."""
+
+    def __init__(self, map: Any) -> None:
+        super().__init__(map, min=1, max=2**63 - 1)
+
+
 def create_app(config: Config, db_path: Path) -> Flask:
     """The admin app for this box; the database is migrated once here."""
     open_database(db_path).close()
     app = Flask(__name__)
+    app.url_map.converters["id"] = RowId
     app.config.update(
         COMPTOIR=config,
         COMPTOIR_DB=db_path,
@@ -57,11 +72,24 @@ def create_app(config: Config, db_path: Path) -> Flask:
         SESSION_COOKIE_SAMESITE="Strict",
         MAX_CONTENT_LENGTH=64 * 1024,
     )
-    for module in (auth, dashboard, alerts, catalogue, sales, orders, temperatures, commands):
+    for module in (
+        auth,
+        account,
+        dashboard,
+        alerts,
+        catalogue,
+        sales,
+        orders,
+        temperatures,
+        commands,
+    ):
         app.register_blueprint(module.bp)
     app.teardown_appcontext(close_db)
     app.add_template_filter(euros)
     app.add_template_filter(local_time)
+    app.add_template_filter(long_day)
+    i18n.init(app)
+    app.jinja_env.globals.update(words.GLOBALS)
     app.jinja_env.globals.update(
         csrf_token=auth.csrf_token,
         current_user=auth.current_user,
@@ -79,14 +107,16 @@ def create_app(config: Config, db_path: Path) -> Flask:
     def forbidden(_error: Exception) -> tuple[str, int]:
         return render_template(
             "message.html",
-            title="For installers",
-            message="This page is for installers. Ask your installer if you need it.",
+            title=gettext("For installers"),
+            message=gettext("This page is for installers. Ask your installer if you need it."),
         ), 403
 
     @app.errorhandler(404)
     def not_found(_error: Exception) -> tuple[str, int]:
         return render_template(
-            "message.html", title="Not found", message="There is no such page here."
+            "message.html",
+            title=gettext("Not found"),
+            message=gettext("There is no such page here."),
         ), 404
 
     return app

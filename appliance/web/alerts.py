@@ -11,13 +11,14 @@ import logging
 from typing import Any
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import gettext
 
 from appliance.errors import ComptoirError
 from appliance.store import alerts, sales
 from appliance.store.alerts import Alarm
 from appliance.store.db import transaction
 from appliance.store.web_users import Role
-from appliance.web.auth import actor, requires
+from appliance.web.auth import actor, record, requires
 from appliance.web.context import db, settings
 
 log = logging.getLogger(__name__)
@@ -33,33 +34,44 @@ def show() -> tuple[str, int]:
     return _page()
 
 
-@bp.route("/<int:alert_id>/resolve", methods=["POST"])
+@bp.route("/<id:alert_id>/resolve", methods=["POST"])
 def resolve(alert_id: int) -> Any:
     store = db()
     alert = next((a for a in alerts.open_alerts(store) if a.id == alert_id), None)
     if alert is None:
-        flash(f"Alert {alert_id} is no longer open: someone resolved it already.")
+        flash(gettext("Alert %(id)d is no longer open: someone resolved it already.", id=alert_id))
         return redirect(url_for("alerts.show"))
     by = actor()
     if alert.kind == Alarm.PAYMENT_UNKNOWN:
         outcome = request.form.get("outcome", "")
         if outcome not in ("charged", "not_charged"):
-            return _page("Say whether the customer was charged or not.")
+            return _page(gettext("Say whether the customer was charged or not."))
         try:
             sale = sales.resolve_unknown(
                 store, alert.subject, outcome == "charged", by, device_id=settings().device.id
             )
         except ComptoirError as exc:
             return _page(str(exc))
-        done = f"sale recorded, receipt {sale.receipt_number}" if sale else "no sale recorded"
-        flash(f"Alert {alert_id} resolved: payment {outcome.replace('_', ' ')}, {done}.")
+        if sale is None:
+            flash(gettext("Alert %(id)d resolved: not charged, no sale recorded.", id=alert_id))
+        else:
+            flash(
+                gettext(
+                    "Alert %(id)d resolved: payment charged, sale recorded, receipt %(receipt)d.",
+                    id=alert_id,
+                    receipt=sale.receipt_number,
+                )
+            )
     else:
         note = request.form.get("note", "").strip()
         if not note or len(note) > MAX_NOTE:
-            return _page(f"Say what was done (1 to {MAX_NOTE} characters) to resolve it.")
+            return _page(
+                gettext("Say what was done (1 to %(max)d characters) to resolve it.", max=MAX_NOTE)
+            )
         with transaction(store):
             alerts.resolve_about(store, alert.kind, alert.subject, by, note)
-        flash(f"Alert {alert_id} resolved.")
+        flash(gettext("Alert %(id)d resolved.", id=alert_id))
+    record("web_alert_resolved", by.removeprefix("web:"), alert=alert.kind, subject=alert.subject)
     log.info("alert %s (%s) resolved by %s", alert_id, alert.kind, by)
     return redirect(url_for("alerts.show"))
 

@@ -1,8 +1,9 @@
 """Logging in and out, and the guards every request passes: a session, a role, a CSRF token.
 
 Every page requires login unless listed in `OPEN_ENDPOINTS`, so a new page is protected without
-anyone remembering to. A session names the user and the time its password was set: changing a
-password (`comptoir web passwd`) ends every session opened with the old one.
+anyone remembering to. The signed cookie carries only a session token and the CSRF token; the
+session itself is a row of `store.web_sessions`, so logging out, a password change or "log out
+everywhere" ends it at once, even for a copy of the cookie saved before.
 """
 
 from __future__ import annotations
@@ -11,12 +12,14 @@ import hmac
 import logging
 import secrets
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 from flask import Blueprint, abort, g, redirect, render_template, request, session, url_for
+from flask_babel import gettext
 
-from appliance.store import web_users
+from appliance.store import journal, web_sessions, web_users
+from appliance.store.db import transaction
 from appliance.store.web_users import LoginRefused, Role, WebUser
 from appliance.web.context import db
 
@@ -25,7 +28,6 @@ log = logging.getLogger(__name__)
 bp = Blueprint("auth", __name__)
 
 OPEN_ENDPOINTS = {"auth.login", "static"}
-SESSION_HOURS = 12
 UNSAFE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 
 
@@ -55,9 +57,11 @@ def guard() -> Any:
         if not sent or not hmac.compare_digest(sent, session.get("csrf", "")):
             return render_template(
                 "message.html",
-                title="Form expired",
-                message="This form has expired or did not come from this admin: reload the "
-                "page and try again.",
+                title=gettext("Form expired"),
+                message=gettext(
+                    "This form has expired or did not come from this admin: reload the page "
+                    "and try again."
+                ),
             ), 400
     g.user = _session_user()
     if g.user is None and request.endpoint not in OPEN_ENDPOINTS:
@@ -87,14 +91,17 @@ def login() -> Any:
         user = web_users.log_in(db(), username, request.form.get("password", ""), datetime.now(UTC))
     except LoginRefused as refused:
         log.warning("web login refused for %r from %s", username[:64], request.remote_addr)
-        return render_template("login.html", error=str(refused), username=username), 401
-    session.clear()
-    session.update(
-        user=user.username,
-        stamp=user.password_changed_at,
-        since=datetime.now(UTC).isoformat(),
-        csrf=secrets.token_urlsafe(32),
+        return render_template("login.html", error=_refusal(refused), username=username), 401
+    token = web_sessions.open_session(
+        db(),
+        user.username,
+        datetime.now(UTC),
+        remote_addr=request.remote_addr or "",
+        user_agent=request.user_agent.string,
     )
+    session.clear()
+    session.update(sid=token, csrf=secrets.token_urlsafe(32))
+    record("web_login", user.username, remote_addr=request.remote_addr or "")
     log.info("web login: %s (%s) from %s", user.username, user.role, request.remote_addr)
     return redirect(_safe_next(request.args.get("next", "")))
 
@@ -102,26 +109,47 @@ def login() -> Any:
 @bp.route("/logout", methods=["POST"])
 def logout() -> Any:
     user = current_user()
+    web_sessions.close_session(db(), session.get("sid", ""))
     session.clear()
     if user:
         log.info("web logout: %s", user.username)
     return redirect(url_for("auth.login"))
 
 
+def _refusal(refused: LoginRefused) -> str:
+    if refused.locked:
+        return gettext(
+            "too many wrong passwords: wait %(seconds)d s before trying again",
+            seconds=refused.wait_s,
+        )
+    if not refused.wait_s:
+        return gettext("wrong user name or password")
+    return gettext(
+        "wrong user name or password, or too many in a row: wait %(seconds)d s before trying again",
+        seconds=refused.wait_s,
+    )
+
+
+def record(kind: str, by: str, **data: Any) -> None:
+    """An admin event (a login, an action) in the journal, with who did it."""
+    store = db()
+    with transaction(store):
+        journal.append(store, kind, {**data, "by": f"web:{by}"})
+
+
 def _session_user() -> WebUser | None:
-    name, stamp, since = session.get("user"), session.get("stamp"), session.get("since")
-    if not (name and stamp and since):
-        return None
-    age = datetime.now(UTC) - datetime.fromisoformat(since)
-    user = web_users.get_user(db(), name)
-    if user is None or user.password_changed_at != stamp or age > timedelta(hours=SESSION_HOURS):
+    name = web_sessions.session_user(db(), session.get("sid", ""), datetime.now(UTC))
+    user = web_users.get_user(db(), name) if name else None
+    if user is None and "sid" in session:
         session.clear()
-        return None
     return user
 
 
 def _safe_next(target: str) -> str:
-    """Only a path of this site: a login link must not send anyone elsewhere."""
-    if target.startswith("/") and not target.startswith("//") and "\\" not in target:
+    """Only a path of this site: a login link must not send anyone elsewhere. Browsers drop
+    tabs and newlines from URLs (slash, tab, slash reads as `//`, another site), so any control
+    character, space or backslash makes the target unsafe."""
+    unsafe = any(ord(c) < 0x21 or c in "\\\x7f" for c in target)
+    if target.startswith("/") and not target.startswith("//") and not unsafe:
         return target
     return url_for("dashboard.show")

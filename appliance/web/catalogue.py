@@ -6,17 +6,18 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+from decimal import Decimal
 from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import format_decimal, gettext
 
 from appliance.core.catalogue import Product
 from appliance.core.catalogue_csv import hundredths
-from appliance.core.money import format_euros
 from appliance.store import catalogue, journal
 from appliance.store.db import transaction
 from appliance.web.auth import actor
-from appliance.web.context import db
+from appliance.web.context import db, euros
 
 log = logging.getLogger(__name__)
 
@@ -34,32 +35,37 @@ def show() -> str:
     return render_template("catalogue.html", products=catalogue.list_products(db()))
 
 
-@bp.route("/<int:product_id>", methods=["GET", "POST"])
+@bp.route("/<id:product_id>", methods=["GET", "POST"])
 def edit(product_id: int) -> Any:
     product = catalogue.get(db(), product_id)
     if product is None:
         abort(404)
     if request.method == "GET":
-        return _page(product, format_euros(product.unit_price_cents, symbol=False))
+        return _page(product, typed_price(product.unit_price_cents))
     price_text = request.form.get("price", "")
     cents = price_from_text(price_text)
     if cents is None:
         return _page(
             product,
             price_text,
-            f"{price_text.strip() or 'An empty price'} is not a price: type euros with at most "
-            f"2 decimals, such as 4,50.",
+            gettext(
+                "%(text)s is not a price: type euros with at most 2 decimals, such as 4,50.",
+                text=price_text.strip()[:20] or gettext("An empty price"),
+            ),
         )
     active = request.form.get("active") == "on"
+    if cents == 0 and active:
+        return _page(
+            product,
+            price_text,
+            gettext("A product on sale cannot be free: type its price, or untick On sale."),
+        )
     changed = _change(product_id, cents, active, actor())
     if changed is None:
-        flash(f"{product.name}: nothing changed.")
+        flash(gettext("%(product)s: nothing changed.", product=product.name))
     else:
         log.info("price change of %s by %s", product.sku, actor())
-        on_sale = "on sale" if changed.active else "off sale"
-        flash(
-            f"{changed.name}: {format_euros(changed.unit_price_cents)} {_per(changed)}, {on_sale}."
-        )
+        flash(_saved(changed))
     return redirect(url_for("catalogue.show"))
 
 
@@ -90,12 +96,26 @@ def _change(product_id: int, cents: int, active: bool, by: str) -> Product | Non
     return after
 
 
-def _per(product: Product) -> str:
-    return "per kg" if product.by_weight else "per piece"
+def typed_price(cents: int) -> str:
+    """The price as typed in the form: '4,50' in French, '4.50' in English."""
+    return str(format_decimal(Decimal(cents).scaleb(-2), format="0.00"))
+
+
+def _saved(product: Product) -> str:
+    price = euros(product.unit_price_cents)
+    if product.by_weight and product.active:
+        return gettext("%(product)s: %(price)s per kg, on sale.", product=product.name, price=price)
+    if product.by_weight:
+        return gettext(
+            "%(product)s: %(price)s per kg, off sale.", product=product.name, price=price
+        )
+    if product.active:
+        return gettext(
+            "%(product)s: %(price)s per piece, on sale.", product=product.name, price=price
+        )
+    return gettext("%(product)s: %(price)s per piece, off sale.", product=product.name, price=price)
 
 
 def _page(product: Product, price_text: str, error: str = "") -> tuple[str, int]:
-    page = render_template(
-        "product.html", product=product, per=_per(product), price_text=price_text, error=error
-    )
+    page = render_template("product.html", product=product, price_text=price_text, error=error)
     return page, 400 if error else 200

@@ -10,10 +10,11 @@ import logging
 from typing import Any
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import gettext
 
 from appliance.store import device_commands
 from appliance.store.web_users import Role
-from appliance.web.auth import actor, requires
+from appliance.web.auth import actor, record, requires
 from appliance.web.context import db, settings
 
 log = logging.getLogger(__name__)
@@ -39,25 +40,47 @@ def queue() -> Any:
     name = request.form.get("name", "")
     reason = request.form.get("reason", "").strip()
     if len(reason) > MAX_REASON:
-        return _page(f"The reason is too long: at most {MAX_REASON} characters.")
+        return _page(gettext("The reason is too long: at most %(max)d characters.", max=MAX_REASON))
     args: dict[str, Any] = {}
     if name == "open_door":
         compartment = request.form.get("compartment", "").strip()
         known = _compartments()
         if not compartment.isdigit() or int(compartment) not in known:
-            listed = ", ".join(map(str, known)) or "none configured"
-            return _page(f"Compartment {compartment or '?'} is unknown here ({listed}).")
+            listed = ", ".join(map(str, known)) or gettext("none configured")
+            return _page(
+                gettext(
+                    "Compartment %(number)s is unknown here (%(known)s).",
+                    number=compartment[:10] or "?",
+                    known=listed,
+                )
+            )
         if not reason:
-            return _page("Say why the door must open: the reason is kept in the door log.")
+            return _page(gettext("Say why the door must open: the reason is kept in the door log."))
         args = {"compartment": int(compartment)}
     elif name in SIMPLE:
         reason = reason or SIMPLE[name]
     else:
-        return _page(f"Unknown command {name or '(none)'}.")
+        return _page(gettext("Unknown command %(name)s.", name=name[:40] or "?"))
     device_commands.queue(db(), name, args, requested_by=actor(), reason=reason)
+    record(
+        "web_command_queued", actor().removeprefix("web:"), command=name, args=args, reason=reason
+    )
     log.info("device command %s queued by %s", name, actor())
-    what = f"door {args['compartment']}" if args else name.replace("_", " ")
-    flash(f"Queued: {what}. The kiosk runs it within seconds; refresh to see the result.")
+    if args:
+        flash(
+            gettext(
+                "Queued: door %(number)d. The kiosk opens it within seconds; refresh to see "
+                "the result.",
+                number=args["compartment"],
+            )
+        )
+    else:
+        flash(
+            gettext(
+                "Queued: %(command)s. The kiosk runs it within seconds; refresh to see the result.",
+                command=name,
+            )
+        )
     return redirect(url_for("commands.show"))
 
 

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import sqlite3
 from datetime import date, datetime
+from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from flask import current_app, g, request
+from flask_babel import format_currency, format_date, format_datetime, gettext
 
 from appliance.config import Config
-from appliance.core.money import format_euros
 from appliance.store.db import open_database
 
 
@@ -56,18 +57,35 @@ def day_asked() -> date:
     try:
         day = date.fromisoformat(text)
     except ValueError:
-        raise BadDay(f"{text[:40]} is not a date: pick one, such as {now}.") from None
+        raise BadDay(
+            gettext(
+                "%(text)s is not a date: pick one, such as %(today)s.", text=text[:40], today=now
+            )
+        ) from None
     if not FIRST_DAY <= day <= now:
-        raise BadDay(f"{day} cannot be shown: pick a day from {FIRST_DAY} to today ({now}).")
+        raise BadDay(
+            gettext(
+                "%(day)s cannot be shown: pick a day from %(first)s to today (%(today)s).",
+                day=day,
+                first=FIRST_DAY,
+                today=now,
+            )
+        )
     return day
 
 
 def local_time(iso: str | None) -> str:
-    """A stored UTC time as the shop's local time, to the minute; '' when there is none."""
+    """A stored UTC time as the shop's local time, to the minute, the language's way."""
     if not iso:
         return ""
-    return datetime.fromisoformat(iso).astimezone(local_zone()).strftime("%Y-%m-%d %H:%M")
+    return str(format_datetime(datetime.fromisoformat(iso), "short"))
 
 
 def euros(cents: int | None) -> str:
-    return "" if cents is None else format_euros(cents)
+    """Exact cents as the language writes euros: '4,50 €' in French, '€4.50' in English."""
+    return "" if cents is None else str(format_currency(Decimal(cents).scaleb(-2), "EUR"))
+
+
+def long_day(day: date) -> str:
+    """'mercredi 1 juillet 2026' / 'Wednesday, July 1, 2026'."""
+    return str(format_date(day, "full"))

@@ -14,14 +14,12 @@ from flask import Blueprint, Response, render_template
 from appliance.core import haccp
 from appliance.store import alerts, temperatures
 from appliance.store.alerts import Alarm, Alert
+from appliance.web import haccp_pdf
 from appliance.web.context import BadDay, day_asked, db, settings, today
 
 bp = Blueprint("temperatures", __name__, url_prefix="/temperatures")
 
-ALERT_KINDS = {
-    Alarm.TEMPERATURE_EXCURSION: "Temperature excursion",
-    Alarm.TEMPERATURE_SENSOR_FAULT: "Sensor fault",
-}
+ALERT_KINDS = (Alarm.TEMPERATURE_EXCURSION, Alarm.TEMPERATURE_SENSOR_FAULT)
 
 
 @bp.route("/")
@@ -50,6 +48,23 @@ def download() -> Response | tuple[str, int]:
     )
 
 
+@bp.route("/report.pdf")
+def download_pdf() -> Response | tuple[str, int]:
+    """The day's report to print for the HACCP file or hand to an inspector."""
+    try:
+        day = day_asked()
+    except BadDay as bad:
+        return _page(today(), str(bad))
+    cfg = settings()
+    lines = haccp.report(temperatures.day_record(cfg, db(), day))
+    name = f"haccp-{cfg.device.id}-{day.isoformat()}.pdf"
+    return Response(
+        haccp_pdf.report(cfg, day, lines, _temperature_alerts()),
+        mimetype="application/pdf",
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )
+
+
 def _temperature_alerts() -> list[Alert]:
     store = db()
     found = [alert for kind in ALERT_KINDS for alert in alerts.open_alerts(store, kind)]
@@ -66,8 +81,6 @@ def _page(day: date, error: str = "") -> tuple[str, int]:
         zones=cfg.haccp.zones,
         lines=[(line, haccp.report_row(line)) for line in lines],
         alerts=_temperature_alerts(),
-        alert_kinds=ALERT_KINDS,
-        celsius=haccp.format_mc,
         config_path=cfg.source or "/etc/comptoir/comptoir.toml",
         error=error,
     )

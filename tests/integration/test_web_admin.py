@@ -65,6 +65,7 @@ def shop(settings: Config, db: sqlite3.Connection) -> sqlite3.Connection:
 def app_client(settings: Config, shop: sqlite3.Connection) -> Iterator[FlaskClient]:
     app = create_app(settings, settings.database_path)
     with app.test_client() as client:
+        client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"  # the French pages: test_web_french
         yield client
 
 
@@ -341,7 +342,7 @@ def test_a_price_change_is_saved_and_journalled_with_who_made_it(
     log_in(app_client, "paul")
     product = catalogue.get(shop, "TOM")
     form = f"/catalogue/{product.id}"
-    assert 'value="4,50"' in text(app_client.get(form))
+    assert 'value="4.50"' in text(app_client.get(form))
     response = post(app_client, form, form, price="5,95", active="on")
     assert response.status_code == 302
     assert catalogue.get(shop, "TOM").unit_price_cents == 595
@@ -350,7 +351,7 @@ def test_a_price_change_is_saved_and_journalled_with_who_made_it(
     assert entry.data["unit_price_cents"] == 595
     assert entry.data["by"] == "web:paul"
     assert journal.verify(shop)[1] is None
-    assert "5,95 € per kg, on sale" in text(app_client.get("/catalogue/"))
+    assert "€5.95 per kg, on sale" in text(app_client.get("/catalogue/"))
 
 
 def test_taking_a_product_off_sale_is_journalled_and_an_unchanged_form_writes_nothing(
@@ -398,8 +399,8 @@ def test_the_sales_of_a_day_show_each_receipt_and_the_totals(
     log_in(app_client, "paul")
     page = text(app_client.get("/sales/"))
     # 1250 g at 4,50 €/kg = 5,63 € (half-up) + 2 x 3,20 € = 12,03 € per sale
-    assert "<strong>2</strong> sales, <strong>24,06 €</strong> in all" in page
-    assert "2500 g" in page and "11,26 €" in page
+    assert "<strong>2</strong> sales, <strong>€24.06</strong> in all" in page
+    assert "2,500 g" in page and "€11.26" in page
     today = datetime.now(UTC).astimezone(ZoneInfo(settings.device.timezone)).date()
     other_day = text(app_client.get(f"/sales/?day={today.replace(year=today.year - 1)}"))
     assert "<strong>0</strong> sales" in other_day
@@ -462,3 +463,52 @@ def test_the_session_key_is_kept_in_a_private_file_of_the_data_dir(
     key = key_file.read_bytes()
     again = create_app(settings, settings.database_path)
     assert again.config["SECRET_KEY"] == key.strip()
+
+
+# -- defects found by trying the admin as an attacker ----------------------------------------------
+
+
+@pytest.mark.parametrize("next_", ["/%09/evil.example", "/%0a/evil.example", "/\\evil.example"])
+def test_a_login_link_with_hidden_characters_never_leaves_the_site(
+    app_client: FlaskClient, next_: str
+) -> None:
+    assert log_in(app_client, "ines", next_=next_).headers["Location"] == "/"
+
+
+def test_a_cookie_saved_before_logging_out_opens_nothing_afterwards(
+    app_client: FlaskClient, shop: sqlite3.Connection
+) -> None:
+    log_in(app_client, "paul")
+    saved = app_client.get_cookie("comptoir_admin").value
+    form = f"/catalogue/{catalogue.get(shop, 'TOM').id}"
+    token = csrf(app_client, form)
+    post(app_client, "/logout", "/")
+    app_client.set_cookie("comptoir_admin", saved)
+    assert app_client.get("/").status_code == 302
+    app_client.set_cookie("comptoir_admin", saved)
+    response = app_client.post(form, data={"price": "0,10", "active": "on", "csrf_token": token})
+    assert response.status_code == 302 and response.headers["Location"].startswith("/login")
+    assert catalogue.get(shop, "TOM").unit_price_cents == 450
+
+
+@pytest.mark.parametrize(
+    "path", ["/catalogue/99999999999999999999999", "/catalogue/0", "/catalogue/9223372036854775808"]
+)
+def test_a_product_number_too_big_for_the_database_is_not_found(
+    app_client: FlaskClient, path: str
+) -> None:
+    log_in(app_client, "paul")
+    assert app_client.get(path).status_code == 404
+
+
+def test_a_product_on_sale_cannot_be_given_a_price_of_zero(
+    app_client: FlaskClient, shop: sqlite3.Connection
+) -> None:
+    log_in(app_client, "paul")
+    form = f"/catalogue/{catalogue.get(shop, 'TOM').id}"
+    response = post(app_client, form, form, price="0,00", active="on")
+    assert response.status_code == 400
+    assert "cannot be free" in text(response)
+    assert catalogue.get(shop, "TOM").unit_price_cents == 450
+    post(app_client, form, form, price="0")  # off sale, a price of 0 is allowed
+    assert catalogue.get(shop, "TOM").active is False

@@ -6,6 +6,7 @@ import csv
 import io
 import re
 import sqlite3
+import subprocess
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -24,7 +25,7 @@ from appliance.store.db import transaction
 from appliance.store.temperatures import record_temperatures
 from appliance.store.web_users import Role
 from appliance.web import create_app
-from tests.integration.test_web_admin import PASSWORD, log_in
+from tests.integration.test_web_admin import PASSWORD, log_in, text
 
 DAY = "2026-07-01"
 MIDNIGHT = datetime(2026, 6, 30, 22, 0, tzinfo=UTC)  # 2026-07-01 00:00 in Paris
@@ -63,6 +64,7 @@ def cold_day(settings: Config, db: sqlite3.Connection) -> sqlite3.Connection:
 @pytest.fixture
 def client(settings: Config, cold_day: sqlite3.Connection) -> Iterator[FlaskClient]:
     with create_app(settings, settings.database_path).test_client() as test_client:
+        test_client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
         yield test_client
 
 
@@ -81,11 +83,10 @@ def test_a_producer_sees_each_zone_with_its_figures_and_excursion(client: FlaskC
     log_in(client, "paul")
     status, page = page_of(client, f"?day={DAY}")
     assert status == 200
-    assert f"Temperatures of {DAY}" in page
+    assert "Temperatures of Wednesday, July 1, 2026" in page
     # mean: (138 × 3.0 + 5 × 6.0 + 7.5) / 144 = 3.135 °C
     assert zone_row(page, "frigo") == (
-        "frigo 4.0 °C 144 3.0 °C 7.5 °C 3.1 °C "
-        "2026-07-01 08:00 → 2026-07-01 09:00, peak 7.5 °C 6 min"
+        "frigo 4.0 °C 144 3.0 °C 7.5 °C 3.1 °C 7/1/26, 8:00 AM → 7/1/26, 9:00 AM, peak 7.5 °C 6 min"
     )
     assert zone_row(page, "congel") == "congel -18.0 °C 0 - - - none 0 min"
 
@@ -107,7 +108,7 @@ def test_without_a_day_the_page_shows_the_shops_today(
     status, page = page_of(client)
     after = datetime.now(paris).date()
     assert status == 200
-    assert any(f"Temperatures of {d}" in page for d in {before, after})
+    assert any(f"Temperatures of {d:%A, %B} {d.day}, {d.year}" in page for d in {before, after})
     assert zone_row(page, "congel").startswith("congel -18.0 °C 1 -20.5 °C -20.5 °C -20.5 °C")
 
 
@@ -184,7 +185,7 @@ def test_a_bad_date_is_said_on_the_page(client: FlaskClient, query: str, said: s
     assert said in download.get_data(as_text=True)
 
 
-def test_without_zones_the_page_says_how_to_configure_them(
+def test_without_zones_the_page_says_how_to_configure_them_in_french(
     config_file: Path, db: sqlite3.Connection
 ) -> None:
     web_users.set_password(db, "paul", PASSWORD, Role.PRODUCER)
@@ -194,7 +195,35 @@ def test_without_zones_the_page_says_how_to_configure_them(
         status, page = page_of(client)
     assert status == 200
     sentence = " ".join(re.search(r'<p id="no-zones">(.*?)</p>', page, re.S)[1].split())
-    assert "No temperature zone is configured on this box" in sentence
-    assert "[[haccp.zones]]</code> table per zone" in sentence
+    assert "Aucune zone de température n'est configurée sur ce boîtier" in sentence
+    assert "ajoutez une table [[haccp.zones]] par zone" in sentence
     assert str(config_file) in sentence
     assert 'id="haccp-report"' not in page and "download-csv" not in page
+
+
+def test_the_haccp_report_prints_as_a_pdf_in_french(
+    settings: Config, cold_day: sqlite3.Connection, tmp_path: Path
+) -> None:
+    client = create_app(settings, settings.database_path).test_client()
+    log_in(client, "paul")
+    page = text(client.get(f"/temperatures/?day={DAY}"))
+    assert "Températures du mercredi 1 juillet 2026" in page
+    link = re.search(r'id="download-pdf" href="([^"]+)"', page)[1]
+    response = client.get(link.replace("&amp;", "&"))
+    assert response.mimetype == "application/pdf"
+    assert response.headers["Content-Disposition"] == (
+        f'attachment; filename="haccp-test-box-{DAY}.pdf"'
+    )
+    pdf = tmp_path / "haccp.pdf"
+    pdf.write_bytes(response.data)
+    words = " ".join(
+        subprocess.run(
+            ["pdftotext", str(pdf), "-"], capture_output=True, check=True, text=True
+        ).stdout.split()
+    )
+    assert "Relevé de la chaîne du froid du mercredi 1 juillet 2026" in words
+    assert "Ferme test" in words and "test-box" in words
+    # the fridge's line: limit, readings, min, max, mean, one excursion, 6 min door open
+    assert "frigo 4,0 °C 144 3,0 °C 7,5 °C 3,1 °C 1 6 min" in words
+    assert "01/07/2026 08:00 01/07/2026 09:00 7,5 °C 60" in words
+    assert "HACCP · test-box · 2026-07-01 · 1/1" in words

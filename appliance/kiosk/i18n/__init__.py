@@ -1,8 +1,8 @@
 """The kiosk's words in French and English, through gettext catalogues in this folder.
 
 Message ids are the English text; `fr/LC_MESSAGES/comptoir.po` translates them and English falls
-back to the ids. The `.mo` files are compiled from the `.po` files by `msgfmt.compile_catalogue`
-(`python -m appliance.kiosk.i18n.msgfmt`), and a test checks they are up to date.
+back to the ids. The `.mo` files are compiled from the `.po` files with Babel
+(`python -m appliance.translations`), and a test checks they are up to date.
 """
 
 from __future__ import annotations

@@ -1,0 +1,87 @@
+"""Names of the shop's things in the reader's language: roles, alert kinds, states, amounts.
+
+The stored values stay English codes (`payment_unknown`, `in_locker`); only what a page shows
+is translated, here, so a template never spells out a code.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from flask_babel import format_decimal, gettext, lazy_gettext, ngettext
+
+from appliance.core import haccp
+from appliance.store.alerts import Alarm
+
+_ROLES = {"producer": lazy_gettext("producer"), "installer": lazy_gettext("installer")}
+
+_ALERTS = {
+    Alarm.PAYMENT_UNKNOWN: lazy_gettext("Card payment, outcome unknown"),
+    Alarm.DOOR_LEFT_OPEN: lazy_gettext("Door left open"),
+    Alarm.DOOR_FORCED: lazy_gettext("Door opened without a command"),
+    Alarm.DOOR_SWITCH_FLAPPING: lazy_gettext("Door switch chattering"),
+    Alarm.LOCK_BOARD_DOWN: lazy_gettext("Lock board not answering"),
+    Alarm.DOOR_FAILED: lazy_gettext("Door stayed shut"),
+    Alarm.LOCK_FAULT: lazy_gettext("Lock did not answer"),
+    Alarm.ITEM_LEFT: lazy_gettext("Item left in a compartment"),
+    Alarm.CANCELLED: lazy_gettext("Cancelled order asked for at the locker"),
+    Alarm.WALKIN_REFUND_NEEDED: lazy_gettext("Walk-in purchase to refund"),
+    Alarm.PICKUP_CODE_NOT_SENT: lazy_gettext("Pickup code not sent"),
+    Alarm.TEMPERATURE_EXCURSION: lazy_gettext("Temperature excursion"),
+    Alarm.TEMPERATURE_SENSOR_FAULT: lazy_gettext("Sensor fault"),
+}
+
+_COMMAND_STATES = {
+    "queued": lazy_gettext("queued"),
+    "running": lazy_gettext("running"),
+    "done": lazy_gettext("done"),
+    "failed": lazy_gettext("failed"),
+    "refused": lazy_gettext("refused"),
+    "expired": lazy_gettext("expired"),
+}
+
+ORDER_STATES = {
+    "waiting": lazy_gettext("waiting"),
+    "in_locker": lazy_gettext("in the locker"),
+    "collected": lazy_gettext("collected"),
+    "cancelled": lazy_gettext("cancelled"),
+}
+
+
+def role_name(role: str) -> str:
+    return str(_ROLES.get(role, role))
+
+
+def alert_name(kind: str) -> str:
+    """A known alert kind by its name; another one as its code, spaces for underscores."""
+    return str(_ALERTS.get(kind, kind.replace("_", " ")))
+
+
+def command_state(state: str) -> str:
+    return str(_COMMAND_STATES.get(state, state))
+
+
+def grams(amount: int) -> str:
+    return gettext("%(grams)s g", grams=format_decimal(amount))
+
+
+def pieces(amount: int) -> str:
+    return ngettext("%(num)d piece", "%(num)d pieces", amount)
+
+
+def celsius(temp_mc: int | None) -> str:
+    """Millidegrees to one decimal, the language's way: '4,1 °C'; '-' for nothing logged."""
+    text = haccp.format_mc(temp_mc)
+    if temp_mc is None:
+        return text
+    return gettext("%(temp)s °C", temp=format_decimal(Decimal(text), format="0.0"))
+
+
+GLOBALS = {
+    "role_name": role_name,
+    "alert_name": alert_name,
+    "command_state": command_state,
+    "grams": grams,
+    "pieces": pieces,
+    "celsius": celsius,
+}

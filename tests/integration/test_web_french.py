@@ -1,0 +1,55 @@
+"""The admin in French by default, English on request, and the user's own choice first."""
+
+from __future__ import annotations
+
+import sqlite3
+
+from flask.testing import FlaskClient
+
+from appliance.config import Config
+from appliance.store import catalogue
+from appliance.web import create_app
+
+# the fixtures of the other admin tests, used here without their English browser
+from tests.integration.test_web_admin import log_in, post, settings, shop, text  # noqa: F401
+
+
+def french_client(settings: Config) -> FlaskClient:  # noqa: F811
+    return create_app(settings, settings.database_path).test_client()
+
+
+def test_a_browser_that_says_nothing_gets_the_admin_in_french(
+    settings: Config,  # noqa: F811
+    shop: sqlite3.Connection,  # noqa: F811
+) -> None:
+    client = french_client(settings)
+    login_page = text(client.get("/login"))
+    assert '<html lang="fr">' in login_page and "Mot de passe" in login_page
+    refused = log_in(client, "paul", "pas-le-bon-mot")
+    assert "nom d&#39;utilisateur ou mot de passe incorrect" in text(refused)
+    log_in(client, "paul")
+    page = text(client.get("/catalogue/"))
+    for said in ("Tableau de bord", "Températures", "Déconnexion", "paul (producteur)", "Modifier"):
+        assert said in page
+    assert "4,50\xa0€ /kg" in page
+    form = f"/catalogue/{catalogue.get(shop, 'TOM').id}"
+    assert 'value="4,50"' in text(client.get(form))
+    post(client, form, form, price="5,95", active="on")
+    assert "Tomates coeur de boeuf : 5,95\xa0€ le kg, en vente." in text(client.get("/catalogue/"))
+    assert "n&#39;est pas une date" in text(client.get("/sales/?day=demain"))
+
+
+def test_an_english_browser_gets_english_and_a_users_choice_wins(
+    settings: Config,  # noqa: F811
+    shop: sqlite3.Connection,  # noqa: F811
+) -> None:
+    client = french_client(settings)
+    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en-GB,en;q=0.8"
+    log_in(client, "paul")
+    page = text(client.get("/"))
+    assert '<html lang="en">' in page and "Dashboard" in page
+    post(client, "/account/language", "/account/", language="fr")
+    page = text(client.get("/"))
+    assert '<html lang="fr">' in page and "Tableau de bord" in page
+    post(client, "/account/language", "/account/", language="")
+    assert "Dashboard" in text(client.get("/"))

@@ -1,0 +1,61 @@
+"""The admin speaks French first: every text of its pages and messages has a French translation,
+and no template writes text that bypasses the catalogue."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from babel.messages.extract import extract_from_dir
+from jinja2 import Environment
+from jinja2.ext import i18n
+
+from appliance import web
+from appliance.translations import read
+from appliance.web.i18n import TRANSLATIONS
+
+WEB = Path(web.__file__).resolve().parent
+KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2), "lazy_gettext": None}
+#: Text a template may write as it is: units, symbols, product names of the code.
+UNTRANSLATED = re.compile(r"^[\s·,.:;()×→/%°€\-]*$|^(Comptoir|sha256|Français|English)$")
+
+
+def messages_in_code() -> set[str | tuple[str, str]]:
+    found = set()
+    method_map = [("**.py", "python"), ("templates/**.html", "jinja2")]
+    for _file, _line, message, _comments, _context in extract_from_dir(
+        WEB, method_map, keywords=KEYWORDS
+    ):
+        found.add(message)
+    return found
+
+
+def test_every_text_of_the_admin_has_a_french_translation() -> None:
+    french = read(TRANSLATIONS / "fr/LC_MESSAGES/messages.po")
+    translated = {
+        m.id
+        for m in french
+        if m.id and not m.fuzzy and (all(m.string) if isinstance(m.id, tuple) else m.string)
+    }
+    found = messages_in_code()
+    assert len(found) > 100
+    assert sorted(map(str, found - translated)) == []
+
+
+def test_no_template_writes_text_outside_the_catalogue() -> None:
+    """Text between tags must come from `_()`: a bare word would stay English in French.
+    What a person types on the box (`<code>comptoir ...</code>`) stays as it is."""
+    env = Environment(extensions=[i18n])
+    bare = []
+    for path in sorted((WEB / "templates").glob("*.html")):
+        source = re.sub(r"<code>[^<{]*</code>", "", path.read_text(encoding="utf-8"))
+        for lineno, kind, value in env.lex(source):
+            if kind != "data":
+                continue
+            text = re.sub(r"<[^>]*>", " ", value)
+            text = re.sub(r"<[^>]*$|^[^<]*>", " ", text)  # a tag cut by a {{ }} inside it
+            text = re.sub(r'[\w-]+="|"', " ", text)  # attributes between two {{ }}
+            for piece in text.split():
+                if not UNTRANSLATED.match(piece) and re.search(r"[A-Za-z]", piece):
+                    bare.append(f"{path.name}:{lineno}: {piece}")
+    assert bare == []
