@@ -34,6 +34,21 @@ class ReceiptHeader:
     software_version: str
 
 
+#: What a training or demo box prints on every receipt and label, and shows on every screen.
+MODE_MARKS = {"training": "FORMATION", "demo": "DÉMO"}
+
+
+@dataclass(frozen=True)
+class FiscalMark:
+    """The signed ticket behind a receipt: its number, a signature extract, the box's mode,
+    and the copy number of a reprint (0 for the original)."""
+
+    ticket_number: int
+    signature_extract: str
+    mode: str = "live"
+    copy: int = 0
+
+
 def receipt_url(base_url: str, sale: Sale) -> str:
     """Where the QR code points; empty when no base URL is configured."""
     if not base_url:
@@ -41,10 +56,17 @@ def receipt_url(base_url: str, sale: Sale) -> str:
     return f"{base_url.rstrip('/')}/{sale.receipt_number}?t={quote(sale.token)}"
 
 
-def receipt_lines(sale: Sale, header: ReceiptHeader, local_time: str, width: int = 32) -> list[str]:
+def receipt_lines(
+    sale: Sale,
+    header: ReceiptHeader,
+    local_time: str,
+    width: int = 32,
+    fiscal: FiscalMark | None = None,
+) -> list[str]:
     """The receipt, top to bottom; `local_time` is the sale time as the shop reads it."""
     rule = "-" * width
-    lines = [header.shop_name.center(width).rstrip()]
+    marks = _marks(fiscal, width)
+    lines = [*marks, header.shop_name.center(width).rstrip()]
     lines += [part.strip().center(width).rstrip() for part in header.shop_address.split(",")]
     lines += [rule, _spread(f"Ticket n° {sale.receipt_number}", local_time, width), rule]
     for line in sale.basket.lines:
@@ -65,10 +87,25 @@ def receipt_lines(sale: Sale, header: ReceiptHeader, local_time: str, width: int
         _spread("Réf. paiement", sale.payment.reference[-12:], width),
         _spread("Borne", header.device_id, width),
         _spread(f"Logiciel {header.software_version}", header.legal_hash[:8], width),
-        "",
-        "Merci de votre visite !".center(width).rstrip(),
     ]
+    if fiscal is not None:
+        lines.append(
+            _spread(f"N° fiscal {fiscal.ticket_number}", f"sig. {fiscal.signature_extract}", width)
+        )
+    lines += ["", "Merci de votre visite !".center(width).rstrip(), *marks]
     return lines
+
+
+def _marks(fiscal: FiscalMark | None, width: int) -> list[str]:
+    """DUPLICATA on a reprint, FORMATION or DÉMO on a training or demo box: top and bottom."""
+    if fiscal is None:
+        return []
+    marks = []
+    if fiscal.mode in MODE_MARKS:
+        marks.append(f"*** {MODE_MARKS[fiscal.mode]} ***".center(width).rstrip())
+    if fiscal.copy:
+        marks.append(f"*** DUPLICATA n° {fiscal.copy} ***".center(width).rstrip())
+    return marks
 
 
 def _sale_line(line: SaleLine, width: int) -> list[str]:

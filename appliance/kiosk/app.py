@@ -21,6 +21,7 @@ from kivy.properties import BooleanProperty, StringProperty
 from kivy.uix.screenmanager import NoTransition, ScreenManager
 
 from appliance.config import Config
+from appliance.core.receipt import MODE_MARKS
 from appliance.core.weighing import ScaleSpec
 from appliance.kiosk import locker_screens, locker_view, screens
 from appliance.kiosk.back_soon import BackSoon
@@ -38,6 +39,7 @@ from appliance.legal import legal_identity
 from appliance.store.catalogue import list_products
 from appliance.store.db import open_database
 from appliance.store.device_commands import DeviceCommand
+from appliance.store.fiscal_key import public_key
 from appliance.systemd_notify import Notifier
 
 log = logging.getLogger(__name__)
@@ -77,6 +79,7 @@ class KioskApp(App):
     portrait = BooleanProperty(False)
     lockers = BooleanProperty(False)  # the home screen offers pickup and the producers' entry
     walkin = BooleanProperty(False)  # ... and buying from a walk-in compartment
+    mode_mark = StringProperty("")  # FORMATION or DÉMO on every screen of such a box
 
     def __init__(
         self,
@@ -99,6 +102,9 @@ class KioskApp(App):
         self.walkin = self.lockers and self.journey.settings.payment_enabled
         self.on_ready = on_ready
         self.legal = legal_identity()
+        self.public_key = public_key(site.device.data_dir)
+        mark = MODE_MARKS.get(site.shop.mode)
+        self.mode_mark = f"{mark} · {site.shop.mode.upper()}" if mark else ""
         self.first_frame_at: float | None = None
         self.notifier = Notifier()
         self._ = translator(self.journey.language)
@@ -317,7 +323,14 @@ class KioskApp(App):
                 raise CommandRefused(f"compartment {number} is unknown here (known: {known})")
             return runner.open_door(number, command.requested_by, command.reason or "no reason")
 
+        def reprint_receipt(command: DeviceCommand) -> dict:
+            number = command.args.get("receipt")
+            if not isinstance(number, int) or number < 1:
+                raise CommandRefused('give the receipt number to reprint: {"receipt": 12}')
+            return {"printed_to": hardware.reprint_receipt(number, command.requested_by)}
+
         return {
+            "reprint_receipt": reprint_receipt,
             "print_test_label": print_test_label,
             "scale_zero": scale_zero,
             "restart_ui": restart_ui,

@@ -21,8 +21,15 @@ from zoneinfo import ZoneInfo
 from appliance.config import Config
 from appliance.core.barcode import BarcodeLayout
 from appliance.core.catalogue import Product, SoldBy
+from appliance.core.fiscal import signature_extract
 from appliance.core.label import LabelContent, Shop, label_for_pieces, label_for_weighing
-from appliance.core.receipt import ReceiptHeader, receipt_lines, receipt_url
+from appliance.core.receipt import (
+    MODE_MARKS,
+    FiscalMark,
+    ReceiptHeader,
+    receipt_lines,
+    receipt_url,
+)
 from appliance.core.weighing import Reading, ReadingStatus
 from appliance.devices.locks.factory import controller_for
 from appliance.devices.payment.base import PaymentOutcome, Terminal
@@ -50,7 +57,7 @@ from appliance.kiosk.flows.events import (
 )
 from appliance.kiosk.lockers import LockerRunner
 from appliance.legal import legal_identity
-from appliance.store import sales, weighings
+from appliance.store import sales, technical_events, tickets, weighings
 from appliance.store.db import open_database
 
 log = logging.getLogger(__name__)
@@ -106,8 +113,9 @@ class Hardware:
             threading.Thread(target=self._terminal_loop, name="terminal", daemon=True),
         ]
         self.lockers, self._locks_word = self._open_lockers()
+        mark = MODE_MARKS.get(config.shop.mode)
         self._shop = Shop(
-            config.device.name,
+            f"{config.device.name} · {mark}" if mark else config.device.name,
             config.device.address,
             config.device.id,
             ZoneInfo(config.device.timezone),
@@ -115,6 +123,11 @@ class Hardware:
         )
 
     def start(self) -> Hardware:
+        db = open_database(self.config.database_path)
+        try:  # the mode in force, version and config changes: before the first sale
+            technical_events.process_started(db, self.config, "kiosk")
+        finally:
+            db.close()
         if self.checkout:
             self.checkout.recover()
         if self.scale:
@@ -242,10 +255,30 @@ class Hardware:
             ticket=ticket,
         )
 
-    def _print_receipt(self, db: sqlite3.Connection, number: int) -> str:
+    def reprint_receipt(self, number: int, by: str, timeout_s: float = 30.0) -> str:
+        """A copy of receipt `number`, marked DUPLICATA and recorded as a signed copy; it goes
+        through the printer thread like any print."""
+        done: Future[str] = Future()
+        self._printer_jobs.put((done, number, by))
+        return done.result(timeout_s)
+
+    def _print_receipt(
+        self, db: sqlite3.Connection, number: int, *, copy_by: str | None = None
+    ) -> str:
         sale = sales.sale_by_receipt(db, self.config.device.id, number)
         if sale is None:
             raise ComptoirError(f"receipt {number} is not in the database")
+        ticket = tickets.ticket_of_sale(db, self.config.device.id, number)
+        copy = 0
+        if ticket is not None and copy_by is not None:
+            copy = tickets.record_duplicate(db, ticket, by=copy_by).data["copy"]
+        fiscal = (
+            FiscalMark(
+                ticket.number, signature_extract(ticket.signature), ticket.data["mode"], copy
+            )
+            if ticket is not None
+            else None
+        )
         identity = legal_identity()
         header = ReceiptHeader(
             self.config.device.name,
@@ -255,7 +288,7 @@ class Hardware:
             identity.version,
         )
         local = datetime.fromisoformat(sale.created_at).astimezone(self._shop.timezone)
-        lines = receipt_lines(sale, header, local.strftime("%d/%m/%Y %H:%M"))
+        lines = receipt_lines(sale, header, local.strftime("%d/%m/%Y %H:%M"), fiscal=fiscal)
         url = receipt_url(self.config.kiosk.receipt_base_url, sale)
         return self.printer.print_receipt(number, lines, url)
 
@@ -289,6 +322,12 @@ class Hardware:
                 where = self._print_receipt(db, int(number))
                 log.info("receipt %s printed to %s", number, where)
 
+    def _reprint(self, db: sqlite3.Connection, done: Future[str], number: int, by: str) -> None:
+        try:
+            done.set_result(self._print_receipt(db, number, copy_by=by))
+        except Exception as exc:  # the command records the failure with its reason
+            done.set_exception(exc)
+
     def _printer_loop(self) -> None:
         """One thread talks to the printer: labels when asked, the paper state in between."""
         db = open_database(self.config.database_path)
@@ -315,6 +354,9 @@ class Hardware:
                 continue
             if job is _STOP:
                 return
+            if isinstance(job, tuple):  # a receipt copy: its caller waits for the outcome
+                self._reprint(db, *job)
+                continue
             if isinstance(job, Future):  # a test label: its caller waits for the outcome
                 try:
                     job.set_result(self._test_label())

@@ -62,6 +62,8 @@ class AboutScreen(KioskScreen):
             identity.sha256,
             app.tr("over {count} files", app.lang).format(count=len(identity.files)),
             f"{app.site.device.name} · {app.site.device.id}",
+            app.tr("Fiscal records public key (Ed25519)", app.lang),
+            app.public_key or "—",
         ]
         self.ids.legal.text = "\n".join(lines)
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from appliance.core.catalogue import Product, SoldBy
-from appliance.core.receipt import ReceiptHeader, receipt_lines, receipt_url
+from appliance.core.receipt import FiscalMark, ReceiptHeader, receipt_lines, receipt_url
 from appliance.core.sale import Basket, CardPayment, Sale, SaleLine
 
 TOMATOES = Product("tomates", "Tomates anciennes", SoldBy.WEIGHT, 450, 550)
@@ -49,3 +49,20 @@ def test_receipt_link_carries_the_number_and_the_secret_token() -> None:
         == "https://shop.example/r/42?t=Zx9-secret_token"
     )
     assert receipt_url("", SALE) == ""
+
+
+def test_a_reprint_says_duplicata_and_a_demo_box_says_demo_top_and_bottom() -> None:
+    sale = _demo_sale_for_marks()
+    header = ReceiptHeader("Ferme", "1 rue, 49000 Angers", "box-1", "ab" * 32, "0.1.0")
+    lines = receipt_lines(sale, header, "03/11/2026 10:00", fiscal=FiscalMark(7, "3f9a", "demo", 2))
+    assert lines[0].strip() == "*** DÉMO ***" and lines[1].strip() == "*** DUPLICATA n° 2 ***"
+    assert lines[-2].strip() == "*** DÉMO ***" and lines[-1].strip() == "*** DUPLICATA n° 2 ***"
+    assert any("N° fiscal 7" in line and "sig. 3f9a" in line for line in lines)
+    original = receipt_lines(sale, header, "03/11/2026 10:00", fiscal=FiscalMark(7, "3f9a"))
+    assert not any("DUPLICATA" in line or "DÉMO" in line for line in original)
+
+
+def _demo_sale_for_marks() -> Sale:
+    eggs = Product("oeufs", "6 œufs", SoldBy.PIECE, 320, 550)
+    basket = Basket((SaleLine.pieces(eggs, 1),))
+    return Sale(3, "box-1", "tok", "att", "2026-11-03T09:00:00+00:00", basket, CardPayment("1"))

@@ -1,0 +1,151 @@
+"""Closings (Z): listed, and each downloadable as PDF and CSV for the accountant (docs/fiscal.md).
+
+The figures are the signed closing records' own; the documents add nothing to them but layout.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from typing import Any
+
+from flask import Blueprint, Response, abort, render_template
+from flask_babel import gettext
+
+from appliance.core.fiscal import RecordType
+from appliance.core.money import format_euros
+from appliance.core.receipt import MODE_MARKS
+from appliance.store import closings, fiscal
+from appliance.web.context import db, settings
+from appliance.web.pdf import Document
+
+bp = Blueprint("closings", __name__, url_prefix="/closings")
+
+#: (label, key) of the figures every closing document shows, in order.
+FIGURES = (
+    ("Tickets", "tickets"),
+    ("Total TTC", "total_cents"),
+    ("Total HT", "total_excl_vat_cents"),
+    ("TVA", "vat_cents"),
+    ("Cumul de la période (mois)", "period_total_cents"),
+    ("Cumul de l'exercice", "year_total_cents"),
+    ("Grand total perpétuel", "perpetual_total_cents"),
+    ("Grand total perpétuel (valeur absolue)", "perpetual_abs_total_cents"),
+)
+MONEY = {key for _, key in FIGURES if key.endswith("_cents")}
+
+
+@bp.route("/")
+def show() -> str:
+    found = [closings.as_document(r) for r in reversed(closings.closings(db()))]
+    periods = {"day": gettext("day"), "month": gettext("month"), "year": gettext("year")}
+    modes = {"demo": gettext("demo"), "training": gettext("training"), "live": ""}
+    return render_template(
+        "closings.html", closings=found[:400], euros=format_euros, periods=periods, modes=modes
+    )
+
+
+def _closing(number: int) -> dict[str, Any]:
+    record = fiscal.get(db(), RecordType.CLOSING, number)
+    if record is None:
+        abort(404)
+    return closings.as_document(record)
+
+
+def _name(z: dict[str, Any], ext: str) -> str:
+    return f"cloture-{settings().device.id}-{z['number']:05d}-{z['period']}-{z['label']}.{ext}"
+
+
+@bp.route("/<int:number>.csv")
+def download_csv(number: int) -> Response:
+    """Key, value lines, then one line per VAT rate and per payment method (cents)."""
+    z = _closing(number)
+    out = io.StringIO()
+    writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
+    writer.writerow(["key", "value"])
+    for key in (
+        "number",
+        "period",
+        "label",
+        "start",
+        "end",
+        "box",
+        "siret",
+        "mode",
+        "first_ticket",
+        "last_ticket",
+        *(k for _, k in FIGURES),
+        "hash",
+        "signature",
+    ):
+        writer.writerow([key, z.get(key, "")])
+    for vat in z["by_vat"]:
+        writer.writerow([f"vat_{vat['rate_bp']}_total_cents", vat["total_cents"]])
+        writer.writerow([f"vat_{vat['rate_bp']}_vat_cents", vat["vat_cents"]])
+    for payment in z["by_payment"]:
+        writer.writerow([f"payment_{payment['method']}_total_cents", payment["total_cents"]])
+    return Response(
+        out.getvalue().encode("utf-8-sig"),
+        mimetype="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="{_name(z, "csv")}"'},
+    )
+
+
+@bp.route("/<int:number>.pdf")
+def download_pdf(number: int) -> Response:
+    z = _closing(number)
+    mark = MODE_MARKS.get(z.get("mode", ""), "")
+    kinds = {"day": "journalière", "month": "mensuelle", "year": "annuelle"}
+    title = f"Clôture {kinds[z['period']]} n° {z['number']} — {z['label']}"
+    document = Document(
+        f"{title} ({mark})" if mark else title,
+        footer=f"Comptoir · {z['box']} · clôture {z['number']}",
+    )
+    document.facts(
+        [
+            ("Boutique", z.get("shop", "")),
+            ("Borne", z["box"]),
+            *([("SIRET", z["siret"])] if z.get("siret") else []),
+            ("Période", f"{z['start']} → {z['end']} (exclu)"),
+            ("Tickets", f"n° {z['first_ticket']} à {z['last_ticket']}"),
+            ("Clôture faite le", f"{z['ts']} (UTC) par {z['made_by']}"),
+        ]
+    )
+    document.table(
+        ["Chiffre", "Montant"],
+        [[label, format_euros(z[key]) if key in MONEY else str(z[key])] for label, key in FIGURES],
+        widths=(3, 2),
+        align=("LEFT", "RIGHT"),
+    )
+    document.heading("Par taux de TVA")
+    document.table(
+        ["Taux", "TTC", "TVA", "HT"],
+        [
+            [
+                f"{v['rate_bp'] / 100:g} %",
+                format_euros(v["total_cents"]),
+                format_euros(v["vat_cents"]),
+                format_euros(v["total_cents"] - v["vat_cents"]),
+            ]
+            for v in z["by_vat"]
+        ]
+        or [["—", "", "", ""]],
+        align=("LEFT", "RIGHT", "RIGHT", "RIGHT"),
+    )
+    document.heading("Par moyen de paiement")
+    document.table(
+        ["Moyen", "Montant"],
+        [[p["method"], format_euros(p["total_cents"])] for p in z["by_payment"]] or [["—", ""]],
+        align=("LEFT", "RIGHT"),
+    )
+    document.paragraph(
+        f"Empreinte SHA-256 : {z['hash']}\nSignature Ed25519 : {z['signature']}\n"
+        "Vérifiable avec la clé publique de la borne (comptoir version --legal) : "
+        "voir docs/fiscal.md.",
+        small=True,
+    )
+    return Response(
+        document.bytes(),
+        mimetype="application/pdf",
+        headers={"Content-Disposition": f'attachment; filename="{_name(z, "pdf")}"'},
+    )
