@@ -62,11 +62,10 @@ def read_secret(path: Path, what: str) -> str:
 def make_client(settings: LinkSettings, client_id: str) -> tuple[mqtt.Client, BrokerAddress]:
     """A paho client ready for `connect`/`connect_async`, not yet connected."""
     address = parse_url(settings.url)
+    # MQTT 5: a subscription can ask for the retain flag as published, so the agent knows a
+    # retained command even when it arrives live (3.1.1 clears the flag for live subscribers).
     client = mqtt.Client(
-        mqtt.CallbackAPIVersion.VERSION2,
-        client_id=client_id,
-        clean_session=True,
-        protocol=mqtt.MQTTv311,
+        mqtt.CallbackAPIVersion.VERSION2, client_id=client_id, protocol=mqtt.MQTTv5
     )
     if settings.username:
         password = None

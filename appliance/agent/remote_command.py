@@ -69,8 +69,16 @@ def parse(name: str, payload: bytes, *, retained: bool, now: datetime) -> Remote
         raise Refused(
             INVALID_ID, "command id missing or wrong: expected 1 to 64 of A-Z a-z 0-9 _ . : -"
         )
+    if "/" in name:
+        raise Refused(
+            command_id, f"no command {name!r}: a command topic is cmd/<name>, with one level"
+        )
     if retained:
-        raise Refused(command_id, "retained commands are refused: publish commands with retain off")
+        raise Refused(
+            command_id,
+            "retained commands are refused (and cleared from the broker): publish commands "
+            "with retain off",
+        )
     args = body.get("args", {})
     if not isinstance(args, dict):
         raise Refused(command_id, "args must be a JSON object")

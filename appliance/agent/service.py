@@ -19,6 +19,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import paho.mqtt.client as mqtt
+from paho.mqtt.subscribeoptions import SubscribeOptions
 
 from appliance import __version__
 from appliance.agent import cold_chain, remote_config, telemetry, topics
@@ -238,8 +239,14 @@ class Agent:
             log.warning("broker refused the connection: %s", reason)
             return
         log.info("connected to the broker, session %d", self.session)
+        # Every command topic, deeper ones too (so a wrong one is answered, not ignored), with
+        # the retain flag as published: a retained command is refused whenever it arrives.
+        as_published = SubscribeOptions(qos=1, retainAsPublished=True)
         client.subscribe(
-            [(topics.command(self.device_id, "+"), 1), (topics.desired(self.device_id), 1)]
+            [
+                (topics.command(self.device_id, "#"), as_published),
+                (topics.desired(self.device_id), SubscribeOptions(qos=1)),
+            ]
         )
         self._publish_status("online")
         self._connected.set()
@@ -261,7 +268,7 @@ class Agent:
 
     def _on_message(self, client: mqtt.Client, userdata: Any, message: mqtt.MQTTMessage) -> None:
         _, kind, rest = topics.split(message.topic)
-        if kind == "cmd":
+        if kind == "cmd" and message.payload:  # empty: a retained command being cleared
             self._workers.submit(self._guarded, self._handle_command, rest, message)
         elif kind == "config" and rest == "desired" and message.payload:
             self._workers.submit(self._guarded, self._apply_desired, message.payload)
@@ -280,6 +287,8 @@ class Agent:
             command = parse(name, message.payload, retained=message.retain, now=datetime.now(UTC))
         except Refused as refused:
             log.warning("refused command %s: %s", name, refused.reason)
+            if message.retain:  # refused, so it must not replay at every reconnection
+                self.client.publish(message.topic, b"", qos=1, retain=True)
             self._answer(
                 refused.command_id, Answer(False, error=refused.reason).payload(refused.command_id)
             )

@@ -151,11 +151,9 @@ def test_a_bad_command_gets_a_reason_and_the_agent_keeps_running(
     assert admin.command(BOX, "ping")["ok"] is True
 
 
-def test_a_retained_command_is_refused_when_it_replays_on_connect(
-    box_config: Path, admin: Watcher, data_dir: Path
+def test_a_retained_command_is_refused_and_cleared_when_it_replays_on_connect(
+    box_config: Path, admin: Watcher, data_dir: Path, broker: Mosquitto
 ) -> None:
-    # A live subscriber gets a retained publish without the retain flag (MQTT 3.1.1 §3.3.1.3);
-    # the danger is the replay at every (re)connection, which is what the agent must refuse.
     topic = f"comptoir/v1/{BOX}/cmd/print_test_label"
     admin.publish(topic, {"id": "ghost-1"}, retain=True)
     try:
@@ -167,6 +165,35 @@ def test_a_retained_command_is_refused_when_it_replays_on_connect(
     assert answer["ok"] is False and "retained" in answer["error"]
     db = open_database(data_dir / "comptoir.db")
     assert device_commands.get(db, "ghost-1") is None
+
+
+def test_a_retained_command_published_while_connected_is_refused_too_and_cleared(
+    agent: RunningAgent, admin: Watcher, broker: Mosquitto, data_dir: Path
+) -> None:
+    """One rule at both moments: retained means refused, and the agent clears it."""
+    topic = f"comptoir/v1/{BOX}/cmd/print_test_label"
+    admin.publish(topic, {"id": "ghost-2"}, retain=True)
+    answer = admin.result(BOX, "ghost-2")
+    assert answer["ok"] is False and "retained" in answer["error"]
+    assert device_commands.get(open_database(data_dir / "comptoir.db"), "ghost-2") is None
+    # nothing is left on the broker to replay at the next connection
+    barrier = f"comptoir/v1/{BOX}/test/barrier-{uuid.uuid4().hex[:6]}"
+    late = Watcher(broker, subscribe=(topic, barrier)).ready()
+    try:
+        admin.client.publish(barrier, b"{}", qos=1).wait_for_publish(10)
+        first_topic, _, _ = late.wait_for(lambda t, p, r: True)
+    finally:
+        late.close()
+    assert first_topic == barrier
+
+
+def test_a_command_on_a_deeper_topic_is_answered_with_an_error(
+    agent: RunningAgent, admin: Watcher
+) -> None:
+    admin.publish(f"comptoir/v1/{BOX}/cmd/ping/extra/level", {"id": "deep-1"})
+    answer = admin.result(BOX, "deep-1")
+    assert answer["ok"] is False
+    assert "cmd/<name>, with one level" in answer["error"]
 
 
 def test_events_produced_before_and_while_running_arrive_in_order_with_their_ids(
