@@ -2,6 +2,9 @@
 
 On a box the logs are in journald (`journalctl -u comptoir-NAME`); elsewhere, or when configured
 so, in a log file of the data directory. The answer is size-limited: the newest lines are kept.
+Redaction is by pattern (`password=...`) and by value: the box's own secrets, read from its
+secret files, are removed wherever they appear, and so is anything shaped like a pickup code
+(6 to 10 digits standing alone) or a QR pickup token.
 """
 
 from __future__ import annotations
@@ -10,6 +13,7 @@ import re
 import shutil
 import subprocess
 from collections import deque
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -25,14 +29,37 @@ _SECRETS = (
     re.compile(rf"""(?i)(["']?\b(?:{_KEY})\b["']?\s*[:=]\s*)(?:bearer\s+)?("[^"]*"|'[^']*'|\S+)"""),
     re.compile(r"(?i)(\bbearer\s+)\S+"),
     re.compile(r"(?i)(mqtts?://[^:/\s]+:)[^@\s]+(?=@)"),
+    # a pickup code: 6 to 10 digits not part of a longer number, a time or a date
+    re.compile(r"()(?<![\w.,:+-])\d{6,10}(?![\w.,:-])"),
+    re.compile(r"()CPT1\.[A-Za-z0-9_.-]+"),
 )
+#: A secret shorter than this is not searched for (it would blank out ordinary words).
+MIN_SECRET = 6
 
 
-def redact(line: str) -> str:
-    """The line with every value that looks like a secret or a pickup code replaced by ***."""
+def redact(line: str, secrets: tuple[str, ...] = ()) -> str:
+    """The line with the box's `secrets`, and every value that looks like a secret or a pickup
+    code, replaced by ***."""
+    for secret in secrets:
+        line = line.replace(secret, "***")
     for pattern in _SECRETS:
         line = pattern.sub(lambda m: m[1] + "***", line)
     return line
+
+
+def secrets_of(files: Iterable[Path | None]) -> tuple[str, ...]:
+    """The values kept in the box's secret files (each line, and the whole file), longest
+    first so that a secret containing another is removed whole."""
+    found: set[str] = set()
+    for path in files:
+        if path is None:
+            continue
+        try:
+            text = path.read_text(encoding="utf-8", errors="replace")
+        except OSError:
+            continue
+        found.update(v for v in (text.strip(), *map(str.strip, text.splitlines())) if v)
+    return tuple(sorted((v for v in found if len(v) >= MIN_SECRET), key=len, reverse=True))
 
 
 @dataclass(frozen=True)
@@ -41,6 +68,7 @@ class LogSource:
 
     kind: str
     log_file: Path
+    secrets: tuple[str, ...] = ()  # the box's own secret values, removed wherever they appear
 
     @property
     def uses_journald(self) -> bool:
@@ -60,7 +88,7 @@ def read_logs(source: LogSource, process: str, lines: int) -> tuple[list[str], b
     size = 0
     raw = source.last_lines(process, min(lines, MAX_LINES))
     for line in reversed(raw):
-        clean = redact(line.rstrip("\n"))
+        clean = redact(line.rstrip("\n"), source.secrets)
         size += len(clean.encode()) + 1
         if size > MAX_BYTES:
             return list(kept), True

@@ -27,7 +27,7 @@ from appliance.agent.fiscal_jobs import FiscalJobs
 from appliance.agent.forwarding import OutboxForwarder
 from appliance.agent.handlers import Handlers
 from appliance.agent.link import LinkSettings, make_client
-from appliance.agent.logs import LogSource
+from appliance.agent.logs import LogSource, secrets_of
 from appliance.agent.remote_command import Answer, Refused, parse
 from appliance.agent.remote_config import BadDesired, LiveSettings
 from appliance.agent.restart import Restarter
@@ -85,7 +85,20 @@ class Agent:
         self.handlers = Handlers(
             config=config,
             restarter=restarter or Restarter(mqtt_config.restart_command),
-            log_source=LogSource(mqtt_config.logs_source, log_file),
+            log_source=LogSource(
+                mqtt_config.logs_source,
+                log_file,
+                secrets_of(
+                    (
+                        mqtt_config.password_file,
+                        mqtt_config.key_file,
+                        config.marketplace.api_key_file,
+                        config.smtp.password_file,
+                        config.lockers.device_key_file,
+                        config.device.data_dir / "web_secret_key",
+                    )
+                ),
+            ),
             session=lambda: self.session,
             telemetry_changed=self._telemetry_changed,
         )

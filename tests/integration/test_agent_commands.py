@@ -293,6 +293,26 @@ def test_logs_come_back_without_passwords_api_keys_or_pickup_codes(
     assert "password=***" in text and "line 199" in text
 
 
+def test_logs_never_show_the_boxs_own_secrets_or_a_pickup_code_whatever_the_line(
+    agent: RunningAgent, admin: Watcher, data_dir: Path, tmp_path: Path
+) -> None:
+    mqtt_password = (tmp_path / "mqtt.pass").read_text().strip()
+    (data_dir / "comptoir.log").write_text(
+        f"{mqtt_password}\n"
+        f"connect failed with {mqtt_password}!\n"
+        "customer typed 048213 at door 3\n"
+        "scanned CPT1.R100.4.1767225600.0123456789abcdef0123456789abcdef\n"
+        "sale 12 total 1250 cents at 2026-07-01T08:00:00+00:00\n"
+    )
+    lines = admin.command(BOX, "get_logs", {"lines": 10})["result"]["lines"]
+    text = "\n".join(lines)
+    for secret in (mqtt_password, "048213", "0123456789abcdef0123456789abcdef"):
+        assert secret not in text
+    assert lines[0] == "***"
+    assert lines[2] == "customer typed *** at door 3"
+    assert lines[4] == "sale 12 total 1250 cents at 2026-07-01T08:00:00+00:00"
+
+
 def test_get_config_hides_secret_files(agent: RunningAgent, admin: Watcher) -> None:
     answer = admin.command(BOX, "get_config")
     assert answer["result"]["config"]["mqtt"]["password_file"] == "(hidden)"
