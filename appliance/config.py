@@ -376,7 +376,22 @@ def load(path: Path) -> Config:
 
 
 def from_dict(raw: dict[str, Any]) -> Config:
-    return _build(Config, raw, "", skip={"source"})
+    config: Config = _build(Config, raw, "", skip={"source"})
+    _check_compartment_numbers(config.lockers.compartments)
+    return config
+
+
+def _check_compartment_numbers(compartments: tuple[Compartment, ...]) -> None:
+    """One door per number: a repeated number would open, or list, the wrong door."""
+    first: dict[int, int] = {}
+    for i, compartment in enumerate(compartments):
+        if compartment.number in first:
+            raise ConfigError(
+                f"lockers.compartments[{first[compartment.number]}] and "
+                f"lockers.compartments[{i}] both have number = {compartment.number}: give each "
+                f"[[lockers.compartments]] its own number"
+            )
+        first[compartment.number] = i
 
 
 def _build(cls: type, raw: Any, where: str, skip: set[str] = frozenset()) -> Any:

@@ -105,6 +105,13 @@ def test_compartment_without_number_names_which_compartment(tmp_path: Path) -> N
     assert "lockers.compartments[1].number" in message
 
 
+def test_two_compartments_with_the_same_number_are_refused_naming_both(tmp_path: Path) -> None:
+    text = "".join(f"[[lockers.compartments]]\nnumber = {n}\n" for n in (1, 4, 2, 4))
+    message = error_of(tmp_path, text)
+    assert "lockers.compartments[1] and lockers.compartments[3] both have number = 4" in message
+    assert "its own number" in message
+
+
 def test_bad_key_inside_a_compartment_names_its_position(tmp_path: Path) -> None:
     message = error_of(tmp_path, '[[lockers.compartments]]\nnumber = 1\nsize = "XL"\n')
     assert "lockers.compartments[0].size = 'XL'" in message
