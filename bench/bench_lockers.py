@@ -20,6 +20,7 @@ from pathlib import Path
 
 from gpiozero.pins.mock import MockFactory
 
+from appliance import clock
 from appliance.config import from_dict
 from appliance.core import haccp
 from appliance.core.journal import GENESIS_HASH, canonical_json, entry_hash
@@ -61,7 +62,7 @@ def main() -> None:
 
 def _big_database(db: sqlite3.Connection) -> list[tuple[str, int]]:
     """100,000 orders (the last 2 x SAMPLES deposited with real codes), 1,000,000 journal rows."""
-    now = datetime.now(UTC).isoformat()
+    now = clock.now_iso()
     with transaction(db):
         db.executemany(
             "INSERT INTO orders (number, state, customer_name, updated_at) VALUES (?, ?, ?, ?)",

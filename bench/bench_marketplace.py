@@ -11,9 +11,9 @@ from __future__ import annotations
 import math
 import tempfile
 import time
-from datetime import UTC, datetime
 from pathlib import Path
 
+from appliance import clock
 from appliance.marketplace import sync
 from appliance.marketplace.fake import FakeState, seed, serve
 from appliance.marketplace.fake.scripting import demo_site
@@ -38,7 +38,7 @@ def main() -> None:
 
         changed_products = list(state.products.values())[::100]  # 1% of the variants' products
         for product in changed_products:
-            product.updated_at = datetime.now(UTC)
+            product.updated_at = clock.now()
         edited = list(state.orders.values())[::100]  # 1% of the orders
         for order in edited:
             state.edit_quantity(order.number, order.line_items[0].variant_id, 9)
@@ -60,7 +60,7 @@ def _pages(items: int) -> int:
 
 def _run(name: str, config, db, minimum: int) -> list[object]:
     started = time.perf_counter()
-    report = sync.sync_once(config, db, datetime.now(UTC))
+    report = sync.sync_once(config, db, clock.now())
     wall = time.perf_counter() - started
     assert report.ok, report
     goal_s = "2.0" if name.startswith("incremental") else "-"

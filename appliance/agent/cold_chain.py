@@ -11,12 +11,13 @@ import sqlite3
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from appliance import clock
 from appliance.config import Config
 from appliance.core import haccp
 from appliance.devices.sensors.ds18b20 import SensorReading, read_sensor
 from appliance.store import alerts
 from appliance.store.alerts import Alarm
-from appliance.store.db import iso, transaction
+from appliance.store.db import transaction
 from appliance.store.temperatures import record_temperatures, rule_of, zone_readings
 
 
@@ -84,4 +85,4 @@ def _alarm_once(
     with transaction(db):
         if any(a.subject == subject for a in alerts.open_alerts(db, alarm)):
             return
-        alerts.raise_alarm(db, alarm, message, subject=subject, ts=iso(now), **details)
+        alerts.raise_alarm(db, alarm, message, subject=subject, ts=clock.iso(now), **details)

@@ -13,11 +13,12 @@ import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 import paho.mqtt.client as mqtt
 
+from appliance import clock
 from appliance.agent import topics
 from appliance.agent.link import LinkSettings, make_client
 from appliance.errors import ComptoirError
@@ -143,11 +144,11 @@ class FleetConsole:
     ) -> dict[str, Any]:
         """Publish one command and wait for its result; FleetError on timeout."""
         command_id = uuid.uuid4().hex
-        expires = datetime.now(UTC) + timedelta(seconds=max(timeout_s, 1.0))
+        expires = clock.now() + timedelta(seconds=max(timeout_s, 1.0))
         body = {
             "id": command_id,
             "args": args,
-            "expires_at": expires.isoformat(timespec="seconds"),
+            "expires_at": clock.iso(expires),
             "by": self.admin,
         }
         with self.session(topics.result(device, command_id)) as (client, inbox):
@@ -191,8 +192,8 @@ def _drain(
     until: Callable[[Message], bool] | None = None,
 ) -> Iterator[Message]:
     """Messages until `timeout_s` passes; with `until`, only the first one matching it."""
-    deadline = datetime.now(UTC) + timedelta(seconds=timeout_s)
-    while (left := (deadline - datetime.now(UTC)).total_seconds()) > 0:
+    deadline = clock.now() + timedelta(seconds=timeout_s)
+    while (left := (deadline - clock.now()).total_seconds()) > 0:
         try:
             message = inbox.get(timeout=left)
         except queue.Empty:

@@ -15,6 +15,7 @@ import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
+from appliance import clock
 from appliance.config import Config
 from appliance.core.fiscal import RecordType
 from appliance.store import archives, closings, fiscal, privacy, technical_events
@@ -117,10 +118,10 @@ class FiscalJobs:
                 db,
                 EventKind.CLOCK_JUMP,
                 {
-                    "from": datetime.fromtimestamp(self._monotonic() + self._offset, UTC).isoformat(
-                        timespec="seconds"
+                    "from": clock.iso(
+                        datetime.fromtimestamp(self._monotonic() + self._offset, UTC)
                     ),
-                    "to": datetime.fromtimestamp(self._wall(), UTC).isoformat(timespec="seconds"),
+                    "to": clock.iso(datetime.fromtimestamp(self._wall(), UTC)),
                     "seconds": int(jump),
                 },
                 by="agent",

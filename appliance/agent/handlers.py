@@ -10,11 +10,11 @@ from __future__ import annotations
 import dataclasses
 import sqlite3
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from appliance import __version__
+from appliance import __version__, clock
 from appliance.agent.logs import MAX_LINES, LogSource, read_logs
 from appliance.agent.remote_command import Answer, RemoteCommand
 from appliance.agent.remote_config import why_refused
@@ -60,7 +60,12 @@ class Handlers:
     def do_ping(self, command: RemoteCommand, db: sqlite3.Connection) -> Answer:
         return Answer(
             True,
-            {"pong": True, "version": __version__, "session": self.session(), "ts": _now_iso()},
+            {
+                "pong": True,
+                "version": __version__,
+                "session": self.session(),
+                "ts": clock.now_iso(),
+            },
         )
 
     def do_open_door(self, command: RemoteCommand, db: sqlite3.Connection) -> Answer:
@@ -78,7 +83,7 @@ class Handlers:
         if not self.config.marketplace.url:
             return Answer(False, error="no marketplace here: [marketplace] url is not set")
         try:
-            report = sync_once(self.config, db, datetime.now(UTC))
+            report = sync_once(self.config, db, clock.now())
         except Exception as exc:  # the sync's own failure is the answer, the agent keeps going
             return Answer(False, error=f"sync failed: {exc}")
         if not report.ok:
@@ -131,7 +136,7 @@ class Handlers:
         self, command: RemoteCommand, db: sqlite3.Connection, args: dict[str, Any], reason: str
     ) -> Answer:
         wait_s = _int(command.args, "wait_s", KIOSK_WAIT_S, 1, 120)
-        expires = command.expires_at or datetime.now(UTC) + timedelta(seconds=wait_s)
+        expires = command.expires_at or clock.now() + timedelta(seconds=wait_s)
         queued = device_commands.queue(
             db,
             command.name,
@@ -139,7 +144,7 @@ class Handlers:
             requested_by=f"mqtt:{command.requested_by or 'admin'}",
             reason=reason,
             command_id=command.id,
-            expires_at=expires.astimezone(UTC).isoformat(timespec="microseconds"),
+            expires_at=clock.iso(expires),
         )
         done = device_commands.wait(db, queued.id, wait_s)
         if done is None or not done.finished:
@@ -174,7 +179,3 @@ def _int(args: dict[str, Any], key: str, default: int | None, low: int, high: in
     if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
         raise BadArgs(f"args.{key} = {value!r} is wrong: expected a whole number {low} to {high}")
     return value
-
-
-def _now_iso() -> str:
-    return datetime.now(UTC).isoformat(timespec="seconds")

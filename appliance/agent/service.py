@@ -15,13 +15,12 @@ import sqlite3
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
-from datetime import UTC, datetime
 from typing import Any
 
 import paho.mqtt.client as mqtt
 from paho.mqtt.subscribeoptions import SubscribeOptions
 
-from appliance import __version__
+from appliance import __version__, clock
 from appliance.agent import cold_chain, remote_config, telemetry, topics
 from appliance.agent.fiscal_jobs import FiscalJobs
 from appliance.agent.forwarding import OutboxForwarder
@@ -35,7 +34,7 @@ from appliance.agent.sync_loop import SyncLoop
 from appliance.config import Config
 from appliance.marketplace.sync import run_forever
 from appliance.store import agent_state, technical_events
-from appliance.store.db import open_database, utc_now
+from appliance.store.db import open_database
 from appliance.systemd_notify import Notifier
 
 log = logging.getLogger(__name__)
@@ -176,7 +175,7 @@ class Agent:
         """
         db = open_database(self.config.database_path)
         try:
-            cold_chain.log_once(self.config, db, datetime.now(UTC))
+            cold_chain.log_once(self.config, db, clock.now())
         except Exception:
             log.exception("temperature logging failed this round")
         finally:
@@ -199,7 +198,7 @@ class Agent:
             "state": state,
             "session": self.session,
             "version": __version__,
-            "ts": utc_now(),
+            "ts": clock.now_iso(),
         }
         if reasons:
             body["reasons"] = reasons
@@ -297,7 +296,7 @@ class Agent:
     def _handle_command(self, name: str, message: mqtt.MQTTMessage) -> None:
         db = self.db()
         try:
-            command = parse(name, message.payload, retained=message.retain, now=datetime.now(UTC))
+            command = parse(name, message.payload, retained=message.retain, now=clock.now())
         except Refused as refused:
             log.warning("refused command %s: %s", name, refused.reason)
             if message.retain:  # refused, so it must not replay at every reconnection
@@ -355,5 +354,7 @@ class Agent:
     def _report(
         self, db: sqlite3.Connection, version: int, refused: dict[str, str], error: str = ""
     ) -> None:
-        body = remote_config.reported(version, agent_state.overrides(db), refused, utc_now(), error)
+        body = remote_config.reported(
+            version, agent_state.overrides(db), refused, clock.now_iso(), error
+        )
         self.client.publish(topics.reported(self.device_id), json.dumps(body), qos=1, retain=True)

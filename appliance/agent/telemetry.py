@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import shutil
 import sqlite3
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from appliance import __version__
+from appliance import __version__, clock
 from appliance.agent.restart import PROCESSES
 from appliance.agent.sync_loop import LoopState
 from appliance.config import Config
@@ -39,14 +39,14 @@ def snapshot(
     sync_loop: LoopState | None = None,
 ) -> dict[str, Any]:
     """One telemetry message."""
-    now = datetime.now(UTC)
+    now = clock.now()
     beats = agent_state.heartbeats(db)
     processes = {name: _process(beats.get(name), now) for name in PROCESSES}
     kiosk = beats.get("kiosk")
     devices = {d: _device(kiosk.detail.get(d) if kiosk else None) for d in DEVICES}
     usage = shutil.disk_usage(config.device.data_dir)
     body = {
-        "ts": now.isoformat(timespec="seconds"),
+        "ts": clock.iso(now),
         "version": __version__,
         "session": session,
         "period_s": period_s,

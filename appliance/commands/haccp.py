@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import argparse
 import sys
-from datetime import UTC, date, datetime
+from datetime import date
 
+from appliance import clock
 from appliance.agent.cold_chain import log_once
 from appliance.commands._common import add_json_flag, load_config, print_json
 from appliance.core import haccp
@@ -38,7 +39,7 @@ def run_log(args: argparse.Namespace) -> int:
     cfg = load_config(args)
     if not cfg.haccp.zones:
         raise UsageError("no [[haccp.zones]] configured: nothing to read")
-    read = log_once(cfg, open_database(cfg.database_path), datetime.now(UTC))
+    read = log_once(cfg, open_database(cfg.database_path), clock.now())
     if args.json:
         print_json(
             [

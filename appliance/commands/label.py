@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import argparse
 import sqlite3
-from datetime import UTC, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from appliance import clock
 from appliance.commands._common import add_json_flag, load_config, print_json
 from appliance.config import Config
 from appliance.core.barcode import BarcodeLayout
@@ -121,7 +121,7 @@ def _content(args: argparse.Namespace, config: Config, db: sqlite3.Connection) -
     shop = _shop(config)
     layout = _layout(product, config)
     ticket = weighings.next_label_ticket(db)
-    packed_at = datetime.now(UTC)
+    packed_at = clock.now()
     try:
         if args.quantity is not None:
             if product.by_weight:

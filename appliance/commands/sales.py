@@ -14,9 +14,10 @@ import random
 import sqlite3
 from contextlib import nullcontext
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from appliance import clock
 from appliance.commands._common import add_json_flag, load_config, print_json
 from appliance.config import Config
 from appliance.core.catalogue import Product
@@ -130,7 +131,7 @@ def simulate(
     from appliance.kiosk.checkout import Checkout
     from appliance.kiosk.flows.events import Charge
     from appliance.store import catalogue, technical_events
-    from appliance.store.db import open_database, simulated_clock
+    from appliance.store.db import open_database
 
     rng = random.Random(seed)
     db = open_database(config.database_path)
@@ -147,10 +148,10 @@ def simulate(
             "the catalogue has no active product: import one first "
             "(comptoir catalogue import config/demo-catalogue.csv)"
         )
-    clock = _Clock()
+    planned = _Planned()
     sales = declined = unknown = total = 0
     receipts: list[int] = []
-    with TerminalSimulator() as terminal, simulated_clock(clock) if stamps else nullcontext():
+    with TerminalSimulator() as terminal, clock.simulated(planned) if stamps else nullcontext():
         checkout = Checkout(
             config.database_path,
             CaisseApTerminal(terminal.host, terminal.port, timeout_s=30),
@@ -159,7 +160,7 @@ def simulate(
         for index in range(count):
             terminal.scenario = Scenario(outcomes[index % len(outcomes)])
             if stamps:
-                clock.at = stamps[index]
+                planned.at = stamps[index]
             lines = _basket(products, rng, config.scale.interval_g)
             answer = checkout.charge(Charge(sum(line.price_cents for line in lines), lines))
             if answer.receipt_number:
@@ -173,11 +174,11 @@ def simulate(
     return Outcome(sales, declined, unknown, total, tuple(receipts))
 
 
-class _Clock:
+class _Planned:
     """Each reading a microsecond after the last, from the planned time of the sale."""
 
     def __init__(self) -> None:
-        self.at = datetime.now(UTC)
+        self.at = clock.now()
 
     def __call__(self) -> datetime:
         self.at += timedelta(microseconds=1)

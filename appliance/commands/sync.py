@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-from datetime import UTC, datetime
 
+from appliance import clock
 from appliance.commands._common import add_json_flag, load_config, open_store, print_json
 from appliance.errors import UsageError
 from appliance.marketplace import sync
@@ -31,7 +31,7 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError("say what to do: comptoir sync --once, or comptoir sync status")
     config = load_config(args)
     db = open_database(config.database_path)
-    report = sync.sync_once(config, db, datetime.now(UTC))
+    report = sync.sync_once(config, db, clock.now())
     if args.json:
         print_json(report.as_dict())
     else:

@@ -12,7 +12,7 @@ import csv
 import io
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta, tzinfo
+from datetime import datetime, timedelta
 
 
 @dataclass(frozen=True)
@@ -78,13 +78,6 @@ class DayRecord:
     start: datetime
     end: datetime
     zones: tuple[ZoneRecord, ...]
-
-
-def day_span(day: date, tz: tzinfo) -> tuple[datetime, datetime]:
-    """The shop's local `day` as UTC [start, end): 23 or 25 hours on a clock-change day."""
-    start = datetime.combine(day, time(), tz).astimezone(UTC)
-    end = datetime.combine(day + timedelta(days=1), time(), tz).astimezone(UTC)
-    return start, end
 
 
 def lookback(rule: ZoneRule, start: datetime) -> datetime:

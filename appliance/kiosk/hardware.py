@@ -15,9 +15,10 @@ import sqlite3
 import threading
 from collections.abc import Callable
 from concurrent.futures import Future
-from datetime import UTC, datetime
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
+from appliance import clock
 from appliance.config import Config
 from appliance.core.barcode import BarcodeLayout
 from appliance.core.catalogue import Product, SoldBy
@@ -235,7 +236,7 @@ class Hardware:
         layout = BarcodeLayout.parse(
             line.product.barcode_layout or self.config.printer.barcode_layout
         )
-        now = datetime.now(UTC)
+        now = clock.now()
         if line.weighing is not None:
             return label_for_weighing(
                 line.weighing,

@@ -15,9 +15,10 @@ import sqlite3
 import threading
 from collections.abc import Callable
 from concurrent.futures import Future
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
+from appliance import clock
 from appliance.config import Config
 from appliance.core.catalogue import Product, SoldBy
 from appliance.core.locker import Use, compartments_from
@@ -287,7 +288,7 @@ class LockerRunner:
 
     def _send_code(self, db: sqlite3.Connection, send: r.SendCode) -> r.CodeSent:
         order = orders.get(db, send.order_number)
-        expires = self._expires.pop(send.order_number, datetime.now(UTC))
+        expires = self._expires.pop(send.order_number, clock.now())
         try:
             send_pickup_code(
                 self.config,
@@ -339,4 +340,4 @@ def shelf(db: sqlite3.Connection) -> tuple[w.ForSale, ...]:
 def _seconds_until(moment: datetime | None) -> float:
     if moment is None:
         return 0.0
-    return max(0.0, (moment - datetime.now(UTC)).total_seconds())
+    return max(0.0, (moment - clock.now()).total_seconds())

@@ -24,6 +24,7 @@ from email.utils import parsedate_to_datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
+from appliance import clock
 from appliance.errors import ComptoirError
 
 log = logging.getLogger(__name__)
@@ -405,7 +406,7 @@ def _iso_date(http_date: str) -> str:
     if not http_date:
         return ""
     try:
-        return parsedate_to_datetime(http_date).isoformat()
+        return clock.iso(parsedate_to_datetime(http_date))
     except (TypeError, ValueError):
         return ""
 

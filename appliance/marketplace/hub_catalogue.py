@@ -10,6 +10,7 @@ import dataclasses
 import sqlite3
 from datetime import datetime, timedelta
 
+from appliance import clock
 from appliance.config import Config
 from appliance.marketplace import mapping, moments
 from appliance.marketplace.client import Answer, Client
@@ -30,7 +31,7 @@ def download(
     full = not state.cursor or moments.older_than(state.full_sweep_at, now, FULL_READ_EVERY)
     first: list[Answer] = []
     products = client.bulk_products(updated_after="" if full else state.cursor, first_page=first)
-    seen_at = moments.iso(now)
+    seen_at = clock.iso(now)
     saved = gone = 0
     with transaction(db):
         for product in products:

@@ -6,21 +6,18 @@ overlap, so the box's clock never matters and a change made while a read ran is 
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
+from appliance import clock
 from appliance.marketplace.client import Answer
 
 OVERLAP = timedelta(minutes=2)
 
 
-def iso(moment: datetime) -> str:
-    return moment.astimezone(UTC).isoformat(timespec="microseconds")
-
-
 def next_cursor(first: list[Answer], now: datetime) -> str:
     """The server's clock at the first page, minus the overlap (the box's clock if no Date)."""
     base = datetime.fromisoformat(first[0].date) if first and first[0].date else now
-    return (base - OVERLAP).astimezone(UTC).isoformat(timespec="seconds")
+    return clock.iso(base - OVERLAP)
 
 
 def older_than(moment: str, now: datetime, age: timedelta) -> bool:

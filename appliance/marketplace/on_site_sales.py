@@ -14,8 +14,9 @@ import sqlite3
 from dataclasses import dataclass
 from datetime import datetime
 
+from appliance import clock
 from appliance.config import Config
-from appliance.marketplace import mapping, moments
+from appliance.marketplace import mapping
 from appliance.marketplace.client import Client
 from appliance.marketplace.mapping import WeighedProduce
 from appliance.store import outbox
@@ -100,11 +101,9 @@ def write_stock(
             if target is None:
                 skipped += 1
             else:
-                variants.record_stock_written(
-                    db, batch.variant.variant_id, target, moments.iso(now)
-                )
+                variants.record_stock_written(db, batch.variant.variant_id, target, clock.iso(now))
                 written += 1
-            settle(db, batch, moments.iso(now))
+            settle(db, batch, clock.iso(now))
     with transaction(db):
-        directions.record_success(db, "stock", moments.iso(now))
+        directions.record_success(db, "stock", clock.iso(now))
     return written, skipped

@@ -12,6 +12,7 @@ import sqlite3
 from datetime import datetime
 from typing import Any
 
+from appliance import clock
 from appliance.config import Config
 from appliance.core.order import Order
 from appliance.marketplace import mapping, moments
@@ -43,7 +44,7 @@ def download(
     listed.pop(m.shop_sales_order, None)  # a record of sales paid here, never handed out
     to_read = []
     saved = skipped = 0
-    read_at = moments.iso(now)
+    read_at = clock.iso(now)
     with transaction(db):
         for summary in listed.values():
             existing = orders.get(db, summary.number)
@@ -79,7 +80,7 @@ def reread(
     """The order as the marketplace has it right now, stored; the local copy if not ours."""
     detail = client.order(number)
     with transaction(db):
-        kept = keep(config, db, detail, moments.iso(now))
+        kept = keep(config, db, detail, clock.iso(now))
     return kept or orders.get(db, number)
 
 

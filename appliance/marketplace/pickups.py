@@ -12,8 +12,8 @@ import logging
 import sqlite3
 from datetime import datetime
 
+from appliance import clock
 from appliance.config import Config
-from appliance.marketplace import moments
 from appliance.marketplace.client import Client, MarketplaceError, MarketplaceRefused
 from appliance.store import outbox
 from appliance.store.db import transaction
@@ -52,15 +52,15 @@ def report(
             final = problem == CANCELLED
         with transaction(db):
             if not problem:
-                pickups.done(db, pickup.number, "reported", moments.iso(now))
+                pickups.done(db, pickup.number, "reported", clock.iso(now))
                 reported += 1
             elif final:
-                pickups.done(db, pickup.number, "refused", moments.iso(now), problem)
+                pickups.done(db, pickup.number, "refused", clock.iso(now), problem)
                 refused += 1
             else:
                 pickups.failed(db, pickup.number, problem)
     with transaction(db):
-        directions.record_success(db, "pickups", moments.iso(now))
+        directions.record_success(db, "pickups", clock.iso(now))
     return reported, refused
 
 

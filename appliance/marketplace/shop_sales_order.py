@@ -18,8 +18,9 @@ import logging
 import sqlite3
 from datetime import datetime
 
+from appliance import clock
 from appliance.config import Config
-from appliance.marketplace import moments, on_site_sales
+from appliance.marketplace import on_site_sales
 from appliance.marketplace.client import Client, MarketplaceError, MarketplaceRefused
 from appliance.store.db import transaction
 from appliance.store.sync_state import directions, shop_sales_order, variants
@@ -48,10 +49,10 @@ def report(
                     shop_sales_order.add(db, number, variant_id, batch.units, base)
                 else:
                     skipped += 1
-                on_site_sales.settle(db, batch, moments.iso(now))
+                on_site_sales.settle(db, batch, clock.iso(now))
     sent = sum(_send(client, db, sale) for sale in shop_sales_order.to_send(db))
     with transaction(db):
-        directions.record_success(db, "stock", moments.iso(now))
+        directions.record_success(db, "stock", clock.iso(now))
     return sent, skipped
 
 

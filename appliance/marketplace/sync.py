@@ -18,15 +18,15 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
+from appliance import clock
 from appliance.config import Config
 from appliance.core.order import Order
 from appliance.errors import ComptoirError
 from appliance.marketplace import (
     hub_catalogue,
-    moments,
     on_site_sales,
     orders_to_hand_out,
     pickups,
@@ -104,7 +104,7 @@ def sync_once(
     """Every direction once, then a heartbeat. The marketplace down or the key refused stops
     the round early: the directions left are recorded as failed with the same error."""
     client = client or client_for(config, sleep)
-    at = moments.iso(now)
+    at = clock.iso(now)
     take_outbox(db)
     stock = shop_sales_order.report if config.marketplace.shop_sales_order else None
     steps: list[tuple[str, Step]] = [
@@ -140,7 +140,7 @@ def run_forever(
     db: sqlite3.Connection,
     stop_event: threading.Event,
     *,
-    clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    now: Callable[[], datetime] = clock.now,
 ) -> None:
     """The agent's loop: a sync every `sync_interval_s` until `stop_event` is set.
 
@@ -151,7 +151,7 @@ def run_forever(
     while not stop_event.is_set():
         try:
             client = client_for(config, sleep=stop_event.wait)
-            report = sync_once(config, db, clock(), client=client)
+            report = sync_once(config, db, now(), client=client)
             if not report.ok:
                 log.warning("marketplace sync incomplete: %s", _first_error(report))
         except ComptoirError as exc:
@@ -167,7 +167,7 @@ def reread_order(
     is never handed out from stale data. Raises MarketplaceUnavailable when offline; someone is
     waiting at the door, so it tries once, for at most a few seconds."""
     client = client or client_for(config, at_the_door=True)
-    return orders_to_hand_out.reread(config, db, client, number, datetime.now(UTC))
+    return orders_to_hand_out.reread(config, db, client, number, clock.now())
 
 
 def take_outbox(db: sqlite3.Connection) -> int:

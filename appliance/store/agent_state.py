@@ -16,7 +16,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from appliance.store.db import transaction, utc_now
+from appliance import clock
+from appliance.store.db import transaction
 
 SESSION = "mqtt_session"
 DESIRED_VERSION = "desired_version"
@@ -89,7 +90,7 @@ def claim_command(
             "INSERT INTO agent_commands (id, name, args, requested_by, state, session, "
             "received_at) VALUES (?, ?, ?, ?, 'running', ?, ?) "
             "ON CONFLICT (id) DO UPDATE SET session = excluded.session",
-            (command_id, name, _dumps(args), requested_by, session, utc_now()),
+            (command_id, name, _dumps(args), requested_by, session, clock.now_iso()),
         )
     return None
 
@@ -102,7 +103,7 @@ def record_answer(
         db.execute(
             "UPDATE agent_commands SET state = 'done', ok = ?, answer = ?, finished_at = ? "
             "WHERE id = ?",
-            (int(ok), _dumps(answer), utc_now(), command_id),
+            (int(ok), _dumps(answer), clock.now_iso(), command_id),
         )
 
 
@@ -126,7 +127,7 @@ def overrides(db: sqlite3.Connection) -> dict[str, Any]:
 
 def replace_overrides(db: sqlite3.Connection, values: dict[str, Any], version: int) -> None:
     """The accepted part of desired version `version` becomes the whole set of overrides."""
-    now = utc_now()
+    now = clock.now_iso()
     with transaction(db):
         db.execute("DELETE FROM agent_overrides")
         for key, value in values.items():
@@ -144,7 +145,7 @@ def set_override(db: sqlite3.Connection, key: str, value: Any) -> None:
             "INSERT INTO agent_overrides (key, value, version, applied_at) VALUES (?, ?, ?, ?) "
             "ON CONFLICT (key) DO UPDATE SET value = excluded.value, "
             "applied_at = excluded.applied_at",
-            (key, _dumps(value), counter(db, DESIRED_VERSION), utc_now()),
+            (key, _dumps(value), counter(db, DESIRED_VERSION), clock.now_iso()),
         )
 
 
@@ -184,7 +185,7 @@ def beat(
             "VALUES (?, ?, ?, ?, ?) ON CONFLICT (process) DO UPDATE SET pid = excluded.pid, "
             "beat_at = excluded.beat_at, stale_after_s = excluded.stale_after_s, "
             "detail = excluded.detail",
-            (process, os.getpid(), utc_now(), stale_after_s, _dumps(detail or {})),
+            (process, os.getpid(), clock.now_iso(), stale_after_s, _dumps(detail or {})),
         )
 
 

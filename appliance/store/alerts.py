@@ -14,8 +14,9 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
+from appliance import clock
 from appliance.store import outbox
-from appliance.store.db import require_transaction, utc_now
+from appliance.store.db import require_transaction
 
 _COLUMNS = "id, kind, subject, message, created_at, resolved_at, resolved_by, resolution"
 
@@ -63,7 +64,7 @@ def raise_alarm(
     """Open an alert and emit its `alarm` event ({"message", **details}); call inside the
     transaction of what caused it."""
     require_transaction(db, "alerts.raise_alarm")
-    ts = ts or utc_now()
+    ts = ts or clock.now_iso()
     cursor = db.execute(
         "INSERT INTO alerts (kind, subject, message, created_at) VALUES (?, ?, ?, ?)",
         (alarm.value, subject, message, ts),
@@ -88,6 +89,6 @@ def resolve_about(db: sqlite3.Connection, kind: str, subject: str, by: str, reso
     cursor = db.execute(
         "UPDATE alerts SET resolved_at = ?, resolved_by = ?, resolution = ? "
         "WHERE kind = ? AND subject = ? AND resolved_at IS NULL",
-        (utc_now(), by, resolution, kind, subject),
+        (clock.now_iso(), by, resolution, kind, subject),
     )
     return cursor.rowcount

@@ -15,17 +15,18 @@ import json
 import sqlite3
 import zipfile
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from appliance import clock
 from appliance.core.closing import Period, span
 from appliance.core.fiscal import RecordType, digest, parse
 from appliance.core.journal import canonical_json
 from appliance.errors import ComptoirError
 from appliance.store import fiscal, fiscal_key, outbox, technical_events
-from appliance.store.db import iso, transaction, utc_now
+from appliance.store.db import transaction
 from appliance.store.technical_events import EventKind
 
 FORMAT = "comptoir-fiscal-archive"
@@ -67,9 +68,9 @@ def make_archive(
             f"an archive holds at most one fiscal year: {first} to {last} crosses into the "
             f"fiscal year starting {year.after}; make one archive per fiscal year"
         )
-    start = iso(datetime.combine(first, time(), zone).astimezone(UTC))
-    end = iso(datetime.combine(last + timedelta(days=1), time(), zone).astimezone(UTC))
-    if end > utc_now():
+    start = clock.iso(clock.day_span(first, zone)[0])
+    end = clock.iso(clock.day_span(last, zone)[1])
+    if end > clock.now_iso():
         raise ArchiveError(f"{last} is not over yet: archive only past days")
     signer = fiscal_key.signer_for(db, has_records=True)
     lines: list[str] = []
@@ -108,7 +109,7 @@ def make_archive(
                 "number": number,
                 "from": first.isoformat(),
                 "to": last.isoformat(),
-                "made": utc_now(),
+                "made": clock.now_iso(),
                 "public_key": signer.public_key,
                 "chains": chains,
                 "records": len(lines),

@@ -6,9 +6,10 @@ import dataclasses
 import sqlite3
 from typing import Any
 
+from appliance import clock
 from appliance.core.catalogue import Product, SoldBy
 from appliance.core.catalogue_csv import CatalogueFile
-from appliance.store.db import transaction, utc_now
+from appliance.store.db import transaction
 
 _FIELDS = [f.name for f in dataclasses.fields(Product)]
 _COLUMNS = ", ".join(_FIELDS)
@@ -19,7 +20,7 @@ def save(db: sqlite3.Connection, product: Product) -> Product:
     row = {f: getattr(product, f) for f in _FIELDS if f != "id"}
     row["sold_by"] = product.sold_by.value
     row["active"] = int(product.active)
-    row["updated_at"] = utc_now()
+    row["updated_at"] = clock.now_iso()
     updates = ", ".join(f"{c} = excluded.{c}" for c in row if c != "sku")
     db.execute(
         f"INSERT INTO products ({', '.join(row)}) VALUES ({', '.join('?' * len(row))}) "

@@ -12,10 +12,11 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from appliance import clock
 from appliance.config import Config
 from appliance.core.closing import (
     Period,
@@ -73,7 +74,7 @@ def close(
 ) -> list[FiscalRecord]:
     """Close the period holding `day` and any earlier one still open, in one transaction;
     returns the closings made (empty when it was closed already)."""
-    now = now or datetime.now(UTC)
+    now = now or clock.now()
     target = settings.span(period, day)
     if target.end(settings.zone) > now:
         raise ClosingError(

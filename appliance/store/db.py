@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import re
 import sqlite3
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
 from importlib import resources
 from pathlib import Path
 
+from appliance import clock
 from appliance.errors import StoreError
 
 MIGRATION_NAME = re.compile(r"(\d{4})_([a-z0-9_]+)\.sql")
@@ -84,7 +84,7 @@ def apply_migrations(conn: sqlite3.Connection) -> list[int]:
     for version, name, sql in migrations():
         if version in done:
             continue
-        now = utc_now()
+        now = clock.now_iso()
         try:
             conn.executescript(
                 f"BEGIN IMMEDIATE;\n{sql}\n;"
@@ -96,32 +96,3 @@ def apply_migrations(conn: sqlite3.Connection) -> list[int]:
             raise StoreError(f"database migration {version:04d}_{name} failed: {exc}") from None
         applied.append(version)
     return applied
-
-
-def utc_now() -> str:
-    """Aware UTC time as stored everywhere: ISO 8601 with microseconds and +00:00."""
-    return iso(_clock())
-
-
-def _wall_clock() -> datetime:
-    return datetime.now(UTC)
-
-
-_clock: Callable[[], datetime] = _wall_clock
-
-
-@contextmanager
-def simulated_clock(now: Callable[[], datetime]) -> Iterator[None]:
-    """Stamp what this process records with `now()` instead of the wall clock: only for
-    `comptoir sales simulate --date`, which records sales as if made on a past day."""
-    global _clock
-    _clock = now
-    try:
-        yield
-    finally:
-        _clock = _wall_clock
-
-
-def iso(moment: datetime) -> str:
-    """Times as stored: ISO with microseconds, so that stored times compare as text."""
-    return moment.isoformat(timespec="microseconds")

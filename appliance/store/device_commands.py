@@ -11,11 +11,12 @@ import sqlite3
 import time
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
+from appliance import clock
 from appliance.core.journal import canonical_json
-from appliance.store.db import iso, transaction, utc_now
+from appliance.store.db import transaction
 
 
 @dataclass(frozen=True)
@@ -49,9 +50,9 @@ def queue(
 ) -> DeviceCommand:
     """Ask the kiosk to do something; returns the queued command (or the existing one by id)."""
     command_id = command_id or str(uuid.uuid4())
-    created = utc_now()
+    created = clock.now_iso()
     if expires_at is None:
-        expires_at = iso(datetime.now(UTC) + timedelta(seconds=ttl_s))
+        expires_at = clock.iso(clock.now() + timedelta(seconds=ttl_s))
     with transaction(db):
         db.execute(
             "INSERT OR IGNORE INTO device_commands "
@@ -81,7 +82,7 @@ def get(db: sqlite3.Connection, command_id: str) -> DeviceCommand | None:
 
 def take_next(db: sqlite3.Connection, now: str | None = None) -> DeviceCommand | None:
     """Claim the oldest queued command; expired ones are refused on the way."""
-    now = now or utc_now()
+    now = now or clock.now_iso()
     with transaction(db):
         while True:
             row = db.execute(
@@ -101,12 +102,12 @@ def take_next(db: sqlite3.Connection, now: str | None = None) -> DeviceCommand |
 def finish(db: sqlite3.Connection, command_id: str, ok: bool, result: dict[str, Any]) -> None:
     """Record the outcome: `result` on success, `{"error": ...}` on failure."""
     with transaction(db):
-        _finish(db, command_id, "done" if ok else "failed", result, utc_now())
+        _finish(db, command_id, "done" if ok else "failed", result, clock.now_iso())
 
 
 def refuse(db: sqlite3.Connection, command_id: str, reason: str) -> None:
     with transaction(db):
-        _finish(db, command_id, "refused", {"error": reason}, utc_now())
+        _finish(db, command_id, "refused", {"error": reason}, clock.now_iso())
 
 
 def wait(db: sqlite3.Connection, command_id: str, timeout_s: float) -> DeviceCommand | None:

@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from appliance import clock
 from appliance.core.fiscal import (
     GENESIS_HASH,
     Break,
@@ -26,7 +27,7 @@ from appliance.core.fiscal import (
     tail_body,
 )
 from appliance.store import fiscal_key
-from appliance.store.db import require_transaction, utc_now
+from appliance.store.db import require_transaction
 
 
 def append(
@@ -34,7 +35,7 @@ def append(
 ) -> FiscalRecord:
     """Sign and store the next record of chain `kind`. Must run inside a transaction."""
     require_transaction(db, "fiscal.append")
-    ts = ts or utc_now()
+    ts = ts or clock.now_iso()
     head = db.execute(
         "SELECT number, hash FROM fiscal_records WHERE type = ? ORDER BY number DESC LIMIT 1",
         (kind.value,),

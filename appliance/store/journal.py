@@ -11,6 +11,7 @@ import sqlite3
 from collections.abc import Iterator
 from typing import Any
 
+from appliance import clock
 from appliance.core.journal import (
     GENESIS_HASH,
     JournalEntry,
@@ -18,7 +19,7 @@ from appliance.core.journal import (
     entry_hash,
     first_broken,
 )
-from appliance.store.db import require_transaction, utc_now
+from appliance.store.db import require_transaction
 
 
 def append(
@@ -26,7 +27,7 @@ def append(
 ) -> JournalEntry:
     """Append one entry chained to the current head. Must run inside a transaction."""
     require_transaction(db, "journal.append")
-    ts = ts or utc_now()
+    ts = ts or clock.now_iso()
     head = db.execute("SELECT seq, hash FROM journal ORDER BY seq DESC LIMIT 1").fetchone()
     seq, prev_hash = (head[0] + 1, head[1]) if head else (1, GENESIS_HASH)
     digest = entry_hash(prev_hash, seq, ts, kind, data)
@@ -80,6 +81,6 @@ def verify(
             "INSERT INTO journal_checks (id, seq, hash, checked_at) VALUES (1, ?, ?, ?) "
             "ON CONFLICT (id) DO UPDATE SET seq = excluded.seq, hash = excluded.hash, "
             "checked_at = excluded.checked_at",
-            (*seal, utc_now()),
+            (*seal, clock.now_iso()),
         )
     return count, broken

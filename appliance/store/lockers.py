@@ -13,9 +13,10 @@ import random
 import sqlite3
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
+from appliance import clock
 from appliance.core import pickup_code
 from appliance.core.haccp import DoorOpening
 from appliance.core.locker import Compartment, Use
@@ -23,7 +24,7 @@ from appliance.core.order import Order, OrderState
 from appliance.errors import ComptoirError
 from appliance.store import alerts, journal, orders, outbox
 from appliance.store.alerts import Alarm
-from appliance.store.db import iso, transaction
+from appliance.store.db import transaction
 
 
 class LockerError(ComptoirError):
@@ -62,7 +63,7 @@ def sync_compartments(db: sqlite3.Connection, compartments: Iterable[Compartment
         for c in compartments:
             db.execute(
                 "INSERT OR IGNORE INTO compartments (number, updated_at) VALUES (?, ?)",
-                (c.number, iso(now_utc())),
+                (c.number, clock.now_iso()),
             )
 
 
@@ -134,7 +135,7 @@ def deposit(
     now: datetime | None = None,
 ) -> IssuedCode:
     """The deposit door closed on order `number`: it is now in the locker with a fresh code."""
-    now = now or now_utc()
+    now = now or clock.now()
     rng = rng or random.SystemRandom()
     with transaction(db):
         order = orders.get(db, number)
@@ -152,20 +153,20 @@ def deposit(
         db.execute(
             "INSERT INTO deposits (order_number, compartment, producer, deposited_at) "
             "VALUES (?, ?, ?, ?)",
-            (number, compartment, producer, iso(now)),
+            (number, compartment, producer, clock.iso(now)),
         )
         issued = issue_code(db, number, key, validity_days, digits, rng, now)
         journal.append(
             db,
             "deposit",
             {"number": number, "compartment": compartment, "producer": producer},
-            ts=iso(now),
+            ts=clock.iso(now),
         )
         outbox.emit(
             db,
             "order_deposited",
-            {"number": number, "compartment": compartment, "deposited_at": iso(now)},
-            ts=iso(now),
+            {"number": number, "compartment": compartment, "deposited_at": clock.iso(now)},
+            ts=clock.iso(now),
         )
         _door_event(db, compartment, "deposit_closed", order_number=number, requested_by=producer)
     return issued
@@ -188,7 +189,7 @@ def issue_code(
         taken = db.execute(
             "SELECT 1 FROM pickup_codes WHERE lookup = ? AND used_at IS NULL "
             "AND revoked_at IS NULL AND expires_at > ?",
-            (lookup, iso(now)),
+            (lookup, clock.iso(now)),
         ).fetchone()
         if not taken:
             break
@@ -197,7 +198,7 @@ def issue_code(
     cursor = db.execute(
         "INSERT INTO pickup_codes (order_number, lookup, code_hash, created_at, expires_at) "
         "VALUES (?, ?, ?, ?, ?)",
-        (number, lookup, pickup_code.hash_code(code, salt), iso(now), iso(expires)),
+        (number, lookup, pickup_code.hash_code(code, salt), clock.iso(now), clock.iso(expires)),
     )
     code_id = cursor.lastrowid
     token = pickup_code.sign_token(key, number, code_id, expires)
@@ -218,7 +219,7 @@ def collect(
     """The pickup door closed after the customer's code opened it: the order is collected.
 
     Returns False (and changes nothing) when the order is not in that compartment any more."""
-    now = now or now_utc()
+    now = now or clock.now()
     with transaction(db):
         order = orders.get(db, number)
         if order is None or order.state is not OrderState.IN_LOCKER:
@@ -229,23 +230,23 @@ def collect(
         _set(db, compartment, Use.FREE)
         db.execute(
             "UPDATE pickup_codes SET used_at = ? WHERE order_number = ? AND used_at IS NULL",
-            (iso(now), number),
+            (clock.iso(now), number),
         )
         db.execute(
             "UPDATE deposits SET collected_at = ? WHERE order_number = ? AND collected_at IS NULL",
-            (iso(now), number),
+            (clock.iso(now), number),
         )
         journal.append(
             db,
             "pickup",
             {"number": number, "compartment": compartment, "code": code_id},
-            ts=iso(now),
+            ts=clock.iso(now),
         )
         outbox.emit(
             db,
             "order_collected",
-            {"number": number, "collected_at": iso(now), "compartment": compartment},
-            ts=iso(now),
+            {"number": number, "collected_at": clock.iso(now), "compartment": compartment},
+            ts=clock.iso(now),
         )
         _door_event(db, compartment, "pickup_closed", order_number=number)
     return True
@@ -279,11 +280,17 @@ def raise_alarm(
 ) -> None:
     """A locker's alarm (`alerts.raise_alarm`), in the door's audit trail too when it is about
     one compartment (None: the whole controller)."""
-    now = now or now_utc()
+    now = now or clock.now()
     subject = f"compartment {compartment}" if compartment is not None else ""
     with transaction(db):
         alerts.raise_alarm(
-            db, alarm, message, subject=subject, ts=iso(now), compartment=compartment, **details
+            db,
+            alarm,
+            message,
+            subject=subject,
+            ts=clock.iso(now),
+            compartment=compartment,
+            **details,
         )
         if compartment is not None:
             _door_event(db, compartment, alarm.value, detail=message, now=now)
@@ -312,7 +319,7 @@ def _door_event(
     db.execute(
         "INSERT INTO door_events (ts, compartment, kind, order_number, requested_by, detail) "
         "VALUES (?, ?, ?, ?, ?, ?)",
-        (iso(now or now_utc()), compartment, kind, order_number, requested_by, detail),
+        (clock.iso(now or clock.now()), compartment, kind, order_number, requested_by, detail),
     )
 
 
@@ -379,14 +386,9 @@ def _set(
     db.execute(
         "UPDATE compartments SET use = ?, order_number = ?, walkin_name = ?, walkin_sku = ?, "
         "walkin_price_cents = ?, walkin_producer = ?, note = ?, updated_at = ? WHERE number = ?",
-        (use.value, order_number, name, sku, price, producer, note, iso(now_utc()), number),
+        (use.value, order_number, name, sku, price, producer, note, clock.now_iso(), number),
     )
 
 
 def _moved(order: Order, new_state: OrderState, compartment: int) -> Order:
     return replace(order, state=new_state, compartment=compartment)
-
-
-def now_utc() -> datetime:
-    """The clock of every locker record (here, in `pickup_codes` and in `producers`)."""
-    return datetime.now(UTC)

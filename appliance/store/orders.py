@@ -6,8 +6,9 @@ import dataclasses
 import sqlite3
 from typing import Any
 
+from appliance import clock
 from appliance.core.order import Order, OrderLine, OrderState
-from appliance.store.db import require_transaction, utc_now
+from appliance.store.db import require_transaction
 
 
 def save(db: sqlite3.Connection, order: Order) -> None:
@@ -16,7 +17,7 @@ def save(db: sqlite3.Connection, order: Order) -> None:
     row = {f.name: getattr(order, f.name) for f in dataclasses.fields(order) if f.name != "lines"}
     row["state"] = order.state.value
     row["paid"] = int(order.paid)
-    row["updated_at"] = utc_now()
+    row["updated_at"] = clock.now_iso()
     columns = ", ".join(row)
     updates = ", ".join(f"{c} = excluded.{c}" for c in row if c != "number")
     db.execute(

@@ -12,8 +12,9 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
+from appliance import clock
 from appliance.core.journal import canonical_json
-from appliance.store.db import require_transaction, utc_now
+from appliance.store.db import require_transaction
 
 
 @dataclass(frozen=True)
@@ -36,7 +37,7 @@ def emit(
     """Record an event; call inside the transaction of the change it reports."""
     require_transaction(db, "outbox.emit")
     event_id = event_id or str(uuid.uuid4())
-    ts = ts or utc_now()
+    ts = ts or clock.now_iso()
     cursor = db.execute(
         "INSERT INTO outbox (event_id, ts, type, payload) VALUES (?, ?, ?, ?)",
         (event_id, ts, type, canonical_json(payload)),
@@ -71,5 +72,5 @@ def acknowledge(db: sqlite3.Connection, destination: str, last_id: int) -> None:
         "INSERT INTO outbox_cursors (destination, last_id, updated_at) VALUES (?, ?, ?) "
         "ON CONFLICT (destination) DO UPDATE SET last_id = max(last_id, excluded.last_id), "
         "updated_at = excluded.updated_at",
-        (destination, last_id, utc_now()),
+        (destination, last_id, clock.now_iso()),
     )

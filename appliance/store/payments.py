@@ -26,6 +26,7 @@ import uuid
 from dataclasses import dataclass
 from enum import StrEnum
 
+from appliance import clock
 from appliance.core.journal import canonical_json
 from appliance.core.money import format_euros
 from appliance.core.payment import PaymentOutcome, PaymentResult
@@ -33,7 +34,7 @@ from appliance.core.sale import Basket
 from appliance.errors import ComptoirError
 from appliance.store import alerts, journal, outbox
 from appliance.store.alerts import Alarm
-from appliance.store.db import transaction, utc_now
+from appliance.store.db import transaction
 
 log = logging.getLogger(__name__)
 
@@ -98,7 +99,7 @@ def begin_attempt(db: sqlite3.Connection, amount_cents: int, basket: Basket) -> 
         db.execute(
             "INSERT INTO payment_attempts (id, amount_cents, basket, created_at) "
             "VALUES (?, ?, ?, ?)",
-            (attempt_id, amount_cents, canonical_json(basket.to_dict()), utc_now()),
+            (attempt_id, amount_cents, canonical_json(basket.to_dict()), clock.now_iso()),
         )
         journal.append(
             db,
@@ -142,7 +143,7 @@ def record_outcome(db: sqlite3.Connection, attempt: Attempt, result: PaymentResu
             result.card_application,
             result.masked_pan,
             result.message,
-            utc_now(),
+            clock.now_iso(),
             attempt.id,
         ),
     )

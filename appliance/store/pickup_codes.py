@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
+from appliance import clock
 from appliance.core import pickup_code
 from appliance.core.order import OrderState
 from appliance.core.pickup_code import Verdict
@@ -83,7 +84,7 @@ def reissue_code(
     With `revoke_old`, the order's other codes stop working at once; without, they keep working
     until `keep_only` is called once the new code has reached the customer.
     """
-    now = now or lockers.now_utc()
+    now = now or clock.now()
     with transaction(db):
         order = orders.get(db, number)
         if order is None or order.state is not OrderState.IN_LOCKER:
@@ -99,7 +100,7 @@ def reissue_code(
 def keep_only(db: sqlite3.Connection, number: str, code_id: int) -> None:
     """Revoke every code of the order but `code_id` (the one the customer now holds)."""
     with transaction(db):
-        _revoke_others(db, number, code_id, lockers.now_utc())
+        _revoke_others(db, number, code_id, clock.now())
 
 
 def revoke(db: sqlite3.Connection, code_id: int) -> None:
@@ -107,7 +108,7 @@ def revoke(db: sqlite3.Connection, code_id: int) -> None:
     with transaction(db):
         db.execute(
             "UPDATE pickup_codes SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL",
-            (lockers.iso(lockers.now_utc()), code_id),
+            (clock.now_iso(), code_id),
         )
 
 
@@ -115,7 +116,7 @@ def _revoke_others(db: sqlite3.Connection, number: str, code_id: int, now: datet
     db.execute(
         "UPDATE pickup_codes SET revoked_at = ? "
         "WHERE order_number = ? AND id != ? AND revoked_at IS NULL",
-        (lockers.iso(now), number, code_id),
+        (clock.iso(now), number, code_id),
     )
 
 
@@ -133,7 +134,7 @@ def check_code(
 
     After five unknown codes in a row the keypad is locked for a growing delay; an attempt
     while locked is recorded as `locked` and not looked at."""
-    now = now or lockers.now_utc()
+    now = now or clock.now()
     method = "qr" if pickup_code.is_token_shaped(text) else "code"
     with transaction(db):
         until = locked_until(db, "customer", now)
@@ -149,7 +150,7 @@ def check_code(
         if check.verdict is not Verdict.OK:
             payload = {"verdict": check.verdict.value, "method": method}
             payload["order_number"] = check.order_number
-            outbox.emit(db, "pickup_refused", payload, ts=lockers.iso(now))
+            outbox.emit(db, "pickup_refused", payload, ts=clock.iso(now))
     return check
 
 
@@ -186,7 +187,7 @@ def _find_code(db: sqlite3.Connection, text: str, key: bytes, now: datetime) -> 
         return CodeCheck(Verdict.ALREADY_COLLECTED, **found)
     if order.state is OrderState.CANCELLED:
         return CodeCheck(Verdict.CANCELLED, **found)
-    if expires_at <= lockers.iso(now) or order.state is not OrderState.IN_LOCKER:
+    if expires_at <= clock.iso(now) or order.state is not OrderState.IN_LOCKER:
         return CodeCheck(Verdict.EXPIRED, **found)
     return CodeCheck(Verdict.OK, compartment=order.compartment, **found)
 
@@ -223,7 +224,7 @@ def record_attempt(
     db.execute(
         "INSERT INTO code_attempts (ts, keypad, method, verdict, order_number, producer_id) "
         "VALUES (?, ?, ?, ?, ?, ?)",
-        (lockers.iso(now), keypad, method, verdict, order_number, producer_id),
+        (clock.iso(now), keypad, method, verdict, order_number, producer_id),
     )
 
 

@@ -12,8 +12,9 @@ from __future__ import annotations
 import sqlite3
 from datetime import datetime, timedelta
 
+from appliance import clock
 from appliance.store import technical_events
-from appliance.store.db import iso, transaction
+from appliance.store.db import transaction
 from appliance.store.technical_events import EventKind
 
 ERASED = ""
@@ -21,7 +22,7 @@ ERASED = ""
 
 def purge_contacts(db: sqlite3.Connection, keep_days: int, now: datetime, *, by: str) -> int:
     """Erase the contact details of orders finished more than `keep_days` ago; how many."""
-    cutoff = iso(now - timedelta(days=keep_days))
+    cutoff = clock.iso(now - timedelta(days=keep_days))
     with transaction(db):
         purged = db.execute(
             "UPDATE orders SET customer_name = ?, customer_email = ?, customer_phone = ? "

@@ -11,6 +11,7 @@ import sqlite3
 from dataclasses import dataclass
 from datetime import datetime
 
+from appliance import clock
 from appliance.core import pickup_code
 from appliance.core.pickup_code import Verdict
 from appliance.store import lockers, pickup_codes
@@ -54,7 +55,7 @@ def add_producer(
                 pin_lookup,
                 pickup_code.hash_code(pin, salt) if pin else None,
                 pickup_code.lookup_key(key, "badge:" + badge) if badge else None,
-                lockers.iso(lockers.now_utc()),
+                clock.now_iso(),
             ),
         )
 
@@ -68,7 +69,7 @@ def identify_producer(
     now: datetime | None = None,
 ) -> ProducerCheck:
     """Check a producer's PIN or badge; five wrong ones in a row lock the producer keypad."""
-    now = now or lockers.now_utc()
+    now = now or clock.now()
     with transaction(db):
         locked_until = pickup_codes.locked_until(db, "producer", now)
         if locked_until is not None:

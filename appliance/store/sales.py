@@ -17,11 +17,12 @@ import secrets
 import sqlite3
 from typing import Any
 
+from appliance import clock
 from appliance.core.catalogue import SoldBy
 from appliance.core.payment import PaymentOutcome, PaymentResult
 from appliance.core.sale import Basket, CardPayment, Sale, SaleLine
 from appliance.store import journal, outbox, payments, tickets
-from appliance.store.db import transaction, utc_now
+from appliance.store.db import transaction
 from appliance.store.payments import Attempt, AttemptState, AttemptStateError
 
 _LINE_FIELDS = (
@@ -94,7 +95,7 @@ def record_sale(db: sqlite3.Connection, attempt: Attempt, device_id: str) -> Sal
         device_id=device_id,
         token=secrets.token_urlsafe(16),
         attempt_id=attempt.id,
-        created_at=utc_now(),
+        created_at=clock.now_iso(),
         basket=attempt.basket,
         payment=payment,
     )

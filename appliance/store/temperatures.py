@@ -11,10 +11,11 @@ from collections.abc import Iterable
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from appliance import clock
 from appliance.config import Config, HaccpZone
 from appliance.core import haccp
 from appliance.store import lockers
-from appliance.store.db import iso, transaction
+from appliance.store.db import transaction
 
 
 def record_temperatures(
@@ -50,13 +51,13 @@ def rule_of(zone: HaccpZone) -> haccp.ZoneRule:
 def day_record(cfg: Config, db: sqlite3.Connection, day: date) -> haccp.DayRecord:
     """What `haccp.report` needs for the shop's local `day`: each configured zone's readings
     from its `haccp.lookback`, and the openings of the compartments it chills."""
-    start, end = haccp.day_span(day, ZoneInfo(cfg.device.timezone))
+    start, end = clock.day_span(day, ZoneInfo(cfg.device.timezone))
     zones = []
     for zone in cfg.haccp.zones:
         rule = rule_of(zone)
         doors = [c.number for c in cfg.lockers.compartments if c.zone == zone.name]
         readings = zone_readings(db, zone.name, haccp.lookback(rule, start), end)
-        openings = lockers.door_openings(db, doors, iso(start), iso(end))
+        openings = lockers.door_openings(db, doors, clock.iso(start), clock.iso(end))
         zones.append(haccp.ZoneRecord(rule, tuple(readings), tuple(openings)))
     return haccp.DayRecord(start, end, tuple(zones))
 

@@ -14,7 +14,8 @@ import sqlite3
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from appliance.store.db import iso, transaction
+from appliance import clock
+from appliance.store.db import transaction
 
 IDLE = timedelta(hours=1)
 LONGEST = timedelta(hours=12)
@@ -48,12 +49,19 @@ def open_session(
         db.execute(
             "INSERT INTO web_sessions (token_hash, username, created_at, last_seen_at, "
             "remote_addr, user_agent) VALUES (?, ?, ?, ?, ?, ?)",
-            (_hash(token), username, iso(now), iso(now), remote_addr[:64], user_agent[:200]),
+            (
+                _hash(token),
+                username,
+                clock.iso(now),
+                clock.iso(now),
+                remote_addr[:64],
+                user_agent[:200],
+            ),
         )
         # Ended sessions are forgotten as new ones open, so the table stays small.
         db.execute(
             "DELETE FROM web_sessions WHERE last_seen_at < ? OR created_at < ?",
-            (iso(now - IDLE), iso(now - LONGEST)),
+            (clock.iso(now - IDLE), clock.iso(now - LONGEST)),
         )
     return token
 
@@ -77,7 +85,8 @@ def session_user(db: sqlite3.Connection, token: str, now: datetime) -> str | Non
     if now - seen > TOUCH_EVERY:
         with transaction(db):
             db.execute(
-                "UPDATE web_sessions SET last_seen_at = ? WHERE token_hash = ?", (iso(now), key)
+                "UPDATE web_sessions SET last_seen_at = ? WHERE token_hash = ?",
+                (clock.iso(now), key),
             )
     return str(username)
 
@@ -97,7 +106,7 @@ def sessions_of(db: sqlite3.Connection, username: str, now: datetime) -> list[We
     rows = db.execute(
         "SELECT username, created_at, last_seen_at, remote_addr, user_agent FROM web_sessions "
         "WHERE username = ? AND last_seen_at >= ? AND created_at >= ? ORDER BY last_seen_at DESC",
-        (username, iso(now - IDLE), iso(now - LONGEST)),
+        (username, clock.iso(now - IDLE), clock.iso(now - LONGEST)),
     ).fetchall()
     return [
         WebSession(r[0], datetime.fromisoformat(r[1]), datetime.fromisoformat(r[2]), r[3], r[4])

@@ -17,9 +17,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
+from appliance import clock
 from appliance.errors import ComptoirError, UsageError
 from appliance.store import web_sessions
-from appliance.store.db import iso, transaction, utc_now
+from appliance.store.db import transaction
 
 USERNAME = re.compile(r"[a-z0-9][a-z0-9._-]{0,31}")
 MIN_PASSWORD_LENGTH = 10
@@ -103,7 +104,7 @@ def set_password(
     check_username(username)
     check_new_password(username, password)
     password_hash = hash_password(password)
-    now = utc_now()
+    now = clock.now_iso()
     with transaction(db):
         current = get_user(db, username)
         new_role = role or (current.role if current else Role.PRODUCER)
@@ -183,18 +184,18 @@ def _count_failure(db: sqlite3.Connection, username: str, now: datetime) -> int:
         wait_s = 0
         if failures >= FREE_FAILURES:
             wait_s = min(FIRST_DELAY_S * 2 ** (failures - FREE_FAILURES), MAX_DELAY_S)
-        locked_until = iso(now + timedelta(seconds=wait_s)) if wait_s else ""
+        locked_until = clock.iso(now + timedelta(seconds=wait_s)) if wait_s else ""
         db.execute(
             "INSERT INTO web_login_failures (username, failures, last_failure_at, locked_until) "
             "VALUES (?, ?, ?, ?) ON CONFLICT (username) DO UPDATE SET "
             "failures = excluded.failures, last_failure_at = excluded.last_failure_at, "
             "locked_until = excluded.locked_until",
-            (username, failures, iso(now), locked_until),
+            (username, failures, clock.iso(now), locked_until),
         )
         # Guessed names must not fill the disk: forget failures older than a day.
         db.execute(
             "DELETE FROM web_login_failures WHERE last_failure_at < ?",
-            (iso(now - timedelta(days=1)),),
+            (clock.iso(now - timedelta(days=1)),),
         )
     return wait_s
 

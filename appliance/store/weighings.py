@@ -10,12 +10,13 @@ from __future__ import annotations
 import sqlite3
 from datetime import UTC
 
+from appliance import clock
 from appliance.core.catalogue import Product
 from appliance.core.journal import JournalEntry
 from appliance.core.label import LabelContent
 from appliance.core.weighing import Weighing
 from appliance.store import journal
-from appliance.store.db import iso, transaction
+from appliance.store.db import transaction
 
 WEIGHING = "weighing"
 LABEL = "label"
@@ -60,7 +61,7 @@ def record_label(
     printer: str,
 ) -> JournalEntry:
     """Journal a label the printer accepted, in its own transaction, at its packing time."""
-    packed_at = iso(content.packed_at.astimezone(UTC))
+    packed_at = clock.iso(content.packed_at.astimezone(UTC))
     data = {
         "ticket": content.ticket,
         "sku": content.sku,

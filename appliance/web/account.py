@@ -6,12 +6,12 @@ producer who left), which is journalled like every admin action.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
 from flask_babel import ngettext
 
+from appliance import clock
 from appliance.store import web_sessions, web_users
 from appliance.web.auth import current_user, record
 from appliance.web.context import db
@@ -24,7 +24,7 @@ bp = Blueprint("account", __name__, url_prefix="/account")
 def show() -> str:
     user = current_user()
     assert user is not None
-    now = datetime.now(UTC)
+    now = clock.now()
     store = db()
     return render_template(
         "account.html",

@@ -12,12 +12,12 @@ import hmac
 import logging
 import secrets
 from collections.abc import Callable
-from datetime import UTC, datetime
 from typing import Any
 
 from flask import Blueprint, abort, g, redirect, render_template, request, session, url_for
 from flask_babel import gettext
 
+from appliance import clock
 from appliance.store import journal, web_sessions, web_users
 from appliance.store.db import transaction
 from appliance.store.web_users import LoginRefused, Role, WebUser
@@ -88,14 +88,14 @@ def login() -> Any:
         return render_template("login.html", username="")
     username = request.form.get("username", "").strip().lower()
     try:
-        user = web_users.log_in(db(), username, request.form.get("password", ""), datetime.now(UTC))
+        user = web_users.log_in(db(), username, request.form.get("password", ""), clock.now())
     except LoginRefused as refused:
         log.warning("web login refused for %r from %s", username[:64], request.remote_addr)
         return render_template("login.html", error=_refusal(refused), username=username), 401
     token = web_sessions.open_session(
         db(),
         user.username,
-        datetime.now(UTC),
+        clock.now(),
         remote_addr=request.remote_addr or "",
         user_agent=request.user_agent.string,
     )
@@ -138,7 +138,7 @@ def record(kind: str, by: str, **data: Any) -> None:
 
 
 def _session_user() -> WebUser | None:
-    name = web_sessions.session_user(db(), session.get("sid", ""), datetime.now(UTC))
+    name = web_sessions.session_user(db(), session.get("sid", ""), clock.now())
     user = web_users.get_user(db(), name) if name else None
     if user is None and "sid" in session:
         session.clear()

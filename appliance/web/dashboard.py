@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 from flask import Blueprint, render_template
 
+from appliance import clock
 from appliance.legal import legal_identity
 from appliance.store import agent_state, alerts, journal, sync_state
 from appliance.web.context import db
@@ -17,7 +16,7 @@ bp = Blueprint("dashboard", __name__)
 def show() -> str:
     store = db()
     entries, broken = journal.verify(store, since_last_check=True)
-    now = datetime.now(UTC)
+    now = clock.now()
     return render_template(
         "dashboard.html",
         legal=legal_identity(),

@@ -8,10 +8,11 @@ filed back.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, date, datetime
+from datetime import date
 
 from flask_babel import gettext
 
+from appliance import clock
 from appliance.config import Config
 from appliance.core import haccp
 from appliance.legal import legal_identity
@@ -31,7 +32,7 @@ def report(
             (gettext("Shop"), " · ".join(x for x in (cfg.device.name, cfg.device.address) if x)),
             (gettext("Box"), cfg.device.id),
             (gettext("Day"), f"{day.isoformat()} ({cfg.device.timezone})"),
-            (gettext("Printed"), local_time(datetime.now(UTC).isoformat())),
+            (gettext("Printed"), local_time(clock.now_iso())),
             (gettext("Software"), f"Comptoir {legal_identity().version}"),
         ]
     )
@@ -77,8 +78,8 @@ def report(
             [
                 [
                     e.zone,
-                    local_time(e.start.isoformat()),
-                    local_time(e.end.isoformat()) if e.end else gettext("still above"),
+                    local_time(clock.iso(e.start)),
+                    local_time(clock.iso(e.end)) if e.end else gettext("still above"),
                     celsius(e.peak_mc),
                     str(int(e.duration.total_seconds() // 60)),
                 ]

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date
 
 from flask import Blueprint, render_template
 
+from appliance import clock
 from appliance.core.catalogue import SoldBy
 from appliance.core.sale import Sale
 from appliance.store import sales
@@ -37,9 +38,7 @@ def show() -> tuple[str, int]:
 
 def _sales_of(day: date) -> list[Sale]:
     """Sales recorded by this box between local midnight and the next, oldest first."""
-    zone = local_zone()
-    start = datetime.combine(day, time(), zone).astimezone(UTC)
-    end = datetime.combine(day + timedelta(days=1), time(), zone).astimezone(UTC)
+    start, end = clock.day_span(day, local_zone())
     device_id = settings().device.id
     store = db()
     rows = store.execute(
@@ -47,8 +46,8 @@ def _sales_of(day: date) -> list[Sale]:
         "AND created_at < ? ORDER BY receipt_number",
         (
             device_id,
-            start.isoformat(timespec="microseconds"),
-            end.isoformat(timespec="microseconds"),
+            clock.iso(start),
+            clock.iso(end),
         ),
     ).fetchall()
     found = (sales.sale_by_receipt(store, device_id, receipt) for (receipt,) in rows)

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
-from zoneinfo import ZoneInfo
+from datetime import UTC, datetime, timedelta
 
 from appliance.core.haccp import (
     DayRecord,
@@ -11,7 +10,6 @@ from appliance.core.haccp import (
     Reading,
     ZoneRecord,
     ZoneRule,
-    day_span,
     door_open_minutes,
     excursions,
     format_mc,
@@ -64,13 +62,6 @@ def test_the_daily_line_gives_min_max_mean_and_excursions() -> None:
     assert (line.readings, line.min_mc, line.max_mc) == (120, 2000, 6000)
     assert line.mean_mc == (3000 * 60 + 6000 * 45 + 2000 * 15) // 120
     assert len(line.excursions) == 1
-
-
-def test_the_report_day_is_the_shops_local_day_even_when_the_clocks_change() -> None:
-    paris = ZoneInfo("Europe/Paris")
-    start, end = day_span(date(2026, 3, 29), paris)  # clocks go forward at 2:00
-    assert start == datetime(2026, 3, 28, 23, 0, tzinfo=UTC)
-    assert end - start == timedelta(hours=23)
 
 
 def test_an_excursion_that_began_before_midnight_counts_with_its_whole_duration() -> None:

@@ -116,7 +116,7 @@ class OrderReread:
 
 @dataclass(frozen=True)
 class ReportProblem:
-    """Raise an alarm for staff (store `raise_alarm`: alert + outbox `locker_alarm`)."""
+    """Raise an alarm for staff (store `lockers.raise_alarm`: alert + outbox event of its cause)."""
 
     problem: Problem
     compartment: int | None

@@ -10,8 +10,10 @@ import threading
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from enum import StrEnum
+
+from appliance import clock
 
 
 class Fault(StrEnum):
@@ -60,7 +62,7 @@ class Product:
     id: int
     name: str
     image_url: str = ""
-    updated_at: datetime = field(default_factory=lambda: datetime.now(UTC))
+    updated_at: datetime = field(default_factory=clock.now)
 
 
 @dataclass
@@ -95,8 +97,8 @@ class Order:
     payment_state: str = "paid"
     shipment_state: str = "ready"
     completed_at: datetime | None = None
-    created_at: datetime = field(default_factory=lambda: datetime.now(UTC))
-    updated_at: datetime = field(default_factory=lambda: datetime.now(UTC))
+    created_at: datetime = field(default_factory=clock.now)
+    updated_at: datetime = field(default_factory=clock.now)
 
     @property
     def total_cents(self) -> int:
@@ -128,9 +130,9 @@ class FakeState:
     `variants_enterprise_id_eq`, anything before 5.7.2 only `variants_supplier_id_eq`.
     """
 
-    def __init__(self, clock: Callable[[], datetime] | None = None, release: str = "5.7.7") -> None:
+    def __init__(self, now: Callable[[], datetime] | None = None, release: str = "5.7.7") -> None:
         self.lock = threading.RLock()
-        self.clock = clock or (lambda: datetime.now(UTC))
+        self.clock = now or clock.now
         self.release = release
         self.enterprises: dict[int, Enterprise] = {}
         self.products: dict[int, Product] = {}
