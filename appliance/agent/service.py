@@ -22,6 +22,7 @@ from paho.mqtt.subscribeoptions import SubscribeOptions
 
 from appliance import __version__, clock
 from appliance.agent import cold_chain, remote_config, telemetry, topics
+from appliance.agent.db_check import DatabaseCheck
 from appliance.agent.fiscal_jobs import FiscalJobs
 from appliance.agent.forwarding import OutboxForwarder
 from appliance.agent.handlers import Handlers
@@ -103,6 +104,7 @@ class Agent:
         )
         self._workers = ThreadPoolExecutor(max_workers=4, thread_name_prefix="agent-cmd")
         self.sync_loop: SyncLoop | None = None
+        self.database_check = DatabaseCheck(config.database_path, config.device.timezone)
         self.fiscal_jobs = FiscalJobs(config, publish=self._publish_archive)
 
     def db(self) -> sqlite3.Connection:
@@ -161,6 +163,7 @@ class Agent:
             self._cold_chain_at = now + self.config.haccp.interval_s
             self._log_temperatures()
         self.fiscal_jobs.tick()
+        self.database_check.tick()
         busy = self.forwarder.step(db, self._connected.is_set())
         if self._connected.is_set() and now >= self._telemetry_at:
             self._telemetry_at = now + self.settings.telemetry_period_s

@@ -37,6 +37,7 @@ class Alarm(StrEnum):
     PICKUP_CODE_NOT_SENT = "pickup_code_not_sent"
     TEMPERATURE_EXCURSION = "temperature_excursion"  # a zone above its limit too long
     TEMPERATURE_SENSOR_FAULT = "temperature_sensor_fault"
+    DATABASE_DAMAGED = "database_damaged"  # a table failed PRAGMA quick_check or integrity_check
 
 
 @dataclass(frozen=True)

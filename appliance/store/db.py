@@ -8,6 +8,8 @@ instead of failing half-way).
 
 from __future__ import annotations
 
+import contextlib
+import os
 import re
 import sqlite3
 from collections.abc import Iterator
@@ -33,6 +35,7 @@ def open_database(
         raise StoreError(f"no database at {path}: check [device] data_dir in the configuration")
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
+        _private(path)
         conn = sqlite3.connect(path, isolation_level=None, timeout=10, check_same_thread=False)
         conn.execute("PRAGMA journal_mode=WAL")
         conn.execute("PRAGMA synchronous=FULL")
@@ -43,6 +46,44 @@ def open_database(
     if migrate:
         apply_migrations(conn)
     return conn
+
+
+def _private(path: Path) -> None:
+    """The database holds password hashes and customers' contact data: mode 0600, created so
+    (SQLite gives its WAL and shared-memory files the database file's mode)."""
+    with contextlib.suppress(FileExistsError):
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    for file in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+        with contextlib.suppress(FileNotFoundError, PermissionError):
+            if file.stat().st_mode & 0o077:
+                file.chmod(0o600)
+
+
+def damaged_tables(db: sqlite3.Connection, *, full: bool = False) -> dict[str, str]:
+    """Each table whose pages or indexes are damaged, with SQLite's first complaint about it.
+
+    `PRAGMA quick_check(TABLE)` (or the slower `integrity_check`, which also compares every
+    index with its table) table by table, so the alert can name what is damaged."""
+    check = "integrity_check" if full else "quick_check"
+    found: dict[str, str] = {}
+    try:
+        tables = [
+            row[0]
+            for row in db.execute(
+                "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name"
+            )
+        ]
+    except sqlite3.DatabaseError as exc:
+        return {"sqlite_master": str(exc)}
+    for table in tables:
+        try:
+            rows = db.execute(f'PRAGMA {check}("{table}")').fetchall()
+        except sqlite3.DatabaseError as exc:
+            found[table] = str(exc)
+            continue
+        if rows != [("ok",)]:
+            found[table] = str(rows[0][0])
+    return found
 
 
 @contextmanager

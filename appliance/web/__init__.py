@@ -9,18 +9,20 @@ directory readable by the service user only, never in the database.
 
 from __future__ import annotations
 
+import logging
 import os
 import secrets
+import sqlite3
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, Response, render_template
+from flask import Flask, Response, render_template, request
 from flask_babel import gettext
 from werkzeug.routing import IntegerConverter
 
 from appliance import __version__
 from appliance.config import Config
-from appliance.store.db import open_database
+from appliance.store.db import damaged_tables, open_database
 from appliance.web import (
     account,
     alerts,
@@ -35,7 +37,9 @@ from appliance.web import (
     temperatures,
     words,
 )
-from appliance.web.context import close_db, euros, local_time, long_day
+from appliance.web.context import close_db, db, euros, local_time, long_day
+
+log = logging.getLogger(__name__)
 
 SECRET_KEY_FILE = "web_secret_key"
 
@@ -112,6 +116,24 @@ def create_app(config: Config, db_path: Path) -> Flask:
             title=gettext("For installers"),
             message=gettext("This page is for installers. Ask your installer if you need it."),
         ), 403
+
+    @app.errorhandler(sqlite3.DatabaseError)
+    def damaged(error: sqlite3.DatabaseError) -> tuple[str, int]:
+        """A damaged page of the database: say which table, instead of a bare 500."""
+        if type(error) is not sqlite3.DatabaseError:  # locked, constraint...: not damage
+            raise error
+        log.error("database error on %s: %s", request.path, error)
+        tables = ", ".join(damaged_tables(db())) or "?"
+        return render_template(
+            "message.html",
+            title=gettext("Database damaged"),
+            message=gettext(
+                "This page reads a damaged part of the box's database (table %(tables)s): "
+                "the other pages still work. Call your installer, who restores it from a "
+                "backup.",
+                tables=tables,
+            ),
+        ), 503
 
     @app.errorhandler(404)
     def not_found(_error: Exception) -> tuple[str, int]:
