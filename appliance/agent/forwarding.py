@@ -17,7 +17,7 @@ import paho.mqtt.client as mqtt
 
 from appliance.agent import topics
 from appliance.store import outbox
-from appliance.store.db import transaction
+from appliance.store.db import CommitWatch, transaction
 
 DESTINATION = "mqtt"
 BATCH = 200
@@ -33,7 +33,7 @@ class OutboxForwarder:
         self._acked_lock = threading.Lock()
         self._batch: list[tuple[int, int]] = []  # (outbox row id, mid)
         self._sent_at = 0.0
-        self._data_version = -1
+        self._commits = CommitWatch()  # new events are commits of the other processes
         self.forwarded = 0
 
     def on_puback(self, mid: int) -> None:
@@ -47,12 +47,10 @@ class OutboxForwarder:
             return self._settle(db, connected)
         if not connected:
             return False
-        version = db.execute("PRAGMA data_version").fetchone()[0]
-        if version == self._data_version:
+        if not self._commits.changed(db):
             return False
         events = outbox.pending(db, DESTINATION, BATCH)
         if not events:
-            self._data_version = version
             return False
         with self._acked_lock:
             self._acked.clear()
@@ -80,9 +78,9 @@ class OutboxForwarder:
                 outbox.acknowledge(db, DESTINATION, self._batch[-1][0])
             self.forwarded += len(self._batch)
             self._batch = []
-            self._data_version = -1  # there may be more behind this batch
+            self._commits.forget()  # there may be more behind this batch
             return True
         if connected and time.monotonic() - self._sent_at > STUCK_S:
             self._batch = []
-            self._data_version = -1
+            self._commits.forget()
         return False

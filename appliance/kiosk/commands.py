@@ -17,7 +17,7 @@ from typing import Any
 
 from appliance.errors import ComptoirError
 from appliance.store import device_commands
-from appliance.store.db import open_database
+from appliance.store.db import CommitWatch, open_database
 
 log = logging.getLogger(__name__)
 
@@ -46,7 +46,7 @@ class CommandExecutor:
         self.handlers = dict(handlers)
         self.interval_s = interval_s
         self._db: sqlite3.Connection | None = None
-        self._seen_version: int | None = None
+        self._commits = CommitWatch()
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="device-commands", daemon=True)
 
@@ -63,10 +63,8 @@ class CommandExecutor:
         many ran (refused ones included)."""
         if self._db is None:
             self._db = open_database(self.database_path)
-        version = self._db.execute("PRAGMA data_version").fetchone()[0]
-        if version == self._seen_version:
+        if not self._commits.changed(self._db):
             return 0
-        self._seen_version = version
         ran = 0
         while (command := device_commands.take_next(self._db)) is not None:
             self._run_one(command)

@@ -23,7 +23,7 @@ from appliance.core.weighing import ReadingStatus
 from appliance.devices.sensors.ds18b20 import DEVICES
 from appliance.store import agent_state
 from appliance.store.catalogue import list_products
-from appliance.store.db import open_database
+from appliance.store.db import CommitWatch, open_database
 
 log = logging.getLogger(__name__)
 
@@ -109,14 +109,12 @@ class CatalogueWatch(_Loop):
     ) -> None:
         super().__init__(database_path, interval_s, "catalogue-watch")
         self.on_change = on_change
-        self._version: int | None = None
+        self._commits = CommitWatch()
         self._products: tuple[Product, ...] | None = None
 
     def step(self, db: sqlite3.Connection) -> None:
-        version = db.execute("PRAGMA data_version").fetchone()[0]
-        if version == self._version:
+        if not self._commits.changed(db):
             return
-        self._version = version
         products = tuple(list_products(db, active_only=True))
         if self._products is not None and products != self._products:
             log.info("catalogue changed: %d products", len(products))

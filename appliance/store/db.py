@@ -98,6 +98,31 @@ def transaction(db: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
     db.execute("COMMIT")
 
 
+class CommitWatch:
+    """Tells cheaply whether another connection committed since the last look.
+
+    `PRAGMA data_version` moves only for commits made on *other* connections, so a process that
+    must notice its own writes makes them on a connection of its own. The version belongs to
+    one connection: ask with the same one every time (or `forget` after changing it).
+    """
+
+    def __init__(self) -> None:
+        self._seen: int | None = None
+
+    def changed(self, db: sqlite3.Connection) -> bool:
+        """True at the first look, then whenever another connection committed since the last
+        look that said True."""
+        version: int = db.execute("PRAGMA data_version").fetchone()[0]
+        if version == self._seen:
+            return False
+        self._seen = version
+        return True
+
+    def forget(self) -> None:
+        """Make the next look say True (there may be more to do than one look found)."""
+        self._seen = None
+
+
 def require_transaction(db: sqlite3.Connection, what: str) -> None:
     """Refuse a write that must commit with the change it belongs to (a programming error)."""
     if not db.in_transaction:

@@ -20,7 +20,13 @@ import pytest
 
 from appliance.core.catalogue import Product, SoldBy
 from appliance.store import catalogue, device_commands, journal, outbox
-from appliance.store.db import apply_migrations, migrations, open_database, transaction
+from appliance.store.db import (
+    CommitWatch,
+    apply_migrations,
+    migrations,
+    open_database,
+    transaction,
+)
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -307,3 +313,21 @@ def test_command_refused_by_the_kiosk_says_why(db: sqlite3.Connection) -> None:
         {"error": "no compartment 99 in [lockers]"},
     )
     assert device_commands.take_next(db) is None
+
+
+def test_a_commit_watch_notices_other_processes_writes_not_its_own(
+    data_dir: Path, db: sqlite3.Connection
+) -> None:
+    watch = CommitWatch()
+    assert watch.changed(db)  # the first look: read everything once
+    with transaction(db):
+        outbox.emit(db, "sale", {"receipt": 1})
+    assert not watch.changed(db)  # our own commit
+    other = open_database(data_dir / "comptoir.db")
+    with transaction(other):
+        outbox.emit(other, "sale", {"receipt": 2})
+    other.close()
+    assert watch.changed(db)
+    assert not watch.changed(db)
+    watch.forget()
+    assert watch.changed(db)
