@@ -13,7 +13,7 @@ from flask_babel import ngettext
 
 from appliance import clock
 from appliance.store import web_sessions, web_users
-from appliance.web.auth import current_user, record
+from appliance.web.auth import current_user, record_action
 from appliance.web.context import db
 from appliance.web.i18n import LANGUAGES
 
@@ -45,7 +45,7 @@ def logout_everywhere() -> Any:
     if web_users.get_user(db(), target) is None:
         abort(404)
     ended = web_sessions.close_all(db(), target)
-    record("web_sessions_ended", user.username, username=target, sessions=ended)
+    record_action("sessions_ended", user=target, sessions=ended)
     if target == user.username:
         session.clear()
         return redirect(url_for("auth.login"))

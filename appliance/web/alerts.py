@@ -18,7 +18,7 @@ from appliance.store import alerts, sales
 from appliance.store.alerts import Alarm
 from appliance.store.db import transaction
 from appliance.store.web_users import Role
-from appliance.web.auth import actor, record, requires
+from appliance.web.auth import actor, record_action, requires
 from appliance.web.context import db, settings
 
 log = logging.getLogger(__name__)
@@ -71,7 +71,7 @@ def resolve(alert_id: int) -> Any:
         with transaction(store):
             alerts.resolve_about(store, alert.kind, alert.subject, by, note)
         flash(gettext("Alert %(id)d resolved.", id=alert_id))
-    record("web_alert_resolved", by.removeprefix("web:"), alert=alert.kind, subject=alert.subject)
+    record_action("alert_resolved", alert=alert.kind, subject=alert.subject)
     log.info("alert %s (%s) resolved by %s", alert_id, alert.kind, by)
     return redirect(url_for("alerts.show"))
 

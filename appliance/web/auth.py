@@ -18,8 +18,8 @@ from flask import Blueprint, abort, g, redirect, render_template, request, sessi
 from flask_babel import gettext
 
 from appliance import clock
-from appliance.store import journal, web_sessions, web_users
-from appliance.store.db import transaction
+from appliance.store import technical_events, web_sessions, web_users
+from appliance.store.technical_events import EventKind
 from appliance.store.web_users import LoginRefused, Role, WebUser
 from appliance.web.context import db
 
@@ -91,6 +91,13 @@ def login() -> Any:
         user = web_users.log_in(db(), username, request.form.get("password", ""), clock.now())
     except LoginRefused as refused:
         log.warning("web login refused for %r from %s", username[:64], request.remote_addr)
+        if refused.wait_s and not refused.locked:  # this failure started a wait: say it once
+            record(
+                EventKind.LOGIN_REFUSED,
+                username[:64],
+                remote_addr=request.remote_addr or "",
+                wait_s=refused.wait_s,
+            )
         return render_template("login.html", error=_refusal(refused), username=username), 401
     token = web_sessions.open_session(
         db(),
@@ -101,7 +108,7 @@ def login() -> Any:
     )
     session.clear()
     session.update(sid=token, csrf=secrets.token_urlsafe(32))
-    record("web_login", user.username, remote_addr=request.remote_addr or "")
+    record(EventKind.LOGIN, user.username, remote_addr=request.remote_addr or "")
     log.info("web login: %s (%s) from %s", user.username, user.role, request.remote_addr)
     return redirect(_safe_next(request.args.get("next", "")))
 
@@ -112,6 +119,7 @@ def logout() -> Any:
     web_sessions.close_session(db(), session.get("sid", ""))
     session.clear()
     if user:
+        record(EventKind.LOGOUT, user.username)
         log.info("web logout: %s", user.username)
     return redirect(url_for("auth.login"))
 
@@ -130,11 +138,16 @@ def _refusal(refused: LoginRefused) -> str:
     )
 
 
-def record(kind: str, by: str, **data: Any) -> None:
-    """An admin event (a login, an action) in the journal, with who did it."""
-    store = db()
-    with transaction(store):
-        journal.append(store, kind, {**data, "by": f"web:{by}"})
+def record(kind: EventKind, by: str, **details: int | str) -> None:
+    """A login or an admin action in the technical events journal, with who did it."""
+    technical_events.record(db(), kind, details, by=f"web:{by}")
+
+
+def record_action(action: str, **details: int | str) -> None:
+    """An admin action of the logged-in user (a door opened, an alert resolved...)."""
+    user = current_user()
+    assert user is not None
+    record(EventKind.ADMIN_ACTION, user.username, action=action, **details)
 
 
 def _session_user() -> WebUser | None:

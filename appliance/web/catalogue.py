@@ -16,7 +16,7 @@ from appliance.core.catalogue import Product
 from appliance.core.catalogue_csv import hundredths
 from appliance.store import catalogue, journal
 from appliance.store.db import transaction
-from appliance.web.auth import actor
+from appliance.web.auth import actor, record_action
 from appliance.web.context import db, euros
 
 log = logging.getLogger(__name__)
@@ -65,6 +65,7 @@ def edit(product_id: int) -> Any:
         flash(gettext("%(product)s: nothing changed.", product=product.name))
     else:
         log.info("price change of %s by %s", product.sku, actor())
+        record_action("price_change", sku=product.sku)
         flash(_saved(changed))
     return redirect(url_for("catalogue.show"))
 

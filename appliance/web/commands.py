@@ -14,7 +14,7 @@ from flask_babel import gettext
 
 from appliance.store import device_commands
 from appliance.store.web_users import Role
-from appliance.web.auth import actor, record, requires
+from appliance.web.auth import actor, record_action, requires
 from appliance.web.context import db, settings
 
 log = logging.getLogger(__name__)
@@ -62,9 +62,7 @@ def queue() -> Any:
     else:
         return _page(gettext("Unknown command %(name)s.", name=name[:40] or "?"))
     device_commands.queue(db(), name, args, requested_by=actor(), reason=reason)
-    record(
-        "web_command_queued", actor().removeprefix("web:"), command=name, args=args, reason=reason
-    )
+    record_action("command_queued", command=name, reason=reason, **args)
     log.info("device command %s queued by %s", name, actor())
     if args:
         flash(

@@ -11,7 +11,8 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from appliance import config as config_module
-from appliance.store import journal, web_sessions, web_users
+from appliance.store import technical_events, web_sessions, web_users
+from appliance.store.technical_events import EventKind
 from appliance.store.web_users import Role
 from appliance.web import create_app
 from tests.integration.test_web_admin import PASSWORD, log_in, post
@@ -88,8 +89,12 @@ def test_log_out_everywhere_ends_the_session_on_the_other_device(
     assert response.headers["Location"] == "/login"
     assert phone.get("/").status_code == 302
     assert laptop.get("/").status_code == 302
-    [ended] = list(journal.entries(db, "web_sessions_ended"))
-    assert ended.data == {"username": "paul", "sessions": 2, "by": "web:paul"}
+    [ended] = technical_events.events(db, EventKind.ADMIN_ACTION)
+    assert (ended.by, ended.details) == (
+        "web:paul",
+        {"action": "sessions_ended", "user": "paul", "sessions": 2},
+    )
+    assert [e.by for e in technical_events.events(db, EventKind.LOGIN)] == ["web:paul"] * 2
 
 
 def test_an_installer_ends_a_producers_sessions_and_a_producer_cannot(
@@ -115,10 +120,23 @@ def test_a_role_change_ends_the_users_sessions(phone: FlaskClient, db: sqlite3.C
 def test_logins_and_admin_actions_are_in_the_journal(
     phone: FlaskClient, db: sqlite3.Connection
 ) -> None:
+    for _ in range(5):
+        log_in(phone, "ines", "pas-le-bon-mot")
+    log_in(phone, "ines", "pas-le-bon-mot")  # during the wait: not recorded again
+    [refused] = technical_events.events(db, EventKind.LOGIN_REFUSED)
+    assert refused.details == {"remote_addr": "127.0.0.1", "wait_s": 30}
+    web_users.set_password(db, "ines", PASSWORD, Role.INSTALLER)  # resets the count
     log_in(phone, "ines")
-    [login] = list(journal.entries(db, "web_login"))
-    assert login.data == {"remote_addr": "127.0.0.1", "by": "web:ines"}
+    [login] = technical_events.events(db, EventKind.LOGIN)
+    assert (login.by, login.details) == ("web:ines", {"remote_addr": "127.0.0.1"})
+    post(phone, "/commands/queue", "/commands/", name="open_door", compartment="3", reason="x")
     post(phone, "/commands/queue", "/commands/", name="scale_zero")
-    [queued] = list(journal.entries(db, "web_command_queued"))
-    assert queued.data["command"] == "scale_zero" and queued.data["by"] == "web:ines"
-    assert journal.verify(db)[1] is None
+    post(phone, "/logout", "/")
+    kinds = [(e.kind, e.details.get("action")) for e in technical_events.events(db)]
+    assert kinds[-2:] == [("admin_action", "command_queued"), ("logout", None)]
+    [queued] = technical_events.events(db, EventKind.ADMIN_ACTION)
+    assert queued.details == {
+        "action": "command_queued",
+        "command": "scale_zero",
+        "reason": "scale zero from the web admin",
+    }
