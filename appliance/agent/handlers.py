@@ -22,6 +22,7 @@ from appliance.agent.restart import PROCESSES, Restarter
 from appliance.config import Config
 from appliance.marketplace.sync import sync_once
 from appliance.store import agent_state, device_commands
+from appliance.store.device_commands import CommandName
 
 KIOSK_WAIT_S = 20
 SECRET_FIELDS = ("password_file", "api_key_file", "key_file")
@@ -73,11 +74,13 @@ class Handlers:
         reason = command.args.get("reason")
         if not isinstance(reason, str) or not reason.strip():
             raise BadArgs("open_door needs a reason (args.reason), kept in the door audit trail")
-        return self._ask_kiosk(command, db, {"compartment": compartment}, reason.strip())
+        return self._ask_kiosk(
+            command, db, CommandName.OPEN_DOOR, {"compartment": compartment}, reason.strip()
+        )
 
     def do_print_test_label(self, command: RemoteCommand, db: sqlite3.Connection) -> Answer:
         reason = str(command.args.get("reason", "")) or "test label from the fleet console"
-        return self._ask_kiosk(command, db, {}, reason)
+        return self._ask_kiosk(command, db, CommandName.PRINT_TEST_LABEL, {}, reason)
 
     def do_sync_now(self, command: RemoteCommand, db: sqlite3.Connection) -> Answer:
         if not self.config.marketplace.url:
@@ -133,13 +136,18 @@ class Handlers:
     # -- helpers ----------------------------------------------------------------------------------
 
     def _ask_kiosk(
-        self, command: RemoteCommand, db: sqlite3.Connection, args: dict[str, Any], reason: str
+        self,
+        command: RemoteCommand,
+        db: sqlite3.Connection,
+        name: CommandName,
+        args: dict[str, Any],
+        reason: str,
     ) -> Answer:
         wait_s = _int(command.args, "wait_s", KIOSK_WAIT_S, 1, 120)
         expires = command.expires_at or clock.now() + timedelta(seconds=wait_s)
         queued = device_commands.queue(
             db,
-            command.name,
+            name,
             args,
             requested_by=f"mqtt:{command.requested_by or 'admin'}",
             reason=reason,

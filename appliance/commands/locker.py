@@ -21,6 +21,7 @@ from appliance.errors import ComptoirError, UsageError
 from appliance.notify.pickup_email import PickupNotice, send_pickup_code
 from appliance.store import device_commands, lockers, orders, pickup_codes, producers
 from appliance.store.db import open_database
+from appliance.store.device_commands import CommandName
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -99,7 +100,7 @@ def run_open(args: argparse.Namespace) -> int:
     db = open_database(cfg.database_path)
     command = device_commands.queue(
         db,
-        "open_door",
+        CommandName.OPEN_DOOR,
         {"compartment": args.number},
         requested_by=args.by,
         reason=args.reason.strip(),

@@ -38,7 +38,7 @@ from appliance.kiosk.wedge import Wedge
 from appliance.legal import legal_identity
 from appliance.store.catalogue import list_products
 from appliance.store.db import open_database
-from appliance.store.device_commands import DeviceCommand
+from appliance.store.device_commands import CommandName, DeviceCommand
 from appliance.store.fiscal_key import public_key
 from appliance.systemd_notify import Notifier
 
@@ -286,7 +286,7 @@ class KioskApp(App):
 
     # -- device commands ------------------------------------------------------------------------
 
-    def command_handlers(self) -> dict[str, Callable[[DeviceCommand], dict]]:
+    def command_handlers(self) -> dict[CommandName, Callable[[DeviceCommand], dict]]:
         hardware = self.hardware
         assert hardware is not None
 
@@ -331,10 +331,10 @@ class KioskApp(App):
 
         return {
             "reprint_receipt": reprint_receipt,
-            "print_test_label": print_test_label,
-            "scale_zero": scale_zero,
-            "restart_ui": restart_ui,
-            "open_door": open_door,
+            CommandName.PRINT_TEST_LABEL: print_test_label,
+            CommandName.SCALE_ZERO: scale_zero,
+            CommandName.RESTART_UI: restart_ui,
+            CommandName.OPEN_DOOR: open_door,
             "pause_for_update": pause_for_update,
         }
 

@@ -18,6 +18,7 @@ from typing import Any
 from appliance.errors import ComptoirError
 from appliance.store import device_commands
 from appliance.store.db import CommitWatch, open_database
+from appliance.store.device_commands import CommandName
 
 log = logging.getLogger(__name__)
 
@@ -38,7 +39,7 @@ class CommandExecutor:
     def __init__(
         self,
         database_path: Path,
-        handlers: Mapping[str, Handler],
+        handlers: Mapping[CommandName, Handler],
         *,
         interval_s: float = CHECK_INTERVAL_S,
     ) -> None:
@@ -72,7 +73,8 @@ class CommandExecutor:
         return ran
 
     def _run_one(self, command: device_commands.DeviceCommand) -> None:
-        handler = self.handlers.get(command.name)
+        name = CommandName.parse(command.name)
+        handler = self.handlers.get(name) if name else None
         db = self._db
         assert db is not None
         if handler is None:

@@ -1,7 +1,8 @@
 """The device command queue: other processes ask, the kiosk (owner of the hardware) executes.
 
 Every door opening and every test label goes through here, with who asked, why, an expiry and
-the recorded result. Times are ISO 8601 UTC strings from `utc_now`, so they compare as text.
+the recorded result. Times are `clock.iso` strings, so they compare as text. `CommandName` is
+the one list of what the kiosk can be asked to do, for the web, the CLI and the agent alike.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import time
 import uuid
 from dataclasses import dataclass
 from datetime import timedelta
+from enum import StrEnum
 from typing import Any
 
 from appliance import clock
@@ -19,10 +21,27 @@ from appliance.core.journal import canonical_json
 from appliance.store.db import transaction
 
 
+class CommandName(StrEnum):
+    """What the kiosk can be asked to do (each has a handler in `kiosk/app.py`)."""
+
+    OPEN_DOOR = "open_door"  # args: {"compartment": n}; the reason is required
+    PRINT_TEST_LABEL = "print_test_label"
+    SCALE_ZERO = "scale_zero"
+    RESTART_UI = "restart_ui"  # a fresh journey and catalogue, refused while someone pays
+
+    @classmethod
+    def parse(cls, text: str) -> CommandName | None:
+        """The command `text` names, or None (a typo, or a command of another release)."""
+        try:
+            return cls(text)
+        except ValueError:
+            return None
+
+
 @dataclass(frozen=True)
 class DeviceCommand:
     id: str
-    name: str
+    name: str  # a CommandName value, kept as text: a row may name what this kiosk lacks
     args: dict[str, Any]
     requested_by: str
     reason: str
@@ -39,7 +58,7 @@ class DeviceCommand:
 
 def queue(
     db: sqlite3.Connection,
-    name: str,
+    name: CommandName,
     args: dict[str, Any] | None = None,
     *,
     requested_by: str,

@@ -13,6 +13,7 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext
 
 from appliance.store import device_commands
+from appliance.store.device_commands import CommandName
 from appliance.store.web_users import Role
 from appliance.web.auth import actor, record_action, requires
 from appliance.web.context import db, settings
@@ -25,8 +26,8 @@ bp.before_request(requires(Role.INSTALLER))
 MAX_REASON = 200
 #: Commands queued without arguments, with the reason recorded when none is typed.
 SIMPLE = {
-    "print_test_label": "test label from the web admin",
-    "scale_zero": "scale zero from the web admin",
+    CommandName.PRINT_TEST_LABEL: "test label from the web admin",
+    CommandName.SCALE_ZERO: "scale zero from the web admin",
 }
 
 
@@ -37,12 +38,13 @@ def show() -> tuple[str, int]:
 
 @bp.route("/queue", methods=["POST"])
 def queue() -> Any:
-    name = request.form.get("name", "")
+    asked = request.form.get("name", "")
     reason = request.form.get("reason", "").strip()
     if len(reason) > MAX_REASON:
         return _page(gettext("The reason is too long: at most %(max)d characters.", max=MAX_REASON))
     args: dict[str, Any] = {}
-    if name == "open_door":
+    name = CommandName.parse(asked)
+    if name is CommandName.OPEN_DOOR:
         compartment = request.form.get("compartment", "").strip()
         known = _compartments()
         if not compartment.isdigit() or int(compartment) not in known:
@@ -60,7 +62,7 @@ def queue() -> Any:
     elif name in SIMPLE:
         reason = reason or SIMPLE[name]
     else:
-        return _page(gettext("Unknown command %(name)s.", name=name[:40] or "?"))
+        return _page(gettext("Unknown command %(name)s.", name=asked[:40] or "?"))
     device_commands.queue(db(), name, args, requested_by=actor(), reason=reason)
     record_action("command_queued", command=name, reason=reason, **args)
     log.info("device command %s queued by %s", name, actor())

@@ -7,6 +7,7 @@ import pytest
 from appliance.errors import ComptoirError
 from appliance.kiosk.commands import CommandExecutor, CommandRefused
 from appliance.store import device_commands
+from appliance.store.device_commands import CommandName
 
 
 @pytest.fixture
@@ -23,7 +24,11 @@ def executor(db, data_dir):
     def label(command):
         raise ComptoirError("the label printer is out of paper: load a new roll")
 
-    handlers = {"scale_zero": zero, "restart_ui": restart, "print_test_label": label}
+    handlers = {
+        CommandName.SCALE_ZERO: zero,
+        CommandName.RESTART_UI: restart,
+        CommandName.PRINT_TEST_LABEL: label,
+    }
     runner = CommandExecutor(data_dir / "comptoir.db", handlers)
     runner.calls = calls
     yield runner
@@ -32,7 +37,9 @@ def executor(db, data_dir):
 
 
 def test_a_queued_command_runs_once_and_its_result_is_recorded(db, executor):
-    command = device_commands.queue(db, "scale_zero", {"why": "drift"}, requested_by="web")
+    command = device_commands.queue(
+        db, CommandName.SCALE_ZERO, {"why": "drift"}, requested_by="web"
+    )
     assert executor.check() == 1
     assert executor.calls == [("scale_zero", {"why": "drift"})]
     done = device_commands.get(db, command.id)
@@ -43,7 +50,7 @@ def test_a_queued_command_runs_once_and_its_result_is_recorded(db, executor):
 def test_nothing_is_read_again_until_another_process_commits(db, executor):
     assert executor.check() == 0
     assert executor.check() == 0
-    device_commands.queue(db, "scale_zero", requested_by="agent")
+    device_commands.queue(db, CommandName.SCALE_ZERO, requested_by="agent")
     assert executor.check() == 1
 
 
@@ -58,7 +65,7 @@ def test_an_unknown_command_is_refused_with_the_known_ones(db, executor):
 
 def test_an_expired_command_is_refused_and_never_run(db, executor):
     command = device_commands.queue(
-        db, "scale_zero", requested_by="agent", expires_at="2000-01-01T00:00:00+00:00"
+        db, CommandName.SCALE_ZERO, requested_by="agent", expires_at="2000-01-01T00:00:00+00:00"
     )
     executor.check()
     assert executor.calls == []
@@ -66,7 +73,7 @@ def test_an_expired_command_is_refused_and_never_run(db, executor):
 
 
 def test_a_command_the_kiosk_cannot_run_now_is_refused_with_why(db, executor):
-    command = device_commands.queue(db, "restart_ui", requested_by="agent")
+    command = device_commands.queue(db, CommandName.RESTART_UI, requested_by="agent")
     executor.check()
     refused = device_commands.get(db, command.id)
     assert (refused.state, refused.result["error"]) == (
@@ -76,8 +83,8 @@ def test_a_command_the_kiosk_cannot_run_now_is_refused_with_why(db, executor):
 
 
 def test_a_device_failure_is_recorded_as_failed_and_the_queue_goes_on(db, executor):
-    first = device_commands.queue(db, "print_test_label", requested_by="web")
-    second = device_commands.queue(db, "scale_zero", requested_by="web")
+    first = device_commands.queue(db, CommandName.PRINT_TEST_LABEL, requested_by="web")
+    second = device_commands.queue(db, CommandName.SCALE_ZERO, requested_by="web")
     assert executor.check() == 2
     failed = device_commands.get(db, first.id)
     assert failed.state == "failed" and "out of paper" in failed.result["error"]
@@ -88,7 +95,7 @@ def test_the_executor_thread_notices_a_command_by_itself(db, executor):
     executor.interval_s = 0.05
     executor.start()
     try:
-        command = device_commands.queue(db, "scale_zero", requested_by="web")
+        command = device_commands.queue(db, CommandName.SCALE_ZERO, requested_by="web")
         finished = device_commands.wait(db, command.id, timeout_s=10)
     finally:
         executor.stop()

@@ -27,6 +27,7 @@ from appliance.store.db import (
     open_database,
     transaction,
 )
+from appliance.store.device_commands import CommandName
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -264,8 +265,10 @@ def test_rolled_back_change_leaves_neither_change_nor_event(db: sqlite3.Connecti
 
 
 def test_queued_command_is_taken_once_and_its_result_recorded(db: sqlite3.Connection) -> None:
-    first = device_commands.queue(db, "open_door", {"compartment": 12}, requested_by="web:anne")
-    second = device_commands.queue(db, "print_test_label", requested_by="mqtt:admin")
+    first = device_commands.queue(
+        db, CommandName.OPEN_DOOR, {"compartment": 12}, requested_by="web:anne"
+    )
+    second = device_commands.queue(db, CommandName.PRINT_TEST_LABEL, requested_by="mqtt:admin")
     taken = device_commands.take_next(db)
     assert (taken.id, taken.state, taken.args) == (first.id, "running", {"compartment": 12})
     assert device_commands.take_next(db).id == second.id
@@ -280,10 +283,10 @@ def test_queued_command_is_taken_once_and_its_result_recorded(db: sqlite3.Connec
 
 def test_queueing_the_same_command_id_twice_queues_it_once(db: sqlite3.Connection) -> None:
     a = device_commands.queue(
-        db, "open_door", {"compartment": 3}, requested_by="mqtt", command_id="c-1"
+        db, CommandName.OPEN_DOOR, {"compartment": 3}, requested_by="mqtt", command_id="c-1"
     )
     b = device_commands.queue(
-        db, "open_door", {"compartment": 4}, requested_by="mqtt", command_id="c-1"
+        db, CommandName.OPEN_DOOR, {"compartment": 4}, requested_by="mqtt", command_id="c-1"
     )
     assert a == b
     assert len(device_commands.recent(db)) == 1
@@ -294,9 +297,11 @@ def test_expired_command_is_refused_with_a_reason_instead_of_run(
 ) -> None:
     past = (datetime.now(UTC) - timedelta(seconds=1)).isoformat(timespec="microseconds")
     stale = device_commands.queue(
-        db, "open_door", {"compartment": 7}, requested_by="mqtt", expires_at=past
+        db, CommandName.OPEN_DOOR, {"compartment": 7}, requested_by="mqtt", expires_at=past
     )
-    fresh = device_commands.queue(db, "open_door", {"compartment": 8}, requested_by="mqtt")
+    fresh = device_commands.queue(
+        db, CommandName.OPEN_DOOR, {"compartment": 8}, requested_by="mqtt"
+    )
     assert device_commands.take_next(db).id == fresh.id
     refused = device_commands.get(db, stale.id)
     assert refused.state == "refused"
@@ -305,7 +310,9 @@ def test_expired_command_is_refused_with_a_reason_instead_of_run(
 
 
 def test_command_refused_by_the_kiosk_says_why(db: sqlite3.Connection) -> None:
-    command = device_commands.queue(db, "open_door", {"compartment": 99}, requested_by="web")
+    command = device_commands.queue(
+        db, CommandName.OPEN_DOOR, {"compartment": 99}, requested_by="web"
+    )
     device_commands.refuse(db, command.id, "no compartment 99 in [lockers]")
     refused = device_commands.get(db, command.id)
     assert (refused.state, refused.result) == (

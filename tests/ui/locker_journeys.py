@@ -19,6 +19,7 @@ from appliance.store import (
     producers,
 )
 from appliance.store.db import open_database, transaction
+from appliance.store.device_commands import CommandName
 
 
 def _db(k):
@@ -146,10 +147,14 @@ async def open_door_command(k) -> None:
     db = _db(k)
     try:
         opened = device_commands.queue(
-            db, "open_door", {"compartment": 1}, requested_by="web:anne", reason="client bloqué"
+            db,
+            CommandName.OPEN_DOOR,
+            {"compartment": 1},
+            requested_by="web:anne",
+            reason="client bloqué",
         )
         unknown = device_commands.queue(
-            db, "open_door", {"compartment": 99}, requested_by="web:anne", reason="essai"
+            db, CommandName.OPEN_DOOR, {"compartment": 99}, requested_by="web:anne", reason="essai"
         )
         done = device_commands.wait(db, opened.id, timeout_s=30)
         refused = device_commands.wait(db, unknown.id, timeout_s=30)
