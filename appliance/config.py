@@ -281,9 +281,11 @@ class Updates:
 
 @dataclass(frozen=True)
 class Web:
-    """The LAN admin."""
+    """The LAN admin: HTTPS on `listen`, and plain HTTP on `http_listen` that only redirects
+    ('' for none)."""
 
-    listen: str = setting("0.0.0.0:8080", check=_host_port)
+    listen: str = setting("0.0.0.0:8443", check=_host_port)
+    http_listen: str = setting("0.0.0.0:8080", check=lambda v: None if not v else _host_port(v))
 
 
 @dataclass(frozen=True)

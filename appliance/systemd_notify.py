@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import os
 import socket
+import ssl
 import threading
 import time
 import urllib.error
@@ -58,8 +59,16 @@ class ServingWatch:
     """Pings the watchdog only while `url` answers: a thread that asks the web admin for a page
     through its own server, so a wedged server or stuck workers stop the pings."""
 
-    def __init__(self, url: str, notifier: Notifier, *, timeout_s: float = 5.0) -> None:
+    def __init__(
+        self,
+        url: str,
+        notifier: Notifier,
+        *,
+        timeout_s: float = 5.0,
+        context: ssl.SSLContext | None = None,  # HTTPS: trusts the server's own certificate
+    ) -> None:
         self.url = url
+        self.context = context
         self.notifier = notifier
         self.timeout_s = timeout_s
         self._stop = threading.Event()
@@ -75,7 +84,9 @@ class ServingWatch:
 
     def answers(self) -> bool:
         try:
-            with urllib.request.urlopen(self.url, timeout=self.timeout_s) as response:
+            with urllib.request.urlopen(
+                self.url, timeout=self.timeout_s, context=self.context
+            ) as response:
                 return 200 <= response.status < 500
         except urllib.error.HTTPError as exc:
             return exc.code < 500

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from appliance.commands._common import add_json_flag, print_json
+from appliance.config import Config
 from appliance.errors import ComptoirError, UsageError
 from appliance.provisioning import (
     CA_FILE,
@@ -148,6 +149,7 @@ def run(args: argparse.Namespace) -> int:
     if notes:  # only once the secrets are safely in their files
         _replace(card_path, redact(raw, notes))
     _signing_key(args.data.absolute(), owner)
+    _web_certificate(args.data.absolute(), owner, config)
     _report(args, card, toml_path, state, written, notes)
     return 0
 
@@ -166,6 +168,19 @@ def _signing_key(data: Path, owner: Owner | None) -> None:
             os.chown(path, owner.uid, owner.gid)
         if made_dir:
             os.chown(data, owner.uid, owner.gid)
+
+
+def _web_certificate(data: Path, owner: Owner | None, config: Config) -> None:
+    """The web admin's HTTPS certificate (docs/admin.md), made once; its key mode 600, owned by
+    the service user."""
+    from appliance import certificate
+
+    if certificate.paths(data)[0].exists():
+        return
+    made = certificate.ensure_certificate(data, config.device.id, config.device.name)
+    if owner is not None:
+        for path in (made.cert_file, made.key_file):
+            os.chown(path, owner.uid, owner.gid)
 
 
 def _owner(name: str) -> Owner | None:

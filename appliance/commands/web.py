@@ -5,19 +5,19 @@ from __future__ import annotations
 import argparse
 import getpass
 import logging
+import ssl
 import sys
+import time
 
 from appliance.commands._common import add_json_flag, load_config, open_store, print_json
 from appliance.config import split_host_port
-from appliance.errors import ComptoirError, UsageError
+from appliance.errors import UsageError
 from appliance.store import web_users
 from appliance.store.db import open_database
 from appliance.store.web_users import Role
 from appliance.systemd_notify import Notifier, ServingWatch
 
 log = logging.getLogger(__name__)
-
-THREADS = 4
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -43,9 +43,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run_serve(args: argparse.Namespace) -> int:
-    import waitress
-
-    from appliance.web import create_app
+    from appliance.certificate import ensure_certificate
+    from appliance.web import create_app, serve
 
     config = load_config(args)
     app = create_app(config, config.database_path)
@@ -55,35 +54,41 @@ def run_serve(args: argparse.Namespace) -> int:
             "`comptoir web passwd NAME --role installer`",
             file=sys.stderr,
         )
-    try:
-        server = waitress.create_server(
-            app, listen=config.web.listen, threads=THREADS, ident="comptoir"
-        )
-    except OSError as exc:
-        raise ComptoirError(
-            f"cannot listen on {config.web.listen}: {exc.strerror or exc}; change [web] listen "
-            f"or stop what uses that port"
-        ) from None
-    log.info("web admin listening on %s", config.web.listen)
+    certificate = ensure_certificate(config.device.data_dir, config.device.id, config.device.name)
+    listening = serve.start(app, certificate, config.web.listen, config.web.http_listen)
+    https_url = url_of(config.web.listen, listening.https_port, "https")
+    said = f"web admin listening on {https_url} (certificate {certificate.fingerprint})"
+    if listening.http_port is not None:
+        said += f"; {url_of(config.web.http_listen, listening.http_port, 'http')} redirects there"
+    print(f"comptoir: {said}", file=sys.stderr, flush=True)
+    log.info("%s", said)
     notifier = Notifier()
-    watch = ServingWatch(self_check_url(config.web.listen, server), notifier)
-    notifier.ready(f"listening on {config.web.listen}")
+    trust_own = ssl.create_default_context(cafile=str(certificate.cert_file))
+    trust_own.check_hostname = False  # asked on 127.0.0.1, whatever name the LAN uses
+    watch = ServingWatch(self_check_url(https_url), notifier, context=trust_own)
+    notifier.ready(f"listening on {https_url}")
     watch.start()
     try:
-        server.run()
+        while all(thread.is_alive() for thread in listening.threads):
+            time.sleep(1)
     finally:
         watch.stop()
+        listening.stop()
     return 0
 
 
-def self_check_url(listen: str, server: object) -> str:
-    """The login page through the server's own socket (an any-address listen is asked on the
-    loopback; port 0 is the port the server got)."""
-    host, port = split_host_port(listen) or ("127.0.0.1", 0)
-    port = getattr(server, "effective_port", None) or port
-    if host in ("0.0.0.0", "::", "[::]"):
-        host = "127.0.0.1"
-    return f"http://{host}:{port}/login"
+def url_of(listen: str, port: int, scheme: str) -> str:
+    """`scheme://host:port/` of a listen address (the real port when 0 was asked)."""
+    host, _ = split_host_port(listen) or ("127.0.0.1", port)
+    return f"{scheme}://{host}:{port}/"
+
+
+def self_check_url(url: str) -> str:
+    """The login page through the server's own socket: an any-address listen is asked on the
+    loopback."""
+    for any_address in ("0.0.0.0", "[::]", "::"):
+        url = url.replace(f"//{any_address}:", "//127.0.0.1:")
+    return url + "login"
 
 
 def run_passwd(args: argparse.Namespace) -> int:

@@ -20,6 +20,7 @@ from kivy.core.window import Window
 from kivy.properties import BooleanProperty, StringProperty
 from kivy.uix.screenmanager import NoTransition, ScreenManager
 
+from appliance.certificate import web_fingerprint
 from appliance.config import Config
 from appliance.core.receipt import MODE_MARKS
 from appliance.core.weighing import ScaleSpec
@@ -103,6 +104,7 @@ class KioskApp(App):
         self.on_ready = on_ready
         self.legal = legal_identity()
         self.public_key = public_key(site.device.data_dir)
+        self.web_fingerprint = web_fingerprint(site.device.data_dir)
         mark = MODE_MARKS.get(site.shop.mode)
         self.mode_mark = f"{mark} · {site.shop.mode.upper()}" if mark else ""
         self.first_frame_at: float | None = None

@@ -64,6 +64,8 @@ class AboutScreen(KioskScreen):
             f"{app.site.device.name} · {app.site.device.id}",
             app.tr("Fiscal records public key (Ed25519)", app.lang),
             app.public_key or "—",
+            app.tr("Web admin certificate", app.lang),
+            app.web_fingerprint or "—",
         ]
         self.ids.legal.text = "\n".join(lines)
 

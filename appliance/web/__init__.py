@@ -74,6 +74,7 @@ def create_app(config: Config, db_path: Path) -> Flask:
         SECRET_KEY=secret_key(config.device.data_dir),
         SESSION_COOKIE_NAME="comptoir_admin",
         SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SECURE=True,  # the admin is served over HTTPS only (web/serve.py)
         SESSION_COOKIE_SAMESITE="Strict",
         MAX_CONTENT_LENGTH=64 * 1024,
     )

@@ -95,7 +95,9 @@ def test_the_web_admin_says_ready_then_pings_while_its_page_answers(
     systemd: FakeSystemd, tmp_path: Path, config_file: Path
 ) -> None:
     port = free_port()
-    config_file.write_text(config_file.read_text() + f'\n[web]\nlisten = "127.0.0.1:{port}"\n')
+    config_file.write_text(
+        config_file.read_text() + f'\n[web]\nlisten = "127.0.0.1:{port}"\nhttp_listen = ""\n'
+    )
     web = start(["--config", str(config_file), "web"], systemd.env(), tmp_path / "web.log")
     try:
         systemd.wait_for("READY=1")

@@ -87,6 +87,25 @@ def test_a_fresh_card_provisions_the_box(box: dict[str, Path]) -> None:
     assert (box["etc"] / "mqtt-ca.crt").read_text().startswith("-----BEGIN CERTIFICATE")
 
 
+def test_provisioning_makes_the_web_admins_certificate_once_with_a_private_key(
+    box: dict[str, Path],
+) -> None:
+    from cryptography import x509
+
+    from appliance.certificate import fingerprint
+
+    assert provision(box).returncode == 0
+    cert_file, key_file = box["data"] / "web-tls.crt", box["data"] / "web-tls.key"
+    assert key_file.stat().st_mode & 0o777 == 0o600
+    cert = x509.load_pem_x509_certificate(cert_file.read_bytes())
+    names = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+    assert "ferme-lilas-1.local" in names.get_values_for_type(x509.DNSName)
+    first = fingerprint(cert_file)
+    assert first.startswith("SHA-256 ") and len(first.split()[1].split(":")) == 32
+    assert provision(box).returncode == 0
+    assert fingerprint(cert_file) == first  # a second boot keeps it
+
+
 def test_the_secrets_leave_the_card_and_never_reach_the_toml(box: dict[str, Path]) -> None:
     assert provision(box).returncode == 0
     card = (box["boot"] / "comptoir.txt").read_bytes()

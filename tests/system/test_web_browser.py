@@ -1,4 +1,4 @@
-"""The web admin as a person uses it: the real app served by waitress, driven by headless Chromium.
+"""The web admin as a person uses it: the real app served over HTTPS, driven by headless Chromium.
 
 An installer logs in, sees the unknown payment alert, resolves it, then asks for a door to open
 with a reason and sees the queued command; a door request without a reason is refused on the page.
@@ -7,21 +7,20 @@ with a reason and sees the queued command; a door request without a reason is re
 from __future__ import annotations
 
 import sqlite3
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import waitress
 
 from appliance import config as config_module
+from appliance.certificate import ensure_certificate
 from appliance.config import Config
 from appliance.core.catalogue import Product, SoldBy
 from appliance.core.sale import Basket, SaleLine
 from appliance.store import catalogue, device_commands, payments, sales, web_users
 from appliance.store.db import transaction
 from appliance.store.web_users import Role
-from appliance.web import create_app
+from appliance.web import create_app, serve
 from tests.system import chromium
 from tests.system.chromium import Browser
 
@@ -53,14 +52,12 @@ def unknown_attempt(db: sqlite3.Connection) -> str:
 
 @pytest.fixture
 def admin_url(settings: Config, unknown_attempt: str) -> Iterator[str]:
-    server = waitress.create_server(
-        create_app(settings, settings.database_path), host="127.0.0.1", port=0, threads=4
-    )
-    thread = threading.Thread(target=server.run, name="web-admin", daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.effective_port}"
-    server.close()
-    thread.join(timeout=10)
+    """The admin as `comptoir web` serves it: HTTPS with the box's own certificate."""
+    certificate = ensure_certificate(settings.device.data_dir, settings.device.id, "Ferme test")
+    app = create_app(settings, settings.database_path)
+    listening = serve.start(app, certificate, "127.0.0.1:0")
+    yield f"https://127.0.0.1:{listening.https_port}"
+    listening.stop()
 
 
 @pytest.fixture
