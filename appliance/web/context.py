@@ -47,10 +47,10 @@ def today() -> date:
     return datetime.now(local_zone()).date()
 
 
-def day_asked() -> date:
+def day_asked(name: str = "day") -> date:
     """The `day` of the query string, today when there is none; BadDay when it is not a day
     from 2000 to today (far dates would overflow the time conversions)."""
-    text = request.args.get("day", "").strip()
+    text = request.args.get(name, "").strip()
     now = today()
     if not text:
         return now

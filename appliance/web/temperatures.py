@@ -7,15 +7,28 @@ temperature alarms come first: they are what someone must act on today.
 
 from __future__ import annotations
 
-from datetime import date
+from dataclasses import dataclass
+from datetime import date, timedelta
 
 from flask import Blueprint, Response, render_template
+from flask_babel import format_date, format_time, gettext
+from markupsafe import Markup
 
+from appliance import clock
 from appliance.core import haccp
 from appliance.store import alerts, temperatures
 from appliance.store.alerts import Alarm, Alert
-from appliance.web import haccp_pdf
-from appliance.web.context import BadDay, day_asked, db, settings, today
+from appliance.web import charts, haccp_pdf
+from appliance.web.context import (
+    BadDay,
+    day_asked,
+    db,
+    local_zone,
+    long_day,
+    settings,
+    today,
+)
+from appliance.web.words import celsius
 
 bp = Blueprint("temperatures", __name__, url_prefix="/temperatures")
 
@@ -71,14 +84,78 @@ def _temperature_alerts() -> list[Alert]:
     return sorted(found, key=lambda alert: (alert.created_at, alert.id))
 
 
+def _charts(day: date, record: haccp.DayRecord, lines: list[haccp.ZoneDay]) -> list[ZoneCharts]:
+    """Each zone's day (with the report's excursions) and the week ending that day."""
+    zone = local_zone()
+    week_start = clock.day_span(day - timedelta(days=6), zone)[0]
+    hours = [record.start + timedelta(hours=h) for h in range(0, 25, 6)]
+    day_ticks = [charts.Tick(t, str(format_time(t, "HH:mm"))) for t in hours[:-1]]
+    days = [clock.day_span(day - timedelta(days=n), zone)[0] for n in range(6, -1, -1)]
+    week_ticks = [charts.Tick(t, str(format_date(t.astimezone(zone), "EEE d"))) for t in days]
+    found = []
+    for zone_record, line in zip(record.zones, lines, strict=True):
+        rule = zone_record.rule
+        limit = gettext("limit %(temp)s", temp=celsius(rule.limit_mc))
+        week = temperatures.zone_readings(
+            db(), rule.zone, haccp.lookback(rule, week_start), record.end
+        )
+        found.append(
+            ZoneCharts(
+                rule.zone,
+                charts.temperature_chart(
+                    gettext(
+                        "Temperatures of %(zone)s on %(day)s", zone=rule.zone, day=long_day(day)
+                    ),
+                    zone_record.readings,
+                    rule.limit_mc,
+                    line.excursions,
+                    record.start,
+                    record.end,
+                    day_ticks,
+                    celsius,
+                    limit,
+                ),
+                charts.temperature_chart(
+                    gettext(
+                        "Temperatures of %(zone)s, the week to %(day)s",
+                        zone=rule.zone,
+                        day=long_day(day),
+                    ),
+                    week,
+                    rule.limit_mc,
+                    haccp.excursions(rule, week),
+                    week_start,
+                    record.end,
+                    week_ticks,
+                    celsius,
+                    limit,
+                ),
+            )
+        )
+    return found
+
+
+@dataclass(frozen=True)
+class ZoneCharts:
+    zone: str
+    day: Markup
+    week: Markup
+
+
 def _page(day: date, error: str = "") -> tuple[str, int]:
     """The page for `day`; with `error`, said at the top with status 400."""
     cfg = settings()
-    lines = [] if error else haccp.report(temperatures.day_record(cfg, db(), day))
+    lines: list[haccp.ZoneDay] = []
+    zone_charts: list[ZoneCharts] = []
+    if not error:
+        record = temperatures.day_record(cfg, db(), day)
+        lines = haccp.report(record)
+        zone_charts = _charts(day, record, lines)
     page = render_template(
         "temperatures.html",
         day=day,
         zones=cfg.haccp.zones,
+        charts=zone_charts,
         lines=[(line, haccp.report_row(line)) for line in lines],
         alerts=_temperature_alerts(),
         config_path=cfg.source or "/etc/comptoir/comptoir.toml",

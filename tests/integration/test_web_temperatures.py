@@ -227,3 +227,31 @@ def test_the_haccp_report_prints_as_a_pdf_in_french(
     assert "frigo 4,0 °C 144 3,0 °C 7,5 °C 3,1 °C 1 6 min" in words
     assert "01/07/2026 08:00 01/07/2026 09:00 7,5 °C 60" in words
     assert "HACCP · test-box · 2026-07-01 · 1/1" in words
+
+
+SVG = re.compile(r"<svg class=\"chart\".*?</svg>", re.S)
+
+
+def section(page: str, ident: str) -> str:
+    return re.search(rf'<section class="card[^"]*" id="{ident}">(.*?)</section>', page, re.S)[1]
+
+
+def test_each_zone_has_a_day_and_a_week_chart_with_its_limit_and_excursion(
+    client: FlaskClient,
+) -> None:
+    log_in(client, "paul")
+    page = text(client.get(f"/temperatures/?day={DAY}"))
+    fridge = section(page, "chart-frigo")
+    day, week = SVG.findall(fridge)
+    assert "<title>Temperatures of frigo on Wednesday, July 1, 2026</title>" in day
+    assert day.count('class="excursion"') == 1 and week.count('class="excursion"') == 1
+    assert 'class="limit"' in day and "limit 4.0 °C" in day
+    assert day.count('class="peak"') == 1
+    # 08:00 to 09:00 local of a 24 h day: the band starts a third of the way across
+    band = re.search(r'class="excursion" x="([\d.]+)" y="\d+" width="([\d.]+)"', day)
+    x, width = float(band[1]), float(band[2])
+    assert abs(x - (52 + 578 * 8 / 24)) < 1 and abs(width - 578 / 24) < 1
+    # one polyline: the fridge logged every 10 minutes, no gap
+    assert day.count('class="reading"') == 1
+    freezer = section(page, "chart-congel")
+    assert 'class="reading"' not in freezer and 'class="limit"' in freezer
