@@ -328,6 +328,22 @@ OPENED_KINDS = ("door_opened",)
 CLOSED_KINDS = ("door_closed", "deposit_closed", "pickup_closed")
 
 
+def open_doors(db: sqlite3.Connection, compartments: Iterable[int]) -> set[int]:
+    """The doors whose last opening or closing event is an opening: they stand open now."""
+    found = set()
+    kinds = (*OPENED_KINDS, *CLOSED_KINDS)
+    marks = ",".join("?" * len(kinds))
+    for number in compartments:
+        row = db.execute(
+            f"SELECT kind FROM door_events WHERE compartment = ? AND kind IN ({marks}) "
+            "ORDER BY id DESC LIMIT 1",
+            (number, *kinds),
+        ).fetchone()
+        if row and row[0] in OPENED_KINDS:
+            found.add(number)
+    return found
+
+
 def door_openings(
     db: sqlite3.Connection, compartments: Iterable[int], since: str, until: str
 ) -> list[DoorOpening]:

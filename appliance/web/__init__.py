@@ -32,6 +32,7 @@ from appliance.web import (
     commands,
     dashboard,
     i18n,
+    lockers,
     orders,
     sales,
     temperatures,
@@ -88,6 +89,7 @@ def create_app(config: Config, db_path: Path) -> Flask:
         closings,
         orders,
         temperatures,
+        lockers,
         commands,
     ):
         app.register_blueprint(module.bp)
@@ -101,6 +103,7 @@ def create_app(config: Config, db_path: Path) -> Flask:
         csrf_token=auth.csrf_token,
         current_user=auth.current_user,
         device=config.device,
+        device_has_lockers=bool(config.lockers.compartments),
         version=__version__,
     )
 
