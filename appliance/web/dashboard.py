@@ -1,15 +1,47 @@
-"""The first page: which box this is, which software, and whether anything needs a person."""
+"""The first page, for the farmer checking the shop from their phone at 7 am: what needs doing
+first (alerts), whether the cold chain held overnight, what sold, what waits in the lockers;
+then the box itself (processes, sync, journal, software)."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import timedelta
+
 from flask import Blueprint, render_template
+from flask_babel import gettext
 
 from appliance import clock
+from appliance.core.locker import Use
+from appliance.core.order import OrderState
 from appliance.legal import legal_identity
-from appliance.store import agent_state, alerts, journal, sync_state
-from appliance.web.context import db
+from appliance.store import agent_state, alerts, journal, lockers, orders, sales_report, sync_state
+from appliance.store import temperatures as temperature_store
+from appliance.store.alerts import Alarm
+from appliance.web.context import db, local_zone, settings, today
 
 bp = Blueprint("dashboard", __name__)
+
+#: "Overnight": the cold chain of the last 12 hours.
+NIGHT = timedelta(hours=12)
+
+
+@dataclass(frozen=True)
+class ZoneNight:
+    zone: str
+    limit_mc: int
+    last_mc: int | None
+    max_mc: int | None
+    alarm: bool  # an excursion or sensor alarm is open for the zone
+
+    @property
+    def ok(self) -> bool:
+        return not self.alarm and self.max_mc is not None and self.max_mc <= self.limit_mc
+
+
+@dataclass(frozen=True)
+class DaySales:
+    count: int
+    total_cents: int
 
 
 @bp.route("/")
@@ -17,10 +49,18 @@ def show() -> str:
     store = db()
     entries, broken = journal.verify(store, since_last_check=True)
     now = clock.now()
+    open_alerts = alerts.open_alerts(store)
     return render_template(
         "dashboard.html",
+        dashboard_title=title(),
         legal=legal_identity(),
-        open_alerts=len(alerts.open_alerts(store)),
+        open_alerts=open_alerts,
+        zones=_night(open_alerts),
+        yesterday=_sales_of(1),
+        today_sales=_sales_of(0),
+        waiting=len(orders.list_orders(store, OrderState.WAITING)),
+        in_lockers=len(orders.list_orders(store, OrderState.IN_LOCKER)),
+        free=_free_compartments(),
         syncs=sync_state.directions.states(store),
         journal_entries=entries,
         journal_broken=broken,
@@ -29,3 +69,52 @@ def show() -> str:
             for name, beat in sorted(agent_state.heartbeats(store).items())
         ],
     )
+
+
+def title() -> str:
+    """The shop's name, marked once when the box is a demo or in training."""
+    cfg = settings()
+    mark = {"demo": gettext("(demo)"), "training": gettext("(training)")}.get(cfg.shop.mode, "")
+    name = cfg.device.name
+    return name if not mark or mark.lower() in name.lower() else f"{name} {mark}"
+
+
+def _night(open_alerts: list[alerts.Alert]) -> list[ZoneNight]:
+    until = clock.now()
+    since = until - NIGHT
+    alarmed = {
+        a.subject
+        for a in open_alerts
+        if a.kind in (Alarm.TEMPERATURE_EXCURSION, Alarm.TEMPERATURE_SENSOR_FAULT)
+    }
+    found = []
+    for zone in settings().haccp.zones:
+        rows = temperature_store.temperatures(
+            db(), zone.name, int(since.timestamp()), int(until.timestamp()) + 1
+        )
+        rule = temperature_store.rule_of(zone)
+        found.append(
+            ZoneNight(
+                zone.name,
+                rule.limit_mc,
+                rows[-1][1] if rows else None,
+                max(t for _, t in rows) if rows else None,
+                bool(alarmed & {f"zone {zone.name}", *(f"sensor {s}" for s in zone.sensors)}),
+            )
+        )
+    return found
+
+
+def _sales_of(days_ago: int) -> DaySales:
+    start, end = clock.day_span(today() - timedelta(days=days_ago), local_zone())
+    rows = sales_report.sale_times(db(), settings().device.id, clock.iso(start), clock.iso(end))
+    return DaySales(len(rows), sum(total for _, total in rows))
+
+
+def _free_compartments() -> tuple[int, int] | None:
+    configured = [c.number for c in settings().lockers.compartments]
+    if not configured:
+        return None
+    states = lockers.states(db())
+    free = sum(1 for n in configured if n not in states or states[n].use is Use.FREE)
+    return free, len(configured)
