@@ -24,8 +24,8 @@ ZONE = '[[haccp.zones]]\nname = "frigo"\nlimit_c = 4\nallowed_min = 30\nsensors 
 
 def page_for(config_file: Path, extra: str = "", language: str = "en") -> str:
     config_file.write_text(config_file.read_text() + extra)
-    settings = config_module.load(config_file)
-    client = create_app(settings, settings.database_path).test_client()
+    loaded = config_module.load(config_file)
+    client = create_app(loaded, loaded.database_path).test_client()
     client.environ_base["HTTP_ACCEPT_LANGUAGE"] = language
     log_in(client, "paul")
     return text(client.get("/"))
@@ -44,11 +44,11 @@ def test_the_night_sales_and_orders_come_first(
     record_temperatures(
         shop, [("frigo", now - 600 * i, "28-a", 3000 + 100 * (i % 5)) for i in range(60)]
     )
-    settings = config_module.load(config_file)
+    device_id = config_module.load(config_file).device.id
     items = basket(shop)
     attempt = payments.begin_attempt(shop, items.total_cents, items)
     result = PaymentResult(PaymentOutcome.APPROVED, items.total_cents, result_code="10")
-    sales.complete_sale(shop, attempt, result, settings.device.id)
+    sales.complete_sale(shop, attempt, result, device_id)
     with transaction(shop):
         orders.save(shop, Order("R7", OrderState.WAITING, "Luc Petit", total_cents=800))
     page = page_for(config_file, ZONE)
