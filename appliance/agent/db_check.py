@@ -11,10 +11,10 @@ import logging
 import sqlite3
 import time
 from collections.abc import Callable
-from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from appliance import clock
 from appliance.store import alerts
 from appliance.store.alerts import Alarm
 from appliance.store.db import damaged_tables, open_database, transaction
@@ -43,7 +43,7 @@ class DatabaseCheck:
 
     def tick(self) -> None:
         now = self._monotonic()
-        full = now >= self._full_at and datetime.now(self.zone).hour in NIGHT_HOURS
+        full = now >= self._full_at and clock.now().astimezone(self.zone).hour in NIGHT_HOURS
         if not full and now < self._quick_at:
             return
         self._quick_at = now + QUICK_EVERY_S

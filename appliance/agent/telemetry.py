@@ -15,10 +15,11 @@ from pathlib import Path
 from typing import Any
 
 from appliance import __version__, clock
+from appliance.agent import forwarding
 from appliance.agent.restart import PROCESSES
 from appliance.agent.sync_loop import LoopState
 from appliance.config import Config
-from appliance.store import agent_state, outbox
+from appliance.store import agent_state, device_commands, outbox
 
 DEVICES = ("scale", "printer", "terminal", "locks", "sensors")
 SYNC = "sync"  # the heartbeat the marketplace sync writes after each round
@@ -61,12 +62,10 @@ def snapshot(
         "sync": _sync(config, beats.get(SYNC), sync_loop, now),
         "clock": clock_state(),
         "counters": {
-            "outbox_pending": _pending(db),
+            "outbox_pending": outbox.pending_count(db, forwarding.DESTINATION),
             "events_forwarded": forwarded,
             "commands_handled": agent_state.commands_handled(db),
-            "device_commands_queued": db.execute(
-                "SELECT count(*) FROM device_commands WHERE state = 'queued'"
-            ).fetchone()[0],
+            "device_commands_queued": device_commands.queued_count(db),
         },
     }
     body["alerts"] = alerts(body)
@@ -129,9 +128,3 @@ def _process(beat: agent_state.Heartbeat | None, now: datetime) -> dict[str, Any
         "last_beat": beat.beat_at,
         "age_s": round(beat.age_s(now), 1),
     }
-
-
-def _pending(db: sqlite3.Connection) -> int:
-    return db.execute(
-        "SELECT count(*) FROM outbox WHERE id > ?", (outbox.cursor_of(db, "mqtt"),)
-    ).fetchone()[0]

@@ -8,10 +8,11 @@ printed and downloadable closing, under keys an accountant's tool reads.
 from __future__ import annotations
 
 import argparse
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from appliance import clock
 from appliance.commands._common import add_json_flag, load_config, print_json
 from appliance.core.closing import Period
 from appliance.core.fiscal import RecordType
@@ -56,7 +57,7 @@ def run_close(args: argparse.Namespace) -> int:
     config = load_config(args)
     settings = closings.ClosingSettings.of(config)
     period = Period(args.period)
-    today = datetime.now(ZoneInfo(config.device.timezone)).date()
+    today = clock.now().astimezone(ZoneInfo(config.device.timezone)).date()
     day = args.date or settings.span(period, today).first - timedelta(days=1)
     db = open_database(config.database_path)
     try:

@@ -191,16 +191,17 @@ def _stamps(
     """`count` moments of `day` between opening and closing, in order; refused for a day that
     is not past, already closed, or before sales already recorded (tickets stay in time
     order)."""
-    from appliance.store import closings
+    from appliance.core.fiscal import RecordType
+    from appliance.store import closings, fiscal
 
     zone = ZoneInfo(config.device.timezone)
-    today = datetime.now(zone).date()
+    today = clock.now().astimezone(zone).date()
     if day >= today:
         raise UsageError(f"--date {day} is not a past day: leave --date out to record sales now")
     closed = closings.closed_until(db)
     if closed is not None and day <= closed:
         raise UsageError(f"{day} is closed already (closings up to {closed}): pick a later day")
-    latest = db.execute("SELECT max(ts) FROM fiscal_records WHERE type = 'ticket'").fetchone()[0]
+    latest = fiscal.latest_ts(db, RecordType.TICKET)
     if latest and datetime.fromisoformat(latest).astimezone(zone).date() > day:
         raise UsageError(f"tickets after {day} are recorded already: simulate days in time order")
     opens = datetime.combine(day, DAY_OPENS, zone)

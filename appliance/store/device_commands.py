@@ -139,6 +139,14 @@ def wait(db: sqlite3.Connection, command_id: str, timeout_s: float) -> DeviceCom
         time.sleep(0.05)
 
 
+def queued_count(db: sqlite3.Connection) -> int:
+    """Commands still waiting for the kiosk (a growing number: the kiosk is not taking them)."""
+    count: int = db.execute(
+        "SELECT count(*) FROM device_commands WHERE state = 'queued'"
+    ).fetchone()[0]
+    return count
+
+
 def recent(db: sqlite3.Connection, limit: int = 50) -> list[DeviceCommand]:
     rows = db.execute(
         f"SELECT {_COLUMNS} FROM device_commands ORDER BY created_at DESC LIMIT ?", (limit,)

@@ -108,6 +108,14 @@ def count(db: sqlite3.Connection, kind: RecordType) -> int:
     ).fetchone()[0]
 
 
+def latest_ts(db: sqlite3.Connection, kind: RecordType) -> str | None:
+    """The latest time stamped on a record of this chain; None while it is empty."""
+    latest: str | None = db.execute(
+        "SELECT max(ts) FROM fiscal_records WHERE type = ?", (kind.value,)
+    ).fetchone()[0]
+    return latest
+
+
 @dataclass(frozen=True)
 class ChainReport:
     type: RecordType

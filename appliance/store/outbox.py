@@ -59,6 +59,14 @@ def pending(
     return [Event(i, e, t, ty, json.loads(p)) for i, e, t, ty, p in db.execute(sql, params)]
 
 
+def pending_count(db: sqlite3.Connection, destination: str) -> int:
+    """How many events `destination` has not yet acknowledged."""
+    count: int = db.execute(
+        "SELECT count(*) FROM outbox WHERE id > ?", (cursor_of(db, destination),)
+    ).fetchone()[0]
+    return count
+
+
 def cursor_of(db: sqlite3.Connection, destination: str) -> int:
     row = db.execute(
         "SELECT last_id FROM outbox_cursors WHERE destination = ?", (destination,)

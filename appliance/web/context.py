@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 from flask import current_app, g, request
 from flask_babel import format_currency, format_date, format_datetime, gettext
 
+from appliance import clock
 from appliance.config import Config
 from appliance.store.db import open_database
 
@@ -44,7 +45,7 @@ class BadDay(ValueError):
 
 def today() -> date:
     """The shop's local day."""
-    return datetime.now(local_zone()).date()
+    return clock.now().astimezone(local_zone()).date()
 
 
 def day_asked(name: str = "day") -> date:

@@ -101,19 +101,7 @@ TOP_PRODUCTS = 12
 def _sales_of(day: date) -> list[Sale]:
     """Sales recorded by this box between local midnight and the next, oldest first."""
     start, end = clock.day_span(day, local_zone())
-    device_id = settings().device.id
-    store = db()
-    rows = store.execute(
-        "SELECT receipt_number FROM sales WHERE device_id = ? AND created_at >= ? "
-        "AND created_at < ? ORDER BY receipt_number",
-        (
-            device_id,
-            clock.iso(start),
-            clock.iso(end),
-        ),
-    ).fetchall()
-    found = (sales.sale_by_receipt(store, device_id, receipt) for (receipt,) in rows)
-    return [sale for sale in found if sale is not None]
+    return sales.sales_between(db(), settings().device.id, clock.iso(start), clock.iso(end))
 
 
 def _page(
