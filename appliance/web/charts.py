@@ -17,8 +17,9 @@ from markupsafe import Markup
 
 from appliance.core import haccp
 
-WIDTH, HEIGHT = 640, 220
-LEFT, RIGHT, TOP, BOTTOM = 52, 10, 12, 28
+# A phone draws this box about 320 px wide: the 13 px text stays readable there.
+WIDTH, HEIGHT = 440, 200
+LEFT, RIGHT, TOP, BOTTOM = 58, 8, 14, 26
 #: Readings further apart than this are a gap in the record (a sensor down): the line breaks.
 GAP_S = 15 * 60
 WARM, LINE, GRID, INK = "#b3261e", "#2f5d3a", "#e2e0d8", "#1d2320"
@@ -93,16 +94,18 @@ def temperature_chart(
 def bar_chart(
     title: str, bars: Sequence[tuple[str, int]], value_label: Callable[[int], str]
 ) -> Markup:
-    """Horizontal bars, one a row with its label and value: long product names fit a phone."""
-    row_h, label_w = 26, 150
+    """Horizontal bars, one a row with its label and value: long product names are cut to fit
+    a phone (the tables below the charts give them whole)."""
+    row_h, label_w = 26, 130
     height = TOP + row_h * max(len(bars), 1) + 4
     most = max((value for _, value in bars), default=0) or 1
-    plot_w = WIDTH - label_w - 90
+    plot_w = WIDTH - label_w - 84
     parts = [_open(title, height)]
     for i, (label, value) in enumerate(bars):
         top = TOP + i * row_h
         width = max(plot_w * max(value, 0) / most, 1 if value else 0)
-        parts.append(_text(label_w - 6, top + 16, label[:24], anchor="end"))
+        short = label if len(label) <= 18 else label[:17].rstrip() + "…"
+        parts.append(_text(label_w - 6, top + 16, short, anchor="end"))
         parts.append(
             f'<rect class="bar" x="{label_w}" y="{top + 4}" width="{width:.1f}" '
             f'height="{row_h - 8}" fill="{LINE}"/>'
@@ -115,7 +118,7 @@ def bar_chart(
 def _open(title: str, height: int = HEIGHT) -> str:
     return (
         f'<svg class="chart" viewBox="0 0 {WIDTH} {height}" role="img" '
-        f'xmlns="http://www.w3.org/2000/svg" font-family="system-ui, sans-serif" font-size="12">'
+        f'xmlns="http://www.w3.org/2000/svg" font-family="system-ui, sans-serif" font-size="13">'
         f"<title>{escape(title)}</title>"
     )
 

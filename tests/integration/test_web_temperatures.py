@@ -24,7 +24,7 @@ from appliance.store.alerts import Alarm
 from appliance.store.db import transaction
 from appliance.store.temperatures import record_temperatures
 from appliance.store.web_users import Role
-from appliance.web import create_app
+from appliance.web import charts, create_app
 from tests.integration.test_web_admin import PASSWORD, log_in, text
 
 DAY = "2026-07-01"
@@ -250,7 +250,8 @@ def test_each_zone_has_a_day_and_a_week_chart_with_its_limit_and_excursion(
     # 08:00 to 09:00 local of a 24 h day: the band starts a third of the way across
     band = re.search(r'class="excursion" x="([\d.]+)" y="\d+" width="([\d.]+)"', day)
     x, width = float(band[1]), float(band[2])
-    assert abs(x - (52 + 578 * 8 / 24)) < 1 and abs(width - 578 / 24) < 1
+    plot = charts.WIDTH - charts.LEFT - charts.RIGHT
+    assert abs(x - (charts.LEFT + plot * 8 / 24)) < 1 and abs(width - plot / 24) < 1
     # one polyline: the fridge logged every 10 minutes, no gap
     assert day.count('class="reading"') == 1
     freezer = section(page, "chart-congel")
