@@ -8,12 +8,10 @@ PDF core fonts cannot write the euro sign.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Literal
-
-from fpdf import FPDF
-from fpdf.fonts import FontFace
+from typing import Any, Literal
 
 from appliance.errors import ComptoirError
 
@@ -26,16 +24,24 @@ class PdfUnavailable(ComptoirError):
     """The font the documents are set in is missing from the box."""
 
 
-class _Page(FPDF):
-    def __init__(self, footer_text: str) -> None:
-        super().__init__(orientation="portrait", unit="mm", format="A4")
-        self.footer_text = footer_text
+@functools.cache
+def _page_class() -> type:
+    """fpdf2 and what it imports weigh some 30 MB: loaded on the first document only, so the
+    web process stays small until someone downloads a PDF."""
+    from fpdf import FPDF
 
-    def footer(self) -> None:
-        self.set_y(-12)
-        self.set_font(FONT, size=8)
-        self.set_text_color(90, 90, 90)
-        self.cell(0, 5, f"{self.footer_text} · {self.page_no()}/{{nb}}", align="C")
+    class Page(FPDF):  # type: ignore[misc]
+        def __init__(self, footer_text: str) -> None:
+            super().__init__(orientation="portrait", unit="mm", format="A4")
+            self.footer_text = footer_text
+
+        def footer(self) -> None:
+            self.set_y(-12)
+            self.set_font(FONT, size=8)
+            self.set_text_color(90, 90, 90)
+            self.cell(0, 5, f"{self.footer_text} · {self.page_no()}/{{nb}}", align="C")
+
+    return Page
 
 
 class Document:
@@ -45,7 +51,7 @@ class Document:
     which box made it, so a loose page can be put back)."""
 
     def __init__(self, title: str, *, footer: str, author: str = "Comptoir") -> None:
-        self.pdf = _Page(footer)
+        self.pdf: Any = _page_class()(footer)
         _add_fonts(self.pdf)
         self.pdf.set_title(title)
         self.pdf.set_author(author)
@@ -88,6 +94,8 @@ class Document:
         align: Sequence[Align] | None = None,
     ) -> None:
         """A table whose header row repeats on each page; `widths` are relative."""
+        from fpdf.fonts import FontFace
+
         self.pdf.set_font(FONT, size=9)
         header = FontFace(emphasis="BOLD", fill_color=(230, 236, 230))
         with self.pdf.table(
@@ -110,7 +118,7 @@ class Document:
         return bytes(self.pdf.output())
 
 
-def _add_fonts(pdf: FPDF) -> None:
+def _add_fonts(pdf: Any) -> None:
     regular, bold = FONT_DIR / "DejaVuSans.ttf", FONT_DIR / "DejaVuSans-Bold.ttf"
     if not (regular.is_file() and bold.is_file()):
         raise PdfUnavailable(
