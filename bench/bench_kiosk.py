@@ -31,17 +31,17 @@ def _rss_mb() -> float:
 async def _measure(app, shop, figures: dict) -> None:
     from kivy.clock import Clock
 
-    from appliance.kiosk.flows.events import ReadingArrived, Touched
+    from appliance.kiosk.flows.events import Action, ReadingArrived, Touched
 
     async def until(condition, timeout: float = 30.0) -> None:
         deadline = time.monotonic() + timeout
         while not condition():
             if time.monotonic() > deadline:
-                raise TimeoutError(f"stuck on {app.journey.screen}")
+                raise TimeoutError(f"stuck on {app.flow.journey.screen}")
             await asyncio.sleep(0.005)
 
     def touch(action: str, argument: str = "") -> None:
-        app.send(Touched(action, argument))
+        app.send(Touched(Action(action), argument))
 
     # Frame times and reading-to-screen latency while the load changes 10 times a second.
     frames: list[float] = []
@@ -64,10 +64,10 @@ async def _measure(app, shop, figures: dict) -> None:
 
         Clock.schedule_once(deliver, -1)
 
-    if app.hardware.scale is not None:
-        app.hardware.scale.on_reading = lambda r: timed_post(ReadingArrived(r))
+    if app.effects.scale is not None:
+        app.effects.scale.on_reading = lambda r: timed_post(ReadingArrived(r))
     touch("start")
-    weighed = next(p for p in app.journey.browse.products if p.by_weight)
+    weighed = next(p for p in app.flow.journey.browse.products if p.by_weight)
     touch("product", weighed.sku)
     Clock.schedule_interval(on_frame, 0)
     for step in range(WEIGH_SECONDS * 10):
@@ -79,14 +79,14 @@ async def _measure(app, shop, figures: dict) -> None:
     touch("back")
     touch("back")
     # Sales by the piece, paid on the simulated terminal and recorded in the database.
-    piece = next(p for p in app.journey.browse.products if not p.by_weight)
+    piece = next(p for p in app.flow.journey.browse.products if not p.by_weight)
     shop.put(0)
     for sale in range(1, SALES + 1):
         touch("start")
         touch("product", piece.sku)
         touch("add")
         touch("pay")
-        await until(lambda: app.journey.screen.value == "receipt")
+        await until(lambda: app.flow.journey.screen.value == "receipt")
         touch("done")
         touch("done")
         if sale in (100, SALES):
@@ -102,7 +102,7 @@ def child(out: Path, config_path: Path) -> int:
     window.prepare(site.kiosk, fullscreen=False)
     from appliance.devices.payment.factory import open_terminal
     from appliance.kiosk.app import KioskApp
-    from appliance.kiosk.hardware import Hardware
+    from appliance.kiosk.effects import Effects
     from appliance.kiosk.simulated import SimulatedShop
 
     figures: dict = {}
@@ -124,7 +124,7 @@ def child(out: Path, config_path: Path) -> int:
             figures["rss_mb_start"] = _rss_mb()
             tasks.append(asyncio.ensure_future(run(app)))
 
-        app = KioskApp(wired, lambda post: Hardware(wired, printer, terminal, post), on_ready=ready)
+        app = KioskApp(wired, lambda post: Effects(wired, printer, terminal, post), on_ready=ready)
         asyncio.run(app.async_run(async_lib="asyncio"))
     out.write_text(json.dumps(figures))
     return 0

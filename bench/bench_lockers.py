@@ -30,6 +30,16 @@ from appliance.devices.locks.gpio import GpioLocks, GpioWiring
 from appliance.devices.locks.kerong import KerongLocks, Wiring, open_bus
 from appliance.devices.locks.simulator import Cu16Bus, Cu16PtyServer
 from appliance.kiosk.flows import pickup as p
+from appliance.kiosk.flows.events import (
+    CodeChecked,
+    DigitPressed,
+    OrderReread,
+)
+from appliance.kiosk.flows.intentions import (
+    CheckCode,
+    OpenDoor,
+    RereadOrder,
+)
 from appliance.store import lockers, pickup_codes
 from appliance.store.db import open_database, transaction
 from appliance.store.temperatures import day_record, record_temperatures
@@ -108,9 +118,9 @@ def _latency(
         for code, _compartment in codes:
             flow = p.Pickup()
             for digit in code[:-1]:
-                flow.handle(p.DigitPressed(digit), 0)
+                flow.handle(DigitPressed(digit), 0)
             start = time.monotonic()
-            _run(flow, p.DigitPressed(code[-1]), db, controller)
+            _run(flow, DigitPressed(code[-1]), db, controller)
             samples.append((released_at() - start) * 1000)
     finally:
         stop()
@@ -127,14 +137,12 @@ def _run(flow: p.Pickup, event: object, db: sqlite3.Connection, locks: LockContr
     while pending:
         for intention in flow.handle(pending.pop(0), time.monotonic()):
             match intention:
-                case p.CheckCode(text=text):
+                case CheckCode(text=text):
                     c = pickup_codes.check_code(db, text, key=KEY)
-                    pending.append(
-                        p.CodeChecked(c.verdict, c.order_number, c.compartment, c.code_id)
-                    )
-                case p.RereadOrder(order_number=n):
-                    pending.append(p.OrderReread(n, None))
-                case p.OpenDoor(compartment=n):
+                    pending.append(CodeChecked(c.verdict, c.order_number, c.compartment, c.code_id))
+                case RereadOrder(order_number=n):
+                    pending.append(OrderReread(n, None))
+                case OpenDoor(compartment=n):
                     locks.unlock(n)
 
 

@@ -192,7 +192,7 @@ def run(args: argparse.Namespace) -> int:
     window.prepare(config.kiosk, fullscreen=False)
     from appliance.devices.payment.factory import open_terminal
     from appliance.kiosk.app import KioskApp
-    from appliance.kiosk.hardware import Hardware
+    from appliance.kiosk.effects import Effects
     from appliance.kiosk.simulated import SimulatedShop
 
     labels = config.device.data_dir / "labels"
@@ -211,7 +211,7 @@ def run(args: argparse.Namespace) -> int:
         terminal = open_terminal(site.payment)
         app = KioskApp(
             site,
-            lambda post: Hardware(site, printer, terminal, post),
+            lambda post: Effects(site, printer, terminal, post),
             on_ready=lambda _app: _bind_keys(shop),
         )
         app.run()

@@ -34,9 +34,9 @@ def run(args: argparse.Namespace) -> int:
     from appliance.devices.payment.factory import open_terminal
     from appliance.devices.printers.backends import open_label_printer
     from appliance.kiosk.app import KioskApp
-    from appliance.kiosk.hardware import Hardware
+    from appliance.kiosk.effects import Effects
 
     printer = open_label_printer(config)
     terminal = open_terminal(config.payment)
-    KioskApp(config, lambda post: Hardware(config, printer, terminal, post)).run()
+    KioskApp(config, lambda post: Effects(config, printer, terminal, post)).run()
     return 0

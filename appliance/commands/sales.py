@@ -12,7 +12,7 @@ from __future__ import annotations
 import argparse
 import random
 import sqlite3
-from contextlib import nullcontext
+from contextlib import closing, nullcontext
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -24,7 +24,7 @@ from appliance.core.catalogue import Product
 from appliance.core.money import format_euros, piece_price_cents, price_cents
 from appliance.core.weighing import Weighing
 from appliance.errors import ComptoirError, UsageError
-from appliance.kiosk.flows.events import BasketLine
+from appliance.kiosk.flows.values import BasketLine
 
 DAY_OPENS, DAY_CLOSES = time(9), time(19)
 MAX_COUNT = 100_000
@@ -129,7 +129,7 @@ def simulate(
     from appliance.devices.payment.caisse_ap import CaisseApTerminal
     from appliance.devices.payment.simulator import Scenario, TerminalSimulator
     from appliance.kiosk.checkout import Checkout
-    from appliance.kiosk.flows.events import Charge
+    from appliance.kiosk.flows.intentions import Charge
     from appliance.store import catalogue, technical_events
     from appliance.store.db import open_database
 
@@ -151,18 +151,21 @@ def simulate(
     planned = _Planned()
     sales = declined = unknown = total = 0
     receipts: list[int] = []
-    with TerminalSimulator() as terminal, clock.simulated(planned) if stamps else nullcontext():
+    db = open_database(config.database_path)
+    with (
+        TerminalSimulator() as terminal,
+        clock.simulated(planned) if stamps else nullcontext(),
+        closing(db),
+    ):
         checkout = Checkout(
-            config.database_path,
-            CaisseApTerminal(terminal.host, terminal.port, timeout_s=30),
-            config.device.id,
+            CaisseApTerminal(terminal.host, terminal.port, timeout_s=30).pay, config.device.id
         )
         for index in range(count):
             terminal.scenario = Scenario(outcomes[index % len(outcomes)])
             if stamps:
                 planned.at = stamps[index]
             lines = _basket(products, rng, config.scale.interval_g)
-            answer = checkout.charge(Charge(sum(line.price_cents for line in lines), lines))
+            answer = checkout.charge(db, Charge(sum(line.price_cents for line in lines), lines))
             if answer.receipt_number:
                 sales += 1
                 total += answer.amount_cents

@@ -1,9 +1,10 @@
-"""The Kivy application: one journey, its screens, the hardware threads and the command queue.
+"""The Kivy application: the kiosk's flow, its screens, and the one way events go through.
 
-Every event (a touch, a reading, a payment answer, the half-second tick) goes through `send`,
-which steps the journey (or, during a visit to the lockers, the visit's flow), hands the
-intentions to the hardware and renders the current screen. Device threads reach `send` only
-through `Clock.schedule_once`, which is thread-safe.
+Every event (a touch, a reading, a store's answer, the half-second tick) goes through `send`:
+the flow (`flows.kiosk.KioskFlow`, the one dispatcher) answers intentions, the effects
+(`effects.Effects`, the one executor) carry them out in their own threads, and the current screen
+is rendered. Threads reach `send` only through `post` (`Clock.schedule_once`, thread-safe). This
+thread, Kivy's, never touches the database or a device, at start-up neither.
 """
 
 from __future__ import annotations
@@ -11,8 +12,9 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
+from concurrent.futures import Future
 from pathlib import Path
-from typing import Any, get_args
+from typing import Any
 
 from kivy.app import App
 from kivy.clock import Clock
@@ -24,22 +26,29 @@ from appliance.certificate import web_fingerprint
 from appliance.config import Config
 from appliance.core.receipt import MODE_MARKS
 from appliance.core.weighing import ScaleSpec
-from appliance.kiosk import locker_screens, locker_view, screens
+from appliance.kiosk import locker_screens, locker_view, remote, screens
 from appliance.kiosk.back_soon import BackSoon
-from appliance.kiosk.commands import CommandExecutor, CommandRefused
-from appliance.kiosk.flows import pickup, refill
-from appliance.kiosk.flows.events import CatalogueLoaded, Event, TimerFired, Touched
-from appliance.kiosk.flows.journey import Journey, Screen, Settings
-from appliance.kiosk.flows.visit import Kind, Visit
-from appliance.kiosk.hardware import Hardware
+from appliance.kiosk.commands import CommandExecutor
+from appliance.kiosk.effects import Effects, Post
+from appliance.kiosk.flows.events import (
+    Action,
+    CatalogueLoaded,
+    DigitPressed,
+    Erase,
+    Event,
+    PinEntered,
+    Scanned,
+    TimerFired,
+    Touched,
+)
+from appliance.kiosk.flows.intentions import Intention
+from appliance.kiosk.flows.kiosk import KioskFlow
+from appliance.kiosk.flows.values import Settings
 from appliance.kiosk.health import CatalogueWatch, Heartbeat
 from appliance.kiosk.i18n import translator
 from appliance.kiosk.view import MESSAGE_SCREENS
 from appliance.kiosk.wedge import Wedge
 from appliance.legal import legal_identity
-from appliance.store.catalogue import list_products
-from appliance.store.db import open_database
-from appliance.store.device_commands import CommandName, DeviceCommand
 from appliance.store.fiscal_key import public_key
 from appliance.systemd_notify import Notifier
 
@@ -59,22 +68,24 @@ _SCREENS = {
     "locker_choices": locker_screens.LockerChoicesScreen,
     "locker_notice": locker_screens.LockerNoticeScreen,
 }
-_JOURNEY_EVENTS = get_args(Event)
-_KEYS = {"erase": pickup.Erase(), "ok": refill.PinEntered()}
+_KEYS: dict[str, Event] = {"erase": Erase(), "ok": PinEntered()}
 
 
-def journey_settings(site: Config) -> Settings:
+def kiosk_settings(site: Config) -> Settings:
     scale = site.scale
     return Settings(
         ScaleSpec(scale.interval_g, scale.capacity_g, scale.min_load),
         site.kiosk.idle_timeout_s,
         site.device.language,
         payment_enabled=site.payment.terminal != "none",
+        lockers=site.lockers.controller != "none",
+        phone=site.device.phone,
+        code_digits=site.lockers.code_digits,
     )
 
 
 class KioskApp(App):
-    """The touchscreen. `hardware` is None for the screenshot tour (events are then scripted)."""
+    """The touchscreen. Without `effects` (the screenshot tour) events are scripted."""
 
     lang = StringProperty("fr")
     portrait = BooleanProperty(False)
@@ -85,22 +96,21 @@ class KioskApp(App):
     def __init__(
         self,
         site: Config,
-        hardware_factory: Callable[[Callable[[Event], None]], Hardware] | None = None,
+        effects: Callable[[Post], Effects] | None = None,
         *,
         on_ready: Callable[[KioskApp], Any] | None = None,
     ) -> None:
         super().__init__()
         self.site = site
         self.title = f"Comptoir · {site.device.name}"
-        self.journey = Journey(journey_settings(site))
-        self.hardware = hardware_factory(self.post) if hardware_factory else None
-        self.commands: CommandExecutor | None = None
-        self.visit: Visit | None = None
+        self.flow = KioskFlow(kiosk_settings(site))
+        self.effects = effects(self.post) if effects else None
         self.locker_page: locker_view.Page | None = None
         self.wedge = Wedge()
         self._threads: list[Any] = []
-        self.lockers = self.hardware is not None and self.hardware.lockers is not None
-        self.walkin = self.lockers and self.journey.settings.payment_enabled
+        settings = self.flow.settings
+        self.lockers = settings.lockers
+        self.walkin = settings.lockers and settings.payment_enabled
         self.on_ready = on_ready
         self.legal = legal_identity()
         self.public_key = public_key(site.device.data_dir)
@@ -109,8 +119,9 @@ class KioskApp(App):
         self.mode_mark = f"{mark} · {site.shop.mode.upper()}" if mark else ""
         self.first_frame_at: float | None = None
         self.notifier = Notifier()
-        self._ = translator(self.journey.language)
-        self.lang = self.journey.language
+        self.back_soon: BackSoon | None = None
+        self._ = translator(self.flow.language)
+        self.lang = self.flow.language
 
     # -- Kivy -----------------------------------------------------------------------------------
 
@@ -125,21 +136,18 @@ class KioskApp(App):
         return manager
 
     def on_start(self) -> None:
-        self.load_catalogue()
-        if self.hardware is not None:
-            hardware = self.hardware
-            hardware.start()
-            self.lockers = hardware.lockers is not None
-            self.walkin = self.lockers and self.journey.settings.payment_enabled
+        effects = self.effects
+        if effects is not None:
+            effects.start()
             path = self.site.database_path
-            self.commands = CommandExecutor(path, self.command_handlers())
             self._threads = [
-                self.commands,
-                Heartbeat(path, hardware.health),
+                CommandExecutor(path, remote.handlers(effects, self)),
+                Heartbeat(path, effects.health),
                 CatalogueWatch(path, lambda products: self.post(CatalogueLoaded(products))),
             ]
             for thread in self._threads:
                 thread.start()
+        self._carry_out(self.flow.start())
         Clock.schedule_interval(lambda _dt: self._tick(), TICK_S)
         Clock.schedule_once(self._first_frame, 0)
         self.render()
@@ -147,8 +155,8 @@ class KioskApp(App):
     def on_stop(self) -> None:
         for thread in self._threads:
             thread.stop()
-        if self.hardware is not None:
-            self.hardware.stop()
+        if self.effects is not None:
+            self.effects.stop()
 
     def _first_frame(self, _dt: float) -> None:
         self.first_frame_at = time.monotonic()
@@ -158,65 +166,31 @@ class KioskApp(App):
 
     # -- events ---------------------------------------------------------------------------------
 
-    def post(self, event: object) -> None:
-        """From any thread: deliver `event` on the UI thread at the next frame."""
-        Clock.schedule_once(lambda _dt: self.send(event), -1)
-
-    def send(self, event: object) -> None:
-        """A journey event steps the journey; any other is a locker event for the visit."""
-        if not isinstance(event, _JOURNEY_EVENTS):
-            self.locker_event(event)
-            return
-        for intention in self.journey.handle(event, time.monotonic()):
-            if self.hardware is not None:
-                self.hardware.carry_out(intention)
-        self.render()
-
     def _tick(self) -> None:
         # Kivy's clock is the kiosk's main loop: a hung screen stops the pings, systemd restarts.
         self.notifier.watchdog()
         self.send(TimerFired())
-        if self.visit is not None:
-            self.locker_event(pickup.Tick())
 
-    # -- visits to the lockers ------------------------------------------------------------------
+    def post(self, event: Event) -> None:
+        """From any thread: deliver `event` on the UI thread at the next frame."""
+        Clock.schedule_once(lambda _dt: self.send(event), -1)
 
-    def start_visit(self, kind: str) -> None:
-        """From the home screen: collect an order, refill as a producer, or buy from a locker."""
-        if self.visit is not None or self.journey.screen is not Screen.HOME:
-            return
-        site = self.site
-        self.visit = Visit(
-            Kind(kind),
-            time.monotonic(),
-            idle_s=site.kiosk.idle_timeout_s,
-            phone=site.device.phone,
-            code_digits=site.lockers.code_digits,
-        )
-        self._carry_out_locker(self.visit.start())
+    def send(self, event: Event) -> None:
+        """The one way through: the flow answers, the effects carry out, the screen follows."""
+        self._carry_out(self.flow.handle(event, time.monotonic()))
         self.render()
 
-    def locker_event(self, event: object, *, touch: bool = False) -> None:
-        visit = self.visit
-        if visit is None:
-            return  # a door closed with nobody at the screen: the runner recorded it
-        self._carry_out_locker(visit.handle(event, time.monotonic(), touch=touch))
-        if visit.finished:
-            self.visit = None
-            self.locker_page = None
-        self.render()
+    def _carry_out(self, intentions: list[Intention]) -> None:
+        if self.effects is not None:
+            for intention in intentions:
+                self.effects.carry_out(intention)
 
-    def locker_touch(self, event: object) -> None:
-        self.locker_event(event, touch=True)
+    def touch(self, action: str, argument: str = "") -> None:
+        """For kv rules: a shop screen's button, by its action's name."""
+        self.send(Touched(Action(action), argument))
 
     def locker_key(self, key: str) -> None:
-        self.locker_touch(_KEYS.get(key) or pickup.DigitPressed(key))
-
-    def _carry_out_locker(self, intentions: list[object]) -> None:
-        runner = self.hardware.lockers if self.hardware is not None else None
-        for intention in intentions:
-            if runner is not None:
-                runner.carry_out(intention)
+        self.send(_KEYS.get(key) or DigitPressed(key))
 
     def _key_down(self, _window, key: int, _scancode, codepoint, modifiers) -> bool:
         """Keyboard-wedge scanners type a QR token or a badge, then Enter."""
@@ -230,14 +204,10 @@ class KioskApp(App):
         text = self.wedge.enter(now)
         if text is None or not self.lockers:
             return False
-        if self.visit is None:
-            self.start_visit(Kind.PICKUP.value)
-        if self.visit is not None:
-            self.locker_touch(pickup.Scanned(text))
+        if self.flow.visit is None:
+            self.send(Touched(Action.PICKUP))
+        self.send(Scanned(text))
         return True
-
-    def touch(self, action: str, argument: str = "") -> None:
-        self.send(Touched(str(action), argument))
 
     def tr(self, text: str, _lang: str) -> str:
         """For kv rules: `app.tr("Pay by card", app.lang)` follows the language as it changes."""
@@ -251,104 +221,72 @@ class KioskApp(App):
             path = self.site.device.data_dir / "photos" / path
         return str(path) if path.is_file() else ""
 
-    def load_catalogue(self) -> None:
-        db = open_database(self.site.database_path)
-        try:
-            products = tuple(list_products(db, active_only=True))
-        finally:
-            db.close()
-        self.send(CatalogueLoaded(products))
-
     # -- rendering ------------------------------------------------------------------------------
 
     def render(self) -> None:
-        journey = self.journey
-        if journey.language != self.lang:
-            self._ = translator(journey.language)
-            self.lang = journey.language
+        flow = self.flow
+        if flow.language != self.lang:
+            self._ = translator(flow.language)
+            self.lang = flow.language
         manager = self.root
         if manager is None:
             return
-        if self.visit is not None:
+        if flow.visit is not None:
             self.locker_page = locker_view.page(
-                self.visit, time.monotonic(), journey.language, self._, journey.browse.products
+                flow.visit, time.monotonic(), flow.language, self._, flow.journey.browse.products
             )
             name = locker_screens.SCREENS[self.locker_page.layout]
         else:
-            screen = journey.screen
+            self.locker_page = None
+            screen = flow.journey.screen
             name = "message" if screen in MESSAGE_SCREENS else screen.value
         manager.get_screen(name).render(self)
         if manager.current != name:
             manager.current = name
         prompt = self.idle_prompt
-        if journey.idle_prompt and prompt.parent is None:
+        if flow.idle_prompt and prompt.parent is None:
             prompt.open(animation=False)
-        elif not journey.idle_prompt and prompt.parent is not None:
+        elif not flow.idle_prompt and prompt.parent is not None:
             prompt.dismiss(animation=False)
 
-    # -- device commands ------------------------------------------------------------------------
+    # -- device commands that need the screens (remote.Screens) ---------------------------------
 
-    def command_handlers(self) -> dict[CommandName, Callable[[DeviceCommand], dict]]:
-        hardware = self.hardware
-        assert hardware is not None
+    def ask_restart(self) -> Future[bool]:
+        """From the command thread: start the screens again unless someone is paying or at the
+        lockers."""
 
-        def print_test_label(_command: DeviceCommand) -> dict:
-            return {"printed_to": hardware.print_test_label()}
+        def restart() -> bool:
+            if self.flow.busy:
+                return False
+            self._carry_out(self.flow.restart(time.monotonic()))
+            self.render()
+            log.info("kiosk screens restarted")
+            return True
 
-        def scale_zero(_command: DeviceCommand) -> dict:
-            hardware.zero_scale()
-            return {"zeroed": True}
+        return self._on_ui(restart)
 
-        def restart_ui(_command: DeviceCommand) -> dict:
-            if self.journey.screen is Screen.PAYING or hardware.paying or self.visit:
-                raise CommandRefused("a customer is paying or at the lockers: ask again later")
-            Clock.schedule_once(lambda _dt: self.restart_ui(), 0)
-            return {"restarted": True}
+    def ask_pause(self, hold_s: int) -> Future[bool]:
+        """From the command thread: "back in a minute" over everything for an update, only when
+        nobody is at the kiosk."""
 
-        def pause_for_update(command: DeviceCommand) -> dict:
-            journey = self.journey
-            if journey.screen is not Screen.HOME or journey.lines or hardware.paying or self.visit:
-                raise CommandRefused("a customer is at the kiosk: the update waits")
-            hold_s = min(max(int(command.args.get("hold_s", 300)), 10), 900)
-            Clock.schedule_once(lambda _dt: self._back_soon().hold(hold_s), 0)
-            return {"paused_s": hold_s}
+        def pause() -> bool:
+            if not self.flow.idle:
+                return False
+            if self.back_soon is None:
+                self.back_soon = BackSoon(self._)
+            self.back_soon.hold(hold_s)
+            return True
 
-        def open_door(command: DeviceCommand) -> dict:
-            runner = hardware.lockers
-            if runner is None:
-                raise CommandRefused(
-                    'no lockers here: [lockers] controller is "none" or did not answer at start'
-                )
-            number = command.args.get("compartment")
-            if not isinstance(number, int) or number not in runner.numbers:
-                known = ", ".join(map(str, runner.numbers))
-                raise CommandRefused(f"compartment {number} is unknown here (known: {known})")
-            return runner.open_door(number, command.requested_by, command.reason or "no reason")
+        return self._on_ui(pause)
 
-        def reprint_receipt(command: DeviceCommand) -> dict:
-            number = command.args.get("receipt")
-            if not isinstance(number, int) or number < 1:
-                raise CommandRefused('give the receipt number to reprint: {"receipt": 12}')
-            return {"printed_to": hardware.reprint_receipt(number, command.requested_by)}
+    def _on_ui(self, job: Callable[[], bool]) -> Future[bool]:
+        answer: Future[bool] = Future()
 
-        return {
-            "reprint_receipt": reprint_receipt,
-            CommandName.PRINT_TEST_LABEL: print_test_label,
-            CommandName.SCALE_ZERO: scale_zero,
-            CommandName.RESTART_UI: restart_ui,
-            CommandName.OPEN_DOOR: open_door,
-            "pause_for_update": pause_for_update,
-        }
+        def run(_dt: float) -> None:
+            try:
+                answer.set_result(job())
+            except Exception as exc:  # handed to the command, which records why
+                answer.set_exception(exc)
 
-    def _back_soon(self) -> BackSoon:
-        if getattr(self, "back_soon", None) is None:
-            self.back_soon = BackSoon(self._)
-        return self.back_soon
-
-    def restart_ui(self) -> None:
-        """A fresh journey and catalogue; the scale's one-weighing memory is kept."""
-        panel = self.journey.panel
-        self.journey = Journey(journey_settings(self.site))
-        self.journey.panel = panel
-        self.load_catalogue()
-        log.info("kiosk screens restarted")
+        Clock.schedule_once(run, -1)
+        return answer

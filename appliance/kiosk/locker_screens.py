@@ -31,7 +31,7 @@ def _button(app: KioskApp, choice: Choice, *, height: float = 68):
         text += f"\n[size={int(sp(17))}]{choice.detail}[/size]"
     button = getattr(Factory, kind)(text=text, markup=True, height=dp(height))
     button.event = choice.event
-    button.bind(on_release=lambda b: app.locker_touch(b.event))
+    button.bind(on_release=lambda b: app.send(b.event))
     return button
 
 

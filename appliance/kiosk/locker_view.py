@@ -15,6 +15,17 @@ from appliance.core.locker import Compartment
 from appliance.kiosk.flows import pickup as p
 from appliance.kiosk.flows import refill as r
 from appliance.kiosk.flows import walkin as w
+from appliance.kiosk.flows.events import (
+    Back,
+    CompartmentChosen,
+    CompartmentPicked,
+    Confirmed,
+    Event,
+    MenuChosen,
+    OrderChosen,
+    WalkinDetails,
+)
+from appliance.kiosk.flows.values import MenuChoice, OrderToDeposit, Problem
 from appliance.kiosk.flows.visit import Visit
 from appliance.kiosk.i18n import Translate
 from appliance.kiosk.view import money
@@ -29,7 +40,7 @@ class Layout(StrEnum):
 @dataclass(frozen=True)
 class Choice:
     label: str
-    event: object
+    event: Event
     detail: str = ""
     primary: bool = False
 
@@ -60,21 +71,21 @@ def page(
 
 
 def _ok(_: Translate) -> tuple[Choice, ...]:
-    return (Choice(_("OK"), p.Back(), primary=True),)
+    return (Choice(_("OK"), Back(), primary=True),)
 
 
 def _back(_: Translate) -> tuple[Choice, ...]:
-    return (Choice(_("Back"), p.Back()),)
+    return (Choice(_("Back"), Back()),)
 
 
 def _wait(text: str) -> Page:
     return Page(Layout.NOTICE, text)
 
 
-def _call_site(problem: p.Problem | None, phone: str, _: Translate, extra: str = "") -> Page:
+def _call_site(problem: Problem | None, phone: str, _: Translate, extra: str = "") -> Page:
     title = (
         _("The lockers do not answer")
-        if problem is p.Problem.LOCK_FAULT
+        if problem is Problem.LOCK_FAULT
         else _("The door did not open")
     )
     call = _("Please call {phone}.").format(phone=phone) if phone else _("Please call the shop.")
@@ -90,10 +101,10 @@ def _seconds(until: float, now: float) -> int:
 # -- pickup ---------------------------------------------------------------------------------------
 
 _REFUSED = {
-    p.Problem.UNKNOWN_CODE: "This code is not known. Check it and try again.",
-    p.Problem.EXPIRED: "This code has expired. Please contact the shop.",
-    p.Problem.ALREADY_COLLECTED: "This order has already been collected.",
-    p.Problem.CANCELLED: "This order was cancelled. Please contact the shop.",
+    Problem.UNKNOWN_CODE: "This code is not known. Check it and try again.",
+    Problem.EXPIRED: "This code has expired. Please contact the shop.",
+    Problem.ALREADY_COLLECTED: "This order has already been collected.",
+    Problem.CANCELLED: "This order was cancelled. Please contact the shop.",
 }
 
 
@@ -117,7 +128,7 @@ def _pickup(flow: p.Pickup, now: float, _: Translate) -> Page:
             return Page(Layout.NOTICE, _("Please close the door"), body, "warning", big=n)
         return Page(Layout.NOTICE, _("Your compartment is open"), body, "success", big=n)
     if step is p.Step.REFUSED:
-        body = _(_REFUSED.get(flow.problem, _REFUSED[p.Problem.UNKNOWN_CODE]))
+        body = _(_REFUSED.get(flow.problem or Problem.UNKNOWN_CODE, _REFUSED[Problem.UNKNOWN_CODE]))
         return Page(Layout.NOTICE, _("Code refused"), body, "warning", buttons=_ok(_))
     if step is p.Step.LOCKED:
         body = _("Too many wrong codes. The keypad is locked for {seconds} s.").format(
@@ -148,7 +159,7 @@ def _refill(flow: r.Refill, phone: str, now: float, language: str, _: Translate,
     step, n = flow.step, str(flow.compartment or "")
     if step is r.Step.IDENTIFY:
         body = _("Type your PIN and press OK, or show your badge.")
-        if flow.problem is p.Problem.UNKNOWN_CODE:
+        if flow.problem is Problem.UNKNOWN_CODE:
             body = _("Unknown PIN or badge.") + "\n" + body
         return Page(
             Layout.KEYPAD,
@@ -169,12 +180,12 @@ def _refill(flow: r.Refill, phone: str, now: float, language: str, _: Translate,
             Layout.CHOICES,
             _("Hello {producer}").format(producer=flow.producer),
             choices=(
-                Choice(deposit, r.MenuChosen(r.Choice.DEPOSIT), primary=True),
+                Choice(deposit, MenuChosen(MenuChoice.DEPOSIT), primary=True),
                 Choice(
-                    _("Fill a compartment with produce for sale"), r.MenuChosen(r.Choice.WALKIN)
+                    _("Fill a compartment with produce for sale"), MenuChosen(MenuChoice.WALKIN)
                 ),
             ),
-            buttons=(Choice(_("Done"), r.MenuChosen(r.Choice.DONE)),),
+            buttons=(Choice(_("Done"), MenuChosen(MenuChoice.DONE)),),
         )
     if step is r.Step.CHOOSE_ORDER:
         return Page(
@@ -182,7 +193,7 @@ def _refill(flow: r.Refill, phone: str, now: float, language: str, _: Translate,
             _("Which order do you deposit?"),
             "" if flow.orders else _("No order waits for a deposit here."),
             choices=tuple(
-                Choice(f"{o.number} · {o.customer_name}", r.OrderChosen(o.number), _lines(o, _))
+                Choice(f"{o.number} · {o.customer_name}", OrderChosen(o.number), _lines(o, _))
                 for o in flow.orders
             ),
             buttons=_back(_),
@@ -202,7 +213,7 @@ def _refill(flow: r.Refill, phone: str, now: float, language: str, _: Translate,
             choices=tuple(
                 Choice(
                     _place(c, _),
-                    r.CompartmentChosen(c.number),
+                    CompartmentChosen(c.number),
                     _("suggested") if c.number == offered else "",
                     primary=c.number == offered,
                 )
@@ -217,7 +228,7 @@ def _refill(flow: r.Refill, phone: str, now: float, language: str, _: Translate,
             choices=tuple(
                 Choice(
                     product.name,
-                    r.WalkinDetails(product.name, product.unit_price_cents),
+                    WalkinDetails(product.name, product.unit_price_cents),
                     money(product.unit_price_cents, language),
                 )
                 for product in products
@@ -256,14 +267,14 @@ def _refill(flow: r.Refill, phone: str, now: float, language: str, _: Translate,
     if step is r.Step.REFUSED:
         body = (
             _("This order was cancelled: do not deposit it.")
-            if flow.problem is p.Problem.CANCELLED
+            if flow.problem is Problem.CANCELLED
             else flow.message
         )
         return Page(Layout.NOTICE, _("Not recorded"), body, "warning", buttons=_ok(_))
     return _call_site(flow.problem, phone, _)
 
 
-def _lines(order: r.OrderToDeposit, _: Translate) -> str:
+def _lines(order: OrderToDeposit, _: Translate) -> str:
     return _("{count} lines").format(count=order.lines)
 
 
@@ -282,7 +293,7 @@ def _walkin(flow: w.Walkin, language: str, _: Translate) -> Page:
             choices=tuple(
                 Choice(
                     _("No. {number}").format(number=i.compartment) + f" · {i.name}",
-                    w.CompartmentPicked(i.compartment),
+                    CompartmentPicked(i.compartment),
                     money(i.price_cents, language),
                 )
                 for i in flow.items
@@ -297,8 +308,8 @@ def _walkin(flow: w.Walkin, language: str, _: Translate) -> Page:
             body,
             big=n,
             buttons=(
-                Choice(_("Pay {price}").format(price=price), w.Confirmed(), primary=True),
-                Choice(_("Back"), p.Back()),
+                Choice(_("Pay {price}").format(price=price), Confirmed(), primary=True),
+                Choice(_("Back"), Back()),
             ),
         )
     if step is w.Step.PAYING:

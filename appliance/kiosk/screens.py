@@ -24,7 +24,7 @@ from kivy.uix.screenmanager import Screen
 
 from appliance.core.catalogue import Product
 from appliance.kiosk import view
-from appliance.kiosk.flows.journey import Action
+from appliance.kiosk.flows.events import Action
 
 if TYPE_CHECKING:
     from appliance.kiosk.app import KioskApp
@@ -84,11 +84,11 @@ class CatalogueScreen(KioskScreen):
 
     def searched(self, text: str) -> None:
         app = self._app()
-        if app.journey.browse.search != text:
+        if app.flow.journey.browse.search != text:
             app.touch(Action.SEARCH, text)
 
     def render(self, app: KioskApp) -> None:
-        journey = app.journey
+        journey = app.flow.journey
         browse = journey.browse
         count = len(journey.lines)
         self.ids.basket.text = app.tr("Basket", app.lang) + (
@@ -132,7 +132,7 @@ class CatalogueScreen(KioskScreen):
 
 class WeighScreen(KioskScreen):
     def render(self, app: KioskApp) -> None:
-        journey = app.journey
+        journey = app.flow.journey
         texts = view.weigh_texts(journey, app.site.scale.interval_g, app._)
         self.ids.title.text = journey.product.name if journey.product else ""
         self.ids.weight.value = texts.weight
@@ -145,7 +145,7 @@ class WeighScreen(KioskScreen):
 
 class PiecesScreen(KioskScreen):
     def render(self, app: KioskApp) -> None:
-        journey = app.journey
+        journey = app.flow.journey
         product = journey.product
         self.ids.title.text = product.name if product else ""
         self.ids.quantity.value = str(journey.quantity)
@@ -169,7 +169,7 @@ class BasketScreen(KioskScreen):
     _shown: tuple = ()
 
     def render(self, app: KioskApp) -> None:
-        journey = app.journey
+        journey = app.flow.journey
         key = (app.lang, tuple(journey.lines))
         self.ids.total.text = (
             app.tr("Total", app.lang) + " " + view.money(journey.total_cents, app.lang)
@@ -194,7 +194,7 @@ class BasketScreen(KioskScreen):
 
 class ReceiptScreen(KioskScreen):
     def render(self, app: KioskApp) -> None:
-        journey = app.journey
+        journey = app.flow.journey
         self.ids.total.text = view.money(journey.paid_cents, app.lang)
         self.ids.number.text = app.tr("Receipt no. {number}", app.lang).format(
             number=journey.receipt_number
@@ -218,7 +218,7 @@ class MessageScreen(KioskScreen):
     _actions: dict[str, Action]
 
     def render(self, app: KioskApp) -> None:
-        message = view.message(app.journey, app._)
+        message = view.message(app.flow.journey, app._)
         self.ids.title.text = message.title
         self.ids.title.tone = message.tone
         self.ids.body.text = message.body

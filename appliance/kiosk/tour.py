@@ -22,22 +22,38 @@ from appliance.core.locker import Compartment, Size
 from appliance.core.payment import PaymentOutcome
 from appliance.core.pickup_code import Verdict
 from appliance.core.weighing import Reading, ReadingStatus
-from appliance.kiosk.app import KioskApp, journey_settings
-from appliance.kiosk.flows import pickup as p
-from appliance.kiosk.flows import refill as r
-from appliance.kiosk.flows import walkin as w
+from appliance.kiosk.app import KioskApp, kiosk_settings
 from appliance.kiosk.flows.events import (
+    Action,
     CatalogueLoaded,
+    CodeChecked,
+    CodeSent,
+    CompartmentChosen,
+    CompartmentPicked,
+    Confirmed,
+    DepositRecorded,
+    DigitPressed,
+    DoorClosed,
+    DoorNotOpened,
+    DoorOpened,
+    DoorWarning,
     Event,
-    PaperState,
+    LockFailed,
+    MenuChosen,
+    OrderChosen,
+    OrderReread,
     PaymentAnswered,
+    PinEntered,
     PrinterChanged,
+    ProducerIdentified,
     ReadingArrived,
+    ShelfLoaded,
     TimerFired,
     Touched,
+    WallLoaded,
 )
-from appliance.kiosk.flows.journey import Action, Journey
-from appliance.kiosk.flows.visit import Kind, Visit
+from appliance.kiosk.flows.kiosk import KioskFlow
+from appliance.kiosk.flows.values import ForSale, MenuChoice, OrderToDeposit, PaperState
 from appliance.kiosk.flows.weigh import UNSTABLE_LIMIT_S
 
 log = logging.getLogger(__name__)
@@ -57,14 +73,24 @@ def _stable(grams: int) -> ReadingArrived:
 
 
 def _touch(action: Action, argument: str = "") -> Touched:
-    return Touched(action.value, argument)
+    return Touched(action, argument)
 
 
-def steps(weighed: str, piece: str) -> list[tuple[str, list[Event], bool]]:
-    """(name, events, payment enabled) for each screenshot; each starts from a fresh journey.
-    `weighed` and `piece` are the skus of a product sold by weight and one sold by the piece."""
-    weigh = [_stable(0), _touch(Action.START), _touch(Action.PRODUCT, weighed), _stable(1234)]
-    basket = [
+#: One screenshot: its name, the events that lead there from a fresh kiosk, and whether the
+#: kiosk takes payments.
+Step = tuple[str, list[Event], bool]
+
+
+def steps(weighed: str, piece: str) -> list[Step]:
+    """The shop's screens; `weighed` and `piece` are the skus of a product sold by weight and
+    one sold by the piece."""
+    weigh: list[Event] = [
+        _stable(0),
+        _touch(Action.START),
+        _touch(Action.PRODUCT, weighed),
+        _stable(1234),
+    ]
+    basket: list[Event] = [
         *weigh,
         _touch(Action.ADD),
         _touch(Action.START),
@@ -72,7 +98,7 @@ def steps(weighed: str, piece: str) -> list[tuple[str, list[Event], bool]]:
         _touch(Action.MORE),
         _touch(Action.ADD),
     ]
-    paying = [*basket, _touch(Action.PAY)]
+    paying: list[Event] = [*basket, _touch(Action.PAY)]
 
     def answered(outcome: PaymentOutcome) -> list[Event]:
         return [
@@ -108,66 +134,86 @@ def steps(weighed: str, piece: str) -> list[tuple[str, list[Event], bool]]:
     ]
 
 
-def _code(verdict: Verdict = Verdict.OK, locked_for_s: float = 0.0) -> list[object]:
-    typed: list[object] = [p.DigitPressed(d) for d in "482913"]
+def _code(verdict: Verdict = Verdict.OK, locked_for_s: float = 0.0) -> list[Event]:
+    typed: list[Event] = [_touch(Action.PICKUP), *(DigitPressed(d) for d in "482913")]
     if verdict is Verdict.OK:
-        return [*typed, p.CodeChecked(verdict, "R100", 12, 1), p.OrderReread("R100", None)]
-    return [*typed, p.CodeChecked(verdict, locked_for_s=locked_for_s)]
+        return [*typed, CodeChecked(verdict, "R100", 12, 1), OrderReread("R100", None)]
+    return [*typed, CodeChecked(verdict, locked_for_s=locked_for_s)]
 
 
-def locker_steps() -> list[tuple[str, Kind, list[object]]]:
-    """(name, kind of visit, events) for each locker screenshot, from a fresh visit."""
-    opened = [*_code(), p.DoorOpened(12)]
-    signed_in = [
-        *(p.DigitPressed(d) for d in "4321"),
-        r.PinEntered(),
-        r.ProducerIdentified(Verdict.OK, "Ferme des Lilas"),
-        r.WallLoaded(
-            (r.OrderToDeposit("R200", "Alice Martin", 3), r.OrderToDeposit("R201", "Paul", 1)),
+def locker_steps() -> list[Step]:
+    """The locker wall's screens, each from a fresh kiosk."""
+    opened: list[Event] = [*_code(), DoorOpened(12)]
+    refill: list[Event] = [_touch(Action.REFILL)]
+    signed_in: list[Event] = [
+        *refill,
+        *(DigitPressed(d) for d in "4321"),
+        PinEntered(),
+        ProducerIdentified(Verdict.OK, "Ferme des Lilas"),
+        WallLoaded(
+            (OrderToDeposit("R200", "Alice Martin", 3), OrderToDeposit("R201", "Paul", 1)),
             (Compartment(1, Size.S), Compartment(2, Size.M, True), Compartment(3, Size.L)),
             frozenset({3}),
         ),
     ]
-    place = [*signed_in, r.MenuChosen(r.Choice.DEPOSIT), r.OrderChosen("R200")]
-    depositing = [*place, r.CompartmentChosen(1), p.OrderReread("R200", None), p.DoorOpened(1)]
-    shelf = w.ShelfLoaded((w.ForSale(3, "Panier de légumes", 1200), w.ForSale(5, "Œufs x12", 560)))
-    paid = [shelf, w.CompartmentPicked(3), w.Confirmed(), w.PaymentDone(PaymentOutcome.APPROVED)]
+    place: list[Event] = [*signed_in, MenuChosen(MenuChoice.DEPOSIT), OrderChosen("R200")]
+    depositing: list[Event] = [
+        *place,
+        CompartmentChosen(1),
+        OrderReread("R200", None),
+        DoorOpened(1),
+    ]
+    basket = Product("PANIER", "Panier de légumes", SoldBy.PIECE, 1200, 550)
+    eggs = Product("OEUFS12", "Œufs x12", SoldBy.PIECE, 560, 550)
+    shelf: list[Event] = [
+        _touch(Action.WALKIN),
+        ShelfLoaded((ForSale(3, basket), ForSale(5, eggs))),
+    ]
+    paid: list[Event] = [
+        *shelf,
+        CompartmentPicked(3),
+        Confirmed(),
+        PaymentAnswered(PaymentOutcome.APPROVED, 1200),
+    ]
     return [
-        ("pickup-code", Kind.PICKUP, [p.DigitPressed("4"), p.DigitPressed("8")]),
-        ("pickup-open", Kind.PICKUP, opened),
-        ("pickup-door-warning", Kind.PICKUP, [*opened, p.DoorWarning(12)]),
-        ("pickup-refused", Kind.PICKUP, _code(Verdict.EXPIRED)),
-        ("pickup-locked", Kind.PICKUP, _code(Verdict.UNKNOWN, 30)),
-        ("pickup-call-site", Kind.PICKUP, [*_code(), p.DoorNotOpened(12), p.DoorNotOpened(12)]),
-        ("pickup-item-left", Kind.PICKUP, [*opened, p.DoorClosed(12, True)]),
-        ("pickup-done", Kind.PICKUP, [*opened, p.DoorClosed(12, False)]),
-        ("refill-pin", Kind.REFILL, [p.DigitPressed("4"), p.DigitPressed("3")]),
-        ("refill-menu", Kind.REFILL, signed_in),
-        ("refill-orders", Kind.REFILL, [*signed_in, r.MenuChosen(r.Choice.DEPOSIT)]),
-        ("refill-place", Kind.REFILL, place),
-        ("refill-door-open", Kind.REFILL, depositing),
+        ("pickup-code", [_touch(Action.PICKUP), DigitPressed("4"), DigitPressed("8")], True),
+        ("pickup-open", opened, True),
+        ("pickup-door-warning", [*opened, DoorWarning(12)], True),
+        ("pickup-refused", _code(Verdict.EXPIRED), True),
+        ("pickup-locked", _code(Verdict.UNKNOWN, 30), True),
+        ("pickup-call-site", [*_code(), DoorNotOpened(12), DoorNotOpened(12)], True),
+        ("pickup-item-left", [*opened, DoorClosed(12, True)], True),
+        ("pickup-done", [*opened, DoorClosed(12, False)], True),
+        ("refill-pin", [*refill, DigitPressed("4"), DigitPressed("3")], True),
+        ("refill-menu", signed_in, True),
+        ("refill-orders", [*signed_in, MenuChosen(MenuChoice.DEPOSIT)], True),
+        ("refill-place", place, True),
+        ("refill-door-open", depositing, True),
         (
             "refill-deposited",
-            Kind.REFILL,
             [
                 *depositing,
-                p.DoorClosed(1),
-                r.DepositRecorded("R200", True),
-                r.CodeSent("R200", True),
+                DoorClosed(1),
+                DepositRecorded("R200", True),
+                CodeSent("R200", True),
             ],
+            True,
         ),
-        ("walkin-choose", Kind.WALKIN, [shelf]),
-        ("walkin-confirm", Kind.WALKIN, [shelf, w.CompartmentPicked(3)]),
-        ("walkin-take", Kind.WALKIN, [*paid, p.DoorOpened(3)]),
-        ("walkin-refund", Kind.WALKIN, [*paid, p.LockFailed(3, "silent board")]),
+        ("walkin-choose", shelf, True),
+        ("walkin-confirm", [*shelf, CompartmentPicked(3)], True),
+        ("walkin-take", [*paid, DoorOpened(3)], True),
+        ("walkin-refund", [*paid, LockFailed(3, "silent board")], True),
     ]
 
 
 STEP_COUNT = len(steps("", "")) + len(locker_steps())
+#: Staged events are this far apart, ahead of the real clock: the app's own tick finds nothing
+#: due on a staged screen (a thank-you never goes home before its screenshot).
+EVENT_GAP_S = 0.01
 
 
 class Tour:
-    """Steps through STEPS for each language, one screenshot per step, then stops the app."""
+    """Steps through every screen for each language, one screenshot each, then stops the app."""
 
     def __init__(self, app: KioskApp, folder: Path, products: tuple[Product, ...]) -> None:
         self.app = app
@@ -175,7 +221,7 @@ class Tour:
         self.products = products
         weighed = next(p.sku for p in products if p.by_weight)
         piece = next(p.sku for p in products if not p.by_weight)
-        plan = [*steps(weighed, piece), *((n, k, e) for n, k, e in locker_steps())]
+        plan = [*steps(weighed, piece), *locker_steps()]
         self.plan = [(lang, step) for lang in ("fr", "en") for step in plan]
         self.saved: list[Path] = []
         self._drawn_from = 0
@@ -189,41 +235,30 @@ class Tour:
         if not self.plan:
             self.app.stop()
             return
-        language, (name, second, events) = self.plan[0]
-        if isinstance(second, Kind):
-            self._stage_visit(language, second, events)
-        else:
-            payment, events = events, second  # journey steps are (name, events, payment)
-            self._stage(language, events, payment, slow=name == "scale-unstable")
+        language, (name, events, payment) = self.plan[0]
+        self._stage(language, events, payment, slow=name == "scale-unstable")
         self._drawn_from = Clock.frames_displayed
         Clock.schedule_once(self._capture, 0)
 
-    def _stage_visit(self, language: str, kind: Kind, events: list[object]) -> None:
-        app = self.app
-        app.journey = Journey(journey_settings(app.site))
-        app.journey.handle(CatalogueLoaded(self.products), 0.0)
-        app.journey.handle(_touch(Action.LANGUAGE, language), 0.0)
-        now = time.monotonic()
-        visit = Visit(kind, now, idle_s=3600, phone=app.site.device.phone or "04 75 00 00 00")
-        for event in events:
-            visit.handle(event, now)
-        app.visit = visit
-        app.render()
-
     def _stage(self, language: str, events: list[Event], payment: bool, *, slow: bool) -> None:
         app = self.app
-        app.visit = None
-        settings = replace(journey_settings(app.site), payment_enabled=payment, idle_timeout_s=60)
-        journey = Journey(settings)
-        app.journey = journey
-        now = time.monotonic()  # the app's own tick must find nothing due
+        settings = replace(
+            kiosk_settings(app.site),
+            payment_enabled=payment,
+            idle_timeout_s=60,
+            lockers=True,
+            phone=app.site.device.phone or "04 75 00 00 00",
+        )
+        flow = KioskFlow(settings)
+        app.flow = flow
+        now = time.monotonic() + 1.0
         for event in [CatalogueLoaded(self.products), _touch(Action.LANGUAGE, language), *events]:
-            now += 1.0
+            now += EVENT_GAP_S
             if isinstance(event, TimerFired):
                 now += settings.idle_timeout_s
-            journey.handle(event, now)
+            flow.handle(event, now)
         if slow:
-            journey.handle(TimerFired(), now + UNSTABLE_LIMIT_S)
+            flow.handle(TimerFired(), now + UNSTABLE_LIMIT_S)
         app.render()
 
     def _capture(self, _dt: float) -> None:

@@ -12,8 +12,9 @@ from appliance.core.catalogue import Product
 from appliance.core.money import format_euros
 from appliance.core.payment import PaymentOutcome
 from appliance.core.weighing import ReadingStatus, format_weight
-from appliance.kiosk.flows.events import BasketLine
-from appliance.kiosk.flows.journey import Action, Journey, Screen
+from appliance.kiosk.flows.events import Action
+from appliance.kiosk.flows.journey import Journey, Screen
+from appliance.kiosk.flows.values import BasketLine
 from appliance.kiosk.i18n import Translate
 
 NO_VALUE = "—"

@@ -22,12 +22,15 @@ from appliance.store.db import transaction
 
 
 class CommandName(StrEnum):
-    """What the kiosk can be asked to do (each has a handler in `kiosk/app.py`)."""
+    """What the kiosk can be asked to do (each has a handler in `kiosk/remote.py`)."""
 
     OPEN_DOOR = "open_door"  # args: {"compartment": n}; the reason is required
     PRINT_TEST_LABEL = "print_test_label"
     SCALE_ZERO = "scale_zero"
     RESTART_UI = "restart_ui"  # a fresh journey and catalogue, refused while someone pays
+    # args: {"hold_s": n}; refused while a customer is at the kiosk, else "back in a minute"
+    PAUSE_FOR_UPDATE = "pause_for_update"
+    REPRINT_RECEIPT = "reprint_receipt"  # args: {"receipt": n}; a DUPLICATA, recorded
 
     @classmethod
     def parse(cls, text: str) -> CommandName | None:

@@ -1,5 +1,6 @@
-"""The kiosk's locker runner against the real Kerong driver and a CU16 simulator over a pty:
-intentions in, flow events out, door notices turned into events, remote openings audited."""
+"""The kiosk's effects at the locker wall, against the real Kerong driver and a CU16 simulator
+over a pty: intentions in, flow events out, door notices turned into events and recorded, remote
+openings audited."""
 
 from __future__ import annotations
 
@@ -12,17 +13,39 @@ from pathlib import Path
 import pytest
 
 from appliance import config
+from appliance.core.catalogue import Product, SoldBy
 from appliance.core.order import Order, OrderLine, OrderState
 from appliance.core.pickup_code import Verdict
 from appliance.devices.locks.base import Door
-from appliance.devices.locks.factory import controller_for
 from appliance.devices.locks.simulator import Cu16Bus, Cu16PtyServer
+from appliance.devices.printers.base import NoPrinter
 from appliance.errors import ComptoirError
-from appliance.kiosk.flows import pickup as p
-from appliance.kiosk.flows import refill as r
-from appliance.kiosk.flows import walkin as w
-from appliance.kiosk.flows.visit import LoadShelf
-from appliance.kiosk.lockers import LockerRunner
+from appliance.kiosk.effects import Effects
+from appliance.kiosk.flows.events import (
+    CodeChecked,
+    CodeSent,
+    DepositRecorded,
+    DoorClosed,
+    DoorNotOpened,
+    DoorOpened,
+    LockFailed,
+    OrderReread,
+    ShelfLoaded,
+    WallLoaded,
+)
+from appliance.kiosk.flows.intentions import (
+    CheckCode,
+    LoadShelf,
+    LoadWall,
+    OpenDoor,
+    RecordDeposit,
+    RecordPickup,
+    RereadOrder,
+    SendCode,
+)
+from appliance.kiosk.flows.values import (
+    ForSale,
+)
 from appliance.store import alerts, lockers, orders
 from appliance.store.db import transaction
 
@@ -52,18 +75,24 @@ def bus() -> Iterator[tuple[Cu16Bus, str]]:
 
 
 @pytest.fixture
-def runner(config_file: Path, bus, db) -> Iterator[tuple[LockerRunner, queue.Queue]]:
+def runner(config_file: Path, bus, db) -> Iterator[tuple[Effects, queue.Queue]]:
     config_file.write_text(config_file.read_text() + WALL)
     site = config.load(config_file)
     site = dataclasses.replace(
         site, lockers=dataclasses.replace(site.lockers, port=bus[1], status_poll_ms=20)
     )
     heard: queue.Queue = queue.Queue()
-    controller = controller_for(site.lockers)
-    assert controller is not None
-    running = LockerRunner(site, controller, heard.put).start()
+    running = Effects(site, NoPrinter(), None, heard.put).start()
+    deadline = time.monotonic() + 10
+    while running.locks is None or running.locks.door(1) is None:  # the doors' first state
+        assert time.monotonic() < deadline, "the lock worker never read the doors"
+        time.sleep(0.01)
     yield running, heard
     running.stop()
+
+
+def site_vat(running: Effects) -> int:
+    return running.site.marketplace.vat_rate_bp
 
 
 def hear(heard: queue.Queue, kind: type, timeout_s: float = 10.0) -> object:
@@ -73,11 +102,12 @@ def hear(heard: queue.Queue, kind: type, timeout_s: float = 10.0) -> object:
             return event
 
 
-def seen_open(running: LockerRunner, number: int, timeout_s: float = 10.0) -> None:
+def seen_open(running: Effects, number: int, timeout_s: float = 10.0) -> None:
     """Wait until the door watch counted the door open (a door shut again within the debounce
     time never opened, for the watch)."""
     deadline = time.monotonic() + timeout_s
-    while running.watcher.watch.state(number) is not Door.OPEN:
+    assert running.locks is not None
+    while running.locks.door(number) is not Door.OPEN:
         assert time.monotonic() < deadline, f"door {number} never seen open"
         time.sleep(0.01)
 
@@ -86,31 +116,33 @@ def test_a_pickup_code_opens_the_door_and_its_closing_reaches_the_flow(runner, b
     running, heard = runner
     with transaction(db):
         orders.save(db, Order("R1", OrderState.WAITING, "Alice", lines=(OrderLine("Œufs", 6),)))
-    code = lockers.deposit(db, "R1", 2, producer="Ferme", key=running.key, validity_days=7).code
-    running.carry_out(p.CheckCode(code))
-    checked = hear(heard, p.CodeChecked)
+    code = lockers.deposit(
+        db, "R1", 2, producer="Ferme", key=running.shop.key, validity_days=7
+    ).code
+    running.carry_out(CheckCode(code))
+    checked = hear(heard, CodeChecked)
     assert (checked.verdict, checked.order_number, checked.compartment) == (Verdict.OK, "R1", 2)
-    running.carry_out(p.RereadOrder("R1"))
-    assert hear(heard, p.OrderReread) == p.OrderReread("R1", None)  # no marketplace here
-    running.carry_out(p.OpenDoor(2, "pickup R1"))
-    assert hear(heard, p.DoorOpened) == p.DoorOpened(2)
+    running.carry_out(RereadOrder("R1"))
+    assert hear(heard, OrderReread) == OrderReread("R1", None)  # no marketplace here
+    running.carry_out(OpenDoor(2, "pickup R1"))
+    assert hear(heard, DoorOpened) == DoorOpened(2)
     seen_open(running, 2)
     bus[0].board(0).close_door(1)
-    assert hear(heard, p.DoorClosed) == p.DoorClosed(2, False)
-    running.carry_out(p.RecordPickup("R1", 2, checked.code_id))
-    running.carry_out(LoadShelf())  # the thread handles jobs in order: collect is done after it
-    hear(heard, w.ShelfLoaded)
+    assert hear(heard, DoorClosed) == DoorClosed(2, False)
+    running.carry_out(RecordPickup("R1", 2, checked.code_id))
+    running.carry_out(LoadShelf())  # the shop handles jobs in order: collect is done before it
+    hear(heard, ShelfLoaded)
     assert orders.get(db, "R1").state is OrderState.COLLECTED
 
 
 def test_a_jammed_door_is_heard_as_not_opened_and_a_silent_board_as_a_lock_fault(runner, bus):
     running, heard = runner
     bus[0].board(0).jammed.add(0)
-    running.carry_out(p.OpenDoor(1, "test"))
-    assert hear(heard, p.DoorNotOpened) == p.DoorNotOpened(1)
+    running.carry_out(OpenDoor(1, "test"))
+    assert hear(heard, DoorNotOpened) == DoorNotOpened(1)
     bus[0].board(0).silent = True
-    running.carry_out(p.OpenDoor(2, "test"))
-    assert isinstance(hear(heard, p.LockFailed), p.LockFailed)
+    running.carry_out(OpenDoor(2, "test"))
+    assert isinstance(hear(heard, LockFailed), LockFailed)
 
 
 def test_the_wall_lists_waiting_orders_and_busy_compartments(runner, db):
@@ -118,23 +150,25 @@ def test_the_wall_lists_waiting_orders_and_busy_compartments(runner, db):
     with transaction(db):
         orders.save(db, Order("R7", OrderState.WAITING, "Bob", lines=(OrderLine("Miel", 1),)))
     lockers.fill_walkin(db, 1, name="Pommes", price_cents=450, producer="Ferme")
-    running.carry_out(r.LoadWall())
-    wall = hear(heard, r.WallLoaded)
+    running.carry_out(LoadWall())
+    wall = hear(heard, WallLoaded)
     assert [o.number for o in wall.orders] == ["R7"]
     assert [c.number for c in wall.compartments] == [1, 2] and wall.busy == {1}
     running.carry_out(LoadShelf())
-    assert hear(heard, w.ShelfLoaded).items == (w.ForSale(1, "Pommes", 450, ""),)
+    assert hear(heard, ShelfLoaded).items == (
+        ForSale(1, Product("CASIER-1", "Pommes", SoldBy.PIECE, 450, site_vat(running))),
+    )
 
 
 def test_a_code_that_cannot_be_e_mailed_raises_an_alert(runner, db):
     running, heard = runner
     with transaction(db):
         orders.save(db, Order("R9", OrderState.WAITING, "Eve", "eve@example.org"))
-    running.carry_out(r.RecordDeposit("R9", 1, "Ferme"))
-    recorded = hear(heard, r.DepositRecorded)
+    running.carry_out(RecordDeposit("R9", 1, "Ferme"))
+    recorded = hear(heard, DepositRecorded)
     assert recorded.ok and len(recorded.code) == 6
-    running.carry_out(r.SendCode("R9", 1, recorded.code, recorded.token))
-    sent = hear(heard, r.CodeSent)
+    running.carry_out(SendCode("R9", 1, recorded.code, recorded.token))
+    sent = hear(heard, CodeSent)
     assert not sent.ok and "[smtp] host" in sent.message
     assert "pickup_code_not_sent" in [a.kind for a in alerts.open_alerts(db)]
 

@@ -20,6 +20,25 @@ from appliance.devices.locks.door_watch import DoorNotice, DoorWatch, DoorWatche
 from appliance.devices.locks.kerong import KerongLocks, Wiring, open_bus
 from appliance.devices.locks.simulator import Cu16Bus, Cu16PtyServer
 from appliance.kiosk.flows import pickup as p
+from appliance.kiosk.flows.events import (
+    CodeChecked,
+    DigitPressed,
+    DoorClosed,
+    DoorNotOpened,
+    DoorOpened,
+    LockFailed,
+    OrderReread,
+)
+from appliance.kiosk.flows.intentions import (
+    CheckCode,
+    OpenDoor,
+    RecordPickup,
+    ReportProblem,
+    RereadOrder,
+)
+from appliance.kiosk.flows.values import (
+    Problem,
+)
 from appliance.store import alerts, journal, lockers, orders, outbox, pickup_codes
 from appliance.store.alerts import Alarm
 from appliance.store.db import transaction
@@ -44,23 +63,23 @@ class Runner:
 
     def carry_out(self, intention: object) -> object | None:
         match intention:
-            case p.CheckCode(text=text):
+            case CheckCode(text=text):
                 c = pickup_codes.check_code(self.db, text, key=KEY)
                 locked = (
                     (c.locked_until - datetime.now(UTC)).total_seconds() if c.locked_until else 0
                 )
-                return p.CodeChecked(c.verdict, c.order_number, c.compartment, c.code_id, locked)
-            case p.RereadOrder(order_number=n):
-                return p.OrderReread(n, None)  # no marketplace here: use the local copy
-            case p.OpenDoor(compartment=n):
+                return CodeChecked(c.verdict, c.order_number, c.compartment, c.code_id, locked)
+            case RereadOrder(order_number=n):
+                return OrderReread(n, None)  # no marketplace here: use the local copy
+            case OpenDoor(compartment=n):
                 self.watcher.expect_open(n, within_s=5)
                 try:
-                    return p.DoorOpened(n) if self.locks.unlock(n) else p.DoorNotOpened(n)
+                    return DoorOpened(n) if self.locks.unlock(n) else DoorNotOpened(n)
                 except LockUnavailable as exc:
-                    return p.LockFailed(n, str(exc))
-            case p.RecordPickup(order_number=n, compartment=c, code_id=code):
+                    return LockFailed(n, str(exc))
+            case RecordPickup(order_number=n, compartment=c, code_id=code):
                 lockers.collect(self.db, n, c, code_id=code)
-            case p.ReportProblem(problem=problem, compartment=c, order_number=n):
+            case ReportProblem(problem=problem, compartment=c, order_number=n):
                 lockers.raise_alarm(
                     self.db, Alarm(problem.value), c, f"pickup of {n}: {problem.value}"
                 )
@@ -116,13 +135,13 @@ def test_customer_types_the_code_takes_the_order_and_it_is_collected(
 ) -> None:
     runner, code = rig
     for digit in code:
-        runner.send(p.DigitPressed(digit))
+        runner.send(DigitPressed(digit))
     assert runner.flow.step is p.Step.TAKE_ORDER
     assert sim[0].board(0).open_doors == {1}
     wait_notice(runner, Notice.OPENED)
     sim[0].board(0).close_door(1)
     closed = wait_notice(runner, Notice.CLOSED)
-    runner.send(p.DoorClosed(closed.compartment, closed.item_present))
+    runner.send(DoorClosed(closed.compartment, closed.item_present))
     assert runner.flow.step is p.Step.DONE
     assert orders.get(db, "R100").state is OrderState.COLLECTED
     assert [e.type for e in outbox.pending(db, "t", types=("order_collected",))] == [
@@ -137,9 +156,9 @@ def test_a_silent_board_shows_the_phone_and_the_order_stays_in_the_locker(
     runner, code = rig
     sim[0].board(0).silent = True
     for digit in code:
-        runner.send(p.DigitPressed(digit))
+        runner.send(DigitPressed(digit))
     assert runner.flow.step is p.Step.CALL_SITE
-    assert runner.flow.problem is p.Problem.LOCK_FAULT
+    assert runner.flow.problem is Problem.LOCK_FAULT
     assert orders.get(db, "R100").state is OrderState.IN_LOCKER
     assert "lock_fault" in [a.kind for a in alerts.open_alerts(db)]
 
@@ -150,9 +169,9 @@ def test_a_jammed_door_is_retried_once_then_the_order_stays_in_the_locker(
     runner, code = rig
     sim[0].board(0).jammed.add(1)
     for digit in code:
-        runner.send(p.DigitPressed(digit))
+        runner.send(DigitPressed(digit))
     assert len(sim[0].unlocks) == 2
-    assert runner.flow.step is p.Step.CALL_SITE and runner.flow.problem is p.Problem.DOOR_FAILED
+    assert runner.flow.step is p.Step.CALL_SITE and runner.flow.problem is Problem.DOOR_FAILED
     assert orders.get(db, "R100").state is OrderState.IN_LOCKER
 
 
@@ -162,12 +181,12 @@ def test_an_item_left_inside_after_pickup_is_an_alarm_not_a_collection(
     runner, code = rig
     sim[0].board(0).items.add(1)
     for digit in code:
-        runner.send(p.DigitPressed(digit))
+        runner.send(DigitPressed(digit))
     wait_notice(runner, Notice.OPENED)
     sim[0].board(0).close_door(1)
     closed = wait_notice(runner, Notice.CLOSED)
     assert closed.item_present is True
-    runner.send(p.DoorClosed(closed.compartment, closed.item_present))
+    runner.send(DoorClosed(closed.compartment, closed.item_present))
     assert runner.flow.step is p.Step.ITEM_LEFT
     assert orders.get(db, "R100").state is OrderState.IN_LOCKER
     assert "item_left" in [a.kind for a in alerts.open_alerts(db)]

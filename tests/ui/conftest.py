@@ -130,10 +130,10 @@ def locker_config(shop_config) -> Path:
 
 @pytest.fixture
 def run_journey(kiosk_env, shop_config):
-    def run(name: str) -> subprocess.CompletedProcess:
+    def run(name: str, **env: str) -> subprocess.CompletedProcess:
         done = subprocess.run(
             [sys.executable, "-m", "tests.ui.harness", name, str(shop_config)],
-            env=kiosk_env,
+            env={**kiosk_env, **env},
             cwd=ROOT,
             capture_output=True,
             text=True,

@@ -9,7 +9,9 @@ journey's own checks held; a failure prints its traceback on stderr.
 from __future__ import annotations
 
 import asyncio
+import os
 import sys
+import threading
 import time
 import traceback
 from collections.abc import Callable
@@ -30,7 +32,7 @@ class Driver:
 
     @property
     def screen(self) -> str:
-        return self.app.journey.screen.value
+        return self.app.flow.journey.screen.value
 
     @property
     def shown(self) -> str:
@@ -40,7 +42,7 @@ class Driver:
     @property
     def step(self) -> str | None:
         """The locker flow's step during a visit, else None."""
-        visit = self.app.visit
+        visit = self.app.flow.visit
         return visit.step if visit else None
 
     async def wait_step(self, step: str, timeout: float = STEP_TIMEOUT_S) -> None:
@@ -102,6 +104,13 @@ class Driver:
                 )
             await asyncio.sleep(0.02)
 
+    async def command_done(self, db, command_id: str, timeout: float = STEP_TIMEOUT_S):
+        """Wait, without holding up the kiosk's own loop, until a queued device command ran."""
+        from appliance.store import device_commands
+
+        await self.wait_for(lambda: device_commands.get(db, command_id).finished, timeout)
+        return device_commands.get(db, command_id)
+
     async def wait_screen(self, name: str) -> None:
         await self.wait_for(lambda: self.screen == name)
         await self.frames(2)
@@ -115,12 +124,36 @@ class Driver:
             await done.wait()
 
 
+class MainThreadWatch:
+    """Notes every database opened, device node opened or socket connected on Kivy's thread
+    (the process's main thread), through Python's audit events: nothing is patched."""
+
+    def __init__(self) -> None:
+        self.recording = False
+        self.seen: list[str] = []
+        sys.addaudithook(self._heard)
+
+    def _heard(self, event: str, args: tuple) -> None:
+        if not self.recording or threading.current_thread() is not threading.main_thread():
+            return
+        if event == "sqlite3.connect":
+            self.seen.append(f"database {args[0]}")
+        elif event == "open" and str(args[0]).startswith("/dev/") and args[0] != os.devnull:
+            self.seen.append(f"device {args[0]}")
+        elif event == "socket.connect":
+            self.seen.append(f"socket {args[1]}")
+
+
+#: Set on a journey that checks Kivy's thread stays off the database and the devices.
+watch = MainThreadWatch() if os.environ.get("COMPTOIR_WATCH_MAIN_THREAD") else None
+
+
 def main(journey_name: str, config_path: str) -> int:
     site = config_module.load(Path(config_path))
     window.prepare(site.kiosk, fullscreen=False)
     from appliance.devices.payment.factory import open_terminal
     from appliance.kiosk.app import KioskApp
-    from appliance.kiosk.hardware import Hardware
+    from appliance.kiosk.effects import Effects
     from appliance.kiosk.simulated import SimulatedShop
     from tests.ui import journeys, locker_journeys
 
@@ -146,8 +179,14 @@ def main(journey_name: str, config_path: str) -> int:
         def ready(app) -> None:
             tasks.append(asyncio.ensure_future(run_journey(app)))
 
-        app = KioskApp(wired, lambda post: Hardware(wired, printer, terminal, post), on_ready=ready)
+        if watch is not None:
+            watch.recording = True  # from the app's construction to its end, start-up included
+        app = KioskApp(wired, lambda post: Effects(wired, printer, terminal, post), on_ready=ready)
         asyncio.run(app.async_run(async_lib="asyncio"))
+        if watch is not None:
+            watch.recording = False
+    if watch is not None and watch.seen:
+        failures.append("Kivy's thread touched: " + "; ".join(watch.seen))
     if failures:
         print(failures[0], file=sys.stderr)
         return 1

@@ -21,7 +21,7 @@ async def weighed_purchase(k) -> None:
     await k.tap("pay")
     await k.wait_screen("receipt")
     assert "4,31 €" in k.text("total")
-    assert k.app.journey.receipt_url.startswith("https://example.org/r/1?t=")
+    assert k.app.flow.journey.receipt_url.startswith("https://example.org/r/1?t=")
     assert k.widget("qr").texture is not None
     await k.wait_for(lambda: k.shop.printer.labels_received() == 2)  # the label, then the receipt
     assert b"Ticket n" in k.shop.printer.received
@@ -73,14 +73,14 @@ async def unknown_outcome(k) -> None:
     await k.wait_for(lambda: k.screen == "payment_unknown")
     await k.frames(2)
     assert "Ne payez pas une deuxième fois" in k.text("body"), k.text("body")
-    assert k.app.journey.lines == []
+    assert k.app.flow.journey.lines == []
     await k.tap_text("OK")
     await k.wait_screen("home")
 
 
 async def out_of_paper(k) -> None:
     k.shop.paper(Paper.OUT)
-    await k.wait_for(lambda: k.app.journey.paper.value == "paper_out")
+    await k.wait_for(lambda: k.app.flow.journey.paper.value == "paper_out")
     await k.tap("start")
     await k.tap_product("OEUFS")
     await k.wait_screen("pieces")
@@ -125,7 +125,7 @@ async def device_commands(k) -> None:
             name: queue.queue(db, name, requested_by="web").id
             for name in ("print_test_label", "scale_zero", "restart_ui", "open_the_safe")
         }
-        done = {name: queue.wait(db, cid, timeout_s=20) for name, cid in asked.items()}
+        done = {name: await k.command_done(db, cid) for name, cid in asked.items()}
     finally:
         db.close()
     assert done["print_test_label"].state == "done", done["print_test_label"]

@@ -20,6 +20,7 @@ from appliance.store import (
 )
 from appliance.store.db import open_database, transaction
 from appliance.store.device_commands import CommandName
+from tests.ui.journeys import weighed_purchase
 
 
 def _db(k):
@@ -45,8 +46,8 @@ async def _take_and_close(k, number: int) -> None:
     from appliance.devices.locks.base import Door
 
     assert k.shop.door_open(number)
-    watch = k.app.hardware.lockers.watcher.watch
-    await k.wait_for(lambda: watch.state(number) is Door.OPEN)
+    locks = k.app.effects.locks
+    await k.wait_for(lambda: locks.door(number) is Door.OPEN)
     k.shop.close_door(number)
 
 
@@ -126,10 +127,15 @@ async def walkin_purchase(k) -> None:
         lockers.fill_walkin(db, 3, name="Panier de légumes", price_cents=1200, producer="Ferme")
     finally:
         db.close()
+    await buy_from_locker_3(k)
+
+
+async def buy_from_locker_3(k) -> None:
+    """From home: buy the produce of walk-in compartment 3 (filled beforehand) at 12,00 €."""
     await k.wait_screen("home")
     await k.tap("walkin")
     await k.wait_step("choose")
-    await k.wait_for(lambda: k.app.visit.flow.items)
+    await k.wait_for(lambda: k.app.flow.visit.flow.items)
     await k.frames(3)
     await k.tap_button("N° 3")
     await k.wait_step("confirm")
@@ -139,6 +145,13 @@ async def walkin_purchase(k) -> None:
     await k.wait_step("done")
     await k.tap_button("OK")
     await k.wait_for(lambda: k.shown == "home")
+
+
+async def hands_off_the_window_thread(k) -> None:
+    """A weighed purchase with its label and receipt, then a walk-in purchase at the lockers:
+    the harness watches that Kivy's thread opens no database, device or socket meanwhile."""
+    await weighed_purchase(k)
+    await buy_from_locker_3(k)
 
 
 async def open_door_command(k) -> None:
@@ -156,15 +169,19 @@ async def open_door_command(k) -> None:
         unknown = device_commands.queue(
             db, CommandName.OPEN_DOOR, {"compartment": 99}, requested_by="web:anne", reason="essai"
         )
-        done = device_commands.wait(db, opened.id, timeout_s=30)
-        refused = device_commands.wait(db, unknown.id, timeout_s=30)
+        done = await k.command_done(db, opened.id, timeout=30)
+        refused = await k.command_done(db, unknown.id, timeout=30)
         assert done.state == "done" and done.result == {"compartment": 1, "opened": True}, done
         assert refused.state == "refused" and "unknown" in refused.result["error"], refused
         assert k.shop.door_open(1)
         k.shop.close_door(1)
-        await k.wait_for(lambda: "kiosk" in agent_state.heartbeats(db), timeout=30)
-        detail = agent_state.heartbeats(db)["kiosk"].detail
-        assert detail["locks"] == "ok" and detail["terminal"] == "ok", detail
+
+        def devices() -> dict:
+            beat = agent_state.heartbeats(db).get("kiosk")
+            return beat.detail if beat else {}
+
+        await k.wait_for(lambda: devices().get("locks") == "ok", timeout=30)
+        assert devices()["terminal"] == "ok", devices()
     finally:
         db.close()
 
@@ -180,7 +197,7 @@ async def catalogue_follows_changes(k) -> None:
         apples = next(p for p in catalogue.list_products(db) if p.sku == "POMMES")
         with transaction(db):
             catalogue.save(db, apples.__class__(**{**apples.__dict__, "unit_price_cents": 399}))
-        await k.wait_for(lambda: k.app.journey.pending_catalogue is not None, timeout=30)
+        await k.wait_for(lambda: k.app.flow.journey.pending_catalogue is not None, timeout=30)
         assert k.text("unit_price") == "3,49 € /kg"
         await k.tap("back")
         await k.wait_screen("catalogue")

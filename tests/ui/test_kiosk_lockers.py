@@ -11,6 +11,8 @@ from email.message import Message
 import pytest
 from aiosmtpd.controller import Controller
 
+from appliance import config
+from appliance.core.locker import compartments_from
 from appliance.core.order import OrderState
 from appliance.core.pickup_code import Verdict
 from appliance.store import alerts, journal, lockers, orders, outbox, pickup_codes
@@ -94,6 +96,18 @@ def test_a_walk_in_purchase_is_paid_then_the_door_opens(locker_config, run_journ
     assert sales == [(1200,)]
     assert lockers.state(db, 3).use.value == "free"
     assert alerts.open_alerts(db) == []
+
+
+def test_the_window_thread_never_opens_the_database_or_a_device(locker_config, run_journey, db):
+    lockers.sync_compartments(
+        db, compartments_from(config.load(locker_config).lockers.compartments)
+    )
+    lockers.fill_walkin(db, 3, name="Panier de légumes", price_cents=1200, producer="Ferme")
+    run_journey("hands_off_the_window_thread", COMPTOIR_WATCH_MAIN_THREAD="1")
+    assert [row[0] for row in db.execute("SELECT total_cents FROM sales ORDER BY rowid")] == [
+        431,
+        1200,
+    ]
 
 
 def test_open_door_through_the_command_queue_is_audited(locker_config, run_journey, db):

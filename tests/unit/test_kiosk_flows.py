@@ -9,26 +9,26 @@ from appliance.core.payment import PaymentOutcome
 from appliance.core.weighing import Reading, ReadingStatus, ScaleSpec
 from appliance.kiosk.flows.browse import Browse
 from appliance.kiosk.flows.events import (
+    Action,
     CatalogueLoaded,
-    Charge,
-    PaperState,
     PaymentAnswered,
     PrinterChanged,
-    PrintLabel,
-    PrintReceipt,
     ReadingArrived,
-    RecordWeighing,
-    SetArticle,
     TerminalChanged,
     TimerFired,
     Touched,
 )
-from appliance.kiosk.flows.journey import (
-    IDLE_GRACE_S,
-    THANK_YOU_S,
-    Action,
-    Journey,
-    Screen,
+from appliance.kiosk.flows.intentions import (
+    Charge,
+    PrintLabel,
+    PrintReceipt,
+    RecordWeighing,
+    SetArticle,
+)
+from appliance.kiosk.flows.journey import THANK_YOU_S, Screen
+from appliance.kiosk.flows.kiosk import IDLE_GRACE_S, KioskFlow
+from appliance.kiosk.flows.values import (
+    PaperState,
     Settings,
 )
 from appliance.kiosk.flows.weigh import UNSTABLE_LIMIT_S
@@ -48,17 +48,21 @@ MOVING = ReadingArrived(Reading(ReadingStatus.MOTION))
 
 
 class Kiosk:
-    """A journey with a hand-driven clock."""
+    """The kiosk's flow (its one dispatcher) with a hand-driven clock."""
 
     def __init__(self, *, payment: bool = True, idle: float = 60.0) -> None:
-        self.journey = Journey(Settings(SPEC, idle, "fr", payment_enabled=payment))
+        self.flow = KioskFlow(Settings(SPEC, idle, "fr", payment_enabled=payment))
         self.now = 0.0
         self.send(CatalogueLoaded((APPLES, PEACHES, EGGS, HIDDEN)))
         self.send(stable(0))
 
     def send(self, event, after: float = 0.0) -> list:
         self.now += after
-        return self.journey.handle(event, self.now)
+        return self.flow.handle(event, self.now)
+
+    @property
+    def journey(self):
+        return self.flow.journey
 
     def touch(self, action: Action, argument: str = "") -> list:
         return self.send(Touched(action, argument), after=1.0)
@@ -312,7 +316,7 @@ def test_an_approved_payment_shows_the_receipt_prints_it_and_says_thank_you():
     assert charge == Charge(349, tuple(kiosk.journey.lines))
     assert kiosk.screen is Screen.PAYING
     kiosk.send(TimerFired(), after=1000)
-    assert not kiosk.journey.idle_prompt  # nobody is hurried while the terminal works
+    assert not kiosk.flow.idle_prompt  # nobody is hurried while the terminal works
     answer = PaymentAnswered(PaymentOutcome.APPROVED, 349, receipt_number="K1-000001")
     assert kiosk.send(answer) == [PrintReceipt("K1-000001")]
     assert kiosk.screen is Screen.RECEIPT and kiosk.journey.lines == []
@@ -490,19 +494,19 @@ def test_idle_asks_first_then_returns_home_and_clears_the_basket():
     kiosk = Kiosk(idle=30)
     kiosk.weigh_apples(1000)
     kiosk.send(TimerFired(), after=29)
-    assert not kiosk.journey.idle_prompt
+    assert not kiosk.flow.idle_prompt
     kiosk.send(TimerFired(), after=1)
-    assert kiosk.journey.idle_prompt and kiosk.screen is Screen.BASKET
+    assert kiosk.flow.idle_prompt and kiosk.screen is Screen.BASKET
     kiosk.send(TimerFired(), after=IDLE_GRACE_S)
     assert kiosk.screen is Screen.HOME and kiosk.journey.lines == []
-    assert not kiosk.journey.idle_prompt
+    assert not kiosk.flow.idle_prompt
 
 
 def test_a_touch_on_the_idle_prompt_keeps_the_basket():
     kiosk = Kiosk(idle=30)
     kiosk.weigh_apples(1000)
     kiosk.send(TimerFired(), after=31)
-    assert kiosk.journey.idle_prompt
+    assert kiosk.flow.idle_prompt
     kiosk.touch(Action.STILL_HERE)
     kiosk.send(TimerFired(), after=IDLE_GRACE_S)
     assert kiosk.screen is Screen.BASKET and len(kiosk.journey.lines) == 1
@@ -511,7 +515,7 @@ def test_a_touch_on_the_idle_prompt_keeps_the_basket():
 def test_home_is_never_idle():
     kiosk = Kiosk(idle=30)
     kiosk.send(TimerFired(), after=1000)
-    assert not kiosk.journey.idle_prompt and kiosk.screen is Screen.HOME
+    assert not kiosk.flow.idle_prompt and kiosk.screen is Screen.HOME
 
 
 def test_a_price_computing_scale_is_shown_and_sold_exactly_as_it_sent():

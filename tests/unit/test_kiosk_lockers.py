@@ -1,131 +1,204 @@
-"""The locker visits without a window: idle abandonment, the pages each step shows, the
-keyboard-wedge scanner, and a new catalogue that waits for the customer to finish weighing."""
+"""The locker visits through the kiosk's one dispatcher, without a window: starting a visit,
+idle abandonment, the pages each step shows, the keyboard-wedge scanner, and a new catalogue
+that waits for the customer to finish weighing."""
 
 from __future__ import annotations
 
 from appliance.core.catalogue import Product, SoldBy
 from appliance.core.locker import Compartment, Size
+from appliance.core.payment import PaymentOutcome
 from appliance.core.pickup_code import Verdict
 from appliance.core.weighing import Reading, ReadingStatus, ScaleSpec
-from appliance.kiosk.flows import pickup as p
-from appliance.kiosk.flows import refill as r
-from appliance.kiosk.flows import walkin as w
-from appliance.kiosk.flows.events import CatalogueLoaded, ReadingArrived, Touched
-from appliance.kiosk.flows.journey import Action, Journey, Screen, Settings
-from appliance.kiosk.flows.visit import Kind, LoadShelf, Visit
+from appliance.kiosk.flows.events import (
+    Action,
+    CatalogueLoaded,
+    CodeChecked,
+    CompartmentChosen,
+    CompartmentPicked,
+    Confirmed,
+    DigitPressed,
+    DoorClosed,
+    DoorOpened,
+    DoorWarning,
+    LockFailed,
+    MenuChosen,
+    OrderChosen,
+    OrderReread,
+    PaymentAnswered,
+    PinEntered,
+    ProducerIdentified,
+    ReadingArrived,
+    ShelfLoaded,
+    TimerFired,
+    Touched,
+    WalkinDetails,
+    WallLoaded,
+)
+from appliance.kiosk.flows.intentions import (
+    LoadShelf,
+)
+from appliance.kiosk.flows.journey import Journey, Screen
+from appliance.kiosk.flows.kiosk import IDLE_GRACE_S, KioskFlow
+from appliance.kiosk.flows.values import (
+    ForSale,
+    MenuChoice,
+    OrderToDeposit,
+    Settings,
+    VisitKind,
+)
 from appliance.kiosk.i18n import translator
-from appliance.kiosk.locker_view import Layout, page
+from appliance.kiosk.locker_view import Layout, Page, page
 from appliance.kiosk.wedge import Wedge
 
+SPEC = ScaleSpec(2, 15000, 20)
 FR = translator("fr")
 EN = translator("en")
 
 
-def visit(kind: Kind, **kwargs) -> Visit:
-    return Visit(kind, 0.0, idle_s=60, phone="04 75 00 00 00", **kwargs)
+def kiosk(start: Action | None = None) -> KioskFlow:
+    """A kiosk with lockers, at home; `start` touches one of the home screen's locker buttons."""
+    settings = Settings(SPEC, 60, lockers=True, phone="04 75 00 00 00", code_digits=6)
+    flow = KioskFlow(settings)
+    if start is not None:
+        flow.handle(Touched(start), 0.0)
+    return flow
 
 
-def test_a_half_typed_code_is_abandoned_after_the_idle_time():
-    v = visit(Kind.PICKUP)
-    v.handle(p.DigitPressed("1"), 10.0, touch=True)
-    v.handle(p.Tick(), 69.0)
-    assert not v.finished
-    v.handle(p.Tick(), 70.0)
-    assert v.finished
+def shown(flow: KioskFlow, now: float = 1.0, language: str = "fr", products=()) -> Page:
+    assert flow.visit is not None
+    return page(flow.visit, now, language, FR if language == "fr" else EN, products)
+
+
+def test_the_home_buttons_start_each_visit_and_a_walk_in_first_reads_the_shelf():
+    assert kiosk().visit is None
+    assert kiosk(Action.PICKUP).visit.kind is VisitKind.PICKUP
+    flow = kiosk()
+    assert flow.handle(Touched(Action.WALKIN), 0.0) == [LoadShelf()]
+    assert flow.visit.kind is VisitKind.WALKIN
+
+
+def test_a_kiosk_without_lockers_starts_no_visit():
+    flow = KioskFlow(Settings(SPEC, 60))
+    flow.handle(Touched(Action.PICKUP), 0.0)
+    assert flow.visit is None and flow.journey.screen is Screen.HOME
+
+
+def test_a_half_typed_code_is_asked_about_then_abandoned_after_the_idle_time():
+    flow = kiosk(Action.PICKUP)
+    flow.handle(DigitPressed("1"), 10.0)
+    flow.handle(TimerFired(), 69.0)
+    assert not flow.idle_prompt
+    flow.handle(TimerFired(), 70.0)
+    assert flow.idle_prompt and flow.visit is not None
+    flow.handle(TimerFired(), 70.0 + IDLE_GRACE_S)
+    assert flow.visit is None and not flow.idle_prompt
 
 
 def test_a_visit_is_never_abandoned_while_the_door_is_open():
-    v = visit(Kind.PICKUP, code_digits=6)
+    flow = kiosk(Action.PICKUP)
     for digit in "123456":
-        v.handle(p.DigitPressed(digit), 1.0, touch=True)
-    v.handle(p.CodeChecked(Verdict.OK, "R1", 4, 9), 1.0)
-    v.handle(p.OrderReread("R1", None), 1.0)
-    v.handle(p.DoorOpened(4), 1.0)
-    assert v.step == "take_order"
-    v.handle(p.Tick(), 1000.0)
-    assert not v.finished
+        flow.handle(DigitPressed(digit), 1.0)
+    flow.handle(CodeChecked(Verdict.OK, "R1", 4, 9), 1.0)
+    flow.handle(OrderReread("R1", None), 1.0)
+    flow.handle(DoorOpened(4), 1.0)
+    assert flow.visit.step == "take_order"
+    flow.handle(TimerFired(), 1000.0)
+    flow.handle(TimerFired(), 2000.0)
+    assert flow.visit is not None and not flow.idle_prompt
 
 
-def test_a_walk_in_visit_first_reads_the_shelf():
-    assert visit(Kind.WALKIN).start() == [LoadShelf()]
-    assert visit(Kind.PICKUP).start() == []
+def test_door_events_with_nobody_at_the_lockers_change_nothing():
+    flow = kiosk()
+    assert flow.handle(DoorClosed(2), 1.0) == []
+    assert flow.visit is None and flow.journey.screen is Screen.HOME
+
+
+def test_the_journey_keeps_hearing_the_scale_during_a_visit():
+    flow = kiosk(Action.PICKUP)
+    flow.handle(ReadingArrived(Reading(ReadingStatus.STABLE, 500)), 1.0)
+    assert flow.journey.panel.raw == Reading(ReadingStatus.STABLE, 500)
 
 
 def test_the_keypad_masks_the_code_and_the_open_door_shows_its_number():
-    v = visit(Kind.PICKUP)
-    v.handle(p.DigitPressed("4"), 1.0, touch=True)
-    v.handle(p.DigitPressed("2"), 1.0, touch=True)
-    shown = page(v, 1.0, "fr", FR)
-    assert (shown.layout, shown.entry, shown.title) == (Layout.KEYPAD, "••", "Retirer une commande")
+    flow = kiosk(Action.PICKUP)
+    flow.handle(DigitPressed("4"), 1.0)
+    flow.handle(DigitPressed("2"), 1.0)
+    keypad = shown(flow)
+    assert (keypad.layout, keypad.entry, keypad.title) == (
+        Layout.KEYPAD,
+        "••",
+        "Retirer une commande",
+    )
     for digit in "1234":
-        v.handle(p.DigitPressed(digit), 1.0, touch=True)
-    v.handle(p.CodeChecked(Verdict.OK, "R1", 12, 3), 1.0)
-    v.handle(p.OrderReread("R1", None), 1.0)
-    v.handle(p.DoorOpened(12), 1.0)
-    shown = page(v, 1.0, "en", EN)
-    assert (shown.big, shown.body) == ("12", "Take your order and close the door.")
-    v.handle(p.DoorWarning(12), 1.0)
-    assert page(v, 1.0, "en", EN).tone == "warning"
+        flow.handle(DigitPressed(digit), 1.0)
+    flow.handle(CodeChecked(Verdict.OK, "R1", 12, 3), 1.0)
+    flow.handle(OrderReread("R1", None), 1.0)
+    flow.handle(DoorOpened(12), 1.0)
+    notice = shown(flow, language="en")
+    assert (notice.big, notice.body) == ("12", "Take your order and close the door.")
+    flow.handle(DoorWarning(12), 1.0)
+    assert shown(flow, language="en").tone == "warning"
 
 
 def test_a_locked_keypad_says_how_long_and_a_failed_door_gives_the_phone():
-    v = visit(Kind.PICKUP)
+    flow = kiosk(Action.PICKUP)
     for digit in "000000":
-        v.handle(p.DigitPressed(digit), 1.0, touch=True)
-    v.handle(p.CodeChecked(Verdict.UNKNOWN, locked_for_s=30), 1.0)
-    assert "30 s" in page(v, 1.0, "fr", FR).body
-    assert "20 s" in page(v, 11.0, "fr", FR).body
-    v = visit(Kind.WALKIN)
-    v.handle(w.ShelfLoaded((w.ForSale(3, "Panier", 1200),)), 1.0)
-    v.handle(w.CompartmentPicked(3), 1.0, touch=True)
-    v.handle(w.Confirmed(), 1.0, touch=True)
-    v.handle(w.PaymentDone(w.PaymentOutcome.APPROVED, "7"), 1.0)
-    v.handle(p.LockFailed(3, "silent board"), 1.0)
-    shown = page(v, 1.0, "en", EN)
-    assert "04 75 00 00 00" in shown.body and "refunded" in shown.body
+        flow.handle(DigitPressed(digit), 1.0)
+    flow.handle(CodeChecked(Verdict.UNKNOWN, locked_for_s=30), 1.0)
+    assert "30 s" in shown(flow, 1.0).body
+    assert "20 s" in shown(flow, 11.0).body
+    flow = kiosk(Action.WALKIN)
+    basket = Product("PANIER", "Panier", SoldBy.PIECE, 1200, 550)
+    flow.handle(ShelfLoaded((ForSale(3, basket),)), 1.0)
+    flow.handle(CompartmentPicked(3), 1.0)
+    flow.handle(Confirmed(), 1.0)
+    flow.handle(PaymentAnswered(PaymentOutcome.APPROVED, 1200, "7"), 1.0)
+    flow.handle(LockFailed(3, "silent board"), 1.0)
+    notice = shown(flow, language="en")
+    assert "04 75 00 00 00" in notice.body and "refunded" in notice.body
 
 
-def signed_in(v: Visit) -> Visit:
+def signed_in() -> KioskFlow:
+    flow = kiosk(Action.REFILL)
     for digit in "4321":
-        v.handle(p.DigitPressed(digit), 1.0, touch=True)
-    v.handle(r.PinEntered(), 1.0, touch=True)
-    v.handle(r.ProducerIdentified(Verdict.OK, "Ferme"), 1.0)
-    return v
+        flow.handle(DigitPressed(digit), 1.0)
+    flow.handle(PinEntered(), 1.0)
+    flow.handle(ProducerIdentified(Verdict.OK, "Ferme"), 1.0)
+    return flow
 
 
 def test_the_producer_menu_and_places_carry_the_flow_events():
-    v = signed_in(visit(Kind.REFILL))
-    v.handle(
-        r.WallLoaded(
-            (r.OrderToDeposit("R5", "Alice", 2),),
+    flow = signed_in()
+    flow.handle(
+        WallLoaded(
+            (OrderToDeposit("R5", "Alice", 2),),
             (Compartment(1, Size.S), Compartment(2, Size.M, chilled=True), Compartment(3)),
             frozenset({3}),
         ),
         1.0,
     )
-    menu = page(v, 1.0, "en", EN)
+    menu = shown(flow, language="en")
     assert menu.choices[0].label == "Deposit orders (1 waiting)"
-    v.handle(menu.choices[0].event, 1.0, touch=True)
-    order = page(v, 1.0, "en", EN).choices[0]
-    assert order.event == r.OrderChosen("R5")
-    v.handle(order.event, 1.0, touch=True)
-    places = page(v, 1.0, "en", EN).choices
-    assert [c.event for c in places] == [r.CompartmentChosen(1), r.CompartmentChosen(2)]
+    flow.handle(menu.choices[0].event, 1.0)
+    order = shown(flow, language="en").choices[0]
+    assert order.event == OrderChosen("R5")
+    flow.handle(order.event, 1.0)
+    places = shown(flow, language="en").choices
+    assert [c.event for c in places] == [CompartmentChosen(1), CompartmentChosen(2)]
     assert places[0].primary and places[0].detail == "suggested"
 
 
 def test_walk_in_produce_is_chosen_among_the_products_sold_by_the_piece():
-    v = signed_in(visit(Kind.REFILL))
-    v.handle(r.WallLoaded((), (Compartment(1),), frozenset()), 1.0)
-    v.handle(r.MenuChosen(r.Choice.WALKIN), 1.0, touch=True)
-    v.handle(r.CompartmentChosen(1), 1.0, touch=True)
+    flow = signed_in()
+    flow.handle(WallLoaded((), (Compartment(1),), frozenset()), 1.0)
+    flow.handle(MenuChosen(MenuChoice.WALKIN), 1.0)
+    flow.handle(CompartmentChosen(1), 1.0)
     products = (
         Product("OEUFS", "Œufs x6", SoldBy.PIECE, 320, 550),
         Product("POMMES", "Pommes", SoldBy.WEIGHT, 349, 550),
     )
-    shown = page(v, 1.0, "fr", FR, products)
-    assert [(c.event, c.detail) for c in shown.choices] == [
-        (r.WalkinDetails("Œufs x6", 320), "3,20 €")
+    assert [(c.event, c.detail) for c in shown(flow, products=products).choices] == [
+        (WalkinDetails("Œufs x6", 320), "3,20 €")
     ]
 
 
@@ -143,7 +216,7 @@ def test_a_scanned_text_is_one_burst_ended_by_enter():
 def test_a_new_catalogue_waits_until_the_customer_is_back_among_the_products():
     apples = Product("POMMES", "Pommes", SoldBy.WEIGHT, 349, 550, category="Fruits")
     dearer = Product("POMMES", "Pommes", SoldBy.WEIGHT, 399, 550, category="Fruits")
-    journey = Journey(Settings(ScaleSpec(2, 15000, 20), 90))
+    journey = Journey(Settings(SPEC, 90))
     journey.handle(CatalogueLoaded((apples,)), 0.0)
     journey.handle(ReadingArrived(Reading(ReadingStatus.STABLE, 0)), 0.5)
     journey.handle(Touched(Action.START), 1.0)

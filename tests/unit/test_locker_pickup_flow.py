@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from appliance.core.order import OrderState
 from appliance.core.pickup_code import Verdict
-from appliance.kiosk.flows.pickup import (
+from appliance.kiosk.flows.events import (
     Back,
-    CheckCode,
     CodeChecked,
     DigitPressed,
     DoorClosed,
@@ -15,16 +14,20 @@ from appliance.kiosk.flows.pickup import (
     DoorWarning,
     Erase,
     LockFailed,
-    OpenDoor,
     OrderReread,
-    Pickup,
-    Problem,
+    Scanned,
+    TimerFired,
+)
+from appliance.kiosk.flows.intentions import (
+    CheckCode,
+    OpenDoor,
     RecordPickup,
     ReportProblem,
     RereadOrder,
-    Scanned,
-    Step,
-    Tick,
+)
+from appliance.kiosk.flows.pickup import Pickup, Step
+from appliance.kiosk.flows.values import (
+    Problem,
 )
 
 OK = CodeChecked(Verdict.OK, "R100", 7, code_id=3)
@@ -61,7 +64,7 @@ def test_a_good_code_opens_its_door_and_closing_it_collects_the_order() -> None:
     assert flow.step is Step.TAKE_ORDER
     assert flow.handle(DoorClosed(7, item_present=False), 9.0) == [RecordPickup("R100", 7, 3)]
     assert flow.step is Step.DONE
-    flow.handle(Tick(), 20.0)
+    flow.handle(TimerFired(), 20.0)
     assert flow.finished
 
 
@@ -89,7 +92,7 @@ def test_unknown_expired_and_collected_codes_give_their_own_message_then_the_key
         typed(flow, "000000")
         assert flow.handle(CodeChecked(verdict, "R1"), 0.0) == []
         assert (flow.step, flow.problem) == (Step.REFUSED, problem)
-        flow.handle(Tick(), 100.0)
+        flow.handle(TimerFired(), 100.0)
         assert flow.step is Step.ENTER_CODE
 
 
@@ -99,9 +102,9 @@ def test_a_locked_keypad_ignores_digits_until_the_delay_is_over() -> None:
     flow.handle(CodeChecked(Verdict.UNKNOWN, locked_for_s=30), 10.0)
     assert flow.step is Step.LOCKED
     assert typed(flow, "1") == [] and flow.entered == ""
-    flow.handle(Tick(), 39.0)
+    flow.handle(TimerFired(), 39.0)
     assert flow.step is Step.LOCKED
-    flow.handle(Tick(), 40.0)
+    flow.handle(TimerFired(), 40.0)
     assert flow.step is Step.ENTER_CODE
 
 

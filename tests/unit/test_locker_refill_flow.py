@@ -5,39 +5,40 @@ from __future__ import annotations
 from appliance.core.locker import Compartment, Size
 from appliance.core.order import OrderState
 from appliance.core.pickup_code import Verdict
-from appliance.kiosk.flows.pickup import (
+from appliance.kiosk.flows.events import (
     Back,
+    CodeSent,
+    CompartmentChosen,
+    DepositRecorded,
     DigitPressed,
     DoorClosed,
     DoorNotOpened,
     DoorOpened,
-    OpenDoor,
-    OrderReread,
-    Problem,
-    ReportProblem,
-    RereadOrder,
-    Scanned,
-)
-from appliance.kiosk.flows.refill import (
-    Choice,
-    CodeSent,
-    CompartmentChosen,
-    DepositRecorded,
-    IdentifyProducer,
-    LoadWall,
     MenuChosen,
     OrderChosen,
-    OrderToDeposit,
+    OrderReread,
     PinEntered,
     ProducerIdentified,
-    RecordDeposit,
-    RecordWalkinFill,
-    Refill,
-    SendCode,
+    Scanned,
     SizeChosen,
-    Step,
     WalkinDetails,
     WallLoaded,
+)
+from appliance.kiosk.flows.intentions import (
+    IdentifyProducer,
+    LoadWall,
+    OpenDoor,
+    RecordDeposit,
+    RecordWalkinFill,
+    ReportProblem,
+    RereadOrder,
+    SendCode,
+)
+from appliance.kiosk.flows.refill import Refill, Step
+from appliance.kiosk.flows.values import (
+    MenuChoice,
+    OrderToDeposit,
+    Problem,
 )
 
 WALL = WallLoaded(
@@ -63,7 +64,7 @@ def at_menu() -> Refill:
 
 def test_a_deposit_opens_the_offered_door_and_closing_it_records_and_sends_the_code() -> None:
     flow = at_menu()
-    flow.handle(MenuChosen(Choice.DEPOSIT), 0)
+    flow.handle(MenuChosen(MenuChoice.DEPOSIT), 0)
     flow.handle(OrderChosen("R100"), 0)
     assert flow.offered == Compartment(2, Size.L)  # 1 is busy
     flow.handle(SizeChosen(Size.M, chilled=True), 0)
@@ -86,7 +87,7 @@ def test_a_deposit_opens_the_offered_door_and_closing_it_records_and_sends_the_c
 
 def test_a_cancelled_order_is_never_deposited() -> None:
     flow = at_menu()
-    flow.handle(MenuChosen(Choice.DEPOSIT), 0)
+    flow.handle(MenuChosen(MenuChoice.DEPOSIT), 0)
     flow.handle(OrderChosen("R100"), 0)
     flow.handle(CompartmentChosen(2), 0)
     assert flow.handle(OrderReread("R100", OrderState.CANCELLED), 0) == []
@@ -95,7 +96,7 @@ def test_a_cancelled_order_is_never_deposited() -> None:
 
 def test_no_free_compartment_of_that_kind_is_said_plainly() -> None:
     flow = at_menu()
-    flow.handle(MenuChosen(Choice.DEPOSIT), 0)
+    flow.handle(MenuChosen(MenuChoice.DEPOSIT), 0)
     flow.handle(OrderChosen("R100"), 0)
     flow.handle(SizeChosen(Size.L, chilled=True), 0)
     assert flow.step is Step.NO_PLACE
@@ -103,7 +104,7 @@ def test_no_free_compartment_of_that_kind_is_said_plainly() -> None:
 
 def test_a_busy_compartment_cannot_be_picked() -> None:
     flow = at_menu()
-    flow.handle(MenuChosen(Choice.DEPOSIT), 0)
+    flow.handle(MenuChosen(MenuChoice.DEPOSIT), 0)
     flow.handle(OrderChosen("R100"), 0)
     assert flow.handle(CompartmentChosen(1), 0) == []
     assert flow.step is Step.CHOOSE_PLACE
@@ -111,7 +112,7 @@ def test_a_busy_compartment_cannot_be_picked() -> None:
 
 def test_a_door_that_will_not_open_for_a_deposit_is_retried_then_reported() -> None:
     flow = at_menu()
-    flow.handle(MenuChosen(Choice.DEPOSIT), 0)
+    flow.handle(MenuChosen(MenuChoice.DEPOSIT), 0)
     flow.handle(OrderChosen("R100"), 0)
     flow.handle(CompartmentChosen(2), 0)
     flow.handle(OrderReread("R100", None), 0)
@@ -121,7 +122,7 @@ def test_a_door_that_will_not_open_for_a_deposit_is_retried_then_reported() -> N
 
 def test_a_walkin_fill_records_the_produce_and_its_price() -> None:
     flow = at_menu()
-    flow.handle(MenuChosen(Choice.WALKIN), 0)
+    flow.handle(MenuChosen(MenuChoice.WALKIN), 0)
     flow.handle(CompartmentChosen(2), 0)
     assert flow.handle(WalkinDetails("Panier de pommes 2 kg", 0), 0) == []
     out = flow.handle(WalkinDetails("Panier de pommes 2 kg", 650), 0)

@@ -1,36 +1,153 @@
-"""What goes into the kiosk's flows (events) and what comes out (intentions).
+"""Everything that happens to the kiosk, as one typed vocabulary of events.
 
-Events carry no clock: the flow is handed `now` (monotonic seconds) with each one, so tests step
-time by hand. Intentions are requests to the hardware layer; the flow never waits for them, it
-hears back through another event (a payment answered, a label printed).
+Four kinds: what a person did on the screen (`PersonEvent`: it also tells the idle rule somebody
+is there), what a device said (`DeviceEvent`), what the shop's records answered (`ShopAnswer`:
+the store, the marketplace, the mail server), and the UI's tick. Events carry no clock: each flow
+is handed `now` (monotonic seconds) with them, so tests step time by hand. The flows answer with
+intentions (`flows.intentions`), which the kiosk's effects carry out in their own threads.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 
 from appliance.core.catalogue import Product
+from appliance.core.locker import Compartment, Size
+from appliance.core.order import OrderState
 from appliance.core.payment import PaymentOutcome
-from appliance.core.weighing import Reading, Weighing
+from appliance.core.pickup_code import Verdict
+from appliance.core.weighing import Reading
+from appliance.kiosk.flows.values import ForSale, MenuChoice, OrderToDeposit, PaperState
 
 
-class PaperState(StrEnum):
-    OK = "ok"
-    NEAR_END = "paper_near_end"
-    OUT = "paper_out"
-    OFFLINE = "offline"
+class Action(StrEnum):
+    """What a touch on a shop screen asks for; `Touched.argument` carries the sku, index, text
+    or language."""
+
+    START = "start"
+    ABOUT = "about"
+    BACK = "back"
+    LANGUAGE = "language"
+    CATEGORY = "category"
+    SEARCH = "search"
+    PRODUCT = "product"
+    TARE = "tare"
+    CLEAR_TARE = "clear_tare"
+    MORE = "more"
+    LESS = "less"
+    ADD = "add"
+    PRINT_LABEL = "print_label"
+    BASKET = "basket"
+    REMOVE = "remove"
+    PAY = "pay"
+    CONTINUE_WITHOUT = "continue_without"
+    RETRY = "retry"
+    DONE = "done"
+    STILL_HERE = "still_here"
+    PICKUP = "pickup"  # from home: collect an order at the lockers
+    REFILL = "refill"  # from home: the producers' entry
+    WALKIN = "walkin"  # from home: buy from a walk-in compartment
 
 
-# -- events ---------------------------------------------------------------------------------------
+# -- what a person did ----------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
 class Touched:
-    """A button on the current screen was pressed; `action` names it (see `Action`)."""
+    """A button of a shop screen was pressed."""
 
-    action: str
+    action: Action
     argument: str = ""
+
+
+@dataclass(frozen=True)
+class DigitPressed:
+    digit: str
+
+
+@dataclass(frozen=True)
+class Erase:
+    """The keypad's erase key: remove the last digit."""
+
+
+@dataclass(frozen=True)
+class PinEntered:
+    """The producer pressed OK on the PIN keypad."""
+
+
+@dataclass(frozen=True)
+class Scanned:
+    """A keyboard-wedge scanner typed this (a QR token or a badge) followed by Enter."""
+
+    text: str = field(repr=False)
+
+
+@dataclass(frozen=True)
+class Back:
+    """Back, cancel, or OK on a locker message."""
+
+
+@dataclass(frozen=True)
+class MenuChosen:
+    choice: MenuChoice
+
+
+@dataclass(frozen=True)
+class OrderChosen:
+    number: str
+
+
+@dataclass(frozen=True)
+class SizeChosen:
+    size: Size
+    chilled: bool
+
+
+@dataclass(frozen=True)
+class CompartmentChosen:
+    """The producer chose where to deposit or fill."""
+
+    number: int
+
+
+@dataclass(frozen=True)
+class WalkinDetails:
+    """The product a producer puts in a walk-in compartment, at its price."""
+
+    name: str
+    price_cents: int
+
+
+@dataclass(frozen=True)
+class CompartmentPicked:
+    """A customer chose a walk-in compartment to buy from."""
+
+    compartment: int
+
+
+@dataclass(frozen=True)
+class Confirmed:
+    """The customer accepted the walk-in price: pay now."""
+
+
+PersonEvent = (
+    Touched
+    | DigitPressed
+    | Erase
+    | PinEntered
+    | Scanned
+    | Back
+    | MenuChosen
+    | OrderChosen
+    | SizeChosen
+    | CompartmentChosen
+    | WalkinDetails
+    | CompartmentPicked
+    | Confirmed
+)
+
+# -- what a device said ---------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -49,8 +166,60 @@ class TerminalChanged:
 
 
 @dataclass(frozen=True)
+class DoorOpened:
+    compartment: int
+
+
+@dataclass(frozen=True)
+class DoorNotOpened:
+    """The lock was released but the door never showed open (jammed, or held shut)."""
+
+    compartment: int
+
+
+@dataclass(frozen=True)
+class LockFailed:
+    """The controller did not answer (board silent, bad checksum, port gone)."""
+
+    compartment: int
+    message: str
+
+
+@dataclass(frozen=True)
+class DoorClosed:
+    compartment: int
+    item_present: bool | None = None  # None without an item sensor
+
+
+@dataclass(frozen=True)
+class DoorWarning:
+    """The door has been open longer than `[lockers] door_open_alarm_s`."""
+
+    compartment: int
+
+
+DeviceEvent = (
+    ReadingArrived
+    | PrinterChanged
+    | TerminalChanged
+    | DoorOpened
+    | DoorNotOpened
+    | LockFailed
+    | DoorClosed
+    | DoorWarning
+)
+
+# -- what the shop's records answered -------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CatalogueLoaded:
+    products: tuple[Product, ...]
+
+
+@dataclass(frozen=True)
 class PaymentAnswered:
-    """The payment runner's verdict; on approval the sale is already recorded."""
+    """The till's verdict on a `Charge`; on approval the sale is already recorded."""
 
     outcome: PaymentOutcome
     amount_cents: int
@@ -60,69 +229,81 @@ class PaymentAnswered:
 
 
 @dataclass(frozen=True)
-class CatalogueLoaded:
-    products: tuple[Product, ...]
+class CodeChecked:
+    """The store's verdict on a pickup code; `locked_for_s` when the keypad is now locked."""
+
+    verdict: Verdict
+    order_number: str | None = None
+    compartment: int | None = None
+    code_id: int | None = None
+    locked_for_s: float = 0.0
+
+
+@dataclass(frozen=True)
+class OrderReread:
+    order_number: str
+    state: OrderState | None  # None: marketplace absent or unreachable, use the local copy
+
+
+@dataclass(frozen=True)
+class ProducerIdentified:
+    verdict: Verdict
+    producer: str | None = None
+    locked_for_s: float = 0.0
+
+
+@dataclass(frozen=True)
+class WallLoaded:
+    """The waiting orders and the compartments, read when the producer's menu opens."""
+
+    orders: tuple[OrderToDeposit, ...]
+    compartments: tuple[Compartment, ...]
+    busy: frozenset[int]
+
+
+@dataclass(frozen=True)
+class DepositRecorded:
+    """The store's answer to `RecordDeposit`; `code` and `token` only to send them."""
+
+    order_number: str
+    ok: bool
+    message: str = ""
+    code: str = field(default="", repr=False)
+    token: str = field(default="", repr=False)
+
+
+@dataclass(frozen=True)
+class CodeSent:
+    order_number: str
+    ok: bool
+    message: str = ""
+
+
+@dataclass(frozen=True)
+class ShelfLoaded:
+    """The walk-in compartments holding produce, read when a walk-in purchase starts."""
+
+    items: tuple[ForSale, ...]
+
+
+ShopAnswer = (
+    CatalogueLoaded
+    | PaymentAnswered
+    | CodeChecked
+    | OrderReread
+    | ProducerIdentified
+    | WallLoaded
+    | DepositRecorded
+    | CodeSent
+    | ShelfLoaded
+)
+
+# -- time -----------------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
 class TimerFired:
-    """The UI's periodic tick; idle and stability deadlines are checked against `now`."""
+    """The UI's periodic tick; idle and other deadlines are checked against `now`."""
 
 
-Event = (
-    Touched
-    | ReadingArrived
-    | PrinterChanged
-    | TerminalChanged
-    | PaymentAnswered
-    | CatalogueLoaded
-    | TimerFired
-)
-
-
-# -- intentions -----------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class BasketLine:
-    """One line as the customer chose it: a weighing, or a number of pieces."""
-
-    product: Product
-    quantity: int
-    price_cents: int
-    weighing: Weighing | None = None
-
-
-@dataclass(frozen=True)
-class RecordWeighing:
-    """Journal an accepted weighing (every one, labelled or not: metrology §5.2 rule 13)."""
-
-    line: BasketLine
-
-
-@dataclass(frozen=True)
-class PrintLabel:
-    line: BasketLine
-
-
-@dataclass(frozen=True)
-class SetArticle:
-    """Tell a price-computing scale the unit price before the customer weighs."""
-
-    product: Product
-
-
-@dataclass(frozen=True)
-class Charge:
-    """Record the attempt (write-ahead) and ask the terminal for `amount_cents`."""
-
-    amount_cents: int
-    lines: tuple[BasketLine, ...]
-
-
-@dataclass(frozen=True)
-class PrintReceipt:
-    receipt_number: str
-
-
-Intention = RecordWeighing | PrintLabel | SetArticle | Charge | PrintReceipt
+Event = PersonEvent | DeviceEvent | ShopAnswer | TimerFired

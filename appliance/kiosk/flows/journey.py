@@ -3,7 +3,7 @@
 home -> catalogue -> weigh (or pieces) -> basket -> pay -> receipt -> thank you -> home. Devices
 that fail become screens (scale missing, unstable, overloaded; paper out; terminal unavailable)
 and the journey resumes by itself when they return. `handle(event, now)` returns the intentions
-the hardware layer must carry out; the screens read the flow's state after each event.
+the kiosk's effects carry out; the screens read the flow's state after each event.
 
 A new catalogue (prices edited in the admin, an import, a sync) is shown on the home and product
 screens only: a customer who is weighing, paying or reading the basket keeps what they chose,
@@ -12,36 +12,34 @@ and the new list waits until they are back among the products.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from enum import StrEnum
 
 from appliance.core.catalogue import Product
 from appliance.core.money import piece_price_cents
 from appliance.core.payment import PaymentOutcome
-from appliance.core.weighing import ScaleSpec
 from appliance.kiosk.flows.browse import Browse
 from appliance.kiosk.flows.events import (
-    BasketLine,
+    Action,
     CatalogueLoaded,
-    Charge,
     Event,
-    Intention,
-    PaperState,
     PaymentAnswered,
     PrinterChanged,
-    PrintLabel,
-    PrintReceipt,
     ReadingArrived,
-    RecordWeighing,
-    SetArticle,
     TerminalChanged,
     TimerFired,
     Touched,
 )
+from appliance.kiosk.flows.intentions import (
+    Charge,
+    Intention,
+    PrintLabel,
+    PrintReceipt,
+    RecordWeighing,
+    SetArticle,
+)
+from appliance.kiosk.flows.values import BasketLine, PaperState, Settings
 from appliance.kiosk.flows.weigh import ScaleProblem, WeighPanel
 
-#: After the idle prompt, this long without a touch returns home and clears the basket.
-IDLE_GRACE_S = 20.0
 #: The thank-you screen goes home by itself after this long.
 THANK_YOU_S = 6.0
 MAX_PIECES = 99
@@ -67,48 +65,12 @@ class Screen(StrEnum):
     SCALE_OVERLOAD = "scale_overload"
 
 
-class Action(StrEnum):
-    """What a touch asks for; `Touched.argument` carries the sku, index, text or language."""
-
-    START = "start"
-    ABOUT = "about"
-    BACK = "back"
-    LANGUAGE = "language"
-    CATEGORY = "category"
-    SEARCH = "search"
-    PRODUCT = "product"
-    TARE = "tare"
-    CLEAR_TARE = "clear_tare"
-    MORE = "more"
-    LESS = "less"
-    ADD = "add"
-    PRINT_LABEL = "print_label"
-    BASKET = "basket"
-    REMOVE = "remove"
-    PAY = "pay"
-    CONTINUE_WITHOUT = "continue_without"
-    RETRY = "retry"
-    DONE = "done"
-    STILL_HERE = "still_here"
-
-
 _SCALE_SCREENS = {
     ScaleProblem.MISSING: Screen.SCALE_MISSING,
     ScaleProblem.UNSTABLE: Screen.SCALE_UNSTABLE,
     ScaleProblem.OVERLOAD: Screen.SCALE_OVERLOAD,
 }
-_NO_IDLE = (Screen.HOME, Screen.PAYING)
 _FAILED = (PaymentOutcome.DECLINED, PaymentOutcome.ABANDONED, PaymentOutcome.TIMEOUT)
-
-
-@dataclass(frozen=True)
-class Settings:
-    """What the flow needs from config."""
-
-    spec: ScaleSpec
-    idle_timeout_s: float
-    language: str = "fr"
-    payment_enabled: bool = True
 
 
 class Journey:
@@ -130,11 +92,8 @@ class Journey:
         self.paid_cents = 0
         self.receipt_number = ""
         self.receipt_url = ""
-        self.idle_prompt = False
         self.pending_catalogue: tuple[Product, ...] | None = None
         self._screen = Screen.HOME
-        self._last_touch = 0.0
-        self._prompt_since = 0.0
         self._entered_at = 0.0
 
     # -- what the screens read ------------------------------------------------------------------
@@ -144,6 +103,11 @@ class Journey:
         if self._screen is Screen.WEIGH and self.panel.problem is not ScaleProblem.NONE:
             return _SCALE_SCREENS[self.panel.problem]
         return self._screen
+
+    @property
+    def resting(self) -> bool:
+        """Someone is choosing (not at home, not paying): the idle rule may start afresh."""
+        return self._screen not in (Screen.HOME, Screen.PAYING)
 
     @property
     def total_cents(self) -> int:
@@ -188,14 +152,10 @@ class Journey:
         return self.paper in (PaperState.OK, PaperState.NEAR_END)
 
     def _touched(self, touch: Touched, now: float) -> list[Intention]:
-        self._last_touch = now
-        self.idle_prompt = False
-        action, arg = Action(touch.action), touch.argument
+        action, arg = touch.action, touch.argument
         screen = self.screen
         if action is Action.LANGUAGE:
             self.language = arg if arg in ("fr", "en") else self.settings.language
-        elif action is Action.STILL_HERE:
-            pass
         elif action is Action.BACK:
             self._back(screen, now)
         elif screen is Screen.HOME:
@@ -225,12 +185,12 @@ class Journey:
             if screen is Screen.RECEIPT:
                 self._go(Screen.THANK_YOU, now)
             elif screen in (Screen.THANK_YOU, Screen.PAYMENT_UNKNOWN, Screen.NO_PAYMENT):
-                self._reset(now)
+                self.reset(now)
         return []
 
     def _back(self, screen: Screen, now: float) -> None:
         if screen in (Screen.ABOUT, Screen.NO_PAYMENT, Screen.THANK_YOU):
-            self._reset(now)
+            self.reset(now)
         elif screen is Screen.CATALOGUE:
             self._go(Screen.BASKET if self.lines else Screen.HOME, now)
         elif screen is Screen.BASKET:
@@ -360,16 +320,8 @@ class Journey:
 
     def _tick(self, now: float) -> None:
         self.panel.check_time(now)
-        screen = self._screen
-        if screen is Screen.THANK_YOU and now - self._entered_at >= THANK_YOU_S:
-            self._reset(now)
-        elif screen in _NO_IDLE:
-            self.idle_prompt = False
-        elif self.idle_prompt and now - self._prompt_since >= IDLE_GRACE_S:
-            self._reset(now)
-        elif not self.idle_prompt and now - self._last_touch >= self.settings.idle_timeout_s:
-            self.idle_prompt = True
-            self._prompt_since = now
+        if self._screen is Screen.THANK_YOU and now - self._entered_at >= THANK_YOU_S:
+            self.reset(now)
 
     def _go(self, screen: Screen, now: float) -> None:
         self._screen = screen
@@ -388,15 +340,13 @@ class Journey:
             self.browse.category = shown.category
         self.pending_catalogue = None
 
-    def _reset(self, now: float) -> None:
+    def reset(self, now: float) -> None:
         """Back home for the next customer: basket, product, search and language cleared."""
         self.lines.clear()
         self.product = None
         self.browse.reset()
         self.language = self.settings.language
-        self.idle_prompt = False
         self.outcome = None
         self.receipt_number = ""
         self.receipt_url = ""
-        self._last_touch = now
         self._go(Screen.HOME, now)

@@ -5,36 +5,42 @@ opening the door -> "take your order and close the door" -> done. The code is ch
 store (which records every attempt and locks the keypad after five wrong codes); the flow only
 asks (`CheckCode`) and hears back (`CodeChecked`). An order is recorded as collected only when
 its door closed again with nothing left inside.
-
-The door events and intentions here are shared by the refill and walk-in flows.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from enum import StrEnum
 
 from appliance.core.order import OrderState
 from appliance.core.pickup_code import Verdict
+from appliance.kiosk.flows.door_opening import DoorOpening
+from appliance.kiosk.flows.events import (
+    Back,
+    CodeChecked,
+    DigitPressed,
+    DoorClosed,
+    DoorNotOpened,
+    DoorOpened,
+    DoorWarning,
+    Erase,
+    Event,
+    LockFailed,
+    OrderReread,
+    Scanned,
+    TimerFired,
+)
+from appliance.kiosk.flows.intentions import (
+    CheckCode,
+    Intention,
+    RecordPickup,
+    ReportProblem,
+    RereadOrder,
+)
+from appliance.kiosk.flows.values import Problem
 
 #: A refusal message stays this long before the keypad comes back; "done" goes home after this.
 MESSAGE_S = 8.0
 DONE_S = 6.0
-
-
-class Problem(StrEnum):
-    """What went wrong, for the screen's message and the alarm's kind."""
-
-    UNKNOWN_CODE = "unknown_code"
-    EXPIRED = "expired"
-    ALREADY_COLLECTED = "already_collected"
-    CANCELLED = "cancelled"
-    LOCKED = "locked"
-    DOOR_FAILED = "door_failed"  # the door stayed shut after one retry: call the site
-    LOCK_FAULT = "lock_fault"  # the lock board does not answer: call the site
-    ITEM_LEFT = "item_left"  # the item sensor still sees something after the door closed
-    DOOR_OPEN_TOO_LONG = "door_open_too_long"
-
 
 _REFUSALS = {
     Verdict.UNKNOWN: Problem.UNKNOWN_CODE,
@@ -43,150 +49,6 @@ _REFUSALS = {
     Verdict.CANCELLED: Problem.CANCELLED,
     Verdict.LOCKED: Problem.LOCKED,
 }
-
-# -- events shared by the locker flows ------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class DoorOpened:
-    compartment: int
-
-
-@dataclass(frozen=True)
-class DoorNotOpened:
-    """The lock was released but the door never showed open (jammed, or held shut)."""
-
-    compartment: int
-
-
-@dataclass(frozen=True)
-class LockFailed:
-    """The controller did not answer (board silent, bad checksum, port gone)."""
-
-    compartment: int
-    message: str
-
-
-@dataclass(frozen=True)
-class DoorClosed:
-    compartment: int
-    item_present: bool | None = None  # None without an item sensor
-
-
-@dataclass(frozen=True)
-class DoorWarning:
-    """The door watch says this door has been open longer than `door_open_alarm_s`."""
-
-    compartment: int
-
-
-@dataclass(frozen=True)
-class Tick:
-    """The screen's periodic timer; deadlines are checked against `now`."""
-
-
-@dataclass(frozen=True)
-class Back:
-    """The customer pressed back / cancel / OK on a message."""
-
-
-# -- intentions shared by the locker flows --------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class OpenDoor:
-    """Release the lock of `compartment` and report DoorOpened / DoorNotOpened / LockFailed."""
-
-    compartment: int
-    reason: str
-
-
-@dataclass(frozen=True)
-class RereadOrder:
-    """Ask the marketplace for the order again; answer OrderReread (state None when offline)."""
-
-    order_number: str
-
-
-@dataclass(frozen=True)
-class OrderReread:
-    order_number: str
-    state: OrderState | None  # None: marketplace absent or unreachable, use the local copy
-
-
-@dataclass(frozen=True)
-class ReportProblem:
-    """Raise an alarm for staff (store `lockers.raise_alarm`: alert + outbox event of its cause)."""
-
-    problem: Problem
-    compartment: int | None
-    order_number: str | None = None
-
-
-class DoorOpening:
-    """Opening one door with one retry; shared by the three locker flows."""
-
-    def __init__(self, compartment: int, reason: str) -> None:
-        self.compartment = compartment
-        self.reason = reason
-        self.tries = 1
-
-    def start(self) -> list[object]:
-        return [OpenDoor(self.compartment, self.reason)]
-
-    def retry(self) -> list[object] | None:
-        """Another try if one is left, else None (the screen shows the phone number)."""
-        if self.tries >= 2:
-            return None
-        self.tries += 1
-        return [OpenDoor(self.compartment, self.reason + " (retry)")]
-
-
-# -- pickup ---------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class DigitPressed:
-    digit: str
-
-
-@dataclass(frozen=True)
-class Erase:
-    """The keypad's erase key: remove the last digit."""
-
-
-@dataclass(frozen=True)
-class Scanned:
-    """A keyboard-wedge scanner typed this (a QR token) followed by Enter."""
-
-    text: str
-
-
-@dataclass(frozen=True)
-class CodeChecked:
-    """The store's verdict on the code; `locked_for_s` when the keypad is now locked."""
-
-    verdict: Verdict
-    order_number: str | None = None
-    compartment: int | None = None
-    code_id: int | None = None
-    locked_for_s: float = 0.0
-
-
-@dataclass(frozen=True)
-class CheckCode:
-    """Check this typed code or scanned token (store `check_code`); never log it."""
-
-    text: str = field(repr=False)
-
-
-@dataclass(frozen=True)
-class RecordPickup:
-    """The door closed on an emptied compartment: store `collect`."""
-
-    order_number: str
-    compartment: int
-    code_id: int | None
 
 
 class Step(StrEnum):
@@ -225,8 +87,8 @@ class Pickup:
         """What the screen shows of the code being typed."""
         return "•" * len(self.entered)
 
-    def handle(self, event: object, now: float) -> list[object]:
-        if isinstance(event, Tick):
+    def handle(self, event: Event, now: float) -> list[Intention]:
+        if isinstance(event, TimerFired):
             return self._tick(now)
         match self.step, event:
             case Step.ENTER_CODE, DigitPressed(digit=d) if d.isdigit() and len(d) == 1:
@@ -265,12 +127,12 @@ class Pickup:
                 self.finished = True
         return []
 
-    def _check(self, text: str) -> list[object]:
+    def _check(self, text: str) -> list[Intention]:
         self.step = Step.CHECKING
         self.entered = ""
         return [CheckCode(text)]
 
-    def _checked(self, checked: CodeChecked, now: float) -> list[object]:
+    def _checked(self, checked: CodeChecked, now: float) -> list[Intention]:
         if checked.verdict is Verdict.OK and checked.order_number and checked.compartment:
             self.order_number = checked.order_number
             self.compartment = checked.compartment
@@ -285,13 +147,13 @@ class Pickup:
         self._refuse(_REFUSALS.get(checked.verdict, Problem.UNKNOWN_CODE), now)
         return []
 
-    def _open(self) -> list[object]:
+    def _open(self) -> list[Intention]:
         assert self.compartment is not None
         self.step = Step.OPENING
         self._opening = DoorOpening(self.compartment, f"pickup {self.order_number}")
         return self._opening.start()
 
-    def _closed(self, item_present: bool | None, now: float) -> list[object]:
+    def _closed(self, item_present: bool | None, now: float) -> list[Intention]:
         assert self.order_number is not None and self.compartment is not None
         if item_present:
             self.step = Step.ITEM_LEFT
@@ -307,12 +169,12 @@ class Pickup:
         self.problem = problem
         self._deadline = now + MESSAGE_S
 
-    def _call_site(self, problem: Problem) -> list[object]:
+    def _call_site(self, problem: Problem) -> list[Intention]:
         self.step = Step.CALL_SITE
         self.problem = problem
         return [ReportProblem(problem, self.compartment, self.order_number)]
 
-    def _tick(self, now: float) -> list[object]:
+    def _tick(self, now: float) -> list[Intention]:
         deadline = self.locked_until if self.step is Step.LOCKED else self._deadline
         if deadline is None or now < deadline:
             return []

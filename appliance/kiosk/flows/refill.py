@@ -9,149 +9,47 @@ produce for sale. The store checks the PIN and records the deposit; the flow onl
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from enum import StrEnum
 
 from appliance.core.locker import Compartment, Size, choose_compartment
 from appliance.core.order import OrderState
 from appliance.core.pickup_code import Verdict
-from appliance.kiosk.flows.pickup import (
+from appliance.kiosk.flows.door_opening import DoorOpening
+from appliance.kiosk.flows.events import (
     Back,
+    CodeSent,
+    CompartmentChosen,
+    DepositRecorded,
     DigitPressed,
     DoorClosed,
     DoorNotOpened,
     DoorOpened,
-    DoorOpening,
     Erase,
+    Event,
     LockFailed,
+    MenuChosen,
+    OrderChosen,
     OrderReread,
-    Problem,
+    PinEntered,
+    ProducerIdentified,
+    Scanned,
+    SizeChosen,
+    WalkinDetails,
+    WallLoaded,
+)
+from appliance.kiosk.flows.intentions import (
+    IdentifyProducer,
+    Intention,
+    LoadWall,
+    RecordDeposit,
+    RecordWalkinFill,
     ReportProblem,
     RereadOrder,
-    Scanned,
+    SendCode,
 )
+from appliance.kiosk.flows.values import MenuChoice, OrderToDeposit, Problem
 
 PIN_MAX = 8
-
-# -- events ---------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class PinEntered:
-    """The producer pressed OK on the PIN keypad."""
-
-
-@dataclass(frozen=True)
-class ProducerIdentified:
-    verdict: Verdict
-    producer: str | None = None
-    locked_for_s: float = 0.0
-
-
-@dataclass(frozen=True)
-class OrderToDeposit:
-    number: str
-    customer_name: str
-    lines: int
-
-
-@dataclass(frozen=True)
-class WallLoaded:
-    """The waiting orders and the compartments, read by the kiosk when the menu opens."""
-
-    orders: tuple[OrderToDeposit, ...]
-    compartments: tuple[Compartment, ...]
-    busy: frozenset[int]
-
-
-class Choice(StrEnum):
-    DEPOSIT = "deposit"
-    WALKIN = "walkin"
-    DONE = "done"
-
-
-@dataclass(frozen=True)
-class MenuChosen:
-    choice: Choice
-
-
-@dataclass(frozen=True)
-class OrderChosen:
-    number: str
-
-
-@dataclass(frozen=True)
-class SizeChosen:
-    size: Size
-    chilled: bool
-
-
-@dataclass(frozen=True)
-class CompartmentChosen:
-    number: int
-
-
-@dataclass(frozen=True)
-class WalkinDetails:
-    name: str
-    price_cents: int
-
-
-@dataclass(frozen=True)
-class DepositRecorded:
-    """The store's answer to RecordDeposit; `code` and `token` only to send them."""
-
-    order_number: str
-    ok: bool
-    message: str = ""
-    code: str = field(default="", repr=False)
-    token: str = field(default="", repr=False)
-
-
-@dataclass(frozen=True)
-class CodeSent:
-    order_number: str
-    ok: bool
-    message: str = ""
-
-
-# -- intentions -----------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class IdentifyProducer:
-    text: str = field(repr=False)
-    badge: bool = False
-
-
-@dataclass(frozen=True)
-class LoadWall:
-    """Read the waiting orders and the busy compartments; answer WallLoaded."""
-
-
-@dataclass(frozen=True)
-class RecordDeposit:
-    order_number: str
-    compartment: int
-    producer: str
-
-
-@dataclass(frozen=True)
-class SendCode:
-    """E-mail the pickup code and its QR image with the compartment number."""
-
-    order_number: str
-    compartment: int
-    code: str = field(repr=False)
-    token: str = field(repr=False)
-
-
-@dataclass(frozen=True)
-class RecordWalkinFill:
-    compartment: int
-    name: str
-    price_cents: int
-    producer: str
 
 
 class Step(StrEnum):
@@ -196,7 +94,7 @@ class Refill:
         self.finished = False
         self._opening: DoorOpening | None = None
 
-    def handle(self, event: object, now: float) -> list[object]:
+    def handle(self, event: Event, now: float) -> list[Intention]:
         match self.step, event:
             case Step.IDENTIFY, DigitPressed(digit=d) if (
                 d.isdigit() and len(self.entered) < PIN_MAX
@@ -217,10 +115,10 @@ class Refill:
                 return self._identified(who, now)
             case Step.LOCKED, _ if now >= self.locked_until:
                 self.step = Step.IDENTIFY
-            case Step.MENU, MenuChosen(choice=Choice.DONE):
+            case Step.MENU, MenuChosen(choice=MenuChoice.DONE):
                 self.finished = True
             case Step.MENU, MenuChosen(choice=choice):
-                self.step = Step.CHOOSE_ORDER if choice is Choice.DEPOSIT else Step.WALKIN_PLACE
+                self.step = Step.CHOOSE_ORDER if choice is MenuChoice.DEPOSIT else Step.WALKIN_PLACE
             case _, WallLoaded() as wall:
                 self.orders, self.compartments, self.busy = (
                     wall.orders,
@@ -284,7 +182,7 @@ class Refill:
     def _free(self, number: int) -> bool:
         return number not in self.busy and number in {c.number for c in self.compartments}
 
-    def _identified(self, who: ProducerIdentified, now: float) -> list[object]:
+    def _identified(self, who: ProducerIdentified, now: float) -> list[Intention]:
         if who.verdict is Verdict.OK and who.producer:
             self.producer = who.producer
             self.step = Step.MENU
@@ -298,13 +196,13 @@ class Refill:
             self.problem = Problem.UNKNOWN_CODE
         return []
 
-    def _open(self, reason: str) -> list[object]:
+    def _open(self, reason: str) -> list[Intention]:
         assert self.compartment is not None
         self.step = Step.OPENING
         self._opening = DoorOpening(self.compartment, reason)
         return self._opening.start()
 
-    def _recorded(self, recorded: DepositRecorded) -> list[object]:
+    def _recorded(self, recorded: DepositRecorded) -> list[Intention]:
         assert self.compartment is not None
         if not recorded.ok:
             return self._refuse(recorded.message, None)
@@ -313,12 +211,12 @@ class Refill:
         self.step = Step.SENDING
         return [SendCode(recorded.order_number, self.compartment, recorded.code, recorded.token)]
 
-    def _refuse(self, message: str, problem: Problem | None) -> list[object]:
+    def _refuse(self, message: str, problem: Problem | None) -> list[Intention]:
         self.step = Step.REFUSED
         self.message, self.problem = message, problem
         return []
 
-    def _call_site(self, problem: Problem) -> list[object]:
+    def _call_site(self, problem: Problem) -> list[Intention]:
         self.step = Step.CALL_SITE
         self.problem = problem
         return [ReportProblem(problem, self.compartment, self.order_number)]

@@ -1,35 +1,23 @@
-"""One person's visit to the locker wall: which locker flow runs, and when it is abandoned.
+"""One person's visit to the locker wall: which locker flow runs, and when it may be abandoned.
 
-The pickup, refill and walk-in flows know nothing of the screen's idle timer; a visit does. A
-person who walks away while the kiosk waits for a touch (a code half typed, a producer's menu
-left open) is sent home after `idle_s`; never while a door is open, a card is being charged or
-the store is writing, where the flow must hear the answer first.
+The pickup, refill and walk-in flows know nothing of the screen's idle timer; the kiosk's flow
+(`flows.kiosk`) does, and asks `resting` first: a visit may be abandoned only while it waits for
+a person's touch (a code half typed, a producer's menu left open), never while a door is open, a
+card is being charged or the store is writing, where the flow must hear the answer first.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from enum import StrEnum
-
 from appliance.kiosk.flows import pickup as p
 from appliance.kiosk.flows import refill as r
 from appliance.kiosk.flows import walkin as w
-
-
-class Kind(StrEnum):
-    PICKUP = "pickup"
-    REFILL = "refill"
-    WALKIN = "walkin"
-
-
-@dataclass(frozen=True)
-class LoadShelf:
-    """Read the walk-in compartments holding produce; answer `walkin.ShelfLoaded`."""
-
+from appliance.kiosk.flows.events import Event
+from appliance.kiosk.flows.intentions import Intention, LoadShelf
+from appliance.kiosk.flows.values import VisitKind
 
 #: Steps that wait for a person's touch, where a visit may be abandoned.
-RESTING = {
-    Kind.PICKUP: {
+RESTING: dict[VisitKind, set] = {
+    VisitKind.PICKUP: {
         p.Step.ENTER_CODE,
         p.Step.REFUSED,
         p.Step.LOCKED,
@@ -37,7 +25,7 @@ RESTING = {
         p.Step.ITEM_LEFT,
         p.Step.DONE,
     },
-    Kind.REFILL: {
+    VisitKind.REFILL: {
         r.Step.IDENTIFY,
         r.Step.LOCKED,
         r.Step.MENU,
@@ -50,7 +38,7 @@ RESTING = {
         r.Step.REFUSED,
         r.Step.CALL_SITE,
     },
-    Kind.WALKIN: {
+    VisitKind.WALKIN: {
         w.Step.CHOOSE,
         w.Step.CONFIRM,
         w.Step.PAYMENT_FAILED,
@@ -64,44 +52,39 @@ Flow = p.Pickup | r.Refill | w.Walkin
 
 
 class Visit:
-    """Wraps one locker flow; `handle` steps it, `finished` says the kiosk goes home."""
+    """Wraps one locker flow; `finished` says the kiosk goes home."""
 
-    def __init__(
-        self, kind: Kind, now: float, *, idle_s: float, phone: str = "", code_digits: int = 6
-    ) -> None:
+    def __init__(self, kind: VisitKind, *, phone: str = "", code_digits: int = 6) -> None:
         self.kind = kind
-        self.idle_s = idle_s
         self.phone = phone
         self.flow: Flow
-        if kind is Kind.PICKUP:
+        if kind is VisitKind.PICKUP:
             self.flow = p.Pickup(digits=code_digits, phone=phone)
-        elif kind is Kind.REFILL:
+        elif kind is VisitKind.REFILL:
             self.flow = r.Refill()
         else:
             self.flow = w.Walkin(phone=phone)
-        self.abandoned = False
-        self._last_touch = now
 
-    def start(self) -> list[object]:
+    def start(self) -> list[Intention]:
         """What the kiosk must read before the first screen makes sense."""
-        return [LoadShelf()] if self.kind is Kind.WALKIN else []
+        return [LoadShelf()] if self.kind is VisitKind.WALKIN else []
 
     @property
     def finished(self) -> bool:
-        return self.abandoned or self.flow.finished
+        return self.flow.finished
 
     @property
     def step(self) -> str:
         return self.flow.step.value
 
-    def handle(self, event: object, now: float, *, touch: bool = False) -> list[object]:
-        if touch:
-            self._last_touch = now
-        intentions = self.flow.handle(event, now)
-        if (
-            isinstance(event, p.Tick)
-            and self.flow.step in RESTING[self.kind]
-            and now - self._last_touch >= self.idle_s
-        ):
-            self.abandoned = True
-        return intentions
+    @property
+    def resting(self) -> bool:
+        """Waiting for a person's touch: the idle rule may send the kiosk home."""
+        return self.flow.step in RESTING[self.kind]
+
+    @property
+    def paying(self) -> bool:
+        return isinstance(self.flow, w.Walkin) and self.flow.step is w.Step.PAYING
+
+    def handle(self, event: Event, now: float) -> list[Intention]:
+        return self.flow.handle(event, now)

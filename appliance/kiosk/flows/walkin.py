@@ -8,86 +8,33 @@ site's phone number is shown: a customer never pays for a door that stayed shut 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from enum import StrEnum
 
 from appliance.core.payment import PaymentOutcome
-from appliance.kiosk.flows.pickup import (
+from appliance.kiosk.flows.door_opening import DoorOpening
+from appliance.kiosk.flows.events import (
     Back,
+    CompartmentPicked,
+    Confirmed,
     DoorClosed,
     DoorNotOpened,
     DoorOpened,
-    DoorOpening,
+    Event,
     LockFailed,
-    Problem,
-    ReportProblem,
-    Tick,
+    PaymentAnswered,
+    ShelfLoaded,
+    TimerFired,
 )
+from appliance.kiosk.flows.intentions import (
+    Charge,
+    FlagRefund,
+    Intention,
+    RecordWalkinSold,
+    ReportProblem,
+)
+from appliance.kiosk.flows.values import BasketLine, ForSale, Problem
 
 DONE_S = 6.0
-
-# -- events ---------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class ForSale:
-    compartment: int
-    name: str
-    price_cents: int
-    sku: str = ""
-
-
-@dataclass(frozen=True)
-class ShelfLoaded:
-    """The walk-in compartments holding produce, read by the kiosk when the flow starts."""
-
-    items: tuple[ForSale, ...]
-
-
-@dataclass(frozen=True)
-class CompartmentPicked:
-    compartment: int
-
-
-@dataclass(frozen=True)
-class Confirmed:
-    """The customer accepted the price: pay now."""
-
-
-@dataclass(frozen=True)
-class PaymentDone:
-    """The payment runner's verdict; on approval the sale is already recorded."""
-
-    outcome: PaymentOutcome
-    reference: str = ""  # the receipt number or attempt id, kept with the compartment
-
-
-# -- intentions -----------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class ChargeCard:
-    """Record the attempt, charge the card, and on approval record the sale of `item`."""
-
-    amount_cents: int
-    item: ForSale
-
-
-@dataclass(frozen=True)
-class RecordWalkinSold:
-    """The door closed after the paid produce was taken: the compartment is free again."""
-
-    compartment: int
-    reference: str
-
-
-@dataclass(frozen=True)
-class FlagRefund:
-    """Paid but the door stayed shut: an alert so staff refund the customer."""
-
-    amount_cents: int
-    reference: str
-    compartment: int
 
 
 class Step(StrEnum):
@@ -116,7 +63,7 @@ class Walkin:
         self._deadline = 0.0
         self._opening: DoorOpening | None = None
 
-    def handle(self, event: object, now: float) -> list[object]:
+    def handle(self, event: Event, now: float) -> list[Intention]:
         match self.step, event:
             case _, ShelfLoaded(items=items):
                 self.items = items
@@ -127,8 +74,9 @@ class Walkin:
             case Step.CONFIRM, Confirmed():
                 assert self.item is not None
                 self.step = Step.PAYING
-                return [ChargeCard(self.item.price_cents, self.item)]
-            case Step.PAYING, PaymentDone(outcome=outcome, reference=reference):
+                line = BasketLine(self.item.product, 1, self.item.price_cents)
+                return [Charge(self.item.price_cents, (line,))]
+            case Step.PAYING, PaymentAnswered(outcome=outcome, receipt_number=reference):
                 return self._paid(outcome, reference)
             case Step.OPENING, DoorOpened(compartment=c) if self._mine(c):
                 self.step = Step.TAKE
@@ -141,7 +89,7 @@ class Walkin:
                 self.step = Step.DONE
                 self._deadline = now + DONE_S
                 return [RecordWalkinSold(c, self.reference)]
-            case Step.DONE, Tick() if now >= self._deadline:
+            case Step.DONE, TimerFired() if now >= self._deadline:
                 self.finished = True
             case Step.CONFIRM | Step.PAYMENT_FAILED, Back():
                 self.step, self.item = Step.CHOOSE, None
@@ -152,7 +100,7 @@ class Walkin:
     def _mine(self, compartment: int) -> bool:
         return self.item is not None and self.item.compartment == compartment
 
-    def _paid(self, outcome: PaymentOutcome, reference: str) -> list[object]:
+    def _paid(self, outcome: PaymentOutcome, reference: str) -> list[Intention]:
         assert self.item is not None
         if outcome is PaymentOutcome.APPROVED:
             self.reference = reference
@@ -164,7 +112,7 @@ class Walkin:
         )
         return []
 
-    def _refund(self, problem: Problem) -> list[object]:
+    def _refund(self, problem: Problem) -> list[Intention]:
         assert self.item is not None
         self.step = Step.CALL_SITE
         self.problem = problem
