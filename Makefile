@@ -2,7 +2,7 @@
 VENV := .venv
 PY := $(VENV)/bin/python
 
-.PHONY: setup demo test lint bench format lock image-smoke
+.PHONY: setup demo test lint bench format lock image-smoke test-updates
 
 setup:
 	@bash scripts/bootstrap.sh
@@ -16,7 +16,12 @@ lint: setup
 
 test: lint
 	$(PY) -m tests.image.security
-	$(PY) -m pytest
+	$(PY) -m pytest -m "not long"
+
+# The long update scenarios: broken releases rolled back, the updater killed at each step, a
+# power cut during the health gate (real bundles and processes, minutes; docs/updates.md).
+test-updates: setup
+	$(PY) -m pytest -m long tests/updates
 
 bench: setup
 	$(PY) -m bench

@@ -35,10 +35,10 @@ class LegalIdentity:
     files: tuple[str, ...]
 
 
-def legal_files() -> list[Path]:
+def legal_files(package_root: Path = PACKAGE_ROOT) -> list[Path]:
     found: set[Path] = set()
     for pattern in LEGAL_PATTERNS:
-        found.update(p for p in PACKAGE_ROOT.glob(pattern) if p.is_file())
+        found.update(p for p in package_root.glob(pattern) if p.is_file())
     return sorted(found)
 
 
@@ -47,10 +47,16 @@ def legal_identity() -> LegalIdentity:
     """Version and SHA-256 over (relative path, NUL, content) of each legal file, in order.
 
     Computed once per process: it identifies the code this process loaded."""
+    return identify(PACKAGE_ROOT, __version__)
+
+
+def identify(package_root: Path, version: str) -> LegalIdentity:
+    """The identification of the package at `package_root` (a release bundle is built from a
+    source tree that need not be the code running)."""
     digest = hashlib.sha256()
     names = []
-    for path in legal_files():
-        name = path.relative_to(PACKAGE_ROOT).as_posix()
+    for path in legal_files(package_root):
+        name = path.relative_to(package_root).as_posix()
         names.append(name)
         digest.update(name.encode() + b"\0" + path.read_bytes() + b"\0")
-    return LegalIdentity(__version__, digest.hexdigest(), tuple(names))
+    return LegalIdentity(version, digest.hexdigest(), tuple(names))

@@ -73,7 +73,8 @@ install -d -o root -g comptoir -m 750 /etc/comptoir
 home=/opt/comptoir
 venv=$home/releases/$release/venv
 say "release $release in $home/releases/$release"
-install -d -m 755 "$home" "$home/releases"
+# The agent installs the next releases beside this one (docs/updates.md): the folder is its.
+install -d -o comptoir -g comptoir -m 755 "$home" "$home/releases"
 rm -rf "$home/releases/$release"
 python3 -m venv --system-site-packages "$venv"
 # Exactly the locked versions, each checked against its hash; then Comptoir itself, no network.
@@ -88,6 +89,12 @@ fi
 "$venv/bin/comptoir" version
 ln -sfn "releases/$release" "$home/current.new"
 mv -T "$home/current.new" "$home/current"
+echo "$(date -u +%FT%TZ)" >"$home/releases/$release/COMPLETE"
+# The updater's code at boot and for the first update: this (known-good) release.
+ln -sfn "releases/$release" "$home/updater.new"
+mv -T "$home/updater.new" "$home/updater"
+chown -R comptoir:comptoir "$home/releases/$release"
+chown -h comptoir:comptoir "$home/current" "$home/updater"
 
 # -- units and system settings --------------------------------------------------------------------
 install -m 644 "$bundle"/systemd/comptoir-*.service /etc/systemd/system/
@@ -112,5 +119,5 @@ if [ -f "$boot/cmdline.txt" ]; then # the Pi: no console blanking, no blinking c
 	done
 fi
 systemctl enable systemd-timesyncd.service comptoir-provision.service comptoir-kiosk.service \
-	comptoir-agent.service comptoir-web.service
+	comptoir-agent.service comptoir-web.service comptoir-update-check.service
 say "done: $("$venv/bin/comptoir" version)"

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import queue
 import threading
+import time
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -22,6 +23,7 @@ from appliance import clock
 from appliance.agent import topics
 from appliance.agent.link import LinkSettings, make_client
 from appliance.errors import ComptoirError
+from appliance.release.rollout import Rollout
 
 CONNECT_TIMEOUT_S = 10.0
 RETAINED_SETTLE_S = 1.0
@@ -184,6 +186,93 @@ class FleetConsole:
             f"{device} did not report desired version {desired['version']} within {timeout_s:g} s"
             " (it applies it when it next connects)"
         )
+
+    def releases(self) -> list[dict[str, Any]]:
+        """Every box: which version it runs (its retained status) and its last update job."""
+        with self.session(f"{topics.ROOT}/+/status", f"{topics.ROOT}/+/update") as (_, inbox):
+            boxes: dict[str, dict[str, Any]] = {}
+            for message in _drain(inbox, RETAINED_SETTLE_S):
+                device, kind, _ = topics.split(message.topic)
+                if not isinstance(message.payload, dict):
+                    continue
+                box = boxes.setdefault(device, {"device": device})
+                if kind == "status":
+                    box.update(
+                        state=message.payload.get("state"), version=message.payload.get("version")
+                    )
+                else:
+                    box["update"] = message.payload
+        return [boxes[d] for d in sorted(boxes)]
+
+    def roll_out(
+        self,
+        plan: Rollout,
+        args: dict[str, Any],
+        *,
+        timeout_s: float,
+        show: Callable[[Rollout], None],
+    ) -> Rollout:
+        """Send `update` as `plan` says, follow each box's states until the plan is over.
+
+        One command id for the whole rollout: it is each box's job id, and sending it again to
+        a box that has it already only gets the job's state back."""
+        job = f"rollout-{uuid.uuid4().hex[:12]}"
+        body = {"id": job, "args": args, "by": self.admin}
+        events = f"{topics.ROOT}/+/event/update_state"
+        with self.session(events, f"{topics.ROOT}/+/result/{job}") as (client, inbox):
+            sent: dict[str, float] = {}
+            while not plan.over:
+                for device in plan.next_to_send():
+                    client.publish(topics.command(device, "update"), json.dumps(body), qos=1)
+                    plan.update(device, "sent")
+                    sent[device] = time.monotonic()
+                show(plan)
+                try:
+                    message = inbox.get(timeout=1.0)
+                except queue.Empty:
+                    message = None
+                if message is not None:
+                    _follow(plan, job, message)
+                for device, at in sent.items():
+                    box = plan.boxes[device]
+                    if box.in_flight and time.monotonic() - at > timeout_s:
+                        plan.update(
+                            device,
+                            "timed_out",
+                            box.percent,
+                            f"no end within {timeout_s:g} s (last state {box.state})",
+                        )
+        show(plan)
+        return plan
+
+
+def _follow(plan: Rollout, job: str, message: Message) -> None:
+    """One state from a box, as an update_state event or the answer to the command."""
+    device, kind, _ = topics.split(message.topic)
+    payload = message.payload if isinstance(message.payload, dict) else {}
+    if kind == "event":
+        data = payload.get("data") or {}
+        if data.get("job") == job:
+            plan.update(
+                device,
+                data.get("state", "?"),
+                data.get("percent"),
+                data.get("reason", ""),
+                data.get("version", ""),
+            )
+    elif kind == "result":
+        if payload.get("ok"):
+            result = payload.get("result") or {}
+            if result.get("state") in ("succeeded", "failed", "rolled_back"):
+                plan.update(
+                    device,
+                    result["state"],
+                    None,
+                    result.get("reason", ""),
+                    result.get("version", ""),
+                )
+        else:
+            plan.update(device, "failed", None, str(payload.get("error", "refused")))
 
 
 def _drain(

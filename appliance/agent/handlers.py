@@ -19,6 +19,7 @@ from appliance.agent.logs import MAX_LINES, LogSource, read_logs
 from appliance.agent.remote_command import Answer, RemoteCommand
 from appliance.agent.remote_config import why_refused
 from appliance.agent.restart import PROCESSES, Restarter
+from appliance.agent.update_job import Updates, do_update
 from appliance.config import Config
 from appliance.marketplace.sync import sync_once
 from appliance.store import agent_state, device_commands
@@ -41,6 +42,7 @@ class Handlers:
     log_source: LogSource
     session: Callable[[], int]
     telemetry_changed: Callable[[int], None]
+    updates: Updates
 
     def names(self) -> list[str]:
         return sorted(n.removeprefix("do_") for n in dir(self) if n.startswith("do_"))
@@ -57,6 +59,8 @@ class Handlers:
             return Answer(False, error=str(exc))
 
     # -- commands ---------------------------------------------------------------------------------
+
+    do_update = do_update  # download, verify, install, switch with a health gate (update_job)
 
     def do_ping(self, command: RemoteCommand, db: sqlite3.Connection) -> Answer:
         return Answer(

@@ -32,6 +32,7 @@ from appliance.agent.remote_command import Answer, Refused, parse
 from appliance.agent.remote_config import BadDesired, LiveSettings
 from appliance.agent.restart import Restarter
 from appliance.agent.sync_loop import SyncLoop
+from appliance.agent.update_job import Reporter, Updates
 from appliance.config import Config
 from appliance.marketplace.sync import run_forever
 from appliance.store import agent_state, technical_events
@@ -101,7 +102,9 @@ class Agent:
             ),
             session=lambda: self.session,
             telemetry_changed=self._telemetry_changed,
+            updates=Updates(config, self._stop),
         )
+        self.update_reporter = Reporter(self._publish_update)
         self._workers = ThreadPoolExecutor(max_workers=4, thread_name_prefix="agent-cmd")
         self.sync_loop: SyncLoop | None = None
         self.database_check = DatabaseCheck(config.database_path, config.device.timezone)
@@ -123,6 +126,7 @@ class Agent:
         self.client.connect_async(self.address.host, self.address.port, keepalive=30)
         self.client.loop_start()
         self._start_sync()
+        self.handlers.updates.resume(self.db())
         notifier.ready(f"broker {self.address.host}:{self.address.port}")
         # host and port only: a URL may carry a user and password
         log.info(
@@ -164,6 +168,8 @@ class Agent:
             self._log_temperatures()
         self.fiscal_jobs.tick()
         self.database_check.tick()
+        if self._connected.is_set():
+            self.update_reporter.step(db)
         busy = self.forwarder.step(db, self._connected.is_set())
         if self._connected.is_set() and now >= self._telemetry_at:
             self._telemetry_at = now + self.settings.telemetry_period_s
@@ -234,6 +240,10 @@ class Agent:
             info.wait_for_publish(timeout=30)
         return info.is_published()
 
+    def _publish_update(self, body: dict[str, Any]) -> None:
+        """The latest update job's state, retained: the fleet sees where each box stands."""
+        self.client.publish(topics.update(self.device_id), json.dumps(body), qos=1, retain=True)
+
     def _telemetry_changed(self, period_s: int) -> None:
         """A new period takes effect now, with a report at once (as Tasmota's TelePeriod)."""
         self.settings = LiveSettings(telemetry_period_s=period_s)
@@ -264,6 +274,7 @@ class Agent:
             ]
         )
         self._publish_status("online")
+        self.update_reporter.reconnected()
         self._connected.set()
         self._telemetry_at = 0.0
         self._wake.set()

@@ -51,6 +51,11 @@ def reported(device_id: str) -> str:
     return f"{base(device_id)}/config/reported"
 
 
+def update(device_id: str) -> str:
+    """The state of the box's latest update job (retained, see docs/updates.md)."""
+    return f"{base(device_id)}/update"
+
+
 def shared(group: str, topic_filter: str) -> str:
     """`topic_filter` as an MQTT shared subscription: the group's members split its messages."""
     if not SHARE_GROUP.fullmatch(group):

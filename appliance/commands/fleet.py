@@ -62,6 +62,68 @@ def register(sub: argparse._SubParsersAction) -> None:
     _broker_options(config)
     config.set_defaults(func=run_config)
 
+    update = actions.add_parser(
+        "update", help="roll a signed bundle out: canaries first, stop after K failures"
+    )
+    update.add_argument(
+        "--bundle",
+        required=True,
+        metavar="URL",
+        help="https:// address of comptoir-<version>.bundle on the file server",
+    )
+    update.add_argument(
+        "--boxes",
+        nargs="+",
+        required=True,
+        metavar="ID",
+        help="`all` (every box that announced itself) or device ids",
+    )
+    update.add_argument(
+        "--canary", type=int, default=1, metavar="N", help="boxes updated first, alone (default 1)"
+    )
+    update.add_argument(
+        "--max-failures",
+        type=int,
+        default=1,
+        metavar="K",
+        help="stop sending after K failed or rolled-back boxes (default 1)",
+    )
+    update.add_argument(
+        "--parallel",
+        type=int,
+        default=10,
+        metavar="P",
+        help="boxes updating at once after the canaries (default 10)",
+    )
+    update.add_argument("--sha256", help="the bundle's SHA-256 (default: fetch it and compute)")
+    update.add_argument("--version", help="the bundle's version (default: read from it)")
+    update.add_argument(
+        "--files-ca",
+        type=Path,
+        metavar="FILE",
+        help="CA of the file server, to fetch the bundle here",
+    )
+    update.add_argument("--health-s", type=int, help="health gate on the boxes (default theirs)")
+    update.add_argument(
+        "--window",
+        metavar="HH:MM-HH:MM",
+        help="switch only in this local time window, e.g. 21:00-07:00",
+    )
+    update.add_argument(
+        "--timeout",
+        type=float,
+        default=3600,
+        metavar="S",
+        help="give up on a box silent this long after the command",
+    )
+    _broker_options(update)
+    update.set_defaults(func=run_update)
+
+    releases = actions.add_parser("releases", help="which box runs which version, last update")
+    _broker_options(releases)
+    add_json_flag(releases)
+    releases.set_defaults(func=run_releases)
+
     credentials = actions.add_parser(
         "credentials", help="create a box's broker identity (password file + mosquitto line)"
     )
@@ -173,4 +235,108 @@ def run_credentials(args: argparse.Namespace) -> int:
     print(f"# password for {identity.username} written to {output} (mode 600)", file=sys.stderr)
     print("# add this line to the broker's password_file, then reload mosquitto:", file=sys.stderr)
     print(identity.password_line())
+    return 0
+
+
+def run_update(args: argparse.Namespace) -> int:
+    from appliance.release.rollout import Rollout
+
+    fleet = console(args)
+    sha256, version = args.sha256, args.version
+    if not (sha256 and version):
+        sha256, version = _bundle_identity(args.bundle, args.files_ca)
+    devices = sorted(args.boxes)
+    if devices == ["all"]:
+        devices = [box["device"] for box in fleet.list_boxes()]
+        if not devices:
+            raise UsageError("no box has announced itself on this broker: nothing to update")
+    if args.canary < 0 or args.max_failures < 0 or args.parallel < 1:
+        raise UsageError("--canary and --max-failures are 0 or more, --parallel 1 or more")
+    command: dict[str, Any] = {"url": args.bundle, "sha256": sha256, "version": version}
+    if args.health_s:
+        command["health_s"] = args.health_s
+    if args.window:
+        command["window"] = args.window
+    plan = Rollout(devices, args.canary, args.max_failures, args.parallel)
+    table = ProgressTable(sys.stdout)
+    print(f"# comptoir {version} to {len(devices)} box(es), {args.canary} canary", flush=True)
+    fleet.roll_out(plan, command, timeout_s=args.timeout, show=table.show)
+    print(plan.summary(), flush=True)
+    return (
+        0
+        if plan.failures == 0 and not any(b.state == "not_sent" for b in plan.boxes.values())
+        else 1
+    )
+
+
+def _bundle_identity(url: str, files_ca: Path | None) -> tuple[str, str]:
+    """(SHA-256, version) of the bundle at `url`, fetched once here."""
+    import tempfile
+
+    from appliance.release import bundle
+    from appliance.release.download import fetch
+
+    with tempfile.TemporaryDirectory() as folder:
+        path = fetch(url, Path(folder) / "b.bundle", None, ca_file=files_ca, tries=2)
+        with bundle.opened(path) as tar:
+            member = tar.extractfile(bundle.MANIFEST)
+            if member is None:
+                raise UsageError(f"{url} is not a Comptoir bundle (no manifest.json)")
+            manifest = bundle.Manifest.from_bytes(member.read())
+        return bundle.sha256_of(path), manifest.version
+
+
+class ProgressTable:
+    """Every box's state, redrawn in place on a terminal; one line per change otherwise."""
+
+    def __init__(self, out: Any) -> None:
+        self.out = out
+        self.live = out.isatty()
+        self._drawn = 0
+        self._last: dict[str, tuple[Any, ...]] = {}
+
+    def show(self, plan: Any) -> None:
+        rows = {b.device: (b.state, b.percent, b.reason) for b in plan.boxes.values()}
+        if rows == self._last:
+            return
+        if self.live:
+            if self._drawn:
+                self.out.write(f"\x1b[{self._drawn}F\x1b[J")
+            lines = [f"{'box':<30} {'state':<14} {'%':>4}  reason"]
+            lines += [self._line(d, *row) for d, row in rows.items()]
+            lines.append(f"-- {plan.summary()}")
+            self.out.write("\n".join(lines) + "\n")
+            self._drawn = len(lines)
+        else:
+            for device, row in rows.items():
+                if self._last.get(device) != row and row[0] != "not_sent":
+                    self.out.write(self._line(device, *row) + "\n")
+        self.out.flush()
+        self._last = rows
+
+    @staticmethod
+    def _line(device: str, state: str, percent: int | None, reason: str) -> str:
+        shown = "" if percent is None else str(percent)
+        return f"{device:<30} {state:<14} {shown:>4}  {reason}".rstrip()
+
+
+def run_releases(args: argparse.Namespace) -> int:
+    boxes = console(args).releases()
+    if args.json:
+        print_json(boxes)
+        return 0
+    print(f"{'box':<30} {'version':<12} {'state':<8} last update")
+    for box in boxes:
+        update = box.get("update") or {}
+        last = ""
+        if update:
+            last = f"{update.get('version')} {update.get('state')} {update.get('ts', '')}"
+            if update.get("reason"):
+                last += f" ({update['reason']})"
+        print(
+            f"{box['device']:<30} {box.get('version') or '?':<12} "
+            f"{box.get('state') or '?':<8} {last}".rstrip()
+        )
+    if not boxes:
+        print("no box has announced itself on this broker")
     return 0

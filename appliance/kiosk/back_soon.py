@@ -17,14 +17,21 @@ from kivy.uix.modalview import ModalView
 
 class BackSoon(ModalView):
     def __init__(self, tr: Callable[[str], str]) -> None:
-        super().__init__(auto_dismiss=False, size_hint=(1, 1), background_color=(0, 0, 0, 0.85))
+        # An opaque cream page over the whole window: nothing behind it shows or can be touched.
+        super().__init__(
+            auto_dismiss=False,
+            size_hint=(1, 1),
+            overlay_color=(0.98, 0.96, 0.9, 1),
+            background_color=(0, 0, 0, 0),
+        )
         title = tr("Back in a minute")
         body = tr("The kiosk is being updated. Thank you for waiting.")
         self.add_widget(
             Label(
-                text=f"[b]{title}[/b]\n\n{body}",
+                text=f"[b][size={int(sp(40))}]{title}[/size][/b]\n\n{body}",
                 markup=True,
-                font_size=sp(30),
+                font_size=sp(26),
+                color=(0.16, 0.2, 0.16, 1),
                 halign="center",
                 valign="middle",
             )

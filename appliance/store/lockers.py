@@ -408,3 +408,14 @@ def _set(
 
 def _moved(order: Order, new_state: OrderState, compartment: int) -> Order:
     return replace(order, state=new_state, compartment=compartment)
+
+
+def open_compartments(db: sqlite3.Connection) -> list[int]:
+    """Compartments whose last door event opened the door (an update waits for them)."""
+    kinds = OPENED_KINDS + CLOSED_KINDS
+    rows = db.execute(
+        "SELECT compartment, kind FROM door_events WHERE id IN (SELECT max(id) FROM door_events "
+        f"WHERE kind IN ({','.join('?' * len(kinds))}) GROUP BY compartment)",
+        kinds,
+    )
+    return sorted(number for number, kind in rows if kind in OPENED_KINDS)

@@ -134,3 +134,34 @@ async def device_commands(k) -> None:
     assert done["open_the_safe"].state == "refused"
     await k.wait_screen("home")  # restart_ui went back to the start
     await k.wait_for(lambda: k.shop.printer.labels_received() == 1)
+
+
+async def pause_for_update(k) -> None:
+    """An update waits while a customer shops, then shows "back in a minute" over everything."""
+    from appliance.store import device_commands as queue
+    from appliance.store.db import open_database
+
+    await k.wait_screen("home")
+    await k.tap("start")
+    await k.wait_screen("catalogue")
+    db = open_database(k.app.site.database_path)
+    try:
+        asked = queue.queue(
+            db, queue.CommandName.PAUSE_FOR_UPDATE, {"hold_s": 60}, requested_by="update"
+        )
+        busy = queue.wait(db, asked.id, timeout_s=20)
+        assert busy.state == "refused" and "customer" in busy.result["error"], busy
+        assert getattr(k.app, "back_soon", None) is None
+        await k.tap("back")
+        await k.wait_screen("home")
+        asked = queue.queue(
+            db, queue.CommandName.PAUSE_FOR_UPDATE, {"hold_s": 60}, requested_by="update"
+        )
+        idle = queue.wait(db, asked.id, timeout_s=20)
+    finally:
+        db.close()
+    assert idle.state == "done" and idle.result == {"paused_s": 60}, idle
+    await k.wait_for(lambda: getattr(k.app, "back_soon", None) is not None)
+    await k.wait_for(lambda: k.app.back_soon.parent is not None)
+    await k.frames(3)
+    assert "De retour dans une minute" in k.app.back_soon.children[0].text

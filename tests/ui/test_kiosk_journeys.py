@@ -105,3 +105,7 @@ def test_the_tour_saves_every_screen_in_both_languages(kiosk_env, shop_config, t
     assert len(french) >= 30
     assert {p.name for p in shots} >= {"fr-01-home.png", "en-14-payment-unknown.png"}
     assert len({p.read_bytes() for p in shots}) == len(shots)  # every screen looks different
+
+
+def test_an_update_waits_for_the_customer_then_says_back_in_a_minute(run_journey):
+    run_journey("pause_for_update")

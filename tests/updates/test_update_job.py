@@ -1,0 +1,227 @@
+"""The agent's `update` job over MQTT: every refusal is a `failed` state with the reason, and
+nothing on the box changes; the job waits for a quiet kiosk, a closed door, its window.
+
+The agent runs in the test process against a real mosquitto; the bundle comes from the HTTPS
+file server; the box's current release is a marker folder (nothing is switched here: the whole
+cycle is test_update_cycle.py).
+"""
+
+from __future__ import annotations
+
+import shutil
+import tarfile
+import threading
+from datetime import time as clock
+
+import pytest
+
+from appliance import __version__
+from appliance import config as config_module
+from appliance.agent.update_job import Order, RealBox, in_window
+from appliance.kiosk.commands import CommandExecutor, CommandRefused
+from appliance.release import keys as release_keys
+from appliance.release.bundle import sha256_of
+from appliance.release.layout import Layout
+from appliance.store import agent_state, lockers
+from appliance.store.db import open_database
+from appliance.store.device_commands import CommandName
+from tests.agent_support import RunningAgent, Watcher, write_config
+from tests.release_support import bundle, file_server, make_keys, url_of
+
+RUNNING = "0.0.1"
+
+
+@pytest.fixture(scope="module")
+def good():
+    return bundle(make_keys(), __version__)
+
+
+@pytest.fixture
+def box(tmp_path, broker, tls, keys):
+    layout = Layout(tmp_path / "root")
+    layout.folder(RUNNING).mkdir(parents=True)
+    layout.mark_complete(RUNNING)
+    layout.point(layout.current_link, RUNNING)
+    config = write_config(
+        tmp_path / "comptoir.toml",
+        tmp_path / "data",
+        "box-1",
+        broker,
+        sections={
+            "updates": {
+                "root": str(layout.root),
+                "trusted_keys": [str(keys.public)],
+                "ca_file": str(tls["ca"]),
+                "services": "supervisor",
+                "keep_free_mb": 0,
+            }
+        },
+    )
+    return layout, config
+
+
+def _online(broker) -> Watcher:
+    """The admin, once the box said it is online (commands sent before would be lost)."""
+    admin = Watcher(broker, subscribe=("comptoir/v1/box-1/#",)).ready()
+    admin.wait_for(lambda t, p, r: t.endswith("/status") and p.get("state") == "online", 30)
+    return admin
+
+
+def _run_update(box, broker, tls, served, args_extra=None, *, config_edit=None, job="j1"):
+    _layout, config = box
+    if config_edit:
+        config.write_text(config.read_text().replace(*config_edit))
+    agent = RunningAgent(config)
+    admin = _online(broker)
+    try:
+        with file_server(served.parent, tls) as server:
+            args = {
+                "url": url_of(server, served),
+                "sha256": sha256_of(served),
+                "version": __version__,
+                **(args_extra or {}),
+            }
+            answer = admin.command("box-1", "update", args, id=job)
+            states = []
+
+            def ended(topic, payload, retained):
+                if topic.endswith("/event/update_state"):
+                    states.append(payload["data"])
+                    return payload["data"]["state"] in ("failed", "succeeded", "rolled_back")
+                return False
+
+            if answer["ok"]:
+                admin.wait_for(ended, 60)
+            again = admin.command("box-1", "update", args, id=job)
+    finally:
+        admin.close()
+        agent.stop()
+    return answer, states, again
+
+
+def test_a_tampered_bundle_fails_with_the_reason_and_nothing_changes(
+    box, broker, tls, good, tmp_path
+):
+    served = tmp_path / "files" / good.name
+    served.parent.mkdir()
+    with tarfile.open(good) as tar:
+        wheel = next(m for m in tar.getmembers() if m.name.startswith("wheels/comptoir-"))
+    data = bytearray(good.read_bytes())
+    data[wheel.offset_data + wheel.size // 2] ^= 1  # one bit of Comptoir's own wheel
+    served.write_bytes(bytes(data))
+    answer, states, again = _run_update(box, broker, tls, served)
+    assert answer["ok"] and answer["result"]["state"] == "queued"
+    assert [s["state"] for s in states][-2:] == ["verifying", "failed"], states
+    assert "SHA-256 differs from the manifest" in states[-1]["reason"]
+    layout, _ = box
+    assert layout.installed() == [RUNNING] and layout.state() is None
+    assert again == {"id": "j1", "ok": True, "result": answer["result"]}  # asked again: same
+
+
+def test_a_bundle_signed_by_an_unknown_key_fails(box, broker, tls, good, tmp_path):
+    other = release_keys.keygen(tmp_path / "other")[1]
+    layout, _config = box
+    _answer, states, _ = _run_update(
+        box, broker, tls, good, config_edit=(str(make_keys().public), str(other))
+    )
+    assert states[-1]["state"] == "failed" and "unknown key" in states[-1]["reason"]
+    assert layout.installed() == [RUNNING]
+
+
+def test_a_downgrade_is_refused_before_anything_is_downloaded(box, broker, tls, good):
+    layout, _ = box
+    layout.folder("99.0").mkdir()
+    layout.mark_complete("99.0")
+    layout.point(layout.current_link, "99.0")
+    _answer, states, _ = _run_update(box, broker, tls, good)
+    assert [s["state"] for s in states] == ["queued", "failed"]
+    assert "a downgrade is refused" in states[-1]["reason"]
+    assert not layout.downloads.exists()
+
+
+def test_a_disk_too_full_is_refused_before_the_download(box, broker, tls, good, tmp_path):
+    free_mb = shutil.disk_usage(tmp_path).free // 2**20
+    _answer, states, _ = _run_update(
+        box, broker, tls, good, config_edit=("keep_free_mb = 0", f"keep_free_mb = {free_mb}")
+    )
+    assert states[-1]["state"] == "failed" and "disk too full" in states[-1]["reason"]
+    assert "nothing was changed" in states[-1]["reason"]
+    layout, _ = box
+    assert not list(layout.downloads.glob("*.part")) and layout.installed() == [RUNNING]
+
+
+def test_a_truncated_download_fails(box, broker, tls, good, tmp_path):
+    served = tmp_path / "files" / good.name
+    served.parent.mkdir()
+    served.write_bytes(good.read_bytes()[: good.stat().st_size // 3])
+    agent_sha = sha256_of(good)
+    _answer, states, _ = _run_update(box, broker, tls, served, {"sha256": agent_sha})
+    assert states[-1]["state"] == "failed" and "SHA-256 differs" in states[-1]["reason"]
+
+
+def test_a_wrong_command_is_answered_with_what_is_expected(box, broker, tls, good):
+    _layout, config = box
+    agent = RunningAgent(config)
+    admin = _online(broker)
+    try:
+        answer = admin.command("box-1", "update", {"url": "http://x/b", "version": "1.0"})
+    finally:
+        admin.close()
+        agent.stop()
+    assert answer == {
+        "id": answer["id"],
+        "ok": False,
+        "error": "update needs args.url, the bundle's https:// address",
+    }
+
+
+# -- when the switch may happen -----------------------------------------------------------------
+
+
+@pytest.fixture
+def real_box(box):
+    _layout, config = box
+    site = config_module.load(config)
+    db = open_database(site.database_path)
+    yield RealBox(site, db), db
+    db.close()
+
+
+ORDER = Order("j1", "https://x/b", "0" * 64, "9.9.9", 60)
+
+
+def test_the_switch_waits_while_a_customer_is_at_the_kiosk(real_box):
+    box, db = real_box
+    agent_state.beat(db, "kiosk", stale_after_s=15)
+    customer = threading.Event()
+    customer.set()
+
+    def pause(command):
+        if customer.is_set():
+            raise CommandRefused("a customer is at the kiosk: the update waits")
+        return {"paused_s": command.args["hold_s"]}
+
+    kiosk = CommandExecutor(
+        box.config.database_path, {CommandName.PAUSE_FOR_UPDATE: pause}, interval_s=0.05
+    ).start()
+    try:
+        assert box.busy(ORDER) == "a customer is at the kiosk: the update waits"
+        customer.clear()
+        assert box.busy(ORDER) == ""
+    finally:
+        kiosk.stop()
+
+
+def test_the_switch_waits_for_a_locker_door_to_close(real_box):
+    box, db = real_box
+    lockers.record_door_event(db, 4, "door_opened")
+    assert box.busy(ORDER) == "a locker door is open: 4"
+    lockers.record_door_event(db, 4, "door_closed")
+    assert box.busy(ORDER) == ""  # and no kiosk heartbeat: nobody can be mid-sale
+
+
+def test_the_update_window_may_span_midnight():
+    night = (clock(21, 0), clock(7, 0))
+    assert in_window(night, clock(23, 30)) and in_window(night, clock(6, 59))
+    assert not in_window(night, clock(12, 0))
+    assert in_window(None, clock(12, 0))
