@@ -141,23 +141,25 @@ async def pause_for_update(k) -> None:
     from appliance.store import device_commands as queue
     from appliance.store.db import open_database
 
-    await k.wait_screen("home")
-    await k.tap("start")
-    await k.wait_screen("catalogue")
     db = open_database(k.app.site.database_path)
-    try:
+
+    async def ask() -> queue.DeviceCommand:
         asked = queue.queue(
             db, queue.CommandName.PAUSE_FOR_UPDATE, {"hold_s": 60}, requested_by="update"
         )
-        busy = queue.wait(db, asked.id, timeout_s=20)
+        await k.wait_for(lambda: queue.get(db, asked.id).finished)  # the UI thread answers
+        return queue.get(db, asked.id)
+
+    try:
+        await k.wait_screen("home")
+        await k.tap("start")
+        await k.wait_screen("catalogue")
+        busy = await ask()
         assert busy.state == "refused" and "customer" in busy.result["error"], busy
         assert getattr(k.app, "back_soon", None) is None
         await k.tap("back")
         await k.wait_screen("home")
-        asked = queue.queue(
-            db, queue.CommandName.PAUSE_FOR_UPDATE, {"hold_s": 60}, requested_by="update"
-        )
-        idle = queue.wait(db, asked.id, timeout_s=20)
+        idle = await ask()
     finally:
         db.close()
     assert idle.state == "done" and idle.result == {"paused_s": 60}, idle
