@@ -4,6 +4,7 @@ then the box itself (processes, sync, journal, software)."""
 
 from __future__ import annotations
 
+import sqlite3
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -105,9 +106,13 @@ def _night(open_alerts: list[alerts.Alert]) -> list[ZoneNight]:
     return found
 
 
-def _sales_of(days_ago: int) -> DaySales:
+def _sales_of(days_ago: int) -> DaySales | None:
+    """None when the sales cannot be read (a damaged table): the rest of the page still shows."""
     start, end = clock.day_span(today() - timedelta(days=days_ago), local_zone())
-    rows = sales_report.sale_times(db(), settings().device.id, clock.iso(start), clock.iso(end))
+    try:
+        rows = sales_report.sale_times(db(), settings().device.id, clock.iso(start), clock.iso(end))
+    except sqlite3.DatabaseError:
+        return None
     return DaySales(len(rows), sum(total for _, total in rows))
 
 

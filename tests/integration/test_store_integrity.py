@@ -79,4 +79,6 @@ def test_the_web_admin_names_the_damaged_table_and_its_other_pages_still_work(
     assert page.status_code == 503
     assert "database (table sales): the other pages still work" in text(page)
     assert client.get("/catalogue/").status_code == 200
-    assert client.get("/").status_code == 200
+    dashboard = client.get("/")
+    assert dashboard.status_code == 200
+    assert "The sales cannot be read: the database is damaged" in text(dashboard)
