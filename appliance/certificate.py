@@ -1,9 +1,11 @@
 """The web admin's HTTPS certificate: made once for this box, its fingerprint shown to people.
 
-Self-signed (there is no public name to certify on a shop's LAN), EC P-256, valid ten years,
-for the box's names (`<device id>`, `<device id>.local`, `localhost`) and 127.0.0.1. A browser
-warns the first time; the producer compares the SHA-256 fingerprint it shows with the one on
-the kiosk's about screen and in the installer guide, then trusts it. The key file is mode 0600.
+EC P-256, valid ten years (or until the co-op's CA expires, if sooner), for the box's names
+(`<device id>`, `<device id>.local`, `localhost`) and 127.0.0.1. Signed by the co-op's CA when
+the site card gives one (`Authority`: browsers that trust that CA trust the box at once; the
+file then holds the box's certificate followed by the CA's), self-signed otherwise: a browser
+warns the first time, and the producer compares the SHA-256 fingerprint it shows with the one
+on the kiosk's about screen and in the installer guide. The key file is mode 0600.
 """
 
 from __future__ import annotations
@@ -15,8 +17,9 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from cryptography import x509
+from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 from cryptography.x509.oid import NameOID
 
 from appliance.errors import ComptoirError
@@ -37,14 +40,73 @@ class Certificate:
     fingerprint: str  # "SHA-256 AB:CD:...", as browsers show it
 
 
+SigningKey = ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey | ed25519.Ed25519PrivateKey
+
+
+@dataclass(frozen=True)
+class Authority:
+    """The co-op's certificate authority for its boxes, as the site card gives it."""
+
+    cert: x509.Certificate
+    key: SigningKey
+
+
+def load_authority(cert_pem: bytes, key_pem: bytes) -> Authority:
+    """The CA of the card's two files; a CertificateError says what is wrong with them."""
+    try:
+        cert = x509.load_pem_x509_certificate(cert_pem)
+    except ValueError:
+        raise CertificateError(
+            "the CA certificate is not a PEM certificate (-----BEGIN CERTIFICATE-----)"
+        ) from None
+    try:
+        key = serialization.load_pem_private_key(key_pem, password=None)
+    except TypeError:
+        raise CertificateError(
+            "the CA key is protected by a password: give the key without one (it is used once "
+            "at provisioning, then removed from the card)"
+        ) from None
+    except ValueError:
+        raise CertificateError(
+            "the CA key is not a PEM private key (-----BEGIN PRIVATE KEY-----)"
+        ) from None
+    if not isinstance(
+        key, ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey | ed25519.Ed25519PrivateKey
+    ):
+        raise CertificateError("the CA key must be an EC, RSA or Ed25519 key")
+    if key.public_key().public_bytes(
+        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+    ) != cert.public_key().public_bytes(
+        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+    ):
+        raise CertificateError("the CA key does not belong to the CA certificate given with it")
+    try:
+        is_ca = cert.extensions.get_extension_for_class(x509.BasicConstraints).value.ca
+    except x509.ExtensionNotFound:
+        is_ca = False
+    if not is_ca:
+        raise CertificateError(
+            "the CA certificate is not a certificate authority (no basicConstraints CA:TRUE)"
+        )
+    if cert.not_valid_after_utc <= datetime.now(UTC):
+        raise CertificateError(
+            f"the CA certificate expired on {cert.not_valid_after_utc:%Y-%m-%d}: ask the co-op "
+            f"for its new one"
+        )
+    return Authority(cert, key)
+
+
 def paths(data_dir: Path) -> tuple[Path, Path]:
     return data_dir / CERT_NAME, data_dir / KEY_NAME
 
 
-def ensure_certificate(data_dir: Path, device_id: str, shop_name: str) -> Certificate:
-    """The box's certificate, made the first time (a second call keeps it)."""
+def ensure_certificate(
+    data_dir: Path, device_id: str, shop_name: str, authority: Authority | None = None
+) -> Certificate:
+    """The box's certificate, made the first time (a second call keeps it). With `authority`,
+    one it did not issue (a self-signed one from an earlier boot) is replaced by one it signs."""
     cert_file, key_file = paths(data_dir)
-    if not cert_file.exists():
+    if not cert_file.exists() or (authority and not issued_by(cert_file, authority)):
         data_dir.mkdir(parents=True, exist_ok=True)
         key = ec.generate_private_key(ec.SECP256R1())
         _write(
@@ -56,8 +118,18 @@ def ensure_certificate(data_dir: Path, device_id: str, shop_name: str) -> Certif
             ),
             0o600,
         )
-        _write(cert_file, _self_signed(key, device_id, shop_name), 0o644)
+        _write(cert_file, _certificate(key, device_id, shop_name, authority), 0o644)
     return Certificate(cert_file, key_file, fingerprint(cert_file))
+
+
+def issued_by(cert_file: Path, authority: Authority) -> bool:
+    """Whether the box's certificate (the first of the file) was signed by `authority`."""
+    try:
+        cert = x509.load_pem_x509_certificate(cert_file.read_bytes())
+        cert.verify_directly_issued_by(authority.cert)
+    except (OSError, ValueError, TypeError, InvalidSignature):
+        return False
+    return True
 
 
 def fingerprint(cert_file: Path) -> str:
@@ -80,7 +152,14 @@ def web_fingerprint(data_dir: Path) -> str:
     return fingerprint(cert_file) if cert_file.exists() else ""
 
 
-def _self_signed(key: ec.EllipticCurvePrivateKey, device_id: str, shop_name: str) -> bytes:
+def _certificate(
+    key: ec.EllipticCurvePrivateKey,
+    device_id: str,
+    shop_name: str,
+    authority: Authority | None,
+) -> bytes:
+    """The box's certificate in PEM, self-signed or signed by `authority` (then followed by the
+    CA's own certificate, so a browser gets the whole chain)."""
     name = x509.Name(
         [
             x509.NameAttribute(NameOID.COMMON_NAME, device_id),
@@ -88,6 +167,9 @@ def _self_signed(key: ec.EllipticCurvePrivateKey, device_id: str, shop_name: str
         ]
     )
     now = datetime.now(UTC)
+    until = now + timedelta(days=VALID_DAYS)
+    if authority:
+        until = min(until, authority.cert.not_valid_after_utc)
     alt_names = x509.SubjectAlternativeName(
         [
             x509.DNSName(device_id),
@@ -96,22 +178,30 @@ def _self_signed(key: ec.EllipticCurvePrivateKey, device_id: str, shop_name: str
             x509.IPAddress(ipaddress.ip_address("127.0.0.1")),
         ]
     )
-    cert = (
+    builder = (
         x509.CertificateBuilder()
         .subject_name(name)
-        .issuer_name(name)
+        .issuer_name(authority.cert.subject if authority else name)
         .public_key(key.public_key())
         .serial_number(x509.random_serial_number())
         .not_valid_before(now - timedelta(days=1))
-        .not_valid_after(now + timedelta(days=VALID_DAYS))
+        .not_valid_after(until)
         .add_extension(alt_names, critical=False)
         .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
         .add_extension(
             x509.ExtendedKeyUsage([x509.oid.ExtendedKeyUsageOID.SERVER_AUTH]), critical=False
         )
-        .sign(key, hashes.SHA256())
+        .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
     )
-    return cert.public_bytes(serialization.Encoding.PEM)
+    if authority is None:
+        return builder.sign(key, hashes.SHA256()).public_bytes(serialization.Encoding.PEM)
+    builder = builder.add_extension(
+        x509.AuthorityKeyIdentifier.from_issuer_public_key(authority.key.public_key()),
+        critical=False,
+    )
+    digest = None if isinstance(authority.key, ed25519.Ed25519PrivateKey) else hashes.SHA256()
+    cert = builder.sign(authority.key, digest)
+    return b"".join(c.public_bytes(serialization.Encoding.PEM) for c in (cert, authority.cert))
 
 
 def _write(path: Path, data: bytes, mode: int) -> None:

@@ -59,7 +59,11 @@ SECRETS = {
 # A file the installer copies next to the card (the broker's CA certificate): public, copied.
 CA_KEY = "mqtt_ca_file"
 CA_FILE = EtcFile("mqtt-ca.crt", "mqtt.ca_file")
-KNOWN_KEYS = (*SETTINGS, *SECRETS, CA_KEY)
+# The co-op's CA for the web admin's certificate, two files next to the card: the certificate,
+# and its key, used once to sign this box's certificate and then removed from the card.
+WEB_CA_CERT_KEY = "web_ca_cert"
+WEB_CA_KEY_KEY = "web_ca_key"
+KNOWN_KEYS = (*SETTINGS, *SECRETS, CA_KEY, WEB_CA_CERT_KEY, WEB_CA_KEY_KEY)
 
 
 class SiteCardError(ConfigError):

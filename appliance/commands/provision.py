@@ -13,6 +13,7 @@ import os
 import pwd
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from appliance.commands._common import add_json_flag, print_json
 from appliance.config import Config
@@ -23,6 +24,8 @@ from appliance.provisioning import (
     CARD_NAME,
     SECRETS,
     TOML_NAME,
+    WEB_CA_CERT_KEY,
+    WEB_CA_KEY_KEY,
     SiteCard,
     SiteCardError,
     body_hash,
@@ -32,6 +35,9 @@ from appliance.provisioning import (
     settings,
     split_written,
 )
+
+if TYPE_CHECKING:
+    from appliance.certificate import Authority
 
 # Every file of /etc/comptoir: read by the service user only (the card's CA is public, but one
 # rule is easier to check than two).
@@ -124,6 +130,8 @@ def run(args: argparse.Namespace) -> int:
         if (etc / file.file_name).exists()
     )
     problems += ca_problems
+    authority, authority_problems = _web_authority(card, args.boot)
+    problems += authority_problems
     try:
         config = settings(card, etc, args.data.absolute(), kept)
     except SiteCardError as exc:  # every wrong line at once: syntax, values, the CA file
@@ -146,11 +154,19 @@ def run(args: argparse.Namespace) -> int:
         etc.mkdir(mode=0o755, parents=True, exist_ok=True)
     for write in written:
         _put_in_place(write)
+    _signing_key(args.data.absolute(), owner)
+    fingerprint = _web_certificate(args.data.absolute(), owner, config, authority)
+    ca_key = card.get(WEB_CA_KEY_KEY)
+    if ca_key is not None:  # the CA's key signed this box's certificate: it leaves the card
+        notes[ca_key.line] = (
+            f"{WEB_CA_KEY_KEY}: used by comptoir provision to sign this box's web certificate, "
+            f"then removed from the card"
+        )
     if notes:  # only once the secrets are safely in their files
         _replace(card_path, redact(raw, notes))
-    _signing_key(args.data.absolute(), owner)
-    _web_certificate(args.data.absolute(), owner, config)
-    _report(args, card, toml_path, state, written, notes)
+    if ca_key is not None:
+        (args.boot / ca_key.value).unlink(missing_ok=True)
+    _report(args, card, toml_path, state, written, notes, fingerprint)
     return 0
 
 
@@ -170,17 +186,50 @@ def _signing_key(data: Path, owner: Owner | None) -> None:
             os.chown(data, owner.uid, owner.gid)
 
 
-def _web_certificate(data: Path, owner: Owner | None, config: Config) -> None:
-    """The web admin's HTTPS certificate (docs/admin.md), made once; its key mode 600, owned by
-    the service user."""
+def _web_certificate(
+    data: Path, owner: Owner | None, config: Config, authority: Authority | None
+) -> str:
+    """The web admin's HTTPS certificate (docs/admin.md), made once (signed by the co-op's CA
+    when the card gives it, self-signed otherwise); its key mode 600, owned by the service user.
+    Returns its fingerprint."""
     from appliance import certificate
 
-    if certificate.paths(data)[0].exists():
-        return
-    made = certificate.ensure_certificate(data, config.device.id, config.device.name)
+    cert_file = certificate.paths(data)[0]
+    if cert_file.exists() and (authority is None or certificate.issued_by(cert_file, authority)):
+        return certificate.fingerprint(cert_file)
+    made = certificate.ensure_certificate(data, config.device.id, config.device.name, authority)
     if owner is not None:
         for path in (made.cert_file, made.key_file):
             os.chown(path, owner.uid, owner.gid)
+    return made.fingerprint
+
+
+def _web_authority(card: SiteCard, boot: Path) -> tuple[Authority | None, list[str]]:
+    """The co-op's CA the card names (its certificate and key files beside the card), or the
+    problem with those lines. The certificate alone (its key already used and removed) is fine."""
+    from appliance.certificate import CertificateError, load_authority
+
+    cert_entry, key_entry = card.get(WEB_CA_CERT_KEY), card.get(WEB_CA_KEY_KEY)
+    if key_entry is None:
+        return None, []
+    if cert_entry is None:
+        return None, [
+            f"{CARD_NAME} line {key_entry.line}, {WEB_CA_KEY_KEY}: give the CA's certificate "
+            f"too (`{WEB_CA_CERT_KEY} = coop-ca.crt`, the file next to {CARD_NAME})"
+        ]
+    pems: list[bytes] = []
+    for entry in (cert_entry, key_entry):
+        try:
+            pems.append((boot / entry.value).read_bytes())
+        except OSError:
+            return None, [
+                f"{CARD_NAME} line {entry.line}, {entry.key}: {boot / entry.value} cannot be "
+                f"read: copy the co-op's file next to {CARD_NAME} under that name"
+            ]
+    try:
+        return load_authority(pems[0], pems[1]), []
+    except CertificateError as exc:
+        return None, [f"{CARD_NAME} lines {cert_entry.line} and {key_entry.line}: {exc}"]
 
 
 def _owner(name: str) -> Owner | None:
@@ -287,6 +336,7 @@ def _report(
     state: str,
     written: list[Write],
     notes: dict[int, str],
+    fingerprint: str,
 ) -> None:
     cleaned = sorted(e.key for e in card.secrets)
     if args.json:
@@ -298,11 +348,13 @@ def _report(
                 "written": [str(w.path) for w in written],
                 "card_cleaned": cleaned,
                 "changed": bool(written or notes),
+                "web_certificate": fingerprint,
             }
         )
         return
     if not (written or notes):
         print(f"{card.device_id}: nothing to do, {toml_path} {STATES[state]}")
+        print(f"  web admin certificate {fingerprint}")
         return
     print(f"{card.device_id}: {toml_path} {STATES[state]}")
     for write in written:
@@ -310,3 +362,4 @@ def _report(
             print(f"  wrote {write.path} (mode {write.mode:o})")
     if cleaned:
         print(f"  removed from {args.boot / CARD_NAME}: {', '.join(cleaned)}")
+    print(f"  web admin certificate {fingerprint}")

@@ -14,6 +14,7 @@ import pytest
 
 from appliance import config as config_module
 from appliance.provisioning import read_card
+from tests.ca_support import make_ca
 
 REPO = Path(__file__).resolve().parents[2]
 IMAGE = REPO / "image"
@@ -219,3 +220,65 @@ def test_every_file_of_etc_comptoir_is_private(box: dict[str, Path]) -> None:
     assert modes == dict.fromkeys(
         ("comptoir.toml", "mqtt-password", "ofn-api-key", "mqtt-ca.crt"), 0o600
     )
+
+
+def with_ca_lines(box: dict[str, Path]) -> None:
+    card = box["boot"] / "comptoir.txt"
+    card.write_bytes(
+        card.read_bytes() + b"web_ca_cert = coop-ca.crt\r\nweb_ca_key = coop-ca.key\r\n"
+    )
+
+
+def test_the_coops_ca_signs_the_web_certificate_and_its_key_leaves_the_card(
+    box: dict[str, Path],
+) -> None:
+    from cryptography import x509
+
+    from appliance.certificate import fingerprint
+
+    ca_file, ca_key_file = make_ca(box["boot"])
+    with_ca_lines(box)
+    result = provision(box)
+    assert result.returncode == 0, result.stderr
+    cert_file = box["data"] / "web-tls.crt"
+    chain = x509.load_pem_x509_certificates(cert_file.read_bytes())
+    ca = x509.load_pem_x509_certificate(ca_file.read_bytes())
+    chain[0].verify_directly_issued_by(ca)  # raises when the CA did not sign it
+    assert chain[1] == ca  # the browser is given the whole chain
+    assert json.loads(result.stdout)["web_certificate"] == fingerprint(cert_file)
+    assert not ca_key_file.exists()  # the CA's key is not left on a FAT partition
+    card = (box["boot"] / "comptoir.txt").read_bytes()
+    assert b"coop-ca.key" not in card and b"# web_ca_key: used by comptoir provision" in card
+    assert provision(box).returncode == 0  # the next boot: the certificate alone is fine
+    assert fingerprint(cert_file) == json.loads(result.stdout)["web_certificate"]
+
+
+def test_a_self_signed_certificate_from_an_earlier_boot_is_replaced_once_the_ca_is_given(
+    box: dict[str, Path],
+) -> None:
+    from cryptography import x509
+
+    from appliance.certificate import fingerprint
+
+    first = json.loads(provision(box).stdout)["web_certificate"]
+    cert_file = box["data"] / "web-tls.crt"
+    chain = x509.load_pem_x509_certificates(cert_file.read_bytes())
+    assert len(chain) == 1 and chain[0].issuer == chain[0].subject  # self-signed without a CA
+    make_ca(box["boot"])
+    with_ca_lines(box)
+    again = json.loads(provision(box).stdout)["web_certificate"]
+    assert again != first and again == fingerprint(cert_file)
+    assert len(x509.load_pem_x509_certificates(cert_file.read_bytes())) == 2
+
+
+def test_a_ca_key_that_does_not_match_its_certificate_is_a_bad_card(box: dict[str, Path]) -> None:
+    make_ca(box["boot"])
+    (box["boot"] / "other").mkdir()
+    _, other_key = make_ca(box["boot"] / "other")
+    other_key.replace(box["boot"] / "coop-ca.key")
+    with_ca_lines(box)
+    result = provision(box)
+    assert result.returncode != 0
+    assert "the CA key does not belong to the CA certificate" in result.stderr
+    assert not (box["data"] / "web-tls.crt").exists()  # nothing made, nothing written
+    assert (box["boot"] / "coop-ca.key").exists()

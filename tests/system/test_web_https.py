@@ -15,7 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from appliance.certificate import fingerprint, web_fingerprint
+from appliance.certificate import ensure_certificate, fingerprint, load_authority, web_fingerprint
+from tests.ca_support import make_ca
 
 pytestmark = pytest.mark.system
 
@@ -86,3 +87,17 @@ def test_plain_http_only_redirects_to_the_same_page_over_https(
     assert response.status == 308
     assert response.getheader("Location") == f"https://127.0.0.1:{https_port}/sales/?day=2026-07-01"
     assert response.read() == b""  # nothing of the admin crosses in clear
+
+
+def test_a_browser_that_trusts_the_coops_ca_trusts_the_box_without_a_warning(
+    request: pytest.FixtureRequest, data_dir: Path, tmp_path: Path
+) -> None:
+    ca_file, ca_key_file = make_ca(tmp_path)
+    authority = load_authority(ca_file.read_bytes(), ca_key_file.read_bytes())
+    made = ensure_certificate(data_dir, "ferme-test", "Ferme test", authority)
+    https_port, _, said = request.getfixturevalue("web")  # started on the signed certificate
+    assert any(made.fingerprint in line for line in said)
+    trusted = ssl.create_default_context(cafile=str(ca_file))  # the CA only, not the box
+    connection = http.client.HTTPSConnection("localhost", https_port, context=trusted, timeout=20)
+    connection.request("GET", "/login")  # the name is checked too: localhost is in the SAN
+    assert connection.getresponse().status == 200
