@@ -144,12 +144,21 @@ def sale_by_receipt(db: sqlite3.Connection, device_id: str, receipt: int) -> Sal
     return _sale_where(db, "device_id = ? AND receipt_number = ?", device_id, receipt)
 
 
-def sales_between(db: sqlite3.Connection, device_id: str, since: str, until: str) -> list[Sale]:
-    """This device's sales recorded in [since, until) (`clock.iso` times), by receipt number."""
+def sales_between(
+    db: sqlite3.Connection,
+    device_id: str,
+    since: str,
+    until: str,
+    *,
+    limit: int = -1,
+    offset: int = 0,
+) -> list[Sale]:
+    """This device's sales recorded in [since, until) (`clock.iso` times), by receipt number;
+    `limit` and `offset` pick one page of them (all by default)."""
     rows = db.execute(
         "SELECT receipt_number FROM sales WHERE device_id = ? AND created_at >= ? "
-        "AND created_at < ? ORDER BY receipt_number",
-        (device_id, since, until),
+        "AND created_at < ? ORDER BY receipt_number LIMIT ? OFFSET ?",
+        (device_id, since, until, limit, offset),
     ).fetchall()
     found = (sale_by_receipt(db, device_id, receipt) for (receipt,) in rows)
     return [sale for sale in found if sale is not None]

@@ -34,11 +34,12 @@ from appliance.web import (
     i18n,
     lockers,
     orders,
+    pages,
     sales,
     temperatures,
     words,
 )
-from appliance.web.context import close_db, db, euros, local_time, long_day
+from appliance.web.context import close_db, db, euros, local_hour, local_time, long_day
 
 log = logging.getLogger(__name__)
 
@@ -96,12 +97,14 @@ def create_app(config: Config, db_path: Path) -> Flask:
     app.teardown_appcontext(close_db)
     app.add_template_filter(euros)
     app.add_template_filter(local_time)
+    app.add_template_filter(local_hour)
     app.add_template_filter(long_day)
     i18n.init(app)
     app.jinja_env.globals.update(words.GLOBALS)
     app.jinja_env.globals.update(
         csrf_token=auth.csrf_token,
         current_user=auth.current_user,
+        page_url=pages.page_url,
         device=config.device,
         device_has_lockers=bool(config.lockers.compartments),
         version=__version__,

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import re
 import sqlite3
 from datetime import date, datetime
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from flask import current_app, g, request
-from flask_babel import format_currency, format_date, format_datetime, gettext
+from flask_babel import format_currency, format_date, format_datetime, format_time, gettext
 
 from appliance import clock
 from appliance.config import Config
@@ -50,29 +51,50 @@ def today() -> date:
 
 def day_asked(name: str = "day") -> date:
     """The `day` of the query string, today when there is none; BadDay when it is not a day
-    from 2000 to today (far dates would overflow the time conversions)."""
+    from 2000 to today (far dates would overflow the time conversions). A browser's date field
+    sends 2026-12-03; one without a date picker sends what was typed, read in the French order
+    (03/12/2026, 3.12.2026)."""
     text = request.args.get(name, "").strip()
     now = today()
     if not text:
         return now
-    try:
-        day = date.fromisoformat(text)
-    except ValueError:
+    day = parse_day(text)
+    if day is None:
         raise BadDay(
             gettext(
-                "%(text)s is not a date: pick one, such as %(today)s.", text=text[:40], today=now
+                "%(text)s is not a date: pick one, such as %(today)s.",
+                text=text[:40],
+                today=short_day(now),
             )
-        ) from None
+        )
     if not FIRST_DAY <= day <= now:
         raise BadDay(
             gettext(
                 "%(day)s cannot be shown: pick a day from %(first)s to today (%(today)s).",
-                day=day,
-                first=FIRST_DAY,
-                today=now,
+                day=text[:40],
+                first=short_day(FIRST_DAY),
+                today=short_day(now),
             )
         )
     return day
+
+
+_DAY_FIRST = re.compile(r"(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})")
+
+
+def parse_day(text: str) -> date | None:
+    """2026-12-03 (ISO, what date fields send) or 3/12/2026 (day first); None otherwise."""
+    try:
+        if found := _DAY_FIRST.fullmatch(text):
+            return date(int(found[3]), int(found[2]), int(found[1]))
+        return date.fromisoformat(text)
+    except ValueError:
+        return None
+
+
+def short_day(day: date) -> str:
+    """'3 déc. 2026' in French, 'Dec 3, 2026' in English: a day its reader cannot misread."""
+    return str(format_date(day, "medium"))
 
 
 def local_time(iso: str | None) -> str:
@@ -80,6 +102,11 @@ def local_time(iso: str | None) -> str:
     if not iso:
         return ""
     return str(format_datetime(datetime.fromisoformat(iso), "short"))
+
+
+def local_hour(iso: str) -> str:
+    """A stored UTC time as the shop's local hour and minute ('07:05'), for a list of one day."""
+    return str(format_time(datetime.fromisoformat(iso), "short"))
 
 
 def euros(cents: int | None) -> str:

@@ -13,12 +13,15 @@ from appliance.core.sale import Sale
 from appliance.store import sales, sales_report
 from appliance.web import charts, sales_export
 from appliance.web.context import BadDay, day_asked, db, euros, local_zone, settings, today
+from appliance.web.pages import Pages, page_asked
 
 bp = Blueprint("sales", __name__, url_prefix="/sales")
 
 
 #: The longest period a chart or an export covers (a year and a day).
 LONGEST_DAYS = 366
+#: Receipts listed per page of a day: a phone shows them without a long scroll.
+RECEIPTS_PER_PAGE = 20
 
 
 @bp.route("/")
@@ -27,8 +30,8 @@ def show() -> tuple[str, int]:
         day = day_asked()
         first, last = period_asked()
     except BadDay as bad:
-        return _page(today(), [], str(bad))
-    return _page(day, _sales_of(day), period=(first, last))
+        return _page(today(), str(bad))
+    return _page(day, period=(first, last))
 
 
 @bp.route("/sales.csv")
@@ -37,7 +40,7 @@ def download() -> Response | tuple[str, int]:
     try:
         first, last = period_asked()
     except BadDay as bad:
-        return _page(today(), [], str(bad))
+        return _page(today(), str(bad))
     start, end = _span(first, last)
     cfg = settings()
     lines = sales_report.ticket_lines(db(), cfg.device.id, start, end)
@@ -98,28 +101,29 @@ def _period(first: date, last: date) -> dict[str, object]:
 TOP_PRODUCTS = 12
 
 
-def _sales_of(day: date) -> list[Sale]:
-    """Sales recorded by this box between local midnight and the next, oldest first."""
-    start, end = clock.day_span(day, local_zone())
-    return sales.sales_between(db(), settings().device.id, clock.iso(start), clock.iso(end))
+def _receipts(day: date, pages: Pages) -> list[Sale]:
+    """One page of the receipts of `day` (local midnight to the next), oldest first."""
+    return sales.sales_between(
+        db(), settings().device.id, *_span(day, day), limit=pages.size, offset=pages.offset
+    )
 
 
-def _page(
-    day: date,
-    day_sales: list[Sale],
-    error: str = "",
-    period: tuple[date, date] | None = None,
-) -> tuple[str, int]:
+def _page(day: date, error: str = "", period: tuple[date, date] | None = None) -> tuple[str, int]:
+    device_id = settings().device.id
+    day_totals = [] if error else sales_report.sale_times(db(), device_id, *_span(day, day))
+    pages = Pages(page_asked(), RECEIPTS_PER_PAGE, len(day_totals))
     page = render_template(
         "sales.html",
         day=day,
         period=_period(*period) if period else None,
-        sales=day_sales,
+        count=len(day_totals),
+        sales=_receipts(day, pages) if day_totals else [],
+        pages=pages,
         totals=sorted(
-            sales_report.product_totals(db(), settings().device.id, *_span(day, day)),
+            sales_report.product_totals(db(), device_id, *_span(day, day)),
             key=lambda t: t.name,
         ),
-        total_cents=sum(sale.total_cents for sale in day_sales),
+        total_cents=sum(total for _, total in day_totals),
         error=error,
     )
     return page, 400 if error else 200

@@ -406,6 +406,37 @@ def test_the_sales_of_a_day_show_each_receipt_and_the_totals(
     assert "<strong>0</strong> sales" in other_day
 
 
+def test_a_busy_days_receipts_come_twenty_a_page_with_the_days_totals_whole(
+    app_client: FlaskClient, shop: sqlite3.Connection, settings: Config
+) -> None:
+    items = basket(shop)
+    for _ in range(45):
+        attempt = payments.begin_attempt(shop, items.total_cents, items)
+        result = PaymentResult(PaymentOutcome.APPROVED, items.total_cents, result_code="10")
+        sales.complete_sale(shop, attempt, result, settings.device.id)
+    log_in(app_client, "paul")
+    first = text(app_client.get("/sales/"))
+    assert "<strong>45</strong> sales, <strong>€541.35</strong> in all" in first  # every sale
+    assert re.findall(r"No\. (\d+)</strong>", first) == [str(n) for n in range(1, 21)]
+    assert "Receipts 1 to 20 of 45" in first and "Page 1 of 3" in first
+    assert 'id="previous-page"' not in first
+    next_link = re.search(r'id="next-page" href="([^"]+)"', first)[1].replace("&amp;", "&")
+    second = text(app_client.get(next_link))
+    assert re.findall(r"No\. (\d+)</strong>", second)[0] == "21"
+    last = text(app_client.get("/sales/?page=99"))  # past the end: the last page
+    assert re.findall(r"No\. (\d+)</strong>", last) == [str(n) for n in range(41, 46)]
+    assert 'id="next-page"' not in last
+    assert "Receipts 1 to 20" in text(app_client.get("/sales/?page=abc"))
+
+
+def test_a_day_typed_in_the_french_order_is_that_day(
+    app_client: FlaskClient, shop: sqlite3.Connection, settings: Config
+) -> None:
+    log_in(app_client, "paul")
+    page = text(app_client.get("/sales/?day=01/07/2026"))  # a browser with no date picker
+    assert "Sales of Wednesday, July 1, 2026" in page
+
+
 def test_a_day_that_is_not_a_date_is_refused_clearly(app_client: FlaskClient) -> None:
     log_in(app_client, "paul")
     response = app_client.get("/sales/?day=demain")
@@ -413,7 +444,7 @@ def test_a_day_that_is_not_a_date_is_refused_clearly(app_client: FlaskClient) ->
     assert "demain is not a date" in text(response)
     far = app_client.get("/sales/?day=9999-12-31")  # would overflow the time conversions
     assert far.status_code == 400
-    assert "pick a day from 2000-01-01 to today" in text(far)
+    assert "pick a day from Jan 1, 2000 to today" in text(far)
 
 
 def test_the_orders_page_lists_orders_by_state(

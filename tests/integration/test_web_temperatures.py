@@ -168,9 +168,9 @@ def test_no_alarm_section_when_nothing_is_open(client: FlaskClient) -> None:
 @pytest.mark.parametrize(
     ("query", "said"),
     [
-        ("?day=01/07/2026", "01/07/2026 is not a date: pick one, such as "),
+        ("?day=31/02/2026", "31/02/2026 is not a date: pick one, such as "),
         ("?day=2026-02-30", "2026-02-30 is not a date"),
-        ("?day=0001-01-01", "0001-01-01 cannot be shown: pick a day from 2000-01-01 to today"),
+        ("?day=0001-01-01", "0001-01-01 cannot be shown: pick a day from Jan 1, 2000 to today"),
         ("?day=9999-12-31", "9999-12-31 cannot be shown"),
     ],
 )

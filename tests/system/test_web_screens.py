@@ -183,6 +183,11 @@ def test_every_page_fits_the_screen_in_french_and_is_pictured(
             browser.find("footer")
             assert browser.driver.find_element("css selector", "html").get_attribute("lang") == "fr"
             assert browser.page_width() <= browser.viewport_width(), f"{name} scrolls sideways"
+            wrapped = browser.driver.execute_script(
+                "return [...document.querySelectorAll('header nav a')]"
+                ".filter(a => a.getClientRects().length > 1).map(a => a.textContent)"
+            )
+            assert wrapped == [], f"menu entries on two lines: {wrapped}"
             if name in ("dashboard", "temperatures", "lockers", "sales"):
                 shot = browser.screenshot(pictures / f"admin-{device}-{name}.png")
                 assert shot.read_bytes().startswith(b"\x89PNG")
