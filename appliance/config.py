@@ -374,6 +374,11 @@ def load(path: Path) -> Config:
     ):
         printer = dataclasses.replace(config.printer, target=str((path.parent / target).resolve()))
         config = dataclasses.replace(config, printer=printer)
+    if config.printer.backend == "preview" and not config.printer.target:
+        labels = str(config.device.data_dir / "labels")
+        config = dataclasses.replace(
+            config, printer=dataclasses.replace(config.printer, target=labels)
+        )
     return config
 
 

@@ -18,13 +18,13 @@ from collections.abc import Callable
 from appliance import config
 from appliance.core.weighing import Reading, ReadingStatus, ScaleSpec, WeighingGate
 from appliance.devices.scales.base import Article
-from appliance.devices.scales.monitor import ScaleMonitor
-from appliance.devices.scales.registry import (
+from appliance.devices.scales.factory import (
     PROTOCOLS,
     driver_class,
     open_scale,
     simulator_class,
 )
+from appliance.devices.scales.monitor import ScaleMonitor
 from appliance.devices.scales.simulator.base import Pan, PtyServer, ScaleSimulator
 from appliance.errors import ConfigError
 from bench._table import percentile, print_table

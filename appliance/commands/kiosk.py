@@ -32,11 +32,11 @@ def run(args: argparse.Namespace) -> int:
 
         return run_tour(config, args.tour)
     from appliance.devices.payment.factory import open_terminal
-    from appliance.devices.printers.backends import open_label_printer
+    from appliance.devices.printers.factory import open_printer
     from appliance.kiosk.app import KioskApp
     from appliance.kiosk.effects import Effects
 
-    printer = open_label_printer(config)
+    printer = open_printer(config.printer)
     terminal = open_terminal(config.payment)
     KioskApp(config, lambda post: Effects(config, printer, terminal, post)).run()
     return 0

@@ -27,7 +27,7 @@ from appliance.core.weighing import (
     WeighingGate,
 )
 from appliance.devices.printers import preview
-from appliance.devices.printers.backends import open_label_printer
+from appliance.devices.printers.factory import open_printer
 from appliance.errors import ConfigError, UsageError
 from appliance.store import catalogue, weighings
 from appliance.store.db import open_database
@@ -80,7 +80,7 @@ def run_print(args: argparse.Namespace) -> int:
     config = load_config(args)
     db = open_database(config.database_path)
     content = _content(args, config, db)
-    printer = open_label_printer(config)
+    printer = open_printer(config.printer)
     where = printer.print_label(content)  # raises PrinterUnavailable: nothing is recorded
     weighings.record_label(
         db,
@@ -95,7 +95,7 @@ def run_print(args: argparse.Namespace) -> int:
 
 def run_status(args: argparse.Namespace) -> int:
     config = load_config(args)
-    status = open_label_printer(config).status()
+    status = open_printer(config.printer).status()
     if args.json:
         print_json(
             {

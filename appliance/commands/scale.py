@@ -20,7 +20,7 @@ from appliance.core.weighing import (
     format_weight,
 )
 from appliance.devices.scales.base import Article, Scale
-from appliance.devices.scales.registry import (
+from appliance.devices.scales.factory import (
     PROTOCOLS,
     driver_class,
     open_scale,

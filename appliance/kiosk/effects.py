@@ -66,9 +66,9 @@ _PAPER = {
 
 
 def _open_locks(site: Config) -> LockController | None:
-    from appliance.devices.locks.factory import controller_for
+    from appliance.devices.locks.factory import open_locks
 
-    return controller_for(site.lockers)
+    return open_locks(site.lockers)
 
 
 class Effects:

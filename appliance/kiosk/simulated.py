@@ -16,8 +16,8 @@ from appliance.config import Config
 from appliance.core.label import LabelContent
 from appliance.devices.locks.simulator import Cu16Bus, Cu16PtyServer
 from appliance.devices.payment.simulator import Scenario, TerminalSimulator
-from appliance.devices.printers.backends import open_label_printer
 from appliance.devices.printers.base import LabelPrinter
+from appliance.devices.printers.factory import open_printer
 from appliance.devices.printers.preview import PreviewPrinter
 from appliance.devices.printers.simulator import Paper, PrinterSimulator
 from appliance.devices.printers.status import PrinterStatus
@@ -105,7 +105,7 @@ class SimulatedShop:
         return dataclasses.replace(site, lockers=lockers)
 
     def label_printer(self, site: Config, preview_folder: Path) -> LabelPrinter:
-        real = open_label_printer(site)
+        real = open_printer(site.printer)
         preview = PreviewPrinter(
             preview_folder, site.printer.label_width_mm, site.printer.label_height_mm
         )

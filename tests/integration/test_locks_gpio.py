@@ -10,7 +10,7 @@ from gpiozero.pins.mock import MockFactory
 
 from appliance import config
 from appliance.devices.locks.base import Door, LockUnavailable, UnknownCompartment
-from appliance.devices.locks.factory import controller_for
+from appliance.devices.locks.factory import open_locks
 from appliance.devices.locks.gpio import GpioLocks, GpioWiring
 from appliance.errors import ConfigError
 
@@ -116,11 +116,11 @@ def test_config_builds_the_gpio_controller_and_names_missing_pins() -> None:
             }
         }
     ).lockers
-    controller = controller_for(settings)
+    controller = open_locks(settings)
     assert controller is not None and controller.numbers == (1,)
     controller.close()
     bad = config.from_dict(
         {"lockers": {"controller": "gpio", "pin_factory": "mock", "compartments": [{"number": 4}]}}
     ).lockers
     with pytest.raises(ConfigError, match=r"\[4\]: relay_pin and door_pin"):
-        controller_for(bad)
+        open_locks(bad)

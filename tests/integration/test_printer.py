@@ -11,13 +11,13 @@ from zoneinfo import ZoneInfo
 import pytest
 from PIL import Image
 
-from appliance.config import Config, Device, Printer
+from appliance.config import Printer
 from appliance.core.barcode import BarcodeLayout, decode, ean13_check_digit
 from appliance.core.catalogue import Product, SoldBy
 from appliance.core.label import LabelContent, Shop, label_for_weighing
 from appliance.core.weighing import Reading, ReadingStatus, ScaleSpec, WeighingGate
 from appliance.devices.printers import status as rt
-from appliance.devices.printers.backends import open_label_printer
+from appliance.devices.printers.factory import open_printer
 from appliance.devices.printers.simulator import Paper, PrinterSimulator
 from appliance.devices.printers.status import PrinterStatus
 from appliance.errors import ConfigError, PrinterUnavailable
@@ -49,10 +49,8 @@ def simulator() -> Iterator[PrinterSimulator]:
         yield sim
 
 
-def _printer(tmp_path: Path | None = None, timeout_s: float = 3.0, **printer: object):
-    data_dir = tmp_path or Path("/nonexistent")
-    config = Config(device=Device(data_dir=data_dir), printer=Printer(**printer))
-    return open_label_printer(config, timeout_s=timeout_s)
+def _printer(**printer: object):
+    return open_printer(Printer(**printer))
 
 
 def _network_printer(address: str):
@@ -124,29 +122,30 @@ def test_printer_that_does_not_answer_status_is_offline():
         silent.bind(("127.0.0.1", 0))
         silent.listen()
         host, port = silent.getsockname()
-        printer = _printer(backend="network", target=f"{host}:{port}", timeout_s=0.5)
+        printer = _printer(backend="network", target=f"{host}:{port}")
         assert printer.status() is PrinterStatus.OFFLINE
 
 
 def test_file_backend_writes_the_label_without_status(tmp_path):
     device = tmp_path / "lp0"
-    printer = _printer(tmp_path, backend="file", target=str(device))
+    printer = _printer(backend="file", target=str(device))
     assert printer.status() is PrinterStatus.UNKNOWN
     printer.print_label(_label())
     assert GS_K_EAN13 + _label().barcode.encode() in device.read_bytes()
 
 
 def test_preview_backend_writes_a_png_of_the_label_size(tmp_path):
-    printer = _printer(tmp_path, backend="preview", label_width_mm=50, label_height_mm=30)
+    labels = tmp_path / "labels"
+    printer = _printer(backend="preview", target=str(labels), label_width_mm=50, label_height_mm=30)
     assert printer.status() is PrinterStatus.ONLINE
     path = Path(printer.print_label(_label()))
-    assert path.parent == tmp_path / "labels"
+    assert path.parent == labels
     assert Image.open(path).size == (400, 240)
 
 
-def test_no_printer_refuses_every_label(tmp_path):
+def test_no_printer_refuses_every_label():
     with pytest.raises(PrinterUnavailable, match="none"):
-        _printer(tmp_path, backend="none").print_label(_label())
+        _printer(backend="none").print_label(_label())
 
 
 @pytest.mark.parametrize(
@@ -158,9 +157,9 @@ def test_no_printer_refuses_every_label(tmp_path):
         ({"backend": "network", "target": "h:9100", "profile": "nope"}, "printer.profile"),
     ],
 )
-def test_wrong_printer_config_names_the_key(tmp_path, printer, key):
+def test_wrong_printer_config_names_the_key(printer, key):
     with pytest.raises(ConfigError, match=key):
-        _printer(tmp_path, **printer)
+        _printer(**printer)
 
 
 def test_serial_backend_reads_status_and_prints_through_a_pyserial_url(simulator):

@@ -8,7 +8,7 @@ import pytest
 
 from appliance import config
 from appliance.core.weighing import ReadingStatus, ScaleSpec, WeighingGate
-from appliance.devices.scales.registry import open_scale
+from appliance.devices.scales.factory import open_scale
 from appliance.devices.scales.serial_port import open_port
 from appliance.devices.scales.simulator.base import Fault, Pan, PtyServer
 from appliance.devices.scales.simulator.toledo8217 import Toledo8217Simulator
@@ -200,5 +200,5 @@ def test_the_same_pty_opens_again_after_the_driver_closed_it(pan, server):
 
 def test_unknown_protocol_in_config_is_a_clear_error():
     settings = config.Scale(protocol="bizerba", port="/dev/null")  # type: ignore[arg-type]
-    with pytest.raises(ConfigError, match=r"unknown scale protocol 'bizerba'.*toledo8217"):
+    with pytest.raises(ConfigError, match=r"scale.protocol = 'bizerba' is wrong.*toledo8217"):
         open_scale(settings)

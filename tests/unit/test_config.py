@@ -167,6 +167,17 @@ def test_compartments_are_read_in_order(tmp_path: Path) -> None:
     )
 
 
+def test_label_previews_go_to_labels_in_the_data_directory_unless_a_folder_is_given(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "etc" / "comptoir.toml"
+    path.parent.mkdir()
+    path.write_text('[device]\ndata_dir = "../data"\n', encoding="utf-8")
+    assert config.load(path).printer.target == str(tmp_path / "data" / "labels")
+    path.write_text('[printer]\nbackend = "preview"\ntarget = "previews"\n', encoding="utf-8")
+    assert config.load(path).printer.target == str(tmp_path / "etc" / "previews")
+
+
 def test_demo_config_loads_with_its_data_beside_the_repository() -> None:
     demo = config.load(DEMO)
     assert demo.device.id == "demo"

@@ -12,12 +12,17 @@ import threading
 import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from gpiozero import Button, DigitalInputDevice, OutputDevice
 from gpiozero.exc import GPIOZeroError
 from gpiozero.pins import Factory
 
 from appliance.devices.locks.base import Door, DoorStatus, LockController, LockUnavailable
+from appliance.errors import ConfigError
+
+if TYPE_CHECKING:
+    from appliance import config
 
 
 @dataclass(frozen=True)
@@ -73,6 +78,25 @@ class _Compartment:
 
 class GpioLocks(LockController):
     """Relays and door switches on GPIO pins; an unlock is confirmed by the door switch."""
+
+    @classmethod
+    def from_settings(cls, settings: config.Lockers) -> GpioLocks:
+        """Each compartment's relay, door switch and item sensor pins, on the configured chip."""
+        missing = [c.number for c in settings.compartments if not (c.relay_pin and c.door_pin)]
+        if missing:
+            raise ConfigError(
+                f"lockers.compartments {missing}: relay_pin and door_pin are needed with "
+                f'controller = "gpio"'
+            )
+        return cls(
+            {
+                c.number: GpioWiring(c.relay_pin, c.door_pin, c.item_pin)
+                for c in settings.compartments
+            },
+            pin_factory(settings.pin_factory),
+            pulse_s=settings.unlock_pulse_ms / 1000,
+            confirm_s=settings.unlock_confirm_ms / 1000,
+        )
 
     def __init__(
         self,

@@ -16,11 +16,16 @@ import threading
 import time
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import serial
 
 from appliance.devices.locks.base import Door, DoorStatus, LockController, LockUnavailable
 from appliance.devices.scales.serial_port import PORT_ERRORS
+from appliance.errors import ConfigError
+
+if TYPE_CHECKING:
+    from appliance import config
 
 STX = 0x02
 ETX = 0x03
@@ -187,6 +192,25 @@ class Wiring:
 
 class KerongLocks(LockController):
     """Compartments on CU16 boards; an unlock is confirmed by polling the board's status."""
+
+    @classmethod
+    def from_settings(cls, settings: config.Lockers) -> KerongLocks:
+        """The boards on `[lockers] port`, each compartment at its board and lock."""
+        wiring = {}
+        for c in settings.compartments:
+            if c.lock > 15:
+                raise ConfigError(
+                    f"lockers.compartments number {c.number}: lock = {c.lock} is wrong: a CU16 "
+                    f"board has locks 0 to 15"
+                )
+            wiring[c.number] = Wiring(c.board, c.lock)
+        return cls(
+            open_bus(settings.port),
+            wiring,
+            lock_bit_closed=settings.lock_bit_closed,
+            confirm_s=settings.unlock_confirm_ms / 1000,
+            poll_s=settings.status_poll_ms / 1000,
+        )
 
     def __init__(
         self,

@@ -26,7 +26,7 @@ import logging
 import socket
 import time
 
-from appliance.config import split_host_port
+from appliance.config import Payment, split_host_port
 from appliance.devices.payment import tlv
 from appliance.devices.payment.base import PaymentOutcome, PaymentResult, Terminal
 
@@ -129,6 +129,14 @@ def _echoes(tag: str, request: tlv.Fields, answer: tlv.Fields) -> bool:
 
 class CaisseApTerminal(Terminal):
     """A terminal at `host:port` speaking Caisse-AP over IP; one payment per connection."""
+
+    @classmethod
+    def from_settings(cls, settings: Payment) -> CaisseApTerminal:
+        """The terminal at `[payment] address`, as this register, with its timeout."""
+        host, port = split_address(settings.address)
+        return cls(
+            host, port, register_number=settings.register_number, timeout_s=settings.timeout_s
+        )
 
     def __init__(
         self,

@@ -1,12 +1,10 @@
-"""The label printer named by config `[printer]`: backend, target and python-escpos profile.
+"""The python-escpos connections of `[printer] backend`: each opens a fresh one per job.
 
 backend   target                                   reads status back
 file      a device node or file, /dev/usb/lp0      no (python-escpos File cannot read)
 usb       VID:PID in hex, 0416:5011                yes (needs pyusb)
 serial    a device path or pyserial URL, 9600 8N1  yes
 network   host:port, 192.168.1.50:9100             yes
-preview   a folder for PNG files (default: data_dir/labels)
-none      -                                        every label refused
 """
 
 from __future__ import annotations
@@ -19,10 +17,8 @@ from escpos.capabilities import get_profile
 from escpos.escpos import Escpos
 from escpos.printer import File, Network, Serial, Usb
 
-from appliance.config import Config, Printer, split_host_port
-from appliance.devices.printers.base import LabelPrinter, NoPrinter
+from appliance.config import Printer, split_host_port
 from appliance.devices.printers.escpos_printer import EscposPrinter
-from appliance.devices.printers.preview import PreviewPrinter
 from appliance.errors import ConfigError, PrinterUnavailable
 
 NETWORK_PORT = 9100
@@ -31,42 +27,16 @@ SERIAL_BAUD = 9600
 TIMEOUT_S = 3.0
 
 
-def open_label_printer(site: Config, *, timeout_s: float = TIMEOUT_S) -> LabelPrinter:
-    """The printer of `site.printer`; a wrong target or profile is a ConfigError naming the key."""
-    config = site.printer
-    data_dir = site.device.data_dir
-    if config.backend == "none":
-        return NoPrinter()
-    if config.backend == "preview":
-        folder = (data_dir / config.target).resolve() if config.target else data_dir / "labels"
-        return PreviewPrinter(folder, config.label_width_mm, config.label_height_mm)
-    try:
-        get_profile(config.profile)
-    except KeyError:
-        raise ConfigError(
-            f"printer.profile = {config.profile!r} is wrong: expected a python-escpos printer "
-            f"profile, such as default, TM-T88V or TM-T20II"
-        ) from None
-    if not config.target:
-        raise ConfigError(f"printer.target is missing: the {config.backend} backend needs one")
-    connect, reads_back = _CONNECTORS[config.backend](config, timeout_s)
-    return EscposPrinter(
-        connect, config.target, reads_back=reads_back, label_width_mm=config.label_width_mm
-    )
+def file_printer(settings: Printer) -> EscposPrinter:
+    """A device node or file written blindly (python-escpos File cannot read a status back)."""
+    return _escpos(settings, lambda: File(settings.target, profile=settings.profile), False)
 
 
-Connector = tuple[Callable[[], Escpos], bool]
-
-
-def _file(config: Printer, timeout_s: float) -> Connector:
-    return (lambda: File(config.target, profile=config.profile)), False
-
-
-def _usb(config: Printer, timeout_s: float) -> Connector:
-    match = re.fullmatch(r"([0-9A-Fa-f]{4}):([0-9A-Fa-f]{4})", config.target)
+def usb_printer(settings: Printer) -> EscposPrinter:
+    match = re.fullmatch(r"([0-9A-Fa-f]{4}):([0-9A-Fa-f]{4})", settings.target)
     if not match:
         raise ConfigError(
-            f"printer.target = {config.target!r} is wrong: expected VID:PID in hexadecimal, "
+            f"printer.target = {settings.target!r} is wrong: expected VID:PID in hexadecimal, "
             f"such as 0416:5011 (see lsusb)"
         )
     vendor, product = int(match[1], 16), int(match[2], 16)
@@ -74,9 +44,48 @@ def _usb(config: Printer, timeout_s: float) -> Connector:
     def connect() -> Escpos:
         if not Usb.is_usable():
             raise PrinterUnavailable("the usb printer backend needs the pyusb package installed")
-        return Usb(vendor, product, timeout=int(timeout_s * 1000), profile=config.profile)
+        return Usb(vendor, product, timeout=int(TIMEOUT_S * 1000), profile=settings.profile)
 
-    return connect, True
+    return _escpos(settings, connect, True)
+
+
+def serial_printer(settings: Printer) -> EscposPrinter:
+    return _escpos(
+        settings,
+        lambda: _SerialUrl(
+            settings.target, baudrate=SERIAL_BAUD, timeout=TIMEOUT_S, profile=settings.profile
+        ),
+        True,
+    )
+
+
+def network_printer(settings: Printer) -> EscposPrinter:
+    found = split_host_port(settings.target)
+    if found is None:
+        raise ConfigError(
+            f"printer.target = {settings.target!r} is wrong: expected host:port, "
+            f"such as 192.168.1.50:{NETWORK_PORT}"
+        )
+    host, port = found
+    return _escpos(
+        settings, lambda: Network(host, port, timeout=TIMEOUT_S, profile=settings.profile), True
+    )
+
+
+def _escpos(settings: Printer, connect: Callable[[], Escpos], reads_back: bool) -> EscposPrinter:
+    """The printer a python-escpos connection reaches; the target and profile checked first."""
+    try:
+        get_profile(settings.profile)
+    except KeyError:
+        raise ConfigError(
+            f"printer.profile = {settings.profile!r} is wrong: expected a python-escpos printer "
+            f"profile, such as default, TM-T88V or TM-T20II"
+        ) from None
+    if not settings.target:
+        raise ConfigError(f"printer.target is missing: the {settings.backend} backend needs one")
+    return EscposPrinter(
+        connect, settings.target, reads_back=reads_back, label_width_mm=settings.label_width_mm
+    )
 
 
 class _SerialUrl(Serial):
@@ -91,30 +100,3 @@ class _SerialUrl(Serial):
         # One status byte is the whole reply: do not wait for 16 as python-escpos does.
         first = self.device.read(1)
         return first + self.device.read(self.device.in_waiting) if first else first
-
-
-def _serial(config: Printer, timeout_s: float) -> Connector:
-    return (
-        lambda: _SerialUrl(
-            config.target, baudrate=SERIAL_BAUD, timeout=timeout_s, profile=config.profile
-        )
-    ), True
-
-
-def _network(config: Printer, timeout_s: float) -> Connector:
-    found = split_host_port(config.target)
-    if found is None:
-        raise ConfigError(
-            f"printer.target = {config.target!r} is wrong: expected host:port, "
-            f"such as 192.168.1.50:{NETWORK_PORT}"
-        )
-    host, port = found
-    return (lambda: Network(host, port, timeout=timeout_s, profile=config.profile)), True
-
-
-_CONNECTORS: dict[str, Callable[[Printer, float], Connector]] = {
-    "file": _file,
-    "usb": _usb,
-    "serial": _serial,
-    "network": _network,
-}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 
+from appliance.config import Printer
 from appliance.core.label import LabelContent
 from appliance.devices.printers.status import PrinterStatus
 from appliance.errors import PrinterUnavailable
@@ -33,6 +34,10 @@ class NoPrinter(LabelPrinter):
     """[printer] backend = "none": every label is refused with a message saying so."""
 
     where = "no printer"
+
+    @classmethod
+    def from_settings(cls, settings: Printer) -> NoPrinter:
+        return cls()
 
     def status(self) -> PrinterStatus:
         return PrinterStatus.OFFLINE

@@ -14,11 +14,12 @@ from pathlib import Path
 import qrcode
 from PIL import Image, ImageDraw, ImageFont
 
+from appliance.config import Printer
 from appliance.core.barcode import ean13_modules
 from appliance.core.label import LabelContent, LineSize
 from appliance.devices.printers.base import LabelPrinter
 from appliance.devices.printers.status import PrinterStatus
-from appliance.errors import PrinterUnavailable
+from appliance.errors import ConfigError, PrinterUnavailable
 
 DOTS_PER_MM = 8
 MARGIN_DOTS = 12
@@ -147,6 +148,13 @@ def save(content: LabelContent, path: Path, width_mm: int, height_mm: int) -> Pa
 
 class PreviewPrinter(LabelPrinter):
     """[printer] backend = "preview": every label becomes a PNG file in a folder."""
+
+    @classmethod
+    def from_settings(cls, settings: Printer) -> PreviewPrinter:
+        """The folder `[printer] target` (config.load makes an empty one `labels/` in data_dir)."""
+        if not settings.target:
+            raise ConfigError("printer.target is missing: the preview backend needs a folder")
+        return cls(Path(settings.target), settings.label_width_mm, settings.label_height_mm)
 
     def __init__(self, folder: Path, width_mm: int, height_mm: int) -> None:
         self.folder = folder

@@ -21,7 +21,7 @@ from typing import Any
 from appliance import config
 from appliance.core.weighing import Reading, ReadingStatus
 from appliance.devices.scales.base import Article, Scale
-from appliance.devices.scales.registry import open_scale
+from appliance.devices.scales.factory import open_scale
 from appliance.devices.scales.serial_port import PORT_ERRORS, port_lost
 from appliance.errors import ScaleUnavailable
 
@@ -125,6 +125,9 @@ class ScaleMonitor:
             self._scale = open_scale(self.settings)
         except ScaleUnavailable as exc:
             self._deliver(Reading(ReadingStatus.ERROR, detail=str(exc)))
+            return False
+        if self._scale is None:
+            self._deliver(Reading(ReadingStatus.ERROR, detail="[scale] protocol is none"))
             return False
         log.info("scale %s opened on %s", self.settings.protocol, self.settings.port)
         return True
