@@ -10,6 +10,7 @@ opened in their own threads too, so the UI thread never touches a port or the da
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable
 from concurrent.futures import Future
 from functools import partial
@@ -103,6 +104,7 @@ class Effects:
         )
         self.till = Till(site, checkout)
         self._scale_status: ReadingStatus | None = None
+        self._last_reading: tuple[float, Reading] | None = None
 
     def start(self) -> Effects:
         """Start every thread; the first jobs (recovering payments, the wall's compartments) run
@@ -215,7 +217,18 @@ class Effects:
 
     def _reading(self, reading: Reading) -> None:
         self._scale_status = reading.status
+        self._last_reading = (time.monotonic(), reading)
         self.post(ReadingArrived(reading))
+
+    def next_reading(self, timeout_s: float) -> Reading | None:
+        """The first scale reading after now (the hardware test), None if none came in time."""
+        asked = time.monotonic()
+        while time.monotonic() < asked + timeout_s:
+            last = self._last_reading
+            if last is not None and last[0] >= asked:
+                return last[1]
+            time.sleep(0.05)
+        return None
 
     def _printer(self, status: PrinterStatus) -> None:
         self.post(PrinterChanged(_PAPER[status]))

@@ -13,14 +13,18 @@ from functools import partial
 from typing import Protocol
 
 from appliance import clock
+from appliance.core.weighing import ReadingStatus
 from appliance.errors import ComptoirError
+from appliance.kiosk import hardware_test
 from appliance.kiosk.commands import CommandRefused, Handler
-from appliance.kiosk.effects import Effects
+from appliance.kiosk.effects import ANSWER_MARGIN_S, Effects
 from appliance.store.device_commands import CommandName, DeviceCommand
+from appliance.store.payments import PaymentInFlight
 
 #: How long each command waits for its device, or for the UI thread.
 PRINT_TIMEOUT_S = 30.0
 ZERO_TIMEOUT_S = 5.0
+READ_TIMEOUT_S = 5.0
 UI_TIMEOUT_S = 10.0
 #: How long `pause_for_update` may hold the "back in a minute" screen.
 HOLD_S = (10, 300, 900)  # least, default, most
@@ -78,7 +82,46 @@ def handlers(effects: Effects, screens: Screens) -> dict[CommandName | str, Hand
         )
         return {"printed_to": printed.result(PRINT_TIMEOUT_S * 2)}
 
+    def read_scale(_command: DeviceCommand) -> dict:
+        if effects.scale is None:
+            raise CommandRefused("no scale is configured ([scale] protocol = none)")
+        reading = effects.next_reading(READ_TIMEOUT_S)
+        if reading is None:
+            raise ComptoirError(f"the scale gave no reading in {READ_TIMEOUT_S:.0f} s")
+        if reading.status in (ReadingStatus.ERROR, ReadingStatus.TIMEOUT):
+            raise ComptoirError(f"the scale does not answer: {reading.detail or reading.status}")
+        return {
+            "status": reading.status.value,
+            "weight_g": reading.weight_g,
+            "tare_g": reading.tare_g,
+        }
+
+    def read_thermometers(_command: DeviceCommand) -> dict:
+        if not effects.site.haccp.zones:
+            raise CommandRefused("no thermometer is configured here ([[haccp.zones]] sensors)")
+        return {"sensors": hardware_test.read_thermometers(effects.site.haccp)}
+
+    def test_payment(command: DeviceCommand) -> dict:
+        checkout = effects.till.checkout
+        if checkout is None:
+            raise CommandRefused("no card terminal is configured ([payment] terminal)")
+        amount = hardware_test.amount_of(command.args)
+        if effects.paying:
+            raise CommandRefused("a customer is paying: ask again in a minute")
+        till = effects.till
+        charged = till.worker.run(
+            partial(hardware_test.charge_test_payment, checkout=checkout, amount_cents=amount)
+        )
+        try:
+            done = charged.result(effects.site.payment.timeout_s + 2 * ANSWER_MARGIN_S)
+        except PaymentInFlight as exc:
+            raise CommandRefused(str(exc)) from None
+        return {"approved": True, "amount_cents": done.amount_cents, "receipt": done.receipt_number}
+
     return {
+        CommandName.READ_SCALE: read_scale,
+        CommandName.READ_THERMOMETERS: read_thermometers,
+        CommandName.TEST_PAYMENT: test_payment,
         CommandName.PRINT_TEST_LABEL: print_test_label,
         CommandName.SCALE_ZERO: scale_zero,
         CommandName.RESTART_UI: restart_ui,

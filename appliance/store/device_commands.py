@@ -31,6 +31,11 @@ class CommandName(StrEnum):
     # args: {"hold_s": n}; refused while a customer is at the kiosk, else "back in a minute"
     PAUSE_FOR_UPDATE = "pause_for_update"
     REPRINT_RECEIPT = "reprint_receipt"  # args: {"receipt": n}; a DUPLICATA, recorded
+    # The installer's hardware test (web admin, "Essai du matériel"):
+    READ_SCALE = "read_scale"  # the scale's next reading: status, weight, tare
+    READ_THERMOMETERS = "read_thermometers"  # each configured DS18B20 read once, now
+    # args: {"amount_cents": n}; a real card payment recorded as a sale with its ticket
+    TEST_PAYMENT = "test_payment"
 
     @classmethod
     def parse(cls, text: str) -> CommandName | None:
