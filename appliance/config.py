@@ -208,6 +208,31 @@ class Marketplace:
 
 
 @dataclass(frozen=True)
+class Pasteque:
+    """The shop's Pastèque server: the box as one more cash register of it (off by default)."""
+
+    enabled: bool = False
+    url: str = setting(
+        "", check=_matches(r"(https?://\S+)?", "empty, or the server's address: https://host")
+    )
+    # The instance account the box logs in with, and the file holding its password.
+    user: str = ""
+    password_file: Path | None = None
+    # The reference of the box's register in Pastèque; empty means comptoir-<device id>.
+    cash_register: str = ""
+    # The Pastèque user (cashier) named on the box's tickets.
+    cashier: str = "Comptoir"
+    # Payment modes by reference: card sales, orders paid online, refunds.
+    card_payment_mode: str = "magcard"
+    online_payment_mode: str = "online"
+    refund_payment_mode: str = "magcard"
+    interval_s: int = setting(60, check=_between(10, 3600))
+    timeout_s: int = setting(20, check=_between(1, 300))
+    # Failed rounds in a row before an alert is raised on the web admin.
+    alert_after: int = setting(3, check=_between(1, 100))
+
+
+@dataclass(frozen=True)
 class Mqtt:
     """The fleet broker."""
 
@@ -323,6 +348,7 @@ class Config:
     payment: Payment = field(default_factory=Payment)
     lockers: Lockers = field(default_factory=Lockers)
     marketplace: Marketplace = field(default_factory=Marketplace)
+    pasteque: Pasteque = field(default_factory=Pasteque)
     mqtt: Mqtt = field(default_factory=Mqtt)
     web: Web = field(default_factory=Web)
     smtp: Smtp = field(default_factory=Smtp)

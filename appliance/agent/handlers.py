@@ -98,6 +98,12 @@ class Handlers:
             return Answer(False, error=f"sync incomplete: {details}")
         return Answer(True, report.as_dict())
 
+    def do_pasteque_status(self, command: RemoteCommand, db: sqlite3.Connection) -> Answer:
+        """The till gateway's whole status, as `comptoir pasteque status --json` prints it."""
+        from appliance.pasteque.status import report
+
+        return Answer(True, report(self.config, db))
+
     def do_restart(self, command: RemoteCommand, db: sqlite3.Connection) -> Answer:
         name = command.args.get("process")
         if name not in PROCESSES:

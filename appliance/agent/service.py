@@ -21,7 +21,7 @@ import paho.mqtt.client as mqtt
 from paho.mqtt.subscribeoptions import SubscribeOptions
 
 from appliance import __version__, clock
-from appliance.agent import cold_chain, remote_config, telemetry, topics
+from appliance.agent import cold_chain, pasteque_loop, remote_config, telemetry, topics
 from appliance.agent.db_check import DatabaseCheck
 from appliance.agent.fiscal_jobs import FiscalJobs
 from appliance.agent.forwarding import OutboxForwarder
@@ -94,6 +94,7 @@ class Agent:
                         mqtt_config.password_file,
                         mqtt_config.key_file,
                         config.marketplace.api_key_file,
+                        config.pasteque.password_file,
                         config.smtp.password_file,
                         config.lockers.device_key_file,
                         config.device.data_dir / "web_secret_key",
@@ -109,6 +110,7 @@ class Agent:
         self.sync_loop: SyncLoop | None = None
         self.database_check = DatabaseCheck(config.database_path, config.device.timezone)
         self.fiscal_jobs = FiscalJobs(config, publish=self._publish_archive)
+        self.pasteque_loop: SyncLoop | None = None
 
     def db(self) -> sqlite3.Connection:
         """This thread's own connection to the shared database."""
@@ -127,6 +129,7 @@ class Agent:
         self.client.loop_start()
         self._start_sync()
         self.handlers.updates.resume(self.db())
+        self.pasteque_loop = pasteque_loop.start(self.config, self._stop)
         notifier.ready(f"broker {self.address.host}:{self.address.port}")
         # host and port only: a URL may carry a user and password
         log.info(
@@ -223,6 +226,7 @@ class Agent:
             period_s=self.settings.telemetry_period_s,
             forwarded=self.forwarder.forwarded,
             sync_loop=self.sync_loop.state() if self.sync_loop else None,
+            pasteque_loop=self.pasteque_loop.state() if self.pasteque_loop else None,
         )
         self.client.publish(topics.telemetry(self.device_id), json.dumps(body), qos=0)
         wanted = "alert" if body["alerts"] else "online"

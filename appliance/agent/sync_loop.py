@@ -1,4 +1,5 @@
-"""The marketplace sync loop inside the agent: a thread that outlives any failure of the sync.
+"""The agent's background loops (marketplace sync, Pastèque gateway): threads that outlive any
+failure of what they run.
 
 `run_forever` already survives a marketplace that is down or refuses the key; anything else it
 lets escape (a bug, a database error) would end the thread and silently stop every later sync.
@@ -36,7 +37,9 @@ class SyncLoop:
         loop: Callable[[threading.Event], None],
         stop_event: threading.Event,
         restart_after_s: float = RESTART_AFTER_S,
+        name: str = "marketplace sync",
     ) -> None:
+        self.name = name
         self._loop = loop
         self._stop = stop_event
         self._restart_after_s = restart_after_s
@@ -46,7 +49,7 @@ class SyncLoop:
 
     def start(self) -> None:
         self._thread = threading.Thread(
-            target=self._supervise, name="marketplace-sync", daemon=True
+            target=self._supervise, name=self.name.replace(" ", "-"), daemon=True
         )
         self._thread.start()
 
@@ -67,10 +70,11 @@ class SyncLoop:
                 self.crashes += 1
                 self.last_crash = f"{type(exc).__name__}: {exc}"[:300]
                 log.exception(
-                    "marketplace sync crashed; the agent goes on and restarts it in %.0f s",
+                    "%s crashed; the agent goes on and restarts it in %.0f s",
+                    self.name,
                     self._restart_after_s,
                 )
             else:
                 if not self._stop.is_set():
-                    log.error("marketplace sync loop returned on its own; starting it again")
+                    log.error("%s loop returned on its own; starting it again", self.name)
             self._stop.wait(self._restart_after_s)

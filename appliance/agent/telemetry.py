@@ -38,6 +38,7 @@ def snapshot(
     period_s: int,
     forwarded: int,
     sync_loop: LoopState | None = None,
+    pasteque_loop: LoopState | None = None,
 ) -> dict[str, Any]:
     """One telemetry message."""
     now = clock.now()
@@ -61,6 +62,7 @@ def snapshot(
         },
         "sync": _sync(config, beats.get(SYNC), sync_loop, now),
         "clock": clock_state(),
+        "pasteque": _pasteque(config, db, pasteque_loop),
         "counters": {
             "outbox_pending": outbox.pending_count(db, forwarding.DESTINATION),
             "events_forwarded": forwarded,
@@ -82,6 +84,8 @@ def alerts(body: dict[str, Any]) -> list[str]:
         found.append("clock not synchronised: check the box reaches an NTP server")
     if body["disk"]["free_pct"] < LOW_DISK_PCT:
         found.append(f"disk almost full ({body['disk']['free_pct']}% free)")
+    if body["pasteque"].get("state") == "stopped":
+        found.append(f"Pastèque gateway stopped: {body['pasteque']['stopped']}")
     return found
 
 
@@ -117,6 +121,17 @@ def _sync(
     if beat.alive(now):
         return {**beat.detail, **body, "state": "ok" if beat.detail.get("ok") else "failing"}
     return {**beat.detail, **body, "state": "stalled"}
+
+
+def _pasteque(config: Config, db: sqlite3.Connection, loop: LoopState | None) -> dict[str, Any]:
+    """The till gateway (docs/pasteque.md): its state and queue, from the database."""
+    from appliance.pasteque.status import telemetry
+
+    body = telemetry(config, db)
+    if config.pasteque.enabled:
+        body["loop"] = loop.state if loop else "off"
+        body["loop_crashes"] = loop.crashes if loop else 0
+    return body
 
 
 def _process(beat: agent_state.Heartbeat | None, now: datetime) -> dict[str, Any]:
