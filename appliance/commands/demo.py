@@ -1,6 +1,7 @@
 """`comptoir demo`: the kiosk on a desk, with a simulated scale, label printer, card terminal,
 a wall of Kerong CU16 lockers, and a fake Open Food Network hub that the marketplace sync talks
-to over HTTP (its paid orders come down to be deposited; pickups and sales go up).
+to over HTTP (its paid orders come down to be deposited; pickups and sales go up), and, when
+`[pasteque]` is enabled, a fake Pastèque server of which the box is a cash register.
 
 `make demo` runs it with config/demo.toml. The demo catalogue (demo-catalogue.csv beside the
 config file) is imported first; labels are saved as PNG files in the data folder's `labels/`.
@@ -183,6 +184,39 @@ def marketplace(config: Config) -> Iterator[Config]:
             db.close()
 
 
+@contextlib.contextmanager
+def pasteque_till(config: Config) -> Iterator[Config]:
+    """With `[pasteque] enabled` in the demo config: a fake Pastèque server whose register the
+    box is, and the till gateway sending to it in a thread (on a box the agent runs it)."""
+    if not config.pasteque.enabled:
+        yield config
+        return
+    from appliance.pasteque import gateway
+    from appliance.pasteque.fake import scripting, seed, serve
+    from appliance.store.db import open_database
+
+    stop = threading.Event()
+    with serve(seed.demo()) as url:
+        password = config.device.data_dir / "pasteque-demo-password"
+        till = scripting.demo_site(url, password, config.device.data_dir, interval_s=10).pasteque
+        site = dataclasses.replace(config, pasteque=till)
+        db = open_database(site.database_path)
+        loop = threading.Thread(
+            target=gateway.run_forever, args=(site, db, stop), name="demo-pasteque", daemon=True
+        )
+        loop.start()
+        print(
+            f"Fake Pastèque at {url}: each sale becomes a ticket of register "
+            f"{till.cash_register}; its Z: {url}/fake/z"
+        )
+        try:
+            yield site
+        finally:
+            stop.set()
+            loop.join(timeout=10)
+            db.close()
+
+
 def run(args: argparse.Namespace) -> int:
     config = load_config(args)
     source_dir = config.source.parent if config.source else Path.cwd()
@@ -202,6 +236,7 @@ def run(args: argparse.Namespace) -> int:
     print("Shortcuts (Ctrl + key): " + "; ".join(f"{k} {v}" for k, v in SHORTCUTS.items()))
     with (
         marketplace(config) as config,
+        pasteque_till(config) as config,
         SimulatedShop(
             interval_g=config.scale.interval_g, capacity_g=config.scale.capacity_g
         ) as shop,

@@ -462,10 +462,8 @@ def _reason(message: str) -> str:
         parsed = json.loads(message)
     except ValueError:
         return message[:300]
-    error = parsed.get("error", parsed) if isinstance(parsed, dict) else parsed
-    if isinstance(error, dict):
-        parts = [
-            str(error.get(k)) for k in ("message", "error", "constraint", "field") if error.get(k)
-        ]
-        return " ".join(parts)[:300]
-    return str(error)[:300]
+    if not isinstance(parsed, dict):
+        return str(parsed)[:300]
+    error = parsed["error"] if isinstance(parsed.get("error"), dict) else parsed
+    keys = ("message", "error", "constraint", "class", "field")
+    return " ".join(str(error[k]) for k in keys if error.get(k))[:300]

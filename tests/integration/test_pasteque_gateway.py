@@ -1,0 +1,311 @@
+"""The till gateway against the fake Pastèque over real HTTP: sales, handed-out orders and the
+box's closings become tickets and sessions, once each, in order, whatever the server does."""
+
+from __future__ import annotations
+
+import json
+import random
+import sqlite3
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from appliance import cli
+from appliance.config import Config
+from appliance.core.catalogue import Product, SoldBy
+from appliance.core.order import Order, OrderLine, OrderState
+from appliance.pasteque import status
+from appliance.pasteque.fake import FakeState, Fault, seed, serve
+from appliance.pasteque.fake.scripting import demo_site
+from appliance.pasteque.gateway import REFUSED, STOPPED, UNREACHABLE, Gateway
+from appliance.store import alerts, catalogue, orders, outbox
+from appliance.store.db import transaction
+from tests.pasteque_support import basket, close_day, recorded_at, sell, stock_shop
+
+DEVICE = "test-box"
+
+
+@pytest.fixture
+def fake() -> FakeState:
+    return seed.demo()
+
+
+@pytest.fixture
+def url(fake: FakeState) -> Iterator[str]:
+    with serve(fake) as base:
+        yield base
+
+
+def site(url: str, tmp_path: Path, data_dir: Path, **pasteque: object) -> Config:
+    return demo_site(
+        url, tmp_path / "pasteque.pass", data_dir, {"device": {"id": DEVICE}}, **pasteque
+    )
+
+
+@pytest.fixture
+def config(url: str, tmp_path: Path, data_dir: Path) -> Config:
+    return site(url, tmp_path, data_dir, alert_after=2)
+
+
+@pytest.fixture
+def shop(db: sqlite3.Connection) -> sqlite3.Connection:
+    stock_shop(db)
+    return db
+
+
+def register_id(fake: FakeState) -> int:
+    register = fake.register_by(reference=seed.DEMO_REGISTER)
+    assert register is not None
+    return register.id
+
+
+def sell_some(
+    db: sqlite3.Connection, count: int, seed_: int = 1, device: str = DEVICE
+) -> list[int]:
+    rng = random.Random(seed_)
+    return [sell(db, device, basket(rng)).total_cents for _ in range(count)]
+
+
+def today() -> str:
+    return datetime.now(UTC).astimezone().date().isoformat()
+
+
+def test_each_sale_becomes_one_ticket_of_the_days_open_session(config, shop, fake) -> None:
+    totals = sell_some(shop, 5)
+    report = Gateway(config, shop).round()
+
+    assert report.ok and (report.taken, report.opened, report.sent) == (5, 1, 5)
+    stored = fake.session_tickets(register_id(fake), 1)
+    assert [t["number"] for t in stored] == [1, 2, 3, 4, 5]
+    assert [round(t["finalTaxedPrice"] * 100) for t in stored] == totals
+    assert fake.sessions[(register_id(fake), 1)]["openDate"] == stored[0]["date"]
+    assert status.report(config, shop)["state"] == "ok"
+    assert Gateway(config, shop).round().sent == 0  # nothing sent twice
+
+
+def test_a_lost_reply_is_sent_again_identically_and_counted_once(config, shop, fake) -> None:
+    sell_some(shop, 3)
+    fake.fail_next(Fault.LOST_REPLY, path="/api/ticket")
+    gateway = Gateway(config, shop)
+    first = gateway.round()
+    assert not first.ok and "502" in first.error
+    assert gateway.round().sent == 3
+
+    assert len(fake.session_tickets(register_id(fake), 1)) == 3
+    assert not fake.fiscal.records("tkt", f"failure-{register_id(fake):010d}")
+
+
+def test_a_token_expired_mid_queue_means_one_new_login(config, shop, fake) -> None:
+    sell_some(shop, 120)  # three batches
+    fake.fail_next(Fault.TOKEN_EXPIRED, path="/api/ticket")
+    gateway = Gateway(config, shop)
+    gateway.round()  # maps and opens; the batch is refused 403, then sent after a login
+    assert len(fake.session_tickets(register_id(fake), 1)) == 120
+    assert fake.logins == 2
+
+
+def test_while_pastèque_is_down_sales_wait_and_a_repeated_failure_raises_an_alert(
+    config, shop, fake
+) -> None:
+    fake.down = True
+    sell_some(shop, 4)
+    gateway = Gateway(config, shop)
+    assert not gateway.round().ok
+    assert not alerts.open_alerts(shop, UNREACHABLE)
+    assert not gateway.round().ok
+    (alert,) = alerts.open_alerts(shop, UNREACHABLE)
+    assert "2 times in a row" in alert.message and "HTTP 503" in alert.message
+    down = status.report(config, shop)
+    assert down["state"] == "failing" and "maintenance" in down["last_failure"]
+    assert down["events_not_taken"] == 4 and down["retry_at"]
+
+    fake.down = False
+    assert gateway.round().sent == 4
+    assert not alerts.open_alerts(shop, UNREACHABLE)
+    assert status.report(config, shop)["state"] == "ok"
+
+
+def test_a_missing_payment_mode_stops_the_gateway_and_the_box_keeps_everything(
+    url, tmp_path, data_dir, shop, fake
+) -> None:
+    wrong = site(url, tmp_path, data_dir, online_payment_mode="en-ligne")
+    sell_some(shop, 2)
+    report = Gateway(wrong, shop).round()
+
+    assert not report.ok and "'en-ligne'" in report.error
+    assert "online_payment_mode" in report.error
+    stopped = status.report(wrong, shop)
+    assert stopped["state"] == "stopped" and stopped["events_not_taken"] == 2
+    assert "'en-ligne'" in alerts.open_alerts(shop, STOPPED)[0].message
+    assert not fake.tickets
+    sell_some(shop, 1, seed_=2)  # the box sells on
+
+    fixed = site(url, tmp_path, data_dir)
+    assert Gateway(fixed, shop).round().sent == 3
+    assert not alerts.open_alerts(shop, STOPPED)
+
+
+def test_a_vat_rate_pastèque_lacks_stops_the_gateway_naming_it(config, shop, fake) -> None:
+    with transaction(shop):
+        catalogue.save(shop, Product("VIN", "Vin corse", SoldBy.PIECE, 900, 850))
+    report = Gateway(config, shop).round()
+    assert not report.ok and "no tax at 8,5 %" in report.error and "Taxes" in report.error
+
+
+def test_an_online_order_handed_out_is_a_ticket_paid_online(config, shop, fake) -> None:
+    order = Order(
+        "R000000101",
+        OrderState.COLLECTED,
+        "Alice Martin",
+        total_cents=1200 + 2 * 240,
+        lines=(
+            OrderLine("Panier de légumes", 1, price_cents=1200),
+            OrderLine("Œufs plein air x6", 2, price_cents=240),
+        ),
+    )
+    with transaction(shop):
+        orders.save(shop, order)
+        outbox.emit(shop, "order_collected", {"number": order.number, "compartment": 3})
+    assert Gateway(config, shop).round().sent == 1
+
+    (ticket,) = fake.session_tickets(register_id(fake), 1)
+    online = next(m.id for m in fake.payment_modes.values() if m.reference == "online")
+    assert ticket["payments"][0]["paymentMode"] == online
+    assert ticket["payments"][0]["amount"] == 16.8
+    assert [line["productLabel"] for line in ticket["lines"]] == [
+        "Panier de légumes",
+        "Œufs plein air x6",
+    ]
+    assert "Alice" not in json.dumps(ticket)  # no customer data goes to the till
+
+
+def test_the_boxs_closing_closes_the_session_and_the_next_sales_open_the_next(
+    config, shop, fake
+) -> None:
+    totals = sell_some(shop, 6)
+    gateway = Gateway(config, shop)
+    gateway.round()
+    close_day(shop, today(), 1, datetime.now(UTC))
+    assert gateway.round().closed == 1
+
+    closed = fake.sessions[(register_id(fake), 1)]
+    assert closed["closeDate"] is not None and closed["ticketCount"] == 6
+    assert round(closed["payments"][0]["amount"] * 100) == sum(totals)
+    assert closed["csPerpetual"] == closed["cs"]
+    assert fake.fiscal.records("z", f"{register_id(fake):010d}")
+
+    sell_some(shop, 2, seed_=3)
+    report = gateway.round()
+    assert (report.opened, report.sent) == (1, 2)
+    assert len(fake.session_tickets(register_id(fake), 2)) == 2
+
+
+def test_sales_of_the_next_day_wait_for_the_closing_of_the_day_before(
+    config, shop, fake, monkeypatch
+) -> None:
+    day = datetime(2026, 11, 20, 15, tzinfo=UTC)
+    with recorded_at(monkeypatch, day):
+        sell_some(shop, 3)
+    with recorded_at(monkeypatch, day + timedelta(days=1)):
+        sell_some(shop, 2, seed_=2)
+    gateway = Gateway(config, shop)
+    gateway.round()
+
+    assert len(fake.session_tickets(register_id(fake), 1)) == 3
+    waiting = status.report(config, shop)
+    assert waiting["state"] == "waiting_closing"
+    assert waiting["waiting_for_closing_of"] == "2026-11-20"
+    assert waiting["tickets_queued"] == 2
+
+    close_day(shop, "2026-11-20", 1, day + timedelta(hours=10))
+    report = gateway.round()
+    assert (report.closed, report.opened, report.sent) == (1, 1, 2)
+    assert fake.sessions[(register_id(fake), 1)]["ticketCount"] == 3
+    assert len(fake.session_tickets(register_id(fake), 2)) == 2
+
+
+def test_a_refused_ticket_raises_an_alert_and_the_others_go_on(config, shop, fake) -> None:
+    sell_some(shop, 3)
+    gateway = Gateway(config, shop)
+    gateway.map_now()
+    # another till wrote number 2 on this register: the box's ticket 2 is refused for good
+    fake.tickets[(register_id(fake), 2)] = {"number": 2, "sequence": 1, "other": True}
+    report = gateway.round()
+
+    assert report.ok and (report.sent, report.refused) == (2, 1)
+    (alert,) = alerts.open_alerts(shop, REFUSED)
+    assert alert.subject == "ticket 2" and "Tickets are read only" in alert.message
+    refused = status.report(config, shop)["refused"]
+    assert [r["number"] for r in refused] == [2]
+    assert fake.fiscal.records("tkt", f"failure-{register_id(fake):010d}")
+
+
+def test_a_register_with_a_past_gets_a_session_that_is_not_continuous(config, shop, fake) -> None:
+    rid = register_id(fake)
+    with fake.lock:
+        from appliance.pasteque.fake import api
+
+        api.write_session(fake, {"cashRegister": rid, "sequence": 1, "openDate": 10})
+        api.write_session(
+            fake, {"cashRegister": rid, "sequence": 1, "openDate": 10, "closeDate": 20, "cs": 0}
+        )
+    sell_some(shop, 1)
+    Gateway(config, shop).round()
+    assert fake.sessions[(rid, 2)]["continuous"] is False  # a box that lost its past
+
+
+def test_the_cli_sends_what_waits_and_exits_0_once_the_queue_is_empty(
+    config, shop, fake, tmp_path, capsys
+) -> None:
+    toml = tmp_path / "comptoir.toml"
+    p = config.pasteque
+    toml.write_text(
+        f'[device]\nid = "{DEVICE}"\ndata_dir = "{config.device.data_dir}"\n'
+        f'[pasteque]\nenabled = true\nurl = "{p.url}"\nuser = "{p.user}"\n'
+        f'password_file = "{p.password_file}"\ncash_register = "{p.cash_register}"\n'
+    )
+    sell_some(shop, 2)
+    fake.down = True
+    assert cli.main(["--config", str(toml), "pasteque", "sync", "--once"]) == 1
+    assert cli.main(["--config", str(toml), "pasteque", "status"]) == 0
+    out = capsys.readouterr().out
+    assert "Pastèque gateway: failing" in out and "HTTP 503" in out
+    fake.down = False
+    assert cli.main(["--config", str(toml), "pasteque", "sync", "--once"]) == 0
+    assert cli.main(["--config", str(toml), "pasteque", "status", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out.split("\n", 1)[1])["tickets_sent"] == 2
+    close_day(shop, today(), 1, datetime.now(UTC))
+    assert cli.main(["--config", str(toml), "pasteque", "sync", "--once"]) == 0
+    assert cli.main(["--config", str(toml), "pasteque", "z", "--json"]) == 0
+    (z,) = json.loads(capsys.readouterr().out.split("\n", 1)[1])
+    assert z["tickets"] == 2 and z["by_payment"][0]["mode"] == "magcard"
+    assert cli.main(["--config", str(toml), "pasteque", "check"]) == 0
+    assert "VAT 5.5 % -> tax" in capsys.readouterr().out
+
+
+def test_the_demo_runs_a_fake_pastèque_whose_z_shows_the_demo_sales(tmp_path, data_dir) -> None:
+    import dataclasses
+    import urllib.request
+
+    from appliance.commands.demo import pasteque_till
+    from appliance.config import load
+    from appliance.store.db import open_database
+    from tests.agent_support import wait_until
+
+    demo = load(Path(__file__).resolve().parents[2] / "config" / "demo.toml")
+    demo = dataclasses.replace(demo, device=dataclasses.replace(demo.device, data_dir=data_dir))
+    db = open_database(demo.database_path)
+    stock_shop(db)
+    with pasteque_till(demo) as site:
+        sell_some(db, 2, device=demo.device.id)
+
+        def z() -> list:
+            with urllib.request.urlopen(f"{site.pasteque.url}/fake/z.json", timeout=5) as r:
+                return json.loads(r.read())
+
+        report = wait_until(lambda: z() and z()[0]["from_tickets"]["ticketCount"] == 2 and z(), 30)
+    assert report[0]["register"] == seed.DEMO_REGISTER
+    assert (data_dir / "pasteque-demo-password").stat().st_mode & 0o077 == 0
+    db.close()
