@@ -226,6 +226,9 @@ class Pasteque:
     card_payment_mode: str = "magcard"
     online_payment_mode: str = "online"
     refund_payment_mode: str = "magcard"
+    # Online orders handed out here become tickets paid online (off when another gateway
+    # already records them in Pastèque).
+    online_orders: bool = True
     interval_s: int = setting(60, check=_between(10, 3600))
     timeout_s: int = setting(20, check=_between(1, 300))
     # Failed rounds in a row before an alert is raised on the web admin.

@@ -1,6 +1,6 @@
 """A shop that sells, for the Pastèque gateway's tests: a catalogue with several VAT rates and
 categories, sales recorded through the store's own payment path (at a chosen time when a test
-needs a day of sales), random baskets, and the box's daily closing as its outbox event."""
+needs a day of sales), random baskets, and the box's own daily closing."""
 
 from __future__ import annotations
 
@@ -8,15 +8,16 @@ import random
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import datetime
+from datetime import date, datetime
+from typing import Any
 
-import pytest
-
+from appliance.config import Config
 from appliance.core.catalogue import Product, SoldBy
+from appliance.core.closing import Period
 from appliance.core.payment import PaymentOutcome, PaymentResult
 from appliance.core.sale import Basket, Sale, SaleLine
-from appliance.store import catalogue, outbox, payments, sales
-from appliance.store.db import iso, transaction
+from appliance.store import catalogue, closings, payments, sales
+from appliance.store.db import simulated_clock, transaction
 
 PRODUCTS = (
     Product("TOM-COEUR", "Tomate cœur de bœuf", SoldBy.WEIGHT, 590, 550, category="Légumes"),
@@ -48,10 +49,10 @@ def basket(rng: random.Random, products: tuple[Product, ...] = PRODUCTS) -> Bask
 
 
 @contextmanager
-def recorded_at(monkeypatch: pytest.MonkeyPatch, moment: datetime) -> Iterator[None]:
-    """Sales recorded inside the block carry `moment` as their time (a day's sales in a test)."""
-    with monkeypatch.context() as patch:
-        patch.setattr(sales, "utc_now", lambda: iso(moment))
+def recorded_at(moment: datetime) -> Iterator[None]:
+    """Sales recorded inside the block carry `moment` as their time (a day's sales in a test),
+    as `comptoir sales simulate --date` records them."""
+    with simulated_clock(lambda: moment):
         yield
 
 
@@ -64,12 +65,9 @@ def sell(db: sqlite3.Connection, device_id: str, paid: Basket) -> Sale:
     return sale
 
 
-def close_day(db: sqlite3.Connection, day: str, number: int, closed_at: datetime) -> None:
-    """The box's daily closing of `day`, as its outbox event."""
-    with transaction(db):
-        outbox.emit(
-            db,
-            "closing",
-            {"number": number, "period": "day", "day": day, "closed_at": iso(closed_at)},
-            event_id=f"closing-{number}",
-        )
+def close_day(db: sqlite3.Connection, config: Config, day: date, now: datetime) -> list[Any]:
+    """The box's daily closing of `day` (and any day before it not closed yet), as the agent
+    makes it at night."""
+    return closings.close(
+        db, closings.ClosingSettings.of(config), Period.DAY, day, by="test", now=now
+    )

@@ -84,8 +84,9 @@ def alerts(body: dict[str, Any]) -> list[str]:
         found.append("clock not synchronised: check the box reaches an NTP server")
     if body["disk"]["free_pct"] < LOW_DISK_PCT:
         found.append(f"disk almost full ({body['disk']['free_pct']}% free)")
-    if body["pasteque"].get("state") == "stopped":
-        found.append(f"Pastèque gateway stopped: {body['pasteque']['stopped']}")
+    till = body.get("pasteque") or {}
+    if till.get("state") == "stopped":
+        found.append(f"Pastèque gateway stopped: {till['stopped']}")
     return found
 
 

@@ -44,12 +44,10 @@ MAPPING_MAX_AGE_S = 3600
 BACKOFF_BASE_S = 15.0
 BACKOFF_CAP_S = 300.0
 POLL_S = 5.0
-UNREACHABLE, REFUSED, STOPPED, MISMATCH = (
-    "pasteque_unreachable",
-    "pasteque_ticket_refused",
-    "pasteque_stopped",
-    "pasteque_mismatch",
-)
+UNREACHABLE = alerts.Alarm.PASTEQUE_UNREACHABLE
+REFUSED = alerts.Alarm.PASTEQUE_TICKET_REFUSED
+STOPPED = alerts.Alarm.PASTEQUE_STOPPED
+MISMATCH = alerts.Alarm.PASTEQUE_MISMATCH
 RESOLVER = "pasteque gateway"
 
 
@@ -249,13 +247,15 @@ class Gateway:
             pasteque.mark_sent(self.db, sent, now)
             for number, message in refused.items():
                 pasteque.mark_refused(self.db, number, message)
-                alerts.raise_alert(
+                alerts.raise_alarm(
                     self.db,
                     REFUSED,
                     f"Pastèque refused ticket {number} ({by_number[number].source}) for good: "
                     f"{_reason(message)}. The server kept a signed trace; the box's totals and "
                     "the till's Z now differ by this ticket.",
                     subject=f"ticket {number}",
+                    register=mapping.register_reference,
+                    ticket=number,
                 )
             left = [n for n in by_number if n not in sent and n not in refused]
             errors = [str(e.get("message") or "") for e in answer["errors"] if isinstance(e, dict)]
@@ -297,8 +297,9 @@ class Gateway:
         day = date.fromisoformat(s.day)
         previous = [p for p in pasteque.sessions(self.db) if p.closed and p.id != s.id]
         before = date.fromisoformat(previous[-1].day) if previous else None
-        start = (1, 1)
+        start = (self.config.shop.fiscal_year_start_month, 1)
         closing = _closing(s)
+        self._reconcile(s, closing)
         last_ticket = max((t.date_s for t in sent), default=closing["date_s"])
         return sessions.close_body(
             mapping,
@@ -313,6 +314,46 @@ class Gateway:
             and sessions.fiscal_year_of(before, start) != sessions.fiscal_year_of(day, start),
             kind=sessions.close_type(day, start),
         )
+
+    def _reconcile(self, s: pasteque.Session, closing: dict[str, Any]) -> None:
+        """The session's sales and refunds against the box's own daily closing: per VAT rate,
+        per payment method and in number. A difference is an alert (the till's Z would not be
+        the box's)."""
+        if closing.get("tickets") is None:
+            return
+        own = [
+            Figures.from_json(t.figures)
+            for t in pasteque.tickets(self.db, session_id=s.id)
+            if t.kind in ("sale", "refund")
+        ]
+        by_vat: dict[int, tuple[int, int]] = {}
+        for f in own:
+            for t in f.taxes:
+                total, vat = by_vat.get(t.rate_bp, (0, 0))
+                by_vat[t.rate_bp] = (total + t.base_cents + t.vat_cents, vat + t.vat_cents)
+        box_vat = {v["rate_bp"]: (v["total_cents"], v["vat_cents"]) for v in closing["by_vat"]}
+        box_card = sum(p["total_cents"] for p in closing["by_payment"] if p["method"] == "card")
+        differences = []
+        if len(own) != closing["tickets"]:
+            differences.append(f"{len(own)} tickets, the box's closing {closing['tickets']}")
+        if by_vat != box_vat:
+            differences.append(f"by VAT rate {by_vat}, the box's closing {box_vat}")
+        if sum(f.total_cents for f in own) != box_card:
+            differences.append(f"card total differs from the box's closing ({box_card} cents)")
+        if differences:
+            self._mismatch(
+                f"box closing {closing.get('number')}",
+                f"The till's session for {s.day} does not hold what the box's closing "
+                f"{closing.get('number')} counted: " + "; ".join(differences) + ".",
+            )
+
+    def _mismatch(self, subject: str, message: str) -> None:
+        if any(a.subject == subject for a in alerts.open_alerts(self.db, MISMATCH)):
+            return
+        with transaction(self.db):
+            alerts.raise_alarm(
+                self.db, MISMATCH, message, subject=subject, register=reference_of(self.config)
+            )
 
     def _compare(self, mapping: Mapping, s: pasteque.Session, own: sessions.Totals) -> None:
         """The server's sums of what it stored against the box's: a difference is an alert."""
@@ -333,20 +374,14 @@ class Gateway:
                 differences.append(
                     f"tax {t.get('tax')}: base {t.get('base')}, VAT {t.get('amount')}"
                 )
-        subject = f"session {s.sequence}"
-        if differences and not any(
-            a.subject == subject for a in alerts.open_alerts(self.db, MISMATCH)
-        ):
-            with transaction(self.db):
-                alerts.raise_alert(
-                    self.db,
-                    MISMATCH,
-                    f"Pastèque's session {s.sequence} does not add up to what the box sent: "
-                    + "; ".join(differences)
-                    + ". The box closes it with its own figures; check who else writes to "
-                    "this register.",
-                    subject=subject,
-                )
+        if differences:
+            self._mismatch(
+                f"session {s.sequence}",
+                f"Pastèque's session {s.sequence} does not add up to what the box sent: "
+                + "; ".join(differences)
+                + ". The box closes it with its own figures; check who else writes to "
+                "this register.",
+            )
 
     # -- failures ---------------------------------------------------------------------------------
 
@@ -359,12 +394,14 @@ class Gateway:
             if failures >= self.config.pasteque.alert_after and not alerts.open_alerts(
                 self.db, UNREACHABLE
             ):
-                alerts.raise_alert(
+                alerts.raise_alarm(
                     self.db,
                     UNREACHABLE,
                     f"The box could not send to Pastèque {failures} times in a row (last: "
                     f"{error}). Sales go on and wait in the box; see comptoir pasteque status.",
                     subject=self._subject(),
+                    register=reference_of(self.config),
+                    failures=failures,
                 )
         log.warning("Pastèque round failed (%d in a row): %s", failures, error)
         beat(self.config, self.db, ok=False, error=error)
@@ -373,12 +410,13 @@ class Gateway:
         with transaction(self.db):
             pasteque.stop(self.db, reason)
             if not alerts.open_alerts(self.db, STOPPED):
-                alerts.raise_alert(
+                alerts.raise_alarm(
                     self.db,
                     STOPPED,
                     f"The Pastèque gateway stopped: {reason}. The box keeps selling and keeps "
                     "everything for Pastèque until this is fixed.",
                     subject=self._subject(),
+                    register=reference_of(self.config),
                 )
         self._server_session = None
 
@@ -416,7 +454,7 @@ def run_forever(
             else float(config.pasteque.interval_s)
         )
         until = monotonic() + pause
-        while not stop_event.is_set() and (left := until - monotonic()) > 0:
+        while not stop_event.is_set() and (left := until - monotonic()) > 0.01:
             if wait(min(POLL_S, left)):
                 return
             if report.ok and intake.waiting(db):

@@ -1,11 +1,13 @@
-"""From the outbox to the Pastèque queue: each sale, handed-out order and box closing, once.
+"""From the outbox to the Pastèque queue: each sale, refund, handed-out order and box closing,
+once.
 
 Events come in the outbox's order (destination `pasteque`); each is made into a frozen,
 numbered ticket (or marks the sessions a box closing ends) in the transaction that moves the
 cursor, so a crash anywhere loses nothing and doubles nothing. A ticket joins the session of
 its business day (the box's local date), so a sale made before the box's closing of the day
 before is sent after that closing. An event the mapping cannot express (a VAT rate Pastèque
-lacks) stops the intake there, in order, until the server has it.
+lacks) stops the intake there, in order, until the server has it. Training tickets (`[shop]
+mode = "training"`) never go to the till, as they never go into the box's totals.
 """
 
 from __future__ import annotations
@@ -17,16 +19,18 @@ from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from appliance.config import Config
+from appliance.core.fiscal import RecordType
 from appliance.pasteque import tickets
 from appliance.pasteque.mapping import Mapping, MappingError, Paid
-from appliance.store import orders, outbox, pasteque, sales
+from appliance.store import fiscal, orders, outbox, pasteque, sales
+from appliance.store import tickets as signed
 from appliance.store.db import transaction, utc_now
 
 log = logging.getLogger(__name__)
 
 DESTINATION = "pasteque"
-SALE, ORDER_COLLECTED, CLOSING = "sale", "order_collected", "closing"
-TYPES = (SALE, ORDER_COLLECTED, CLOSING)
+SALE, REFUND, ORDER_COLLECTED, CLOSING = "sale", "refund", "order_collected", "closing"
+TYPES = (SALE, REFUND, ORDER_COLLECTED, CLOSING)
 BATCH = 200
 
 
@@ -75,6 +79,8 @@ def _take_one(
 ) -> None:
     if event.type == SALE:
         _take_sale(config, db, mapping, event)
+    elif event.type == REFUND:
+        _take_refund(config, db, mapping, event)
     elif event.type == ORDER_COLLECTED:
         _take_order(config, db, mapping, event)
     elif event.type == CLOSING:
@@ -87,16 +93,49 @@ def _take_sale(config: Config, db: sqlite3.Connection, mapping: Mapping, event: 
     if sale is None:
         log.error("outbox event %s: no sale with receipt %r; not sent", event.event_id, receipt)
         return
+    record = signed.ticket_of_sale(db, config.device.id, sale.receipt_number)
+    if record is not None and record.type is RecordType.TRAINING:
+        return  # a training sale: in no total, in no till
     source = f"sale:{config.device.id}:{sale.receipt_number}"
     if pasteque.has_source(db, source):
         return
-    rows = db.execute("SELECT sku, category FROM products").fetchall()
-    lines = tickets.sale_lines(sale, dict(rows))
+    lines = tickets.sale_lines(sale, _categories(db))
     moment = datetime.fromisoformat(sale.created_at)
     _freeze(config, db, mapping, source, "sale", lines, Paid.CARD, moment)
 
 
+def _take_refund(config: Config, db: sqlite3.Connection, mapping: Mapping, event: outbox.Event):
+    """A refund is a negative ticket of the box (its lines given back): the same in the till."""
+    number = event.payload.get("ticket")
+    record = fiscal.get(db, RecordType.TICKET, number) if isinstance(number, int) else None
+    if record is None:
+        log.error("outbox event %s: no refund ticket %r; not sent", event.event_id, number)
+        return
+    source = f"refund:{config.device.id}:{record.number}"
+    if pasteque.has_source(db, source):
+        return
+    categories = _categories(db)
+    lines = [
+        tickets.TillLine(
+            label=line["name"],
+            sku=line["sku"],
+            category=categories.get(line["sku"], ""),
+            quantity_milli=-(
+                line["weight_g"] if line.get("weight_g") is not None else line["quantity"] * 1000
+            ),
+            unit_price_cents=line["unit_price_cents"],
+            price_cents=line["price_cents"],
+            vat_rate_bp=line["vat_rate_bp"],
+        )
+        for line in record.data["lines"]
+    ]
+    moment = datetime.fromisoformat(record.ts)
+    _freeze(config, db, mapping, source, "refund", lines, Paid.REFUND, moment)
+
+
 def _take_order(config: Config, db: sqlite3.Connection, mapping: Mapping, event: outbox.Event):
+    if not config.pasteque.online_orders:
+        return
     number = event.payload.get("number")
     order = orders.get(db, number) if isinstance(number, str) else None
     if order is None:
@@ -114,11 +153,12 @@ def _take_order(config: Config, db: sqlite3.Connection, mapping: Mapping, event:
 
 
 def _take_closing(db: sqlite3.Connection, event: outbox.Event) -> None:
-    """A daily closing of the box ends the sessions of its day and any earlier one."""
+    """A daily closing of the box ends the sessions of its day and any earlier one; its figures
+    are kept to compare with what the till's Z will say."""
     payload = event.payload
-    if payload.get("period", "day") != "day":
-        return
-    day = str(payload.get("day") or "")
+    if payload.get("period") != "day":
+        return  # months and years: Pastèque's period totals follow the days (sessions.py)
+    day = str(payload.get("label") or "")
     if not day:
         log.error("outbox event %s: closing without a day; ignored", event.event_id)
         return
@@ -126,7 +166,10 @@ def _take_closing(db: sqlite3.Connection, event: outbox.Event) -> None:
         {
             "number": payload.get("number"),
             "day": day,
-            "date_s": int(_when(payload.get("closed_at") or event.ts).timestamp()),
+            "date_s": int(_when(payload.get("ts") or event.ts).timestamp()),
+            "tickets": payload.get("tickets"),
+            "by_vat": payload.get("by_vat") or [],
+            "by_payment": payload.get("by_payment") or [],
         },
         sort_keys=True,
     )
@@ -161,6 +204,10 @@ def _freeze(
         figures=figures.to_json(),
         now=now,
     )
+
+
+def _categories(db: sqlite3.Connection) -> dict[str, str]:
+    return dict(db.execute("SELECT sku, category FROM products").fetchall())
 
 
 def _variant_vat(db: sqlite3.Connection) -> dict[int, tuple[str, int, str]]:

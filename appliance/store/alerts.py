@@ -38,6 +38,10 @@ class Alarm(StrEnum):
     TEMPERATURE_EXCURSION = "temperature_excursion"  # a zone above its limit too long
     TEMPERATURE_SENSOR_FAULT = "temperature_sensor_fault"
     DATABASE_DAMAGED = "database_damaged"  # a table failed PRAGMA quick_check or integrity_check
+    PASTEQUE_UNREACHABLE = "pasteque_unreachable"  # the till gateway failed rounds in a row
+    PASTEQUE_TICKET_REFUSED = "pasteque_ticket_refused"  # the till refused a ticket for good
+    PASTEQUE_STOPPED = "pasteque_stopped"  # a tax or payment mode the till lacks
+    PASTEQUE_MISMATCH = "pasteque_mismatch"  # the till's Z would not be the box's closing
 
 
 @dataclass(frozen=True)

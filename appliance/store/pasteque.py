@@ -1,4 +1,4 @@
-"""What the till gateway keeps (migration 0009): the server's ids, the ticket counter, the cash
+"""What the till gateway keeps (migration 0013): the server's ids, the ticket counter, the cash
 sessions it opens and closes, and the tickets it sends, frozen once numbered.
 
 Tickets are never changed or deleted once written (SQLite triggers refuse it): only their

@@ -7,7 +7,7 @@ import json
 import random
 import sqlite3
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -68,8 +68,9 @@ def sell_some(
     return [sell(db, device, basket(rng)).total_cents for _ in range(count)]
 
 
-def today() -> str:
-    return datetime.now(UTC).astimezone().date().isoformat()
+DAY = date(2026, 11, 20)
+NOON = datetime(2026, 11, 20, 11, tzinfo=UTC)  # 12:00 in Paris
+NIGHT = datetime(2026, 11, 21, 1, 30, tzinfo=UTC)  # when the agent closes the day
 
 
 def test_each_sale_becomes_one_ticket_of_the_days_open_session(config, shop, fake) -> None:
@@ -181,13 +182,26 @@ def test_an_online_order_handed_out_is_a_ticket_paid_online(config, shop, fake) 
     assert "Alice" not in json.dumps(ticket)  # no customer data goes to the till
 
 
+def test_online_orders_stay_out_when_another_gateway_records_them(
+    url, tmp_path, data_dir, shop, fake
+) -> None:
+    order = Order("R000000102", OrderState.COLLECTED, "Paul", total_cents=500)
+    with transaction(shop):
+        orders.save(shop, order)
+        outbox.emit(shop, "order_collected", {"number": order.number})
+    config = site(url, tmp_path, data_dir, online_orders=False)
+    report = Gateway(config, shop).round()
+    assert report.ok and report.taken == 1 and not fake.tickets
+
+
 def test_the_boxs_closing_closes_the_session_and_the_next_sales_open_the_next(
     config, shop, fake
 ) -> None:
-    totals = sell_some(shop, 6)
+    with recorded_at(NOON):
+        totals = sell_some(shop, 6)
     gateway = Gateway(config, shop)
     gateway.round()
-    close_day(shop, today(), 1, datetime.now(UTC))
+    close_day(shop, config, DAY, NIGHT)
     assert gateway.round().closed == 1
 
     closed = fake.sessions[(register_id(fake), 1)]
@@ -195,20 +209,19 @@ def test_the_boxs_closing_closes_the_session_and_the_next_sales_open_the_next(
     assert round(closed["payments"][0]["amount"] * 100) == sum(totals)
     assert closed["csPerpetual"] == closed["cs"]
     assert fake.fiscal.records("z", f"{register_id(fake):010d}")
+    assert not alerts.open_alerts(shop)  # the Z holds what the box's closing counted
 
-    sell_some(shop, 2, seed_=3)
+    with recorded_at(NIGHT + timedelta(hours=8)):
+        sell_some(shop, 2, seed_=3)
     report = gateway.round()
     assert (report.opened, report.sent) == (1, 2)
     assert len(fake.session_tickets(register_id(fake), 2)) == 2
 
 
-def test_sales_of_the_next_day_wait_for_the_closing_of_the_day_before(
-    config, shop, fake, monkeypatch
-) -> None:
-    day = datetime(2026, 11, 20, 15, tzinfo=UTC)
-    with recorded_at(monkeypatch, day):
+def test_sales_of_the_next_day_wait_for_the_closing_of_the_day_before(config, shop, fake) -> None:
+    with recorded_at(NOON):
         sell_some(shop, 3)
-    with recorded_at(monkeypatch, day + timedelta(days=1)):
+    with recorded_at(NOON + timedelta(days=1)):
         sell_some(shop, 2, seed_=2)
     gateway = Gateway(config, shop)
     gateway.round()
@@ -219,11 +232,38 @@ def test_sales_of_the_next_day_wait_for_the_closing_of_the_day_before(
     assert waiting["waiting_for_closing_of"] == "2026-11-20"
     assert waiting["tickets_queued"] == 2
 
-    close_day(shop, "2026-11-20", 1, day + timedelta(hours=10))
+    close_day(shop, config, DAY, NOON + timedelta(days=1, hours=1))
     report = gateway.round()
     assert (report.closed, report.opened, report.sent) == (1, 1, 2)
     assert fake.sessions[(register_id(fake), 1)]["ticketCount"] == 3
     assert len(fake.session_tickets(register_id(fake), 2)) == 2
+
+
+def test_a_refund_is_a_negative_ticket_paid_back_by_the_refund_mode(config, shop, fake) -> None:
+    from appliance.store import tickets as signed
+
+    with recorded_at(NOON):
+        sell_some(shop, 2)
+        signed.record_refund(shop, 1, [1], reason="tomates abîmées", by="test")
+    Gateway(config, shop).round()
+    close_day(shop, config, DAY, NIGHT)
+    Gateway(config, shop).round()
+
+    refund = fake.session_tickets(register_id(fake), 1)[-1]
+    assert refund["finalTaxedPrice"] < 0 and refund["lines"][0]["quantity"] < 0
+    assert refund["payments"][0]["amount"] == refund["finalTaxedPrice"]
+    assert fake.sessions[(register_id(fake), 1)]["ticketCount"] == 3
+    assert not alerts.open_alerts(shop)
+
+
+def test_training_sales_never_reach_the_till(config, shop, fake) -> None:
+    from appliance.store import fiscal
+
+    with transaction(shop):
+        fiscal.set_state(shop, "mode", "training")
+    sell_some(shop, 2)
+    assert Gateway(config, shop).round().sent == 0
+    assert not fake.tickets and status.report(config, shop)["events_not_taken"] == 0
 
 
 def test_a_refused_ticket_raises_an_alert_and_the_others_go_on(config, shop, fake) -> None:
@@ -266,7 +306,8 @@ def test_the_cli_sends_what_waits_and_exits_0_once_the_queue_is_empty(
         f'[pasteque]\nenabled = true\nurl = "{p.url}"\nuser = "{p.user}"\n'
         f'password_file = "{p.password_file}"\ncash_register = "{p.cash_register}"\n'
     )
-    sell_some(shop, 2)
+    with recorded_at(NOON):
+        sell_some(shop, 2)
     fake.down = True
     assert cli.main(["--config", str(toml), "pasteque", "sync", "--once"]) == 1
     assert cli.main(["--config", str(toml), "pasteque", "status"]) == 0
@@ -276,7 +317,7 @@ def test_the_cli_sends_what_waits_and_exits_0_once_the_queue_is_empty(
     assert cli.main(["--config", str(toml), "pasteque", "sync", "--once"]) == 0
     assert cli.main(["--config", str(toml), "pasteque", "status", "--json"]) == 0
     assert json.loads(capsys.readouterr().out.split("\n", 1)[1])["tickets_sent"] == 2
-    close_day(shop, today(), 1, datetime.now(UTC))
+    close_day(shop, config, DAY, NIGHT)
     assert cli.main(["--config", str(toml), "pasteque", "sync", "--once"]) == 0
     assert cli.main(["--config", str(toml), "pasteque", "z", "--json"]) == 0
     (z,) = json.loads(capsys.readouterr().out.split("\n", 1)[1])

@@ -71,3 +71,13 @@ def test_a_box_whose_clock_is_not_synchronised_needs_a_technician(
     (tmp_path / "synchronized").touch()
     assert telemetry.clock_state() == "synced"
     assert telemetry.alerts({**body, "clock": "synced"}) == []
+
+
+def test_a_stopped_till_gateway_needs_a_technician() -> None:
+    body = {
+        "processes": {"kiosk": {"state": "alive"}},
+        "disk": {"free_pct": 50},
+        "pasteque": {"state": "stopped", "stopped": "Pastèque has no tax at 10 %"},
+    }
+    assert telemetry.alerts(body) == ["Pastèque gateway stopped: Pastèque has no tax at 10 %"]
+    assert telemetry.alerts({**body, "pasteque": {"state": "failing"}}) == []
