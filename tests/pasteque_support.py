@@ -11,13 +11,14 @@ from contextlib import contextmanager
 from datetime import date, datetime
 from typing import Any
 
+from appliance import clock
 from appliance.config import Config
 from appliance.core.catalogue import Product, SoldBy
 from appliance.core.closing import Period
 from appliance.core.payment import PaymentOutcome, PaymentResult
 from appliance.core.sale import Basket, Sale, SaleLine
 from appliance.store import catalogue, closings, payments, sales
-from appliance.store.db import simulated_clock, transaction
+from appliance.store.db import transaction
 
 PRODUCTS = (
     Product("TOM-COEUR", "Tomate cœur de bœuf", SoldBy.WEIGHT, 590, 550, category="Légumes"),
@@ -52,7 +53,7 @@ def basket(rng: random.Random, products: tuple[Product, ...] = PRODUCTS) -> Bask
 def recorded_at(moment: datetime) -> Iterator[None]:
     """Sales recorded inside the block carry `moment` as their time (a day's sales in a test),
     as `comptoir sales simulate --date` records them."""
-    with simulated_clock(lambda: moment):
+    with clock.simulated(lambda: moment):
         yield
 
 

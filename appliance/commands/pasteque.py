@@ -11,6 +11,7 @@ import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from appliance import clock
 from appliance.commands._common import add_json_flag, load_config, print_json
 from appliance.config import Config
 from appliance.core.money import format_euros
@@ -127,7 +128,7 @@ def run_z(args: argparse.Namespace) -> int:
     db = open_database(config.database_path)
     gateway = Gateway(config, db)
     mapping = gateway.map_now()
-    since = datetime.now(UTC) - timedelta(days=args.days)
+    since = clock.now() - timedelta(days=args.days)
     closed = gateway.client.closed_sessions(mapping.register_id, int(since.timestamp()))
     zs = [read_z(s, mapping) for s in closed]
     if args.json:

@@ -18,9 +18,10 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
+from appliance import clock as box_clock
 from appliance.config import Config
 from appliance.errors import ComptoirError
 from appliance.pasteque import euros, intake, sessions, tickets
@@ -34,7 +35,7 @@ from appliance.pasteque.mapping import Mapping, MappingError, build, check_versi
 from appliance.pasteque.mapping import register_reference as reference_of
 from appliance.pasteque.tickets import Figures
 from appliance.store import agent_state, alerts, pasteque
-from appliance.store.db import iso, transaction
+from appliance.store.db import transaction
 
 log = logging.getLogger(__name__)
 
@@ -88,7 +89,7 @@ class Gateway:
         db: sqlite3.Connection,
         *,
         client: Client | None = None,
-        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        clock: Callable[[], datetime] = box_clock.now,
     ) -> None:
         self.config = config
         self.db = db
@@ -104,7 +105,7 @@ class Gateway:
 
     def round(self) -> RoundReport:
         """One round; never raises for what a person can fix (it is in the report)."""
-        at = iso(self.clock())
+        at = box_clock.iso(self.clock())
         counts = {"taken": 0, "opened": 0, "sent": 0, "refused": 0, "closed": 0}
         try:
             mapping = self._mapping()
@@ -160,7 +161,7 @@ class Gateway:
             mapping.tax_for(rate, "products of the catalogue")
         self._server_session = synced.get("cash") if isinstance(synced.get("cash"), dict) else {}
         with transaction(self.db):
-            pasteque.save_mapping(self.db, mapping.to_json(), iso(self.clock()))
+            pasteque.save_mapping(self.db, mapping.to_json(), box_clock.iso(self.clock()))
         log.info("Pastèque %s mapped: register %s", version, mapping.register_reference)
         return mapping
 
@@ -209,7 +210,7 @@ class Gateway:
                 "this register? Give the box a register of its own ([pasteque] cash_register)"
             ) from None
         with transaction(self.db):
-            pasteque.mark_opened(self.db, s.id, iso(self.clock()))
+            pasteque.mark_opened(self.db, s.id, box_clock.iso(self.clock()))
         counts["opened"] += 1
         return pasteque.session(self.db, s.id)
 
@@ -235,7 +236,7 @@ class Gateway:
         assert s.sequence is not None
         body = tickets.render((json.loads(t.content) for t in queued), s.sequence)
         answer = self.client.post_tickets(body)
-        now = iso(self.clock())
+        now = box_clock.iso(self.clock())
         by_number = {t.number: t for t in queued}
         sent = [n for n in _numbers(answer["successes"]) if n in by_number]
         refused = {
@@ -284,7 +285,7 @@ class Gateway:
             ) from None
         with transaction(self.db):
             pasteque.mark_closed(
-                self.db, s.id, json.dumps(z, ensure_ascii=False), iso(self.clock())
+                self.db, s.id, json.dumps(z, ensure_ascii=False), box_clock.iso(self.clock())
             )
         log.info("Pastèque session %s closed (box day %s)", s.sequence, s.day)
 
@@ -388,7 +389,7 @@ class Gateway:
     def _failed(self, at: str, error: str) -> None:
         state = pasteque.gateway(self.db)
         delay = backoff_s(state.failures_in_row + 1, self.config.pasteque.interval_s)
-        retry_at = iso(self.clock() + timedelta(seconds=delay))
+        retry_at = box_clock.iso(self.clock() + timedelta(seconds=delay))
         with transaction(self.db):
             failures = pasteque.record_failure(self.db, at, error, retry_at)
             if failures >= self.config.pasteque.alert_after and not alerts.open_alerts(
@@ -437,7 +438,7 @@ def run_forever(
     db: sqlite3.Connection,
     stop_event: threading.Event,
     *,
-    clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    clock: Callable[[], datetime] = box_clock.now,
     wait: Callable[[float], bool] | None = None,
     monotonic: Callable[[], float] = time.monotonic,
 ) -> None:

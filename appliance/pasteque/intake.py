@@ -18,13 +18,14 @@ import sqlite3
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
+from appliance import clock
 from appliance.config import Config
 from appliance.core.fiscal import RecordType
 from appliance.pasteque import tickets
 from appliance.pasteque.mapping import Mapping, MappingError, Paid
 from appliance.store import fiscal, orders, outbox, pasteque, sales
 from appliance.store import tickets as signed
-from appliance.store.db import transaction, utc_now
+from appliance.store.db import transaction
 
 log = logging.getLogger(__name__)
 
@@ -191,7 +192,7 @@ def _freeze(
     number = pasteque.take_number(db, mapping.next_ticket_id)
     date_s = int(moment.timestamp())
     content, figures = tickets.build(mapping, lines, paid, number=number, date_s=date_s)
-    now = utc_now()
+    now = clock.now_iso()
     session = pasteque.session_for(db, business_day(config, moment).isoformat(), now)
     pasteque.add_ticket(
         db,
