@@ -15,8 +15,9 @@ from __future__ import annotations
 import argparse
 import contextlib
 import dataclasses
+import sqlite3
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from appliance.commands._common import load_config
@@ -157,9 +158,7 @@ def marketplace(config: Config) -> Iterator[Config]:
     it in a thread (on a box the agent runs the sync); yields the config pointing at it."""
     from appliance.marketplace import sync
     from appliance.marketplace.fake import scripting, seed, serve
-    from appliance.store.db import open_database
 
-    stop = threading.Event()
     with serve(seed.demo()) as url:
         key_file = config.device.data_dir / "ofn-demo-key"
         config.device.data_dir.mkdir(parents=True, exist_ok=True)
@@ -167,21 +166,12 @@ def marketplace(config: Config) -> Iterator[Config]:
             url, key_file, config.device.data_dir, sync_interval_s=30
         ).marketplace
         site = dataclasses.replace(config, marketplace=hub)
-        db = open_database(site.database_path)
-        loop = threading.Thread(
-            target=sync.run_forever, args=(site, db, stop), name="demo-sync", daemon=True
-        )
-        loop.start()
         print(
             f"Fake Open Food Network hub at {url}: its paid orders come down every "
             f"{hub.sync_interval_s} s"
         )
-        try:
+        with _in_background(sync.run_forever, site, "demo-sync"):
             yield site
-        finally:
-            stop.set()
-            loop.join(timeout=10)
-            db.close()
 
 
 @contextlib.contextmanager
@@ -193,28 +183,37 @@ def pasteque_till(config: Config) -> Iterator[Config]:
         return
     from appliance.pasteque import gateway
     from appliance.pasteque.fake import scripting, seed, serve
-    from appliance.store.db import open_database
 
-    stop = threading.Event()
     with serve(seed.demo()) as url:
         password = config.device.data_dir / "pasteque-demo-password"
+        config.device.data_dir.mkdir(parents=True, exist_ok=True)
         till = scripting.demo_site(url, password, config.device.data_dir, interval_s=10).pasteque
         site = dataclasses.replace(config, pasteque=till)
-        db = open_database(site.database_path)
-        loop = threading.Thread(
-            target=gateway.run_forever, args=(site, db, stop), name="demo-pasteque", daemon=True
-        )
-        loop.start()
         print(
             f"Fake Pastèque at {url}: each sale becomes a ticket of register "
             f"{till.cash_register}; its Z: {url}/fake/z"
         )
-        try:
+        with _in_background(gateway.run_forever, site, "demo-pasteque"):
             yield site
-        finally:
-            stop.set()
-            loop.join(timeout=10)
-            db.close()
+
+
+@contextlib.contextmanager
+def _in_background(
+    loop: Callable[[Config, sqlite3.Connection, threading.Event], None], site: Config, name: str
+) -> Iterator[None]:
+    """`loop(site, db, stop)` in a thread with its own connection, as the agent runs it."""
+    from appliance.store.db import open_database
+
+    stop = threading.Event()
+    db = open_database(site.database_path)
+    thread = threading.Thread(target=loop, args=(site, db, stop), name=name, daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join(timeout=10)
+        db.close()
 
 
 def run(args: argparse.Namespace) -> int:

@@ -42,30 +42,25 @@ class Carried:
     def of(cls, session: dict[str, Any] | None) -> Carried:
         if not session:
             return cls(Running(), Running(), 0)
-        taxes = [t for t in session.get("taxes") or [] if isinstance(t, dict)]
         return cls(
-            Running(
-                euros.cents(session.get("csPeriod") or 0),
-                {
-                    int(t["tax"]): (
-                        euros.cents(t.get("basePeriod") or 0),
-                        euros.cents(t.get("amountPeriod") or 0),
-                    )
-                    for t in taxes
-                },
-            ),
-            Running(
-                euros.cents(session.get("csFYear") or 0),
-                {
-                    int(t["tax"]): (
-                        euros.cents(t.get("baseFYear") or 0),
-                        euros.cents(t.get("amountFYear") or 0),
-                    )
-                    for t in taxes
-                },
-            ),
+            _level(session, "csPeriod", "Period"),
+            _level(session, "csFYear", "FYear"),
             euros.cents(session.get("csPerpetual") or 0),
         )
+
+
+def _level(session: dict[str, Any], cs: str, suffix: str) -> Running:
+    taxes = [t for t in session.get("taxes") or [] if isinstance(t, dict)]
+    return Running(
+        euros.cents(session.get(cs) or 0),
+        {
+            int(t["tax"]): (
+                euros.cents(t.get(f"base{suffix}") or 0),
+                euros.cents(t.get(f"amount{suffix}") or 0),
+            )
+            for t in taxes
+        },
+    )
 
 
 @dataclass(frozen=True)

@@ -6,34 +6,18 @@ real HTTP (werkzeug's `make_server`), as tests and the benchmark need.
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from werkzeug.serving import WSGIRequestHandler, make_server
-
+from appliance import fake_server
 from appliance.marketplace.fake.app import create_app
 from appliance.marketplace.fake.state import FakeState, Fault
 
 __all__ = ["FakeState", "Fault", "create_app", "serve"]
 
 
-class _Quiet(WSGIRequestHandler):
-    def log_request(self, *args: object, **kwargs: object) -> None:
-        """The fake's callers count requests in `state.requests`; no line per request."""
-
-
 @contextmanager
 def serve(state: FakeState, host: str = "127.0.0.1", port: int = 0) -> Iterator[str]:
     """Run the fake until the block ends; yields its base URL."""
-    server = make_server(host, port, create_app(state), threaded=True, request_handler=_Quiet)
-    thread = threading.Thread(
-        target=server.serve_forever, kwargs={"poll_interval": 0.05}, name="fake-ofn", daemon=True
-    )
-    thread.start()
-    try:
-        yield f"http://{host}:{server.server_port}"
-    finally:
-        server.shutdown()
-        thread.join(timeout=10)
-        server.server_close()
+    with fake_server.serve(create_app(state), "fake-ofn", host, port) as url:
+        yield url

@@ -44,14 +44,11 @@ def create_app(state: FakeState) -> Flask:
     @app.before_request
     def _gate() -> Response | None:
         with state.lock:
-            state.requests.append((request.method, request.path))
             state.in_flight += 1
             state.most_in_flight = max(state.most_in_flight, state.in_flight)
-        for hook in list(state.before_request):
-            hook(request.method, request.path)
+        fault = state.arrive(request.method, request.path)
         if state.latency_s:
             time.sleep(state.latency_s)
-        fault = state.take_fault(request.path)
         if fault is Fault.SLOW:
             time.sleep(state.slow_s)
         elif fault is Fault.MAINTENANCE:

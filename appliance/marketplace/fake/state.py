@@ -6,14 +6,13 @@ give it back, `ship` never touches it, as in OFN (§2 of the reference).
 
 from __future__ import annotations
 
-import threading
-from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
 
 from appliance import clock
+from appliance.fake_server import Scripted
 
 
 class Fault(StrEnum):
@@ -123,7 +122,7 @@ class OrderCycle:
     fees_cents: int = 0
 
 
-class FakeState:
+class FakeState(Scripted[Fault]):
     """Everything the fake knows, plus the scripting hooks.
 
     `release` decides the ransack name of the producer filter: "5.7.7" knows
@@ -131,7 +130,7 @@ class FakeState:
     """
 
     def __init__(self, now: Callable[[], datetime] | None = None, release: str = "5.7.7") -> None:
-        self.lock = threading.RLock()
+        super().__init__(Fault.MAINTENANCE)
         self.clock = now or clock.now
         self.release = release
         self.enterprises: dict[int, Enterprise] = {}
@@ -142,13 +141,8 @@ class FakeState:
         self.order_cycles: dict[int, OrderCycle] = {}
         self.inventory_feature = False  # legacy variant overrides in use
         # scripting
-        self.faults: deque[tuple[Fault, str]] = deque()  # (fault, path prefix)
-        self.down = False  # every request gets the maintenance page
         self.latency_s = 0.0
-        self.slow_s = 2.0
-        self.before_request: list[Callable[[str, str], None]] = []
         self.ignored_filters: set[str] = set()  # order filters this "release" does not know
-        self.requests: list[tuple[str, str]] = []
         self.in_flight = 0
         self.most_in_flight = 0  # the most requests served at the same time
         self.emails: list[tuple[str, str]] = []  # (order number, subject)
@@ -272,24 +266,6 @@ class FakeState:
             paid = sum(p.amount_cents for p in order.payments if p.state == "completed")
             order.payment_state = "paid" if paid >= order.total_cents else "balance_due"
             order.updated_at = self.clock()
-
-    def fail_next(self, fault: Fault, times: int = 1, path: str = "/") -> None:
-        with self.lock:
-            self.faults.extend([(fault, path)] * times)
-
-    def take_fault(self, path: str) -> Fault | None:
-        with self.lock:
-            if self.down:
-                return Fault.MAINTENANCE
-            for i, (fault, prefix) in enumerate(self.faults):
-                if path.startswith(prefix):
-                    del self.faults[i]
-                    return fault
-            return None
-
-    def count(self, method: str, path_prefix: str = "/") -> int:
-        with self.lock:
-            return sum(1 for m, p in self.requests if m == method and p.startswith(path_prefix))
 
     # -- permissions ------------------------------------------------------------------------------
 

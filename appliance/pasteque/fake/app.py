@@ -43,12 +43,8 @@ def create_app(state: FakeState) -> Flask:
 
     @app.before_request
     def _gate() -> Response | None:
-        with state.lock:
-            state.requests.append((request.method, request.path))
-        for hook in list(state.before_request):
-            hook(request.method, request.path)
         g.user = None
-        fault = state.take_fault(request.path)
+        fault = state.arrive(request.method, request.path)
         g.lost = fault is Fault.LOST_REPLY
         g.ticket_error = fault is Fault.TICKET_ERROR
         if fault is Fault.SLOW:

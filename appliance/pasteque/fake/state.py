@@ -8,8 +8,6 @@ answer and what idempotent resubmission compares.
 
 from __future__ import annotations
 
-import threading
-from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -17,6 +15,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from enum import StrEnum
 from typing import Any
 
+from appliance.fake_server import Scripted
 from appliance.pasteque.fake.fiscal import FiscalLog
 
 Struct = dict[str, Any]
@@ -193,8 +192,8 @@ class Account:
     password: str
 
 
-class FakeState:
-    """Everything the fake knows, plus the scripting hooks (see `Fault`)."""
+class FakeState(Scripted[Fault]):
+    """Everything the fake knows, plus the scripting hooks (see `Fault`, `Scripted`)."""
 
     def __init__(
         self,
@@ -203,7 +202,7 @@ class FakeState:
         jwt_secret: str = "fake-pasteque-jwt-secret",
         jwt_timeout_s: int = JWT_TIMEOUT_S,
     ) -> None:
-        self.lock = threading.RLock()
+        super().__init__(Fault.MAINTENANCE)
         self.clock = clock or (lambda: datetime.now(UTC))
         self.jwt_secret = jwt_secret
         self.jwt_timeout_s = jwt_timeout_s
@@ -222,12 +221,6 @@ class FakeState:
         self.fiscal = FiscalLog()
         self.token_generation = 0  # tokens of an earlier generation are refused
         self._ids = 0
-        # scripting
-        self.faults: deque[tuple[Fault, str]] = deque()  # (fault, path prefix)
-        self.down = False  # every request gets the maintenance page
-        self.slow_s = 2.0
-        self.before_request: list[Callable[[str, str], None]] = []
-        self.requests: list[tuple[str, str]] = []
         self.logins = 0
 
     # -- building the world -----------------------------------------------------------------------
@@ -256,28 +249,10 @@ class FakeState:
 
     # -- scripting --------------------------------------------------------------------------------
 
-    def fail_next(self, fault: Fault, times: int = 1, path: str = "/") -> None:
-        with self.lock:
-            self.faults.extend([(fault, path)] * times)
-
-    def take_fault(self, path: str) -> Fault | None:
-        with self.lock:
-            if self.down:
-                return Fault.MAINTENANCE
-            for i, (fault, prefix) in enumerate(self.faults):
-                if path.startswith(prefix):
-                    del self.faults[i]
-                    return fault
-            return None
-
     def expire_tokens(self) -> None:
         """Every token issued so far is refused from now on, as after `jwt_timeout` idle."""
         with self.lock:
             self.token_generation += 1
-
-    def count(self, method: str, path_prefix: str = "/") -> int:
-        with self.lock:
-            return sum(1 for m, p in self.requests if m == method and p.startswith(path_prefix))
 
     # -- reading ----------------------------------------------------------------------------------
 
