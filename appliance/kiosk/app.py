@@ -46,6 +46,7 @@ from appliance.kiosk.flows.kiosk import KioskFlow
 from appliance.kiosk.flows.values import Settings
 from appliance.kiosk.health import CatalogueWatch, Heartbeat
 from appliance.kiosk.i18n import translator
+from appliance.kiosk.probe import Probe
 from appliance.kiosk.view import MESSAGE_SCREENS
 from appliance.kiosk.wedge import Wedge
 from appliance.legal import legal_identity
@@ -122,6 +123,7 @@ class KioskApp(App):
         self.back_soon: BackSoon | None = None
         self._ = translator(self.flow.language)
         self.lang = self.flow.language
+        self.probe = Probe()  # the screen map for the soak's robot; off on a box
 
     # -- Kivy -----------------------------------------------------------------------------------
 
@@ -248,6 +250,7 @@ class KioskApp(App):
             prompt.open(animation=False)
         elif not flow.idle_prompt and prompt.parent is not None:
             prompt.dismiss(animation=False)
+        self.probe.rendered(self)
 
     # -- device commands that need the screens (remote.Screens) ---------------------------------
 

@@ -167,3 +167,33 @@ async def pause_for_update(k) -> None:
     await k.wait_for(lambda: k.app.back_soon.parent is not None)
     await k.frames(3)
     assert "De retour dans une minute" in k.app.back_soon.children[0].text
+
+
+async def screen_map(k) -> None:
+    """The probe file follows the screen: home's buttons, then the catalogue's visible tiles."""
+    import json
+    import os
+    from pathlib import Path
+
+    probe = Path(os.environ["COMPTOIR_KIOSK_PROBE"])
+
+    def shown() -> dict:
+        try:
+            return json.loads(probe.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return {}
+
+    await k.wait_screen("home")
+    await k.wait_for(lambda: shown().get("screen") == "home")
+    await k.frames(20)
+    await k.wait_for(lambda: any(w["id"] == "start" for w in shown().get("widgets", [])))
+    start = next(w for w in shown()["widgets"] if w["id"] == "start")
+    assert start["text"] == "Touchez pour commencer" and start["touchable"], start
+    x, y, w, h = start["rect"]
+    width, height = shown()["size"]
+    assert x >= 0 and x + w <= width and y >= 0 and y + h <= height and w > 100, start
+    await k.tap("start")
+    await k.wait_for(lambda: shown().get("screen") == "catalogue")
+    await k.wait_for(lambda: any(t.get("sku") == "POMMES" for t in shown()["widgets"]))
+    tile = next(t for t in shown()["widgets"] if t.get("sku") == "POMMES")
+    assert tile["touchable"] and not tile["disabled"], tile
