@@ -2,7 +2,7 @@
 VENV := .venv
 PY := $(VENV)/bin/python
 
-.PHONY: setup demo test lint bench format lock image-smoke test-updates
+.PHONY: setup demo test lint bench format lock image-smoke test-updates soak
 
 setup:
 	@bash scripts/bootstrap.sh
@@ -22,6 +22,11 @@ test: lint
 # power cut during the health gate (real bundles and processes, minutes; docs/updates.md).
 test-updates: setup
 	$(PY) -m pytest -m long tests/updates
+
+# The whole box for a week of shop days with faults (docs/soak.md): SOAK_DAYS, SOAK_MINUTES,
+# SOAK_SEED; writes soak-report.json. `make test` runs a one-day variant (tests/soak/).
+soak: setup
+	$(PY) -m soak
 
 bench: setup
 	$(PY) -m bench

@@ -9,9 +9,10 @@ cd "$(dirname "$0")/.."
 # tests), libmtdev1 + libgl1-mesa-dri (Kivy on the Pi and under Xvfb), chromium + chromium-driver
 # (the web admin tests), python3-venv (the .venv itself), xclip (Kivy's clipboard under X, else it
 # logs a CRITICAL line at every start), fonts-dejavu-core (the font of the admin's PDFs),
-# poppler-utils (pdftotext: the tests read the PDFs back).
+# poppler-utils (pdftotext: the tests read the PDFs back), xdotool (the soak touches the kiosk's
+# window through X like a person).
 APT_PACKAGES=(mosquitto xvfb xauth libmtdev1 libgl1-mesa-dri chromium chromium-driver python3-venv xclip
-              fonts-dejavu-core poppler-utils)
+              fonts-dejavu-core poppler-utils xdotool)
 
 missing=()
 for pkg in "${APT_PACKAGES[@]}"; do

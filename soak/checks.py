@@ -1,0 +1,284 @@
+"""The invariants checked at the end of a run, each against evidence outside the box where there
+is some: the terminal simulator's ledger of what it charged, the fake marketplace's requests,
+the MQTT consumer's receipts, the box's own verification commands, /proc.
+
+The box's database is read read-only, as an auditor would; nothing here writes to it.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sqlite3
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from appliance.devices.payment.caisse_ap import request_id
+
+#: Resident memory growth allowed per simulated day after warm-up, and open fds.
+RSS_GOAL_MB_PER_DAY = 1.0
+FD_GOAL_PER_DAY = 0.5
+#: A slope needs this much of a run after warm-up to mean something.
+MIN_SPAN_DAYS = 2.0
+
+
+@dataclass
+class Check:
+    name: str
+    held: bool
+    figure: str
+    details: list[str] = field(default_factory=list)
+    judged: bool = True  # False: measured and printed, not enough run to judge
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "held": self.held,
+            "judged": self.judged,
+            "figure": self.figure,
+            "details": self.details[:20],
+        }
+
+
+def open_readonly(path: Path) -> sqlite3.Connection:
+    db = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=30)
+    db.execute("PRAGMA busy_timeout = 30000")
+    return db
+
+
+def payments(db: sqlite3.Connection, ledger: list[Any]) -> list[Check]:
+    """Every charge the terminal made is recorded once (a sale, or an unknown outcome staff
+    must settle); no sale without a charge; no card charged twice for one attempt."""
+    attempts = {
+        cj: (aid, state)
+        for aid, state in db.execute("SELECT id, state FROM payment_attempts")
+        for cj in [request_id(aid)]
+    }
+    sales_by_attempt = Counter(a for (a,) in db.execute("SELECT attempt_id FROM sales"))
+    charged = [r for r in ledger if r.charged]
+    per_cj = Counter(r.request_id for r in charged)
+    missing, doubled, unsettled = [], [], []
+    for cj, times in per_cj.items():
+        if times > 1:
+            doubled.append(f"request {cj} charged {times} times")
+        found = attempts.get(cj)
+        if found is None:
+            missing.append(f"charge {cj}: no payment attempt recorded")
+            continue
+        attempt_id, state = found
+        sold = sales_by_attempt.get(attempt_id, 0)
+        if state in ("approved", "charged") and sold != 1:
+            missing.append(f"attempt {attempt_id} ({state}) has {sold} sales")
+        elif state == "unknown":
+            unsettled.append(attempt_id)
+        elif state not in ("approved", "charged", "unknown"):
+            missing.append(f"attempt {attempt_id} charged but recorded {state}")
+    charged_attempts = {attempts[cj][0] for cj in per_cj if cj in attempts}
+    phantom = [a for a in sales_by_attempt if a not in charged_attempts]
+    unknown_alerts = {
+        s for (s,) in db.execute("SELECT subject FROM alerts WHERE kind = 'payment_unknown'")
+    }
+    silent = [a for a in unsettled if a not in unknown_alerts]
+    return [
+        Check(
+            "every approved payment recorded exactly once",
+            not missing and not doubled and not silent,
+            f"{len(per_cj)} charges, {sum(sales_by_attempt.values())} sales, "
+            f"{len(unsettled)} unknown outcomes left for staff",
+            missing + doubled + [f"unknown outcome {a} without an alert" for a in silent],
+        ),
+        Check(
+            "no sale without an approved payment",
+            not phantom,
+            f"{len(phantom)} sales without a charge",
+            [f"sale for attempt {a}" for a in phantom],
+        ),
+    ]
+
+
+def orders(
+    db: sqlite3.Connection,
+    ship_requests: list[str],
+    shipped: list[str],
+    cancelled: dict[str, str],
+) -> list[Check]:
+    """Collected orders reported once; none handed out twice; none handed out once cancelled.
+
+    `shipped` lists the marketplace's "received" notices, one per order that moved to shipped:
+    `ship` is idempotent and may be retried after a lost answer, so requests may exceed one,
+    the move may not."""
+    pickups = [
+        json.loads(p)
+        for (p,) in db.execute("SELECT payload FROM outbox WHERE type = 'order_collected'")
+    ]
+    collected_events = Counter(p["number"] for p in pickups)
+    collected_at = {p["number"]: p["collected_at"] for p in pickups}
+    collected = {n for (n,) in db.execute("SELECT number FROM orders WHERE state = 'collected'")}
+    moves = Counter(shipped)
+    twice = [f"{n} collected {c} times" for n, c in collected_events.items() if c > 1]
+    unreported = [
+        f"{n} collected, shipped {moves.get(n, 0)} times" for n in collected if moves.get(n) != 1
+    ]
+    handed_cancelled = []
+    for number, when in cancelled.items():
+        if collected_at.get(number, "") > when:
+            handed_cancelled.append(
+                f"{number} cancelled at {when}, collected at {collected_at[number]}"
+            )
+    return [
+        Check(
+            "every collected order reported to the marketplace exactly once",
+            not unreported,
+            f"{len(collected)} collected, {sum(moves.values())} shipped, "
+            f"{len(ship_requests)} ship requests",
+            unreported,
+        ),
+        Check("no order handed out twice", not twice, f"{len(collected_events)} pickups", twice),
+        Check(
+            "no cancelled order handed out",
+            not handed_cancelled,
+            f"{len(cancelled)} cancelled online",
+            handed_cancelled,
+        ),
+    ]
+
+
+def outbox_delivered(db: sqlite3.Connection, received: Counter[str]) -> Check:
+    produced = [e for (e,) in db.execute("SELECT event_id FROM outbox ORDER BY id")]
+    missing = [e for e in produced if e not in received]
+    twice = sum(1 for e in produced if received.get(e, 0) > 1)
+    return Check(
+        "every outbox event delivered to MQTT",
+        not missing,
+        f"{len(produced)} events, {len(missing)} missing, {twice} delivered twice (deduped)",
+        [f"event {e} never arrived" for e in missing],
+    )
+
+
+def closings_equal_tickets(
+    db: sqlite3.Connection, closings: list[dict[str, Any]], days: list[str]
+) -> Check:
+    """Each daily closing equals the sales recorded in its period; every finished day closed."""
+    wrong = []
+    daily = [c for c in closings if c.get("period") == "day"]
+    for closing in daily:
+        start, end = closing["start"], closing["end"]
+        tickets, total = db.execute(
+            "SELECT count(*), coalesce(sum(total_cents), 0) FROM sales "
+            "WHERE created_at >= ? AND created_at < ?",
+            (_stored(start), _stored(end)),
+        ).fetchone()
+        if (tickets, total) != (closing["tickets"], closing["total_cents"]):
+            wrong.append(
+                f"closing {closing['number']} ({closing.get('label', start)}): "
+                f"{closing['tickets']} tickets {closing['total_cents']} c, "
+                f"sales say {tickets} tickets {total} c"
+            )
+    labels = " ".join(json.dumps(c) for c in daily)
+    unclosed = [d for d in days if d not in labels]
+    return Check(
+        "daily closings equal their tickets, every day closed at night",
+        not wrong and not unclosed,
+        f"{len(daily)} daily closings for {len(days)} days",
+        wrong + [f"day {d} has no closing" for d in unclosed],
+    )
+
+
+def _stored(moment: str) -> str:
+    """A closing's bound in the stored-time format (ISO UTC with microseconds)."""
+    from datetime import UTC
+
+    return datetime.fromisoformat(moment).astimezone(UTC).isoformat(timespec="microseconds")
+
+
+def command(name: str, done: Any) -> Check:
+    text = (done.stdout + done.stderr).strip().splitlines()
+    return Check(
+        name,
+        done.returncode == 0,
+        text[0][:120] if text else f"exit {done.returncode}",
+        text[1:6] if done.returncode else [],
+    )
+
+
+def slope(points: list[tuple[float, float]]) -> float:
+    """Least-squares slope of (x, y) points; 0 with fewer than two distinct x."""
+    if len({x for x, _ in points}) < 2:
+        return 0.0
+    n = len(points)
+    mx = sum(x for x, _ in points) / n
+    my = sum(y for _, y in points) / n
+    den = sum((x - mx) ** 2 for x, _ in points)
+    return sum((x - mx) * (y - my) for x, y in points) / den
+
+
+def resources(services: dict[str, Any], warmup_days: float) -> tuple[list[Check], dict]:
+    """RSS and fd slopes per simulated day, over each process's longest run after warm-up."""
+    checks, figures = [], {}
+    for name, service in services.items():
+        runs = [[s for s in inc.samples if s["day"] >= warmup_days] for inc in service.incarnations]
+        runs = [r for r in runs if len(r) >= 2]
+        if not runs:
+            figures[name] = {"samples": 0}
+            continue
+        longest = max(runs, key=lambda r: r[-1]["day"] - r[0]["day"])
+        span = longest[-1]["day"] - longest[0]["day"]
+        rss = slope([(s["day"], s["rss_mb"]) for s in longest])
+        fds = slope([(s["day"], s["fds"]) for s in longest])
+        judged = span >= MIN_SPAN_DAYS
+        figures[name] = {
+            "span_days": round(span, 2),
+            "samples": len(longest),
+            "rss_mb_first": round(longest[0]["rss_mb"], 1),
+            "rss_mb_last": round(longest[-1]["rss_mb"], 1),
+            "rss_mb_per_day": round(rss, 3),
+            "fds_first": longest[0]["fds"],
+            "fds_last": longest[-1]["fds"],
+            "fds_per_day": round(fds, 3),
+            "judged": judged,
+        }
+        checks.append(
+            Check(
+                f"{name}: resident memory flat",
+                rss < RSS_GOAL_MB_PER_DAY or not judged,
+                f"{rss:+.2f} MB/day (goal < {RSS_GOAL_MB_PER_DAY:g}) over {span:.1f} days",
+                judged=judged,
+            )
+        )
+        checks.append(
+            Check(
+                f"{name}: open files flat",
+                fds < FD_GOAL_PER_DAY or not judged,
+                f"{fds:+.2f} fds/day (goal 0) over {span:.1f} days, "
+                f"{longest[0]['fds']} -> {longest[-1]['fds']}",
+                judged=judged,
+            )
+        )
+    return checks, figures
+
+
+TRACEBACK = re.compile(r"Traceback \(most recent call last\)")
+
+
+def logs_clean(logs: list[Path]) -> Check:
+    found = []
+    for path in logs:
+        if not path.is_file():
+            continue
+        lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
+        for i, line in enumerate(lines):
+            if TRACEBACK.search(line):
+                tail = next(
+                    (
+                        lines[j]
+                        for j in range(i + 1, min(i + 80, len(lines)))
+                        if lines[j] and not lines[j].startswith((" ", "Traceback"))
+                    ),
+                    "?",
+                )
+                before = lines[i - 1][:160] if i else ""
+                found.append(f"{path.name}:{i + 1}: {tail[:200]} (after: {before})")
+    return Check("no unhandled exception in any log", not found, f"{len(found)} tracebacks", found)

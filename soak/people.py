@@ -1,0 +1,345 @@
+"""The people of the shop, seeded: customers at the kiosk, producers at the lockers, admins on
+the web and over MQTT. Each does what a person does: reads the screen, touches what it offers,
+types a code, posts a form, and walks away when the box does not answer.
+
+A customer reacts to the screen on display rather than following a fixed path, so a fault
+(paper out, the terminal gone, the scale unplugged) meets a person who does what the screen asks,
+as in a real shop. What they saw is kept in `Visit` for the report; the invariants are checked
+against the simulators' own ledgers, never against what the people believe.
+"""
+
+from __future__ import annotations
+
+import random
+import re
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from appliance.devices.payment.simulator import Scenario
+from soak.clock import real_monotonic
+from soak.kiosk_driver import KioskDriver, KioskStuck, Spot
+from soak.world import World
+
+#: How long the pickup keypad shows a refusal before taking a code again (flows/pickup.py).
+REFUSAL_S = 8.5
+ORDER = re.compile(r"R\d{9}\b")
+#: A person gives up after this long without the screen moving on (real seconds).
+PATIENCE_S = 40.0
+
+
+@dataclass
+class Visit:
+    """One customer's visit, as they lived it."""
+
+    who: str
+    card: str
+    screens: list[str] = field(default_factory=list)
+    items: int = 0
+    receipt: str = ""
+    walked_away: str = ""
+
+
+class Customer:
+    def __init__(self, kiosk: KioskDriver, world: World, rng: random.Random, who: str) -> None:
+        self.kiosk = kiosk
+        self.world = world
+        self.rng = rng
+        self.wanted = rng.choice((1, 1, 2, 2, 3))
+        self.visit = Visit(who, "approved")
+
+    def shop(self, card: Scenario = Scenario.APPROVED, *, budget_s: float = 120) -> Visit:
+        """Buy a few things and pay by card (`card` is what the terminal will answer)."""
+        assert self.world.shop
+        self.world.shop.next_payment(card)
+        self.visit.card = card.value
+        deadline = real_monotonic() + budget_s
+        try:
+            self._walk(deadline)
+        except KioskStuck as stuck:
+            self.visit.walked_away = str(stuck)[:300]
+        finally:
+            self.world.shop.put(0)  # they take their produce with them
+        return self.visit
+
+    def _walk(self, deadline: float) -> None:
+        k = self.kiosk
+        k.wait_screen("home")
+        k.touch(id="start")
+        last, since = "", real_monotonic()
+        kiosk = k.kiosk_pid()
+        while real_monotonic() < deadline:
+            if k.kiosk_pid() != kiosk:
+                raise KioskStuck("the kiosk went away (its process ended)")
+            screen = k.journey
+            if screen != last:
+                self.visit.screens.append(screen)
+                last, since = screen, real_monotonic()
+            elif real_monotonic() - since > PATIENCE_S:
+                raise KioskStuck(f"nothing moved on {screen} for {PATIENCE_S:.0f} s")
+            if self._prompted():
+                continue
+            done = self._act(screen)
+            if done:
+                return
+            time.sleep(0.1)
+        raise KioskStuck("the visit took too long")
+
+    def _prompted(self) -> bool:
+        """The 'are you still there?' prompt: a person answers it."""
+        spot = self.kiosk.find(lambda s: s.id == "still_here")
+        if spot is not None:
+            self.kiosk.touch_spot(spot)
+            return True
+        return False
+
+    def _act(self, screen: str) -> bool:
+        k = self.kiosk
+        shop = self.world.shop
+        assert shop
+        if screen == "home":
+            if any(seen != "home" for seen in self.visit.screens):
+                return True  # paid, told not to pay again, or sent home by the kiosk: gone
+            k.touch(id="start")
+        elif screen == "catalogue":
+            if self.visit.items >= self.wanted:
+                k.touch(id="basket")
+            else:
+                self._choose_product()
+        elif screen == "weigh":
+            self._weigh()
+        elif screen == "pieces":
+            for _ in range(self.rng.randrange(0, 3)):
+                k.touch(id="more")
+            k.touch(id="add")
+            self.visit.items += 1
+            k.wait(lambda: k.journey != "pieces", "the basket")
+        elif screen == "basket":
+            if self.visit.items < self.wanted and k.find(lambda s: s.id == "more"):
+                k.touch(id="more")
+            else:
+                k.touch(id="pay")
+                k.wait(lambda: k.journey != "basket", "the payment to start")
+        elif screen == "paying":
+            pass
+        elif screen == "receipt":
+            self.visit.receipt = k.text("number")
+            k.touch(id="done")
+        elif screen == "thank_you":
+            pass
+        elif screen == "payment_failed":
+            shop.next_payment(Scenario.APPROVED)  # another card
+            self._touch_choice(primary=True)
+        elif screen in ("payment_unknown", "no_payment", "terminal_unavailable", "paper_out"):
+            self._touch_choice(primary=True)
+        elif screen.startswith("scale_"):
+            shop.put(0)
+            self._touch_choice(primary=False)
+        elif screen == "about":
+            k.touch(id="back")
+        return False
+
+    def _touch_choice(self, *, primary: bool) -> None:
+        k = self.kiosk
+        order = ("primary", "secondary") if primary else ("secondary", "primary")
+        for name in order:
+            spot = k.find(lambda s, n=name: s.id == n and bool(s.text))
+            if spot is not None:
+                k.touch_spot(spot)
+                time.sleep(0.3)
+                return
+
+    def _choose_product(self) -> None:
+        k = self.kiosk
+        tiles = k.wait(lambda: [s for s in k.spots() if s.sku and not s.disabled], "products")
+        if self.rng.random() < 0.4:
+            categories = [s for s in k.spots() if s.touchable and not s.id and not s.sku and s.text]
+            if categories:
+                k.touch_spot(self.rng.choice(categories))
+                time.sleep(0.3)
+                tiles = [s for s in k.spots() if s.sku and not s.disabled] or tiles
+        tile: Spot = self.rng.choice(tiles)
+        k.touch_spot(tile)
+        k.wait(lambda: k.journey != "catalogue", "the product's screen")
+
+    def _weigh(self) -> None:
+        k = self.kiosk
+        shop = self.world.shop
+        assert shop
+        grams = self.rng.randrange(120, 4000)
+        shop.put(grams)
+        try:
+            k.wait(lambda: k.text("price") not in ("", "—"), "a priced weight", timeout=12)
+        except KioskStuck:
+            k.touch(id="back")
+            shop.put(0)
+            return
+        if self.rng.random() < 0.5:
+            k.touch(id="print_label")
+        else:
+            k.touch(id="add")
+        self.visit.items += 1
+        k.wait(lambda: k.journey != "weigh", "the basket")
+        shop.put(0)
+
+
+class Producer:
+    """A producer refilling the lockers: PIN on the keypad, one order per door."""
+
+    def __init__(self, kiosk: KioskDriver, world: World, pin: str) -> None:
+        self.kiosk = kiosk
+        self.world = world
+        self.pin = pin
+
+    def deposit(self, how_many: int = 2) -> list[tuple[str, int]]:
+        """Put up to `how_many` waiting orders in lockers; returns (order, door) deposited."""
+        k = self.kiosk
+        k.wait_screen("home")
+        k.touch(id="producers")
+        k.wait(lambda: k.step == "identify", "the PIN keypad")
+        type_digits(k, self.pin)
+        k.touch(id="key_ok")
+        k.wait(lambda: k.step in ("menu", "refused", "locked"), "the producer's menu")
+        done: list[tuple[str, int]] = []
+        while len(done) < how_many and k.step == "menu":
+            offer = k.find(lambda s: s.text.startswith("Déposer des commandes ("))
+            if offer is None or offer.text.startswith("Déposer des commandes (0"):
+                break
+            k.touch_spot(offer)
+            k.wait(lambda: k.step == "choose_order", "the orders to deposit")
+            order = k.wait(lambda: k.find(lambda s: ORDER.match(s.text) is not None), "an order")
+            number = order.text.split(" ")[0]
+            k.touch_spot(order)
+            k.wait(lambda: k.step in ("choose_place", "no_place"), "the doors offered")
+            if k.step == "no_place":
+                self._touch_any(("OK", "Retour"))
+                break
+            door = k.wait(lambda: k.find(lambda s: s.text.startswith("N° ")), "a free door")
+            compartment = int(door.text.split()[1])
+            k.touch_spot(door)
+            if not self._wait_door(compartment):
+                break
+            k.wait(lambda: k.step in ("deposited", "refused", "call_site"), "the deposit", 40)
+            if k.step == "deposited":
+                done.append((number, compartment))
+            self._touch_any(("OK",))
+            k.wait(lambda: k.step != "deposited", "the menu again")
+        self._touch_any(("Terminé", "OK", "Retour"))
+        k.wait(lambda: k.screen == "home", "home after the refill", 40)
+        return done
+
+    def _wait_door(self, compartment: int) -> bool:
+        """The door opens: the producer puts the bag in and pushes it shut."""
+        return open_and_close(self.kiosk, self.world, compartment)
+
+    def _touch_any(self, texts: tuple[str, ...]) -> None:
+        for text in texts:
+            spot = self.kiosk.find(lambda s, t=text: s.text.startswith(t))
+            if spot is not None:
+                self.kiosk.touch_spot(spot)
+                time.sleep(0.3)
+                return
+
+
+def type_digits(k: KioskDriver, digits: str) -> None:
+    """Digits touched on the on-screen keypad."""
+    for digit in digits:
+        k.touch(id=f"key_{digit}")
+
+
+def open_and_close(
+    k: KioskDriver, world: World, compartment: int, *, leave_open: bool = False, timeout: float = 20
+) -> bool:
+    """Wait for the door to open, then (after the door watch has seen it open) push it shut."""
+    shop = world.shop
+    assert shop
+    deadline = real_monotonic() + timeout
+    while not shop.door_open(compartment):
+        if real_monotonic() > deadline or k.step in ("call_site", "refused"):
+            return False
+        time.sleep(0.05)
+    time.sleep(0.6)  # a person takes a moment; the door watch debounces
+    if not leave_open:
+        shop.close_door(compartment)
+    return True
+
+
+class Collector:
+    """A customer collecting an online order with the code from their e-mail."""
+
+    def __init__(
+        self, kiosk: KioskDriver, world: World, pass_time: Callable[[float], None] | None = None
+    ) -> None:
+        self.kiosk = kiosk
+        self.world = world
+        self.pass_time = pass_time or time.sleep
+
+    def collect(
+        self, order: str, compartment: int, *, code: str | None = None, leave_open: bool = False
+    ) -> str:
+        """Returns the step the visit ended on ("done" when the order was taken)."""
+        k = self.kiosk
+        code = code or self.world.inbox.pickup_code(order)
+        if code is None:
+            return "no_code"
+        k.wait_screen("home")
+        k.touch(id="pickup")
+        k.wait(lambda: k.step == "enter_code", "the code keypad")
+        type_digits(k, code)
+        k.wait(lambda: k.step not in ("enter_code", "checking", "confirming"), "the code check", 30)
+        if k.step != "opening" and k.step != "take_order":
+            ended = k.step or "?"
+            back_home(k)
+            return ended
+        if not open_and_close(k, self.world, compartment, leave_open=leave_open):
+            ended = k.step or "?"
+            back_home(k)
+            return ended
+        if leave_open:
+            return "left_open"
+        k.wait(lambda: k.step in ("done", "item_left") or k.screen == "home", "the pickup done")
+        ended = k.step or "done"
+        back_home(k)
+        return ended
+
+    def wrong_codes(self, times: int, rng: random.Random) -> tuple[int, bool]:
+        """Someone types `times` wrong codes, waiting out each lockout; returns (codes typed,
+        whether the keypad locked)."""
+        k = self.kiosk
+        k.wait_screen("home")
+        k.touch(id="pickup")
+        k.wait(lambda: k.step == "enter_code", "the code keypad")
+        typed, locked = 0, False
+        while typed < times:
+            for _ in range(40):
+                if k.step != "locked":
+                    break
+                locked = True
+                self.pass_time(120)  # they wait in front of the locked keypad
+            if k.step != "enter_code":
+                back_home(k)
+                k.touch(id="pickup")
+                k.wait(lambda: k.step in ("enter_code", "locked"), "the code keypad")
+                continue
+            type_digits(k, "".join(rng.choice("0123456789") for _ in range(6)))
+            typed += 1
+            k.wait(lambda: k.step in ("refused", "locked"), "the refusal", 30)
+            if k.step == "refused":
+                self.pass_time(REFUSAL_S)  # they read the refusal until the keypad is back
+        locked = locked or k.step == "locked"
+        while k.step == "locked":
+            self.pass_time(120)
+        back_home(k)
+        return typed, locked
+
+
+def back_home(k: KioskDriver) -> None:
+    """Touch Back / OK / Terminé until the kiosk is home (or it goes home by itself)."""
+    for _ in range(6):
+        if k.screen == "home":
+            return
+        spot = k.find(lambda s: s.text.startswith(("Retour", "OK", "Terminé", "Annuler")))
+        if spot is not None:
+            k.touch_spot(spot)
+        time.sleep(0.5)
+    k.wait(lambda: k.screen == "home", "home", 60)
