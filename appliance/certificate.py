@@ -27,6 +27,7 @@ from appliance.errors import ComptoirError
 CERT_NAME = "web-tls.crt"
 KEY_NAME = "web-tls.key"
 VALID_DAYS = 3650
+BACKDATE_DAYS = 365
 
 
 class CertificateError(ComptoirError):
@@ -178,13 +179,18 @@ def _certificate(
             x509.IPAddress(ipaddress.ip_address("127.0.0.1")),
         ]
     )
+    since = now - timedelta(days=BACKDATE_DAYS)
+    if authority:
+        since = max(since, authority.cert.not_valid_before_utc)
     builder = (
         x509.CertificateBuilder()
         .subject_name(name)
         .issuer_name(authority.cert.subject if authority else name)
         .public_key(key.public_key())
         .serial_number(x509.random_serial_number())
-        .not_valid_before(now - timedelta(days=1))
+        # A year back: a box whose clock was ahead when it made its certificate (no real-time
+        # clock, NTP not yet there) must still be trusted once its clock is set right.
+        .not_valid_before(since)
         .not_valid_after(until)
         .add_extension(alt_names, critical=False)
         .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
