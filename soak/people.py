@@ -316,14 +316,14 @@ class Collector:
                     break
                 locked = True
                 self.pass_time(120)  # they wait in front of the locked keypad
-            if k.step != "enter_code":
+            if k.step != "enter_code":  # the kiosk went home while they waited: start again
                 back_home(k)
                 k.touch(id="pickup")
                 k.wait(lambda: k.step in ("enter_code", "locked"), "the code keypad")
                 continue
             type_digits(k, "".join(rng.choice("0123456789") for _ in range(6)))
             typed += 1
-            k.wait(lambda: k.step in ("refused", "locked"), "the refusal", 30)
+            k.wait(lambda: k.step in ("refused", "locked") or k.screen == "home", "the refusal", 30)
             if k.step == "refused":
                 self.pass_time(REFUSAL_S)  # they read the refusal until the keypad is back
         locked = locked or k.step == "locked"
