@@ -273,6 +273,7 @@ class Collector:
         self.kiosk = kiosk
         self.world = world
         self.pass_time = pass_time or time.sleep
+        self.missed_digits = 0
 
     def collect(
         self, order: str, compartment: int, *, code: str | None = None, leave_open: bool = False
@@ -323,6 +324,7 @@ class Collector:
                 continue
             type_digits(k, "".join(rng.choice("0123456789") for _ in range(6)))
             typed += 1
+            self._until_taken(k)
             k.wait(lambda: k.step in ("refused", "locked") or k.screen == "home", "the refusal", 30)
             if k.step == "refused":
                 self.pass_time(REFUSAL_S)  # they read the refusal until the keypad is back
@@ -331,6 +333,17 @@ class Collector:
             self.pass_time(120)
         back_home(k)
         return typed, locked
+
+    def _until_taken(self, k: KioskDriver) -> None:
+        """A digit that did not register leaves the keypad waiting: like a person, press one
+        more (counted in `missed_digits`, a finding of the report)."""
+        for _ in range(6):
+            try:
+                k.wait(lambda: k.step != "enter_code" or k.screen == "home", "the code", 4)
+                return
+            except KioskStuck:
+                self.missed_digits += 1
+                k.touch(id="key_0")
 
 
 def back_home(k: KioskDriver) -> None:
