@@ -21,13 +21,12 @@ from appliance.errors import ComptoirError
 from appliance.kiosk.checkout import Checkout
 from appliance.kiosk.flows.intentions import Charge
 from appliance.kiosk.flows.values import BasketLine
+from appliance.store import tickets
+from appliance.store.device_commands import TEST_PAYMENT_CENTS, TEST_PAYMENT_MOST_CENTS
 
 #: The test line of the ticket (never in the catalogue).
 TEST_SKU = "ESSAI-TPE"
 TEST_NAME = "Essai du terminal de paiement"
-#: What a test payment charges by default, and the most it may (cents).
-DEFAULT_CENTS = 10
-MOST_CENTS = 500
 
 
 class PaymentTestFailed(ComptoirError):
@@ -38,14 +37,16 @@ class PaymentTestFailed(ComptoirError):
 class ChargedTest:
     amount_cents: int
     receipt_number: int
+    ticket: int  # the signed ticket's number, which `comptoir sales refund` takes
 
 
 def amount_of(args: dict[str, Any]) -> int:
-    """The amount a test payment command asks for; a ComptoirError when it is not 1 to 500."""
-    amount = args.get("amount_cents", DEFAULT_CENTS)
-    if not isinstance(amount, int) or isinstance(amount, bool) or not 1 <= amount <= MOST_CENTS:
+    """The amount a test payment command asks for; a ComptoirError when it is out of bounds."""
+    amount = args.get("amount_cents", TEST_PAYMENT_CENTS)
+    most = TEST_PAYMENT_MOST_CENTS
+    if not isinstance(amount, int) or isinstance(amount, bool) or not 1 <= amount <= most:
         raise ComptoirError(
-            f"a test payment is 1 to {MOST_CENTS} cents (asked: {amount!r}); 10 is enough"
+            f"a test payment is 1 to {most} cents (asked: {amount!r}); 10 is enough"
         )
     return amount
 
@@ -66,7 +67,9 @@ def charge_test_payment(
             else ""
         )
         raise PaymentTestFailed(f"the terminal answered {answered.outcome.value}{said}{unknown}")
-    return ChargedTest(answered.amount_cents, int(answered.receipt_number))
+    receipt = int(answered.receipt_number)
+    ticket = tickets.ticket_of_sale(db, checkout.device_id, receipt)
+    return ChargedTest(answered.amount_cents, receipt, ticket.number if ticket else 0)
 
 
 def read_thermometers(haccp: Haccp) -> list[dict[str, Any]]:

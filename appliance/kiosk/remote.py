@@ -116,7 +116,12 @@ def handlers(effects: Effects, screens: Screens) -> dict[CommandName | str, Hand
             done = charged.result(effects.site.payment.timeout_s + 2 * ANSWER_MARGIN_S)
         except PaymentInFlight as exc:
             raise CommandRefused(str(exc)) from None
-        return {"approved": True, "amount_cents": done.amount_cents, "receipt": done.receipt_number}
+        return {
+            "approved": True,
+            "amount_cents": done.amount_cents,
+            "receipt": done.receipt_number,
+            "ticket": done.ticket,
+        }
 
     return {
         CommandName.READ_SCALE: read_scale,

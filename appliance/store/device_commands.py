@@ -46,6 +46,11 @@ class CommandName(StrEnum):
             return None
 
 
+#: A `test_payment` charges this many cents unless asked otherwise, and never more than the most.
+TEST_PAYMENT_CENTS = 10
+TEST_PAYMENT_MOST_CENTS = 500
+
+
 @dataclass(frozen=True)
 class DeviceCommand:
     id: str

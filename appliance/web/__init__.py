@@ -31,6 +31,7 @@ from appliance.web import (
     closings,
     commands,
     dashboard,
+    hardware,
     i18n,
     lockers,
     orders,
@@ -92,6 +93,7 @@ def create_app(config: Config, db_path: Path) -> Flask:
         temperatures,
         lockers,
         commands,
+        hardware,
     ):
         app.register_blueprint(module.bp)
     app.teardown_appcontext(close_db)

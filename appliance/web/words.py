@@ -40,6 +40,15 @@ _COMMAND_STATES = {
     "expired": lazy_gettext("expired"),
 }
 
+_READING_STATES = {
+    "stable": lazy_gettext("stable"),
+    "motion": lazy_gettext("moving"),
+    "under_zero": lazy_gettext("under zero"),
+    "overload": lazy_gettext("overload"),
+    "below_min": lazy_gettext("below the minimum weight"),
+    "unchanged": lazy_gettext("unchanged"),
+}
+
 ORDER_STATES = {
     "waiting": lazy_gettext("waiting"),
     "in_locker": lazy_gettext("in the locker"),
@@ -59,6 +68,11 @@ def alert_name(kind: str) -> str:
 
 def command_state(state: str) -> str:
     return str(_COMMAND_STATES.get(state, state))
+
+
+def reading_status(status: str) -> str:
+    """What the scale said of its weight ('stable', 'moving'...)."""
+    return str(_READING_STATES.get(status, status.replace("_", " ")))
 
 
 def grams(amount: int) -> str:

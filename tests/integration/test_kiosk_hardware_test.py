@@ -79,15 +79,20 @@ def test_an_approved_test_payment_is_charged_once_and_recorded_as_a_sale_with_it
     shop, executor = kiosk
     done = run(db, executor, CommandName.TEST_PAYMENT, amount_cents=10)
     assert done.state == "done", done.result
-    assert done.result == {"approved": True, "amount_cents": 10, "receipt": 1}
+    ticket = fiscal.last(db, RecordType.TICKET)
+    assert done.result == {
+        "approved": True,
+        "amount_cents": 10,
+        "receipt": 1,
+        "ticket": ticket.number,
+    }
     assert [(r.amount_cents, r.charged) for r in shop.terminal.ledger] == [(10, True)]
     sale = sales.sale_by_receipt(db, "test-box", 1)
     assert sale is not None and sale.total_cents == 10
     assert [(line.name, line.vat_rate_bp) for line in sale.basket.lines] == [
         ("Essai du terminal de paiement", 0)
     ]
-    ticket = fiscal.last(db, RecordType.TICKET)
-    assert ticket is not None and ticket.data["total_cents"] == 10  # money: in the fiscal chain
+    assert ticket.data["total_cents"] == 10  # money: in the fiscal chain
 
 
 def test_a_declined_test_payment_fails_with_the_terminals_answer_and_records_no_sale(
