@@ -120,7 +120,10 @@ class Printer:
     backend: Literal["file", "usb", "serial", "network", "preview", "none"] = "preview"
     target: str = ""
     profile: str = "default"
-    label_width_mm: int = setting(58, check=_between(20, 120))
+    # 0: the paper width of the printer's profile (58 mm when it does not say).
+    label_width_mm: int = setting(
+        0, check=lambda v: None if v == 0 or 20 <= v <= 120 else "0 (the profile's) or 20 to 120"
+    )
     label_height_mm: int = setting(40, check=_between(0, 300))
     barcode_layout: str = "20 IIIII V PPPP C"
 

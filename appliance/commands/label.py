@@ -28,6 +28,7 @@ from appliance.core.weighing import (
 )
 from appliance.devices.printers import preview
 from appliance.devices.printers.factory import open_printer
+from appliance.devices.printers.paper import paper_of
 from appliance.errors import ConfigError, UsageError
 from appliance.store import catalogue, weighings
 from appliance.store.db import open_database
@@ -69,7 +70,9 @@ def run_preview(args: argparse.Namespace) -> int:
     content = _content(args, config, db)
     path = Path(args.out)
     try:
-        preview.save(content, path, config.printer.label_width_mm, config.printer.label_height_mm)
+        preview.save(
+            content, path, paper_of(config.printer).width_mm, config.printer.label_height_mm
+        )
     except OSError as exc:
         raise UsageError(f"--out {path}: cannot write the preview: {exc.strerror}") from None
     _report(args, content, str(path))

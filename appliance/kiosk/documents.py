@@ -23,6 +23,7 @@ from appliance.core.receipt import (
     receipt_url,
 )
 from appliance.core.sale import Sale
+from appliance.devices.printers.paper import paper_of
 from appliance.kiosk.flows.values import BasketLine
 from appliance.legal import legal_identity
 
@@ -34,6 +35,7 @@ class Documents:
 
     def __init__(self, site: Config) -> None:
         self.site = site
+        self.columns = paper_of(site.printer).receipt_columns
         device = site.device
         mark = MODE_MARKS.get(site.shop.mode)
         self.shop = Shop(
@@ -79,5 +81,7 @@ class Documents:
             device.name, device.address, device.id, identity.sha256, identity.version
         )
         local = datetime.fromisoformat(sale.created_at).astimezone(self.shop.timezone)
-        lines = receipt_lines(sale, header, local.strftime("%d/%m/%Y %H:%M"), fiscal=fiscal)
+        lines = receipt_lines(
+            sale, header, local.strftime("%d/%m/%Y %H:%M"), self.columns, fiscal=fiscal
+        )
         return lines, receipt_url(self.site.kiosk.receipt_base_url, sale)

@@ -18,6 +18,7 @@ from appliance.devices.locks.simulator import Cu16Bus, Cu16PtyServer
 from appliance.devices.payment.simulator import Scenario, TerminalSimulator
 from appliance.devices.printers.base import LabelPrinter
 from appliance.devices.printers.factory import open_printer
+from appliance.devices.printers.paper import paper_of
 from appliance.devices.printers.preview import PreviewPrinter
 from appliance.devices.printers.simulator import Paper, PrinterSimulator
 from appliance.devices.printers.status import PrinterStatus
@@ -107,7 +108,7 @@ class SimulatedShop:
     def label_printer(self, site: Config, preview_folder: Path) -> LabelPrinter:
         real = open_printer(site.printer)
         preview = PreviewPrinter(
-            preview_folder, site.printer.label_width_mm, site.printer.label_height_mm
+            preview_folder, paper_of(site.printer).width_mm, site.printer.label_height_mm
         )
         return PreviewingPrinter(real, preview)
 

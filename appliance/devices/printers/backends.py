@@ -13,12 +13,12 @@ import re
 from collections.abc import Callable
 
 import serial
-from escpos.capabilities import get_profile
 from escpos.escpos import Escpos
 from escpos.printer import File, Network, Serial, Usb
 
 from appliance.config import Printer, split_host_port
 from appliance.devices.printers.escpos_printer import EscposPrinter
+from appliance.devices.printers.paper import paper_of
 from appliance.errors import ConfigError, PrinterUnavailable
 
 NETWORK_PORT = 9100
@@ -74,18 +74,10 @@ def network_printer(settings: Printer) -> EscposPrinter:
 
 def _escpos(settings: Printer, connect: Callable[[], Escpos], reads_back: bool) -> EscposPrinter:
     """The printer a python-escpos connection reaches; the target and profile checked first."""
-    try:
-        get_profile(settings.profile)
-    except KeyError:
-        raise ConfigError(
-            f"printer.profile = {settings.profile!r} is wrong: expected a python-escpos printer "
-            f"profile, such as default, TM-T88V or TM-T20II"
-        ) from None
+    paper = paper_of(settings)
     if not settings.target:
         raise ConfigError(f"printer.target is missing: the {settings.backend} backend needs one")
-    return EscposPrinter(
-        connect, settings.target, reads_back=reads_back, label_width_mm=settings.label_width_mm
-    )
+    return EscposPrinter(connect, settings.target, reads_back=reads_back, width_mm=paper.width_mm)
 
 
 class _SerialUrl(Serial):

@@ -40,13 +40,13 @@ class EscposPrinter(LabelPrinter):
         where: str,
         *,
         reads_back: bool,
-        label_width_mm: int,
+        width_mm: int,
     ) -> None:
         self._connect = connect
         self.where = where
         self.reads_back = reads_back
         # EAN-13 module width in dots: as wide as the label allows, 2 to 4 (GS w accepts 2-6).
-        self.module_dots = max(2, min(4, label_width_mm * DOTS_PER_MM // EAN13_WIDTH_MODULES))
+        self.module_dots = max(2, min(4, width_mm * DOTS_PER_MM // EAN13_WIDTH_MODULES))
 
     def status(self) -> PrinterStatus:
         try:

@@ -18,6 +18,7 @@ from appliance.config import Printer
 from appliance.core.barcode import ean13_modules
 from appliance.core.label import LabelContent, LineSize
 from appliance.devices.printers.base import LabelPrinter
+from appliance.devices.printers.paper import paper_of
 from appliance.devices.printers.status import PrinterStatus
 from appliance.errors import ConfigError, PrinterUnavailable
 
@@ -154,7 +155,7 @@ class PreviewPrinter(LabelPrinter):
         """The folder `[printer] target` (config.load makes an empty one `labels/` in data_dir)."""
         if not settings.target:
             raise ConfigError("printer.target is missing: the preview backend needs a folder")
-        return cls(Path(settings.target), settings.label_width_mm, settings.label_height_mm)
+        return cls(Path(settings.target), paper_of(settings).width_mm, settings.label_height_mm)
 
     def __init__(self, folder: Path, width_mm: int, height_mm: int) -> None:
         self.folder = folder
