@@ -11,13 +11,16 @@ digit sit in the 13 digits; that choice is a layout string (metrology reference 
                           C        the EAN-13 check digit, always the last position
     spaces are ignored; exactly 13 positions.
 
-python-escpos prints whatever 13 digits it is given, so both check digits are computed here.
+python-escpos prints, and python-barcode draws, whatever 13 digits they are given, so both check
+digits are computed here: the price verifier digit (V) is one no library has.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
+
+from barcode import EAN13
 
 EAN13_LENGTH = 13
 _ITEM, _PRICE, _WEIGHT, _VERIFIER, _CHECK, _FLAG = "I", "P", "W", "V", "C", "F"
@@ -238,22 +241,13 @@ def decode(layout: BarcodeLayout, digits: str) -> DecodedBarcode:
 
 # -- bars -----------------------------------------------------------------------------------------
 
-_L_CODES = ("0001101", "0011001", "0010011", "0111101", "0100011",
-            "0110001", "0101111", "0111011", "0110111", "0001011")  # fmt: skip
-_G_CODES = tuple(code[::-1].translate(str.maketrans("01", "10")) for code in _L_CODES)
-_R_CODES = tuple(code.translate(str.maketrans("01", "10")) for code in _L_CODES)
-_PARITY = ("LLLLLL", "LLGLGG", "LLGGLG", "LLGGGL", "LGLLGG",
-           "LGGLLG", "LGGGLL", "LGLGLG", "LGLGGL", "LGGLGL")  # fmt: skip
-
 
 def ean13_modules(digits: str) -> str:
-    """The 95 modules of an EAN-13 symbol, '1' for a bar, for drawing it without a printer font."""
+    """The 95 modules of an EAN-13 symbol, '1' for a bar, for drawing it without a printer font.
+
+    python-barcode draws exactly these 13 digits (`no_checksum`): our check digits, computed
+    above, are what the bars say."""
     if len(digits) != EAN13_LENGTH or not digits.isdigit():
         raise ValueError(f"{digits!r} is not 13 digits")
-    parity = _PARITY[int(digits[0])]
-    left = "".join(
-        (_L_CODES if p == "L" else _G_CODES)[int(d)]
-        for p, d in zip(parity, digits[1:7], strict=True)
-    )
-    right = "".join(_R_CODES[int(d)] for d in digits[7:])
-    return "101" + left + "01010" + right + "101"
+    modules: str = EAN13(digits, no_checksum=True).build()[0]
+    return modules
