@@ -197,6 +197,7 @@ class Sale:
     created_at: str  # aware UTC, ISO 8601
     basket: Basket
     payment: CardPayment
+    training: bool = False  # made in training mode: own numbering, in no real figure
 
     @property
     def total_cents(self) -> int:

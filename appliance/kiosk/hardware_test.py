@@ -68,7 +68,9 @@ def charge_test_payment(
         )
         raise PaymentTestFailed(f"the terminal answered {answered.outcome.value}{said}{unknown}")
     receipt = int(answered.receipt_number)
-    ticket = tickets.ticket_of_sale(db, checkout.device_id, receipt)
+    ticket = tickets.ticket_of_sale(
+        db, checkout.device_id, receipt, training=tickets.in_training(db)
+    )
     return ChargedTest(answered.amount_cents, receipt, ticket.number if ticket else 0)
 
 

@@ -276,10 +276,11 @@ class ShopActions:
         """Print receipt `number`; with `copy_by`, a DUPLICATA recorded as a signed copy made at
         that person's request (device command `reprint_receipt`). Returns where it went."""
         device_id = self.site.device.id
-        sale = sales.sale_by_receipt(db, device_id, number)
+        training = tickets.in_training(db)  # a training box's receipt numbers are its own
+        sale = sales.sale_by_receipt(db, device_id, number, training=training)
         if sale is None:
             raise ComptoirError(f"receipt {number} is not in the database")
-        ticket = tickets.ticket_of_sale(db, device_id, number)
+        ticket = tickets.ticket_of_sale(db, device_id, number, training=training)
         fiscal = None
         if ticket is not None:
             copy = tickets.record_duplicate(db, ticket, by=copy_by).data["copy"] if copy_by else 0

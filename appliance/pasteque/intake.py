@@ -6,8 +6,8 @@ numbered ticket (or marks the sessions a box closing ends) in the transaction th
 cursor, so a crash anywhere loses nothing and doubles nothing. A ticket joins the session of
 its business day (the box's local date), so a sale made before the box's closing of the day
 before is sent after that closing. An event the mapping cannot express (a VAT rate Pastèque
-lacks) stops the intake there, in order, until the server has it. Training tickets (`[shop]
-mode = "training"`) never go to the till, as they never go into the box's totals.
+lacks) stops the intake there, in order, until the server has it. Training sales (`[shop]
+mode = "training"`) never reach the outbox (store/sales.py), so never the till.
 """
 
 from __future__ import annotations
@@ -24,7 +24,6 @@ from appliance.core.fiscal import RecordType
 from appliance.pasteque import tickets
 from appliance.pasteque.mapping import Mapping, MappingError, Paid
 from appliance.store import fiscal, orders, outbox, pasteque, sales
-from appliance.store import tickets as signed
 from appliance.store.db import transaction
 
 log = logging.getLogger(__name__)
@@ -94,9 +93,6 @@ def _take_sale(config: Config, db: sqlite3.Connection, mapping: Mapping, event: 
     if sale is None:
         log.error("outbox event %s: no sale with receipt %r; not sent", event.event_id, receipt)
         return
-    record = signed.ticket_of_sale(db, config.device.id, sale.receipt_number)
-    if record is not None and record.type is RecordType.TRAINING:
-        return  # a training sale: in no total, in no till
     source = f"sale:{config.device.id}:{sale.receipt_number}"
     if pasteque.has_source(db, source):
         return

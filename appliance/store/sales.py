@@ -8,6 +8,11 @@ its sale, or a sale without its approved result, cannot be on disk. Completing t
 again returns the sale already recorded (or None) and writes nothing. `resolve_unknown` is the
 other way: staff found that an UNKNOWN payment did charge the customer.
 
+In training mode (`[shop] mode = "training"`) the same path writes a training sale instead: to
+its own tables with its own receipt numbers, a `training_sale` journal entry and a ticket of the
+`training` chain, with no stock change and no outbox event, so no real figure, report, marketplace
+stock or till ever sees it (docs/fiscal.md).
+
 `sale_by_token` finds a sale for the receipt link (the token is random; receipt numbers are not).
 """
 
@@ -15,6 +20,7 @@ from __future__ import annotations
 
 import secrets
 import sqlite3
+from dataclasses import dataclass
 from typing import Any
 
 from appliance import clock
@@ -43,6 +49,24 @@ _SALE_COLUMNS = (
     "id, receipt_number, device_id, token, attempt_id, created_at, payment_reference, "
     "card_application, masked_pan"
 )
+
+
+@dataclass(frozen=True)
+class _Book:
+    """Where one kind of sale is written: real sales, or training sales apart from them."""
+
+    sales: str
+    lines: str
+    journal_kind: str
+    training: bool
+
+
+_REAL = _Book("sales", "sale_lines", "sale", training=False)
+_TRAINING = _Book("training_sales", "training_sale_lines", "training_sale", training=True)
+
+
+def _book(training: bool) -> _Book:
+    return _TRAINING if training else _REAL
 
 
 def complete_sale(
@@ -82,9 +106,10 @@ def resolve_unknown(
 
 def record_sale(db: sqlite3.Connection, attempt: Attempt, device_id: str) -> Sale:
     """Write the sale paid by `attempt`; inside the caller's transaction, which also holds the
-    attempt's approved (or staff-confirmed) state."""
+    attempt's approved (or staff-confirmed) state. A training box writes a training sale."""
+    book = _book(tickets.in_training(db))
     receipt = db.execute(
-        "SELECT coalesce(max(receipt_number), 0) + 1 FROM sales WHERE device_id = ?",
+        f"SELECT coalesce(max(receipt_number), 0) + 1 FROM {book.sales} WHERE device_id = ?",
         (device_id,),
     ).fetchone()[0]
     payment = CardPayment(
@@ -98,9 +123,10 @@ def record_sale(db: sqlite3.Connection, attempt: Attempt, device_id: str) -> Sal
         created_at=clock.now_iso(),
         basket=attempt.basket,
         payment=payment,
+        training=book.training,
     )
     sale_id = db.execute(
-        "INSERT INTO sales (device_id, receipt_number, token, attempt_id, total_cents, "
+        f"INSERT INTO {book.sales} (device_id, receipt_number, token, attempt_id, total_cents, "
         "payment_reference, card_application, masked_pan, created_at) "
         "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
         (
@@ -118,30 +144,40 @@ def record_sale(db: sqlite3.Connection, attempt: Attempt, device_id: str) -> Sal
     for line_no, line in enumerate(sale.basket.lines, start=1):
         row = line.to_dict()
         db.execute(
-            f"INSERT INTO sale_lines (sale_id, line_no, {_LINE_COLUMNS}) "
+            f"INSERT INTO {book.lines} (sale_id, line_no, {_LINE_COLUMNS}) "
             f"VALUES (?, ?, {', '.join('?' * len(_LINE_FIELDS))})",
             (sale_id, line_no, *(row[name] for name in _LINE_FIELDS)),
         )
-        db.execute(
-            "UPDATE products SET stock = stock - ? WHERE sku = ? AND stock IS NOT NULL",
-            (line.stock_change, line.sku),
-        )
-    entry = journal.append(db, "sale", _journal_data(sale), ts=sale.created_at)
+        if not book.training:
+            db.execute(
+                "UPDATE products SET stock = stock - ? WHERE sku = ? AND stock IS NOT NULL",
+                (line.stock_change, line.sku),
+            )
+    entry = journal.append(db, book.journal_kind, _journal_data(sale), ts=sale.created_at)
     tickets.record_sale_ticket(db, sale, entry.seq)
-    outbox.emit(db, "sale", _event_payload(sale), event_id=f"sale-{attempt.id}")
+    if not book.training:
+        outbox.emit(db, "sale", _event_payload(sale), event_id=f"sale-{attempt.id}")
     return sale
 
 
 def sale_for_attempt(db: sqlite3.Connection, attempt_id: str) -> Sale | None:
-    return _sale_where(db, "attempt_id = ?", attempt_id)
+    return _sale_where(db, _REAL, "attempt_id = ?", attempt_id) or _sale_where(
+        db, _TRAINING, "attempt_id = ?", attempt_id
+    )
 
 
 def sale_by_token(db: sqlite3.Connection, token: str) -> Sale | None:
-    return _sale_where(db, "token = ?", token)
+    return _sale_where(db, _REAL, "token = ?", token) or _sale_where(
+        db, _TRAINING, "token = ?", token
+    )
 
 
-def sale_by_receipt(db: sqlite3.Connection, device_id: str, receipt: int) -> Sale | None:
-    return _sale_where(db, "device_id = ? AND receipt_number = ?", device_id, receipt)
+def sale_by_receipt(
+    db: sqlite3.Connection, device_id: str, receipt: int, *, training: bool = False
+) -> Sale | None:
+    """Real receipt `receipt`, or with `training` the training receipt of that number."""
+    where = "device_id = ? AND receipt_number = ?"
+    return _sale_where(db, _book(training), where, device_id, receipt)
 
 
 def sales_between(
@@ -152,29 +188,39 @@ def sales_between(
     *,
     limit: int = -1,
     offset: int = 0,
+    training: bool = False,
 ) -> list[Sale]:
     """This device's sales recorded in [since, until) (`clock.iso` times), by receipt number;
-    `limit` and `offset` pick one page of them (all by default)."""
+    `limit` and `offset` pick one page of them (all by default); `training` its training sales
+    instead of the real ones."""
+    book = _book(training)
     rows = db.execute(
-        "SELECT receipt_number FROM sales WHERE device_id = ? AND created_at >= ? "
+        f"SELECT receipt_number FROM {book.sales} WHERE device_id = ? AND created_at >= ? "
         "AND created_at < ? ORDER BY receipt_number LIMIT ? OFFSET ?",
         (device_id, since, until, limit, offset),
     ).fetchall()
-    found = (sale_by_receipt(db, device_id, receipt) for (receipt,) in rows)
+    found = (sale_by_receipt(db, device_id, receipt, training=training) for (receipt,) in rows)
     return [sale for sale in found if sale is not None]
 
 
-def _sale_where(db: sqlite3.Connection, where: str, *params: Any) -> Sale | None:
-    row = db.execute(f"SELECT {_SALE_COLUMNS} FROM sales WHERE {where}", params).fetchone()
+def _sale_where(db: sqlite3.Connection, book: _Book, where: str, *params: Any) -> Sale | None:
+    row = db.execute(f"SELECT {_SALE_COLUMNS} FROM {book.sales} WHERE {where}", params).fetchone()
     if row is None:
         return None
     sale_id, receipt, device_id, token, attempt_id, created_at, reference, app, pan = row
     lines = db.execute(
-        f"SELECT {_LINE_COLUMNS} FROM sale_lines WHERE sale_id = ? ORDER BY line_no", (sale_id,)
+        f"SELECT {_LINE_COLUMNS} FROM {book.lines} WHERE sale_id = ? ORDER BY line_no", (sale_id,)
     )
     basket = Basket(tuple(_line(r) for r in lines))
     return Sale(
-        receipt, device_id, token, attempt_id, created_at, basket, CardPayment(reference, app, pan)
+        receipt,
+        device_id,
+        token,
+        attempt_id,
+        created_at,
+        basket,
+        CardPayment(reference, app, pan),
+        training=book.training,
     )
 
 

@@ -41,11 +41,13 @@ class TicketLine:
 
 
 def sale_times(
-    db: sqlite3.Connection, device_id: str, start: str, end: str
+    db: sqlite3.Connection, device_id: str, start: str, end: str, *, training: bool = False
 ) -> list[tuple[str, int]]:
-    """(created_at, total_cents) of each sale in [start, end), oldest first."""
+    """(created_at, total_cents) of each sale in [start, end), oldest first; with `training`,
+    of each training sale instead (never counted with the real ones)."""
+    table = "training_sales" if training else "sales"
     return db.execute(
-        "SELECT created_at, total_cents FROM sales WHERE device_id = ? AND created_at >= ? "
+        f"SELECT created_at, total_cents FROM {table} WHERE device_id = ? AND created_at >= ? "
         "AND created_at < ? ORDER BY created_at",
         (device_id, start, end),
     ).fetchall()

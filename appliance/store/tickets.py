@@ -32,25 +32,35 @@ def current_mode(db: sqlite3.Connection) -> str:
     return fiscal.state(db, "mode") or LIVE
 
 
-def chain_for(mode: str) -> RecordType:
-    return RecordType.TRAINING if mode == TRAINING else RecordType.TICKET
+def in_training(db: sqlite3.Connection) -> bool:
+    """Whether sales made now are training sales (their own numbers, in no real figure)."""
+    return current_mode(db) == TRAINING
+
+
+def chain_for(training: bool) -> RecordType:
+    return RecordType.TRAINING if training else RecordType.TICKET
 
 
 def record_sale_ticket(db: sqlite3.Connection, sale: Sale, journal_seq: int) -> FiscalRecord:
-    """The signed ticket of `sale`, inside the caller's transaction."""
-    mode = current_mode(db)
+    """The signed ticket of `sale`, inside the caller's transaction; a training sale's goes to
+    the training chain."""
+    mode = TRAINING if sale.training else current_mode(db)
     data = sale_ticket(sale, mode=mode, journal_seq=journal_seq, software=__version__)
-    return fiscal.append(db, chain_for(mode), data, ts=sale.created_at)
+    return fiscal.append(db, chain_for(sale.training), data, ts=sale.created_at)
 
 
-def ticket_of_sale(db: sqlite3.Connection, device_id: str, receipt: int) -> FiscalRecord | None:
+def ticket_of_sale(
+    db: sqlite3.Connection, device_id: str, receipt: int, *, training: bool = False
+) -> FiscalRecord | None:
+    """The signed ticket of real receipt `receipt` (with `training`, of that training receipt)."""
+    chain = chain_for(training)
     row = db.execute(
-        "SELECT type, number FROM fiscal_records WHERE type IN ('ticket', 'training') "
+        "SELECT number FROM fiscal_records WHERE type = ? "
         "AND json_extract(body, '$.data.receipt') = ? "
         "AND json_extract(body, '$.data.box') = ?",
-        (receipt, device_id),
+        (chain.value, receipt, device_id),
     ).fetchone()
-    return fiscal.get(db, RecordType(row[0]), row[1]) if row else None
+    return fiscal.get(db, chain, row[0]) if row else None
 
 
 def record_duplicate(
@@ -88,6 +98,11 @@ def record_refund(
     goes back on the card terminal (a card refund, CD=1) by the shop; this is its record."""
     if not reason.strip():
         raise TicketError("say why the ticket is refunded (--reason): the record keeps it")
+    if in_training(db):
+        raise TicketError(
+            "the box is in training mode, and a refund would be a real fiscal record: "
+            'set [shop] mode = "live" again (or "demo") to refund a real ticket'
+        )
     with transaction(db):
         original = fiscal.get(db, RecordType.TICKET, number)
         if original is None:

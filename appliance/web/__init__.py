@@ -109,6 +109,7 @@ def create_app(config: Config, db_path: Path) -> Flask:
         page_url=pages.page_url,
         device=config.device,
         device_has_lockers=bool(config.lockers.compartments),
+        shop_mode=config.shop.mode,
         version=__version__,
     )
 

@@ -111,6 +111,9 @@ def _receipts(day: date, pages: Pages) -> list[Sale]:
 def _page(day: date, error: str = "", period: tuple[date, date] | None = None) -> tuple[str, int]:
     device_id = settings().device.id
     day_totals = [] if error else sales_report.sale_times(db(), device_id, *_span(day, day))
+    training = (
+        [] if error else sales_report.sale_times(db(), device_id, *_span(day, day), training=True)
+    )
     pages = Pages(page_asked(), RECEIPTS_PER_PAGE, len(day_totals))
     page = render_template(
         "sales.html",
@@ -124,6 +127,8 @@ def _page(day: date, error: str = "", period: tuple[date, date] | None = None) -
             key=lambda t: t.name,
         ),
         total_cents=sum(total for _, total in day_totals),
+        training_count=len(training),
+        training_cents=sum(total for _, total in training),
         error=error,
     )
     return page, 400 if error else 200

@@ -45,6 +45,7 @@ def sell(db: sqlite3.Connection, when: datetime, grams: int = 1000, bottles: int
         when.astimezone(UTC).isoformat(),
         Basket(tuple(lines)),
         CardPayment("123456", "00B"),
+        training=tickets.in_training(db),
     )
     with transaction(db):
         tickets.record_sale_ticket(db, sale, 0)
