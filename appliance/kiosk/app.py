@@ -13,7 +13,6 @@ import logging
 import time
 from collections.abc import Callable
 from concurrent.futures import Future
-from pathlib import Path
 from typing import Any
 
 from kivy.app import App
@@ -142,10 +141,13 @@ class KioskApp(App):
         if effects is not None:
             effects.start()
             path = self.site.database_path
+            pictures = effects.shop.pictures  # one cache, locked, for both threads that load
             self._threads = [
                 CommandExecutor(path, remote.handlers(effects, self)),
                 Heartbeat(path, effects.health),
-                CatalogueWatch(path, lambda products: self.post(CatalogueLoaded(products))),
+                CatalogueWatch(
+                    path, lambda products: self.post(CatalogueLoaded(pictures.dress(products)))
+                ),
             ]
             for thread in self._threads:
                 thread.start()
@@ -214,14 +216,6 @@ class KioskApp(App):
     def tr(self, text: str, _lang: str) -> str:
         """For kv rules: `app.tr("Pay by card", app.lang)` follows the language as it changes."""
         return self._(text)
-
-    def photo(self, product: Any) -> str:
-        if not product.photo:
-            return ""
-        path = Path(product.photo)
-        if not path.is_absolute():
-            path = self.site.device.data_dir / "photos" / path
-        return str(path) if path.is_file() else ""
 
     # -- rendering ------------------------------------------------------------------------------
 

@@ -14,9 +14,10 @@ from typing import TYPE_CHECKING
 
 import qrcode
 from kivy.core.image import Image as CoreImage
+from kivy.core.text import Label as CoreLabel
 from kivy.graphics.texture import Texture
 from kivy.lang import Builder
-from kivy.metrics import dp
+from kivy.metrics import dp, sp
 from kivy.uix.behaviors import ButtonBehavior
 from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.modalview import ModalView
@@ -70,13 +71,35 @@ class AboutScreen(KioskScreen):
         self.ids.legal.text = "\n".join(lines)
 
 
+#: A tile's name: the largest of these font sizes (sp) that shows it whole on two lines.
+NAME_SIZES = (19.0, 17.0, 15.0)
+
+
+@cache
+def _measurer(font_size: float) -> CoreLabel:
+    return CoreLabel(font_size=sp(font_size), bold=True)
+
+
+def measure(text: str, font_size: float) -> float:
+    return _measurer(font_size).get_extents(text)[0]
+
+
 class ProductTile(ButtonBehavior, BoxLayout):
-    def show(self, product: Product, photo: str, price: str) -> None:
+    """A product's picture (or its category's pictogram), its name and its price."""
+
+    name = ""
+
+    def show(self, product: Product, price: str) -> None:
         self.sku = product.sku
-        self.ids.name.text = product.name
+        self.name = product.name
         self.ids.price.text = price
-        self.ids.photo.source = photo
-        self.ids.initial.text = "" if photo else product.name[:1].upper()
+        self.ids.photo.source = product.photo
+        self.fit()
+
+    def fit(self) -> None:
+        label = self.ids.name
+        fitted = view.fit_name(self.name, label.width - dp(8), measure, NAME_SIZES)
+        label.text, label.font_size = fitted.text, sp(fitted.font_size)
 
 
 class CatalogueScreen(KioskScreen):
@@ -107,7 +130,7 @@ class CatalogueScreen(KioskScreen):
         grid.clear_widgets()
         for product in browse.visible:
             tile = ProductTile(on_release=lambda t: app.touch(Action.PRODUCT, t.sku))
-            tile.show(product, app.photo(product), view.unit_price(product, app.lang, app._))
+            tile.show(product, view.unit_price(product, app.lang, app._))
             grid.add_widget(tile)
 
     def _categories(self, app: KioskApp, categories: tuple[str, ...], chosen: str) -> None:

@@ -47,6 +47,7 @@ from appliance.kiosk.flows.events import (
     WallLoaded,
 )
 from appliance.kiosk.flows.values import BasketLine, ForSale, OrderToDeposit
+from appliance.kiosk.pictures import Pictures, for_site
 from appliance.notify.pickup_email import NotifySendError, PickupNotice, send_pickup_code
 from appliance.store import (
     catalogue,
@@ -98,6 +99,7 @@ class ShopActions:
         self.printer = printer
         self.documents = Documents(site)
         self.worker = StoreWorker("shop", site.database_path)
+        self.pictures: Pictures = for_site(site)
         self.labels_printed = 0
         self._key: bytes | None = None
         self._expires: dict[str, datetime] = {}
@@ -121,7 +123,8 @@ class ShopActions:
         cfg = self.site.lockers
         match intention:
             case i.LoadCatalogue():
-                return CatalogueLoaded(tuple(catalogue.list_products(db, active_only=True)))
+                products = catalogue.list_products(db, active_only=True)
+                return CatalogueLoaded(self.pictures.dress(products))
             case i.RecordWeighing(line):
                 assert line.weighing is not None
                 weighings.record_weighing(

@@ -55,6 +55,7 @@ from appliance.kiosk.flows.events import (
 from appliance.kiosk.flows.kiosk import KioskFlow
 from appliance.kiosk.flows.values import ForSale, MenuChoice, OrderToDeposit, PaperState
 from appliance.kiosk.flows.weigh import UNSTABLE_LIMIT_S
+from appliance.kiosk.pictures import for_site
 
 log = logging.getLogger(__name__)
 
@@ -65,6 +66,12 @@ SAMPLE = (
     Product("OEUFS", "Œufs plein air x6", SoldBy.PIECE, 320, 550, category="Crèmerie"),
     Product("MIEL", "Miel de printemps 500 g", SoldBy.PIECE, 890, 550, category="Épicerie"),
     Product("CHEVRE", "Crottin de chèvre", SoldBy.PIECE, 290, 550, category="Crèmerie"),
+    Product(
+        "COURGE", "Courge butternut du jardin 1 kg", SoldBy.PIECE, 350, 550, "", 0, 0, "", "Légumes"
+    ),
+    Product("CIDRE", "Cidre brut fermier 75 cl", SoldBy.PIECE, 450, 550, category="Boissons"),
+    Product("BAGUETTE", "Baguette tradition", SoldBy.PIECE, 130, 550, category="Boulangerie"),
+    Product("TOMME", "Tomme de vache fermière", SoldBy.WEIGHT, 1890, 550, category="Fromages"),
 )
 
 
@@ -288,6 +295,7 @@ def run_tour(
     kinds = {p.by_weight for p in products}
     if kinds != {True, False}:  # the tour needs one product of each kind to show every screen
         products = SAMPLE
+    products = for_site(site).dress(products)
     app = KioskApp(site)
     tour = Tour(app, folder.resolve(), products)
     app.on_ready = tour.start

@@ -6,6 +6,7 @@ tour read the same texts. Formatting of money and weight comes from `core`, neve
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from appliance.core.catalogue import Product
@@ -18,6 +19,14 @@ from appliance.kiosk.flows.values import BasketLine
 from appliance.kiosk.i18n import Translate
 
 NO_VALUE = "—"
+ELLIPSIS = "…"
+NAME_LINES = 2
+
+
+@dataclass(frozen=True)
+class FittedName:
+    text: str
+    font_size: float
 
 
 def decimal_mark(language: str) -> str:
@@ -188,3 +197,43 @@ MESSAGE_SCREENS = (
     Screen.SCALE_UNSTABLE,
     Screen.SCALE_OVERLOAD,
 )
+
+
+Measure = Callable[[str, float], float]  # (text, font size) -> its width on the screen
+
+
+def fit_name(name: str, width: float, measure: Measure, sizes: tuple[float, ...]) -> FittedName:
+    """A product's name on at most two lines, broken between words: the largest of `sizes`
+    that shows it whole, else the smallest with the end cut at a word and an ellipsis."""
+    words = name.split()
+    for size in sizes:
+        lines = _wrap(words, width, lambda text, s=size: measure(text, s))
+        if len(lines) <= NAME_LINES and all(measure(line, size) <= width for line in lines):
+            return FittedName("\n".join(lines), size)
+    size = sizes[-1]
+
+    def fits(text: str) -> bool:
+        return measure(text, size) <= width
+
+    lines = _wrap(words, width, lambda text: measure(text, size))[:NAME_LINES]
+    last = lines[-1]
+    cut = last.split()
+    while len(cut) > 1 and not fits(" ".join(cut) + ELLIPSIS):
+        cut.pop()
+    text = " ".join(cut)
+    while text and not fits(text + ELLIPSIS):  # one word longer than the tile: cut inside it
+        text = text[:-1]
+    lines[-1] = text.rstrip(" ,;:-") + ELLIPSIS
+    return FittedName("\n".join(lines), size)
+
+
+def _wrap(words: list[str], width: float, measure: Callable[[str], float]) -> list[str]:
+    """Greedy line breaking at spaces; a word wider than `width` gets a line of its own."""
+    lines: list[str] = []
+    for word in words:
+        joined = f"{lines[-1]} {word}" if lines else word
+        if lines and measure(joined) <= width:
+            lines[-1] = joined
+        else:
+            lines.append(word)
+    return lines or [""]

@@ -197,3 +197,25 @@ async def screen_map(k) -> None:
     await k.wait_for(lambda: any(t.get("sku") == "POMMES" for t in shown()["widgets"]))
     tile = next(t for t in shown()["widgets"] if t.get("sku") == "POMMES")
     assert tile["touchable"] and not tile["disabled"], tile
+
+
+async def catalogue_pictures(k) -> None:
+    """Every tile shows a picture: the product's own thumbnail, else its category's pictogram;
+    a long name wraps on two lines between words; the category row says it scrolls."""
+    from pathlib import Path
+
+    await k.wait_screen("home")
+    await k.tap("start")
+    await k.wait_screen("catalogue")
+    await k.wait_for(lambda: len(k.widget("grid").children) == 3)
+    await k.frames(3)
+    tiles = {tile.sku: tile for tile in k.widget("grid").children}
+    sources = {sku: Path(tile.ids.photo.source) for sku, tile in tiles.items()}
+    assert all(path.is_file() for path in sources.values()), sources
+    assert sources["POMMES"].suffix == ".jpg", sources  # its own photo, made a thumbnail
+    assert sources["OEUFS"].name == "pictogram-cheese.png", sources
+    assert sources["COURGE"].name == "pictogram-vegetable.png", sources
+    name = tiles["COURGE"].ids.name.text
+    assert name.count("\n") == 1 and "…" not in name, name
+    assert name.split() == ["Courge", "butternut", "du", "jardin", "bio"], name
+    assert k.widget("more_categories").opacity == 0  # three categories fit on 800 px

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from dataclasses import replace
 
 import pytest
+from PIL import Image
 
-from appliance.store import journal
-from appliance.store.db import open_database
+from appliance.core.catalogue import Product, SoldBy
+from appliance.store import catalogue, journal
+from appliance.store.db import open_database, transaction
 
 pytestmark = pytest.mark.ui
 
@@ -109,3 +112,31 @@ def test_the_tour_saves_every_screen_in_both_languages(kiosk_env, shop_config, t
 
 def test_an_update_waits_for_the_customer_then_says_back_in_a_minute(run_journey):
     run_journey("pause_for_update")
+
+
+def test_every_product_shows_a_picture_and_its_whole_name(run_journey, data_dir):
+    photos = data_dir / "photos"
+    photos.mkdir()
+    Image.new("RGB", (900, 700), "red").save(photos / "pommes.png")
+    db = open_database(data_dir / "comptoir.db")
+    with transaction(db):
+        apples = next(p for p in catalogue.list_products(db) if p.sku == "POMMES")
+        catalogue.save(db, replace(apples, photo="pommes.png"))
+        catalogue.save(
+            db,
+            Product(
+                "COURGE",
+                "Courge butternut du jardin bio",
+                SoldBy.PIECE,
+                350,
+                550,
+                "",
+                0,
+                0,
+                "",
+                "Légumes",
+            ),
+        )
+    db.close()
+    run_journey("catalogue_pictures")
+    assert len(list((data_dir / "pictures").glob("*.jpg"))) == 1
