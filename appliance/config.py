@@ -415,7 +415,7 @@ def load(path: Path) -> Config:
 
 
 def from_dict(raw: dict[str, Any]) -> Config:
-    config: Config = _build(Config, raw, "", skip={"source"})
+    config: Config = _build(Config, raw, "", skip=frozenset({"source"}))
     _check_compartment_numbers(config.lockers.compartments)
     return config
 
@@ -433,7 +433,7 @@ def _check_compartment_numbers(compartments: tuple[Compartment, ...]) -> None:
         first[compartment.number] = i
 
 
-def _build(cls: type, raw: Any, where: str, skip: set[str] = frozenset()) -> Any:
+def _build(cls: type, raw: Any, where: str, skip: frozenset[str] = frozenset()) -> Any:
     if not isinstance(raw, dict):
         raise ConfigError(f"{where or 'config'} must be a table of keys, not {raw!r}")
     fields = {f.name: f for f in dataclasses.fields(cls) if f.name not in skip}
@@ -468,7 +468,7 @@ def _key(where: str, name: str) -> str:
 def _convert(hint: Any, value: Any, key: str) -> Any:
     origin = typing.get_origin(hint)
     args = typing.get_args(hint)
-    if dataclasses.is_dataclass(hint):
+    if isinstance(hint, type) and dataclasses.is_dataclass(hint):
         return _build(hint, value, key)
     if origin is Literal:
         if value not in args:

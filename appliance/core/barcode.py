@@ -17,6 +17,7 @@ digits are computed here: the price verifier digit (V) is one no library has.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -74,7 +75,7 @@ def verifier_digit(value: str) -> int:
         raise ValueError(f"a price verifier digit needs 4 or 5 digits, not {value!r}")
     digits = [int(d) for d in value]
     if len(digits) == 4:
-        weightings = (_two_minus, _two_minus, _three, _five_minus)
+        weightings: tuple[Callable[[int], int], ...] = (_two_minus, _two_minus, _three, _five_minus)
         return sum(f(d) for f, d in zip(weightings, digits, strict=True)) * 3 % 10
     weightings = (_five_plus, _two_minus, _five_minus, _five_plus, _two_minus)
     total = sum(f(d) for f, d in zip(weightings, digits, strict=True))

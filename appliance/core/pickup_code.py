@@ -118,7 +118,8 @@ def lockout_s(wrong_in_a_row: int) -> int:
     fifth, then 30 s, doubling with each further wrong code, at most an hour."""
     if wrong_in_a_row < LOCKOUT_AFTER:
         return 0
-    return min(LOCKOUT_FIRST_S * 2 ** (wrong_in_a_row - LOCKOUT_AFTER), LOCKOUT_MAX_S)
+    doubled: int = LOCKOUT_FIRST_S * 2 ** (wrong_in_a_row - LOCKOUT_AFTER)
+    return min(doubled, LOCKOUT_MAX_S)
 
 
 def _mac(device_key: bytes, body: str) -> str:

@@ -89,7 +89,7 @@ class Worker:
         finally:
             self._safely(self.teardown)
 
-    def _do(self, job: Callable[[], Any], done: Future) -> None:
+    def _do(self, job: Callable[[], Any], done: Future[Any]) -> None:
         try:
             if done.set_running_or_notify_cancel():
                 try:
@@ -109,10 +109,10 @@ class Worker:
             log.exception("%s: %s failed", self.name, hook.__name__)
 
 
-def log_failure(what: str) -> Callable[[Future], None]:
+def log_failure(what: str) -> Callable[[Future[Any]], None]:
     """A done-callback that logs a job nobody waits for, when it failed."""
 
-    def check(future: Future) -> None:
+    def check(future: Future[Any]) -> None:
         exc = future.exception()
         if exc is not None:
             log.error("%s failed: %s", what, exc, exc_info=exc)

@@ -114,7 +114,8 @@ def release_command(db: sqlite3.Connection, command_id: str) -> None:
 
 
 def commands_handled(db: sqlite3.Connection) -> int:
-    return db.execute("SELECT count(*) FROM agent_commands WHERE state = 'done'").fetchone()[0]
+    done: int = db.execute("SELECT count(*) FROM agent_commands WHERE state = 'done'").fetchone()[0]
+    return done
 
 
 # -- remote settings ------------------------------------------------------------------------------

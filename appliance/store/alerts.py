@@ -16,7 +16,7 @@ from typing import Any
 
 from appliance import clock
 from appliance.store import outbox
-from appliance.store.db import require_transaction
+from appliance.store.db import insert_row, require_transaction
 
 _COLUMNS = "id, kind, subject, message, created_at, resolved_at, resolved_by, resolution"
 
@@ -70,13 +70,13 @@ def raise_alarm(
     transaction of what caused it."""
     require_transaction(db, "alerts.raise_alarm")
     ts = ts or clock.now_iso()
-    cursor = db.execute(
+    alert_id = insert_row(
+        db,
         "INSERT INTO alerts (kind, subject, message, created_at) VALUES (?, ?, ?, ?)",
         (alarm.value, subject, message, ts),
     )
     outbox.emit(db, alarm.value, {"message": message, **details}, event_id=event_id, ts=ts)
-    assert cursor.lastrowid is not None
-    return Alert(cursor.lastrowid, alarm.value, subject, message, ts)
+    return Alert(alert_id, alarm.value, subject, message, ts)
 
 
 def open_alerts(db: sqlite3.Connection, kind: Alarm | None = None) -> list[Alert]:

@@ -160,7 +160,7 @@ def _close_one(
     covered = fiscal.records(db, RecordType.TICKET, after=first - 1, until=last)
     totals = totals_of(record.data for record in covered)
     fiscal_year = settings.span(Period.YEAR, when.first).label
-    last_hash = fiscal.get(db, RecordType.TICKET, last).hash if last >= 1 else ""
+    last_hash = _ticket(db, last).hash if last >= 1 else ""
     data = closing_data(
         when,
         settings.zone,
@@ -183,6 +183,17 @@ def _close_one(
         by=by,
     )
     outbox.emit(db, "closing", as_document(record), event_id=f"closing-{record.number}")
+    return record
+
+
+def _ticket(db: sqlite3.Connection, number: int) -> FiscalRecord:
+    """A ticket the closing chains to; missing means the fiscal records were tampered with."""
+    record = fiscal.get(db, RecordType.TICKET, number)
+    if record is None:
+        raise ClosingError(
+            f"ticket {number} is missing from the fiscal records, so no closing can be made: "
+            "run `comptoir fiscal verify` and call the co-op's support with its output"
+        )
     return record
 
 

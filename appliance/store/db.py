@@ -12,7 +12,7 @@ import contextlib
 import os
 import re
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from importlib import resources
 from pathlib import Path
@@ -121,6 +121,15 @@ class CommitWatch:
     def forget(self) -> None:
         """Make the next look say True (there may be more to do than one look found)."""
         self._seen = None
+
+
+def insert_row(db: sqlite3.Connection, sql: str, params: Sequence[object]) -> int:
+    """Run an INSERT of one row and return its id. sqlite3 keeps the connection's last id when a
+    statement added nothing (OR IGNORE, ON CONFLICT DO NOTHING): that is refused, not returned."""
+    cursor = db.execute(sql, params)
+    if cursor.rowcount != 1 or cursor.lastrowid is None:
+        raise RuntimeError(f"expected one new row from {sql.split('(')[0].strip()!r}, got none")
+    return cursor.lastrowid
 
 
 def require_transaction(db: sqlite3.Connection, what: str) -> None:

@@ -103,9 +103,10 @@ def tail(db: sqlite3.Connection, kind: RecordType) -> Tail | None:
 
 
 def count(db: sqlite3.Connection, kind: RecordType) -> int:
-    return db.execute(
+    records: int = db.execute(
         "SELECT count(*) FROM fiscal_records WHERE type = ?", (kind.value,)
     ).fetchone()[0]
+    return records
 
 
 def latest_ts(db: sqlite3.Connection, kind: RecordType) -> str | None:

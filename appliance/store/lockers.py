@@ -24,7 +24,7 @@ from appliance.core.order import Order, OrderState
 from appliance.errors import ComptoirError
 from appliance.store import alerts, journal, orders, outbox
 from appliance.store.alerts import Alarm
-from appliance.store.db import transaction
+from appliance.store.db import insert_row, transaction
 
 
 class LockerError(ComptoirError):
@@ -195,12 +195,12 @@ def issue_code(
             break
     expires = pickup_code.expiry(now, validity_days)
     salt = rng.randbytes(pickup_code.SALT_BYTES)
-    cursor = db.execute(
+    code_id = insert_row(
+        db,
         "INSERT INTO pickup_codes (order_number, lookup, code_hash, created_at, expires_at) "
         "VALUES (?, ?, ?, ?, ?)",
         (number, lookup, pickup_code.hash_code(code, salt), clock.iso(now), clock.iso(expires)),
     )
-    code_id = cursor.lastrowid
     token = pickup_code.sign_token(key, number, code_id, expires)
     return IssuedCode(code, token, expires, code_id)
 

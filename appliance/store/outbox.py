@@ -14,7 +14,7 @@ from typing import Any
 
 from appliance import clock
 from appliance.core.journal import canonical_json
-from appliance.store.db import require_transaction
+from appliance.store.db import insert_row, require_transaction
 
 
 @dataclass(frozen=True)
@@ -38,11 +38,12 @@ def emit(
     require_transaction(db, "outbox.emit")
     event_id = event_id or str(uuid.uuid4())
     ts = ts or clock.now_iso()
-    cursor = db.execute(
+    row_id = insert_row(
+        db,
         "INSERT INTO outbox (event_id, ts, type, payload) VALUES (?, ?, ?, ?)",
         (event_id, ts, type, canonical_json(payload)),
     )
-    return Event(cursor.lastrowid, event_id, ts, type, payload)
+    return Event(row_id, event_id, ts, type, payload)
 
 
 def pending(

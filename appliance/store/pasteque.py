@@ -13,7 +13,7 @@ import sqlite3
 from dataclasses import dataclass
 from typing import Any
 
-from appliance.store.db import require_transaction
+from appliance.store.db import insert_row, require_transaction
 
 
 @dataclass(frozen=True)
@@ -118,7 +118,7 @@ def take_number(db: sqlite3.Connection, at_least: int) -> int:
     """The next ticket number, never given before; `at_least` is the server's nextTicketId."""
     require_transaction(db, "pasteque.take_number")
     current = gateway(db).next_number
-    highest = db.execute("SELECT coalesce(max(number), 0) FROM pasteque_tickets").fetchone()[0]
+    highest: int = db.execute("SELECT coalesce(max(number), 0) FROM pasteque_tickets").fetchone()[0]
     number = max(current, at_least, highest + 1)
     db.execute("UPDATE pasteque_gateway SET next_number = ? WHERE id = 1", (number + 1,))
     return number
@@ -151,12 +151,15 @@ def session_for(db: sqlite3.Connection, day: str, now: str) -> Session:
         return own[0]
     if taking and taking[-1].day > day:
         return taking[-1]  # a late ticket (clock set back, or past its day's closing)
-    cursor = db.execute("INSERT INTO pasteque_sessions (day, created_at) VALUES (?, ?)", (day, now))
-    return session(db, int(cursor.lastrowid or 0))
+    return session(
+        db,
+        insert_row(db, "INSERT INTO pasteque_sessions (day, created_at) VALUES (?, ?)", (day, now)),
+    )
 
 
 def last_sequence(db: sqlite3.Connection) -> int | None:
-    return db.execute("SELECT max(sequence) FROM pasteque_sessions").fetchone()[0]
+    sequence: int | None = db.execute("SELECT max(sequence) FROM pasteque_sessions").fetchone()[0]
+    return sequence
 
 
 def freeze_open(

@@ -25,6 +25,7 @@ import sqlite3
 import uuid
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Any
 
 from appliance import clock
 from appliance.core.journal import canonical_json
@@ -233,7 +234,7 @@ def _alert_unknown(db: sqlite3.Connection, attempt: Attempt, why: str) -> None:
     )
 
 
-def _attempt(row: tuple) -> Attempt:
+def _attempt(row: tuple[Any, ...]) -> Attempt:
     values = list(row)
     values[2] = Basket.from_dict(json.loads(values[2]))
     values[3] = AttemptState(values[3])

@@ -148,8 +148,11 @@ def check_code(
                 )
         record_attempt(db, "customer", method, check.verdict.value, now, check.order_number)
         if check.verdict is not Verdict.OK:
-            payload = {"verdict": check.verdict.value, "method": method}
-            payload["order_number"] = check.order_number
+            payload = {
+                "verdict": check.verdict.value,
+                "method": method,
+                "order_number": check.order_number,
+            }
             outbox.emit(db, "pickup_refused", payload, ts=clock.iso(now))
     return check
 

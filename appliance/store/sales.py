@@ -28,7 +28,7 @@ from appliance.core.catalogue import SoldBy
 from appliance.core.payment import PaymentOutcome, PaymentResult
 from appliance.core.sale import Basket, CardPayment, Sale, SaleLine
 from appliance.store import journal, outbox, payments, tickets
-from appliance.store.db import transaction
+from appliance.store.db import insert_row, transaction
 from appliance.store.payments import Attempt, AttemptState, AttemptStateError
 
 _LINE_FIELDS = (
@@ -125,7 +125,8 @@ def record_sale(db: sqlite3.Connection, attempt: Attempt, device_id: str) -> Sal
         payment=payment,
         training=book.training,
     )
-    sale_id = db.execute(
+    sale_id = insert_row(
+        db,
         f"INSERT INTO {book.sales} (device_id, receipt_number, token, attempt_id, total_cents, "
         "payment_reference, card_application, masked_pan, created_at) "
         "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -140,7 +141,7 @@ def record_sale(db: sqlite3.Connection, attempt: Attempt, device_id: str) -> Sal
             payment.masked_pan,
             sale.created_at,
         ),
-    ).lastrowid
+    )
     for line_no, line in enumerate(sale.basket.lines, start=1):
         row = line.to_dict()
         db.execute(
@@ -224,7 +225,7 @@ def _sale_where(db: sqlite3.Connection, book: _Book, where: str, *params: Any) -
     )
 
 
-def _line(row: tuple) -> SaleLine:
+def _line(row: tuple[Any, ...]) -> SaleLine:
     values = dict(zip(_LINE_FIELDS, row, strict=True))
     values["sold_by"] = SoldBy(values["sold_by"])
     values["scale_computed"] = bool(values["scale_computed"])

@@ -82,5 +82,5 @@ def ticket_lines(
         "ORDER BY s.receipt_number, l.line_no",
         (device_id, start, end),
     )
-    for row in rows:
-        yield TicketLine(*row[:5], SoldBy(row[5]), *row[6:])
+    for number, created_at, line_no, sku, name, sold_by, *amounts in rows:
+        yield TicketLine(number, created_at, line_no, sku, name, SoldBy(sold_by), *amounts)

@@ -162,12 +162,19 @@ def _secret(name: str) -> bool:
     return any(word in name for word in SECRET_WORDS) and not name.endswith("_file")
 
 
+def _plain(value: Any) -> Any:
+    """A dataclass in a tuple setting (lockers.compartments) as the dict JSON can write."""
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return dataclasses.asdict(value)
+    return value
+
+
 def _text(value: Any) -> str:
     if isinstance(value, Path):
         return str(value)
     if isinstance(value, tuple):
         return json.dumps(
-            [dataclasses.asdict(v) if dataclasses.is_dataclass(v) else v for v in value],
+            [_plain(v) for v in value],
             default=str,
             ensure_ascii=False,
             sort_keys=True,

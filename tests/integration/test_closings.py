@@ -91,6 +91,23 @@ def test_a_period_is_closed_once(db: sqlite3.Connection) -> None:
     assert fiscal.count(db, RecordType.CLOSING) == 1
 
 
+def test_a_closing_refuses_to_chain_to_a_ticket_removed_behind_its_back(
+    db: sqlite3.Connection, data_dir: Path
+) -> None:
+    day = date(2026, 10, 5)
+    sell(db, at(day, 10))
+    closings.close(db, SETTINGS, Period.DAY, day, by="t", now=LATER)
+    raw = sqlite3.connect(data_dir / "comptoir.db")
+    raw.execute("DROP TRIGGER fiscal_records_no_delete")
+    raw.execute("DELETE FROM fiscal_records WHERE type = 'ticket' AND number = 1")
+    raw.commit()
+    raw.close()
+    # The next day sold nothing: its closing chains to ticket 1, which is gone.
+    with pytest.raises(ComptoirError, match="ticket 1 is missing.*fiscal verify"):
+        closings.close(db, SETTINGS, Period.DAY, day + timedelta(days=1), by="t", now=LATER)
+    assert fiscal.count(db, RecordType.CLOSING) == 1
+
+
 def test_a_day_not_over_cannot_be_closed(db: sqlite3.Connection) -> None:
     sell(db, datetime.now(UTC))
     with pytest.raises(ComptoirError, match="not over yet"):

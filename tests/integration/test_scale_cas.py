@@ -27,7 +27,7 @@ def simulator(pan: Pan) -> CasSimulator:
 
 
 @pytest.fixture
-def line(simulator: CasSimulator) -> Iterator[serial.SerialBase]:
+def line(simulator: CasSimulator) -> Iterator[serial.Serial]:
     with PtyServer(simulator, baud=9600, pace=False) as server:
         port = open_port(server.path, 9600, "8N1", 1.0)
         yield port
@@ -35,7 +35,7 @@ def line(simulator: CasSimulator) -> Iterator[serial.SerialBase]:
 
 
 @pytest.fixture
-def scale(line: serial.SerialBase) -> CasScale:
+def scale(line: serial.Serial) -> CasScale:
     return CasScale(line, interval_g=2)
 
 

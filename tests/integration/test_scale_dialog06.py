@@ -33,7 +33,7 @@ def simulator(pan: Pan) -> Dialog06Simulator:
 
 
 @pytest.fixture
-def line(simulator: Dialog06Simulator) -> Iterator[serial.SerialBase]:
+def line(simulator: Dialog06Simulator) -> Iterator[serial.Serial]:
     with PtyServer(simulator, baud=9600, pace=False) as server:
         port = open_port(server.path, 9600, "7O1", 1.0)
         yield port
@@ -41,7 +41,7 @@ def line(simulator: Dialog06Simulator) -> Iterator[serial.SerialBase]:
 
 
 @pytest.fixture
-def scale(line: serial.SerialBase) -> Dialog06Scale:
+def scale(line: serial.Serial) -> Dialog06Scale:
     scale = Dialog06Scale(line, interval_g=2, polynomial="8005")
     scale.set_article(APPLES)
     return scale

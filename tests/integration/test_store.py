@@ -23,6 +23,7 @@ from appliance.store import catalogue, device_commands, journal, outbox
 from appliance.store.db import (
     CommitWatch,
     apply_migrations,
+    insert_row,
     migrations,
     open_database,
     transaction,
@@ -238,6 +239,15 @@ def test_each_destination_keeps_its_own_place_in_the_outbox(db: sqlite3.Connecti
     outbox.acknowledge(db, "mqtt", sale.id)  # a late duplicate never moves the cursor back
     assert outbox.pending(db, "mqtt") == []
     assert outbox.pending(db, "marketplace")[0].payload == {"total_cents": 728}
+
+
+def test_an_insert_that_added_nothing_gives_no_other_rows_id(db: sqlite3.Connection) -> None:
+    with transaction(db):
+        first = outbox.emit(db, "sale", {"n": 1}, event_id="e-1")
+        sql = "INSERT OR IGNORE INTO outbox (event_id, ts, type, payload) VALUES (?, ?, ?, ?)"
+        with pytest.raises(RuntimeError, match="expected one new row"):
+            insert_row(db, sql, ("e-1", first.ts, "sale", "{}"))
+    assert [event.id for event in outbox.pending(db, "mqtt")] == [first.id]
 
 
 def test_outbox_event_is_only_written_inside_a_transaction(db: sqlite3.Connection) -> None:

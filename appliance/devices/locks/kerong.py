@@ -114,7 +114,7 @@ def parse_status(frame: bytes) -> BoardStatus:
 class KerongBus:
     """The boards on one RS485 line; one request at a time (the bus is shared)."""
 
-    def __init__(self, port: serial.SerialBase, *, retries: int = 1) -> None:
+    def __init__(self, port: serial.Serial, *, retries: int = 1) -> None:
         self.port = port
         self.retries = retries
         self._lock = threading.Lock()

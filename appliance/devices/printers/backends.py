@@ -80,7 +80,7 @@ def _escpos(settings: Printer, connect: Callable[[], Escpos], reads_back: bool) 
     return EscposPrinter(connect, settings.target, reads_back=reads_back, width_mm=paper.width_mm)
 
 
-class _SerialUrl(Serial):
+class _SerialUrl(Serial):  # type: ignore[misc]  # python-escpos ships no type information
     """python-escpos Serial opening any pyserial URL (socket://, rfc2217://) as well as a path."""
 
     def open(self, raise_not_found: bool = True) -> None:

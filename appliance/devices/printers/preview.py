@@ -68,7 +68,8 @@ def _laid_out(content: LabelContent, width: int, scale: float) -> tuple[list[Row
         height += _line_height(font) + LINE_GAP_DOTS
     module = max(1, min(3, inner // (95 + 2 * QUIET_MODULES)))
     digits_font = _font(max(8, round(SIZES[LineSize.SMALL] * scale)), False)
-    height += round(BAR_HEIGHT_DOTS * scale) + digits_font.getbbox("0")[3] + 2 + MARGIN_DOTS
+    digits_height = int(digits_font.getbbox("0")[3])
+    height += round(BAR_HEIGHT_DOTS * scale) + digits_height + 2 + MARGIN_DOTS
     return rows, module, height
 
 
@@ -137,7 +138,7 @@ def _mono_font(size: int) -> Font:
 def _qr(url: str, side: int) -> Image.Image:
     code = qrcode.QRCode(border=0)
     code.add_data(url)
-    return code.make_image().get_image().convert("1").resize((side, side), Image.NEAREST)
+    return code.make_image().get_image().convert("1").resize((side, side), Image.Resampling.NEAREST)
 
 
 def save(content: LabelContent, path: Path, width_mm: int, height_mm: int) -> Path:

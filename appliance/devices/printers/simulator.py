@@ -57,7 +57,7 @@ class PrinterSimulator:
     @property
     def address(self) -> str:
         """host:port, as written in config `[printer] target`."""
-        host, port = self._server.server_address[:2]
+        host, port = self._server.socket.getsockname()[:2]
         return f"{host}:{port}"
 
     @property

@@ -44,12 +44,12 @@ class Scale(ABC):
     #: True when the scale computes the price and the kiosk must take it unchanged.
     computes_price: ClassVar[bool] = False
 
-    def __init__(self, port: serial.SerialBase, *, interval_g: int = 1) -> None:
+    def __init__(self, port: serial.Serial, *, interval_g: int = 1) -> None:
         self.port = port
         self.interval_g = interval_g
 
     @classmethod
-    def from_settings(cls, port: serial.SerialBase, settings: config.Scale) -> Scale:
+    def from_settings(cls, port: serial.Serial, settings: config.Scale) -> Scale:
         """The driver on an open `port`, with what it needs from [scale]; override to take more."""
         return cls(port, interval_g=settings.interval_g)
 
@@ -73,7 +73,7 @@ class Scale(ABC):
 
     @classmethod
     @abstractmethod
-    def probe(cls, port: serial.SerialBase) -> bool:
+    def probe(cls, port: serial.Serial) -> bool:
         """Does a scale of this protocol answer on `port`? Uses only a safe, non-changing query."""
 
     def close(self) -> None:

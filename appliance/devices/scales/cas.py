@@ -104,13 +104,13 @@ class _NoAnswer(Exception):
     """Nothing, or only part of a frame, arrived in time."""
 
 
-def _ask(port: serial.SerialBase, request: bytes, size: int) -> bytes:
+def _ask(port: serial.Serial, request: bytes, size: int) -> bytes:
     port.reset_input_buffer()
     port.write(request)
     return port.read(size)
 
 
-def _enquire(port: serial.SerialBase) -> bool:
+def _enquire(port: serial.Serial) -> bool:
     """ENQ until ACK; False when the scale keeps answering NAK."""
     for _ in range(ENQ_ATTEMPTS):
         answer = _ask(port, ENQ, 1)
@@ -147,5 +147,5 @@ class CasScale(Scale):
                 return Reading(ReadingStatus.ERROR, detail=str(exc))
 
     @classmethod
-    def probe(cls, port: serial.SerialBase) -> bool:
+    def probe(cls, port: serial.Serial) -> bool:
         return _ask(port, ENQ, 1) in (ACK, NAK)

@@ -277,7 +277,7 @@ class _NoAnswer(Exception):
     """Nothing, or only part of a frame, arrived in time."""
 
 
-def exchange(port: serial.SerialBase, request: bytes) -> bytes:
+def exchange(port: serial.Serial, request: bytes) -> bytes:
     """Send one request; return ACK, NAK or a whole scale frame (reassembled from pieces)."""
     port.reset_input_buffer()
     port.write(request)
@@ -295,7 +295,7 @@ def exchange(port: serial.SerialBase, request: bytes) -> bytes:
     return first + rest
 
 
-def _finish(port: serial.SerialBase) -> None:
+def _finish(port: serial.Serial) -> None:
     """The POS answers every scale frame with EOT."""
     port.write(EOT)
 
@@ -308,7 +308,7 @@ class Dialog06Scale(Scale):
     computes_price = True
 
     def __init__(
-        self, port: serial.SerialBase, *, interval_g: int = 1, polynomial: str | None = None
+        self, port: serial.Serial, *, interval_g: int = 1, polynomial: str | None = None
     ) -> None:
         super().__init__(port, interval_g=interval_g)
         self.polynomial = None if polynomial is None else parse_polynomial(polynomial)
@@ -319,7 +319,7 @@ class Dialog06Scale(Scale):
         self._checksums: list[int] | None = None
 
     @classmethod
-    def from_settings(cls, port: serial.SerialBase, settings: config.Scale) -> Dialog06Scale:
+    def from_settings(cls, port: serial.Serial, settings: config.Scale) -> Dialog06Scale:
         return cls(
             port, interval_g=settings.interval_g, polynomial=settings.dialog06_polynomial or None
         )
@@ -350,7 +350,7 @@ class Dialog06Scale(Scale):
                 return Reading(ReadingStatus.ERROR, detail=str(exc))
 
     @classmethod
-    def probe(cls, port: serial.SerialBase) -> bool:
+    def probe(cls, port: serial.Serial) -> bool:
         try:
             answer = exchange(port, STATUS_REQUEST)
             parse_status(answer)

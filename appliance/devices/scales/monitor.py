@@ -16,7 +16,6 @@ import time
 from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import dataclass, field
-from typing import Any
 
 from appliance import config
 from appliance.core.weighing import Reading, ReadingStatus
@@ -35,8 +34,8 @@ REOPEN_INTERVAL_S = 1.0
 class _Command:
     """A call to make on the scale from the polling thread; its outcome goes to `done`."""
 
-    action: Callable[[Scale], Any]
-    done: Future = field(default_factory=Future)
+    action: Callable[[Scale], None]
+    done: Future[None] = field(default_factory=Future)
 
 
 _STOP = object()
@@ -86,19 +85,19 @@ class ScaleMonitor:
 
     # -- commands, from any thread: each returns a Future of the scale's answer -------------------
 
-    def zero(self) -> Future:
+    def zero(self) -> Future[None]:
         return self._send(lambda scale: scale.zero())
 
-    def tare(self, preset_g: int | None = None) -> Future:
+    def tare(self, preset_g: int | None = None) -> Future[None]:
         return self._send(lambda scale: scale.tare(preset_g))
 
-    def clear_tare(self) -> Future:
+    def clear_tare(self) -> Future[None]:
         return self._send(lambda scale: scale.clear_tare())
 
-    def set_article(self, article: Article) -> Future:
+    def set_article(self, article: Article) -> Future[None]:
         return self._send(lambda scale: scale.set_article(article))
 
-    def _send(self, action: Callable[[Scale], Any]) -> Future:
+    def _send(self, action: Callable[[Scale], None]) -> Future[None]:
         command = _Command(action)
         self._inbox.put(command)
         return command.done
@@ -169,7 +168,8 @@ class ScaleMonitor:
             )
             return
         try:
-            command.done.set_result(command.action(self._scale))
+            command.action(self._scale)
+            command.done.set_result(None)
         except PORT_ERRORS as exc:
             self._close()
             command.done.set_exception(port_lost(self.settings.port, exc))
@@ -185,5 +185,5 @@ class ScaleMonitor:
     def _close(self) -> None:
         if self._scale is not None:
             scale, self._scale = self._scale, None
-            with contextlib.suppress(PORT_ERRORS):
+            with contextlib.suppress(*PORT_ERRORS):
                 scale.close()

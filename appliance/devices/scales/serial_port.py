@@ -36,33 +36,35 @@ def parse_framing(framing: str) -> tuple[int, str, float]:
     return int(framing[0]), PARITIES[framing[1]], int(framing[2])
 
 
-def open_port(port: str, baud: int, framing: str, timeout_s: float) -> serial.SerialBase:
+def open_port(port: str, baud: int, framing: str, timeout_s: float) -> serial.Serial:
     """Open `port` (path or URL) with all settings at once; ScaleUnavailable says why not."""
     bytesize, parity, stopbits = parse_framing(framing)
-    settings = dict(
-        baudrate=baud,
-        bytesize=bytesize,
-        parity=parity,
-        stopbits=stopbits,
-        timeout=timeout_s,
-        write_timeout=timeout_s,
-    )
+
+    def opened(bytesize: int, parity: str, stopbits: float) -> serial.Serial:
+        return serial.serial_for_url(
+            port,
+            baudrate=baud,
+            bytesize=bytesize,
+            parity=parity,
+            stopbits=stopbits,
+            timeout=timeout_s,
+            write_timeout=timeout_s,
+        )
+
     try:
         try:
-            return serial.serial_for_url(port, **settings)
+            return opened(bytesize, parity, stopbits)
         except PORT_ERRORS as exc:
             # pyserial lets termios.error through raw when tcsetattr refuses the framing.
             if _errno(exc) != errno.EINVAL or not _is_pty(port):
                 raise
-            return serial.serial_for_url(
-                port, **{**settings, "bytesize": 8, "parity": "N", "stopbits": 1}
-            )
+            return opened(8, serial.PARITY_NONE, serial.STOPBITS_ONE)
     except (*PORT_ERRORS, ValueError) as exc:
         raise ScaleUnavailable(f"cannot open the scale port {port}: {_why(exc)}") from None
 
 
 @contextlib.contextmanager
-def lost_port(port: serial.SerialBase) -> Iterator[None]:
+def lost_port(port: serial.Serial) -> Iterator[None]:
     """Turn an I/O failure on an open port into ScaleUnavailable naming the port."""
     try:
         yield

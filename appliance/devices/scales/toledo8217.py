@@ -128,7 +128,7 @@ class Toledo8217Scale(Scale):
     default_baud = 9600
     default_framing = "7E1"
 
-    def __init__(self, port: serial.SerialBase, *, interval_g: int = 1) -> None:
+    def __init__(self, port: serial.Serial, *, interval_g: int = 1) -> None:
         super().__init__(port, interval_g=interval_g)
         self._tare_g = 0
         self._failed = False
@@ -159,7 +159,7 @@ class Toledo8217Scale(Scale):
             self._tare_g = 0
 
     @classmethod
-    def probe(cls, port: serial.SerialBase) -> bool:
+    def probe(cls, port: serial.Serial) -> bool:
         """Echo mode (`E`) repeats every character until `F`: only an 8217 repeats the token."""
         with lost_port(port):
             port.reset_input_buffer()
