@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import sqlite3
+import threading
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -28,6 +29,16 @@ log = logging.getLogger(__name__)
 ROUND_S = 30.0
 #: A wall clock that moved this much more (or less) than the monotonic clock jumped.
 CLOCK_JUMP_S = 120
+
+
+def run_forever(config: Config, db: sqlite3.Connection, stop: threading.Event) -> None:
+    """The jobs on their own until `stop`, for the demo's desk box that runs no agent. The
+    mode is recorded first, so the first closings say DÉMO even before the kiosk starts."""
+    technical_events.sync_mode(db, config.shop.mode, by="demo")
+    jobs = FiscalJobs(config)
+    while not stop.is_set():
+        jobs.tick()
+        stop.wait(1.0)
 
 
 class FiscalJobs:

@@ -4,6 +4,9 @@ Threads: paho's network thread (connects, reconnects, receives), a few command w
 opening may wait for the kiosk), the marketplace sync loop when configured, and the main loop
 (outbox forwarding, telemetry, heartbeat, systemd watchdog). Each thread has its own database
 connection. The agent never drives hardware: door and label commands go to the kiosk's queue.
+
+Without `[mqtt] url` (a shop with no fleet) the agent runs without a broker: no link, no
+telemetry, but the box's own jobs still run, closings at night first among them.
 """
 
 from __future__ import annotations
@@ -62,9 +65,12 @@ class Agent:
         self._heartbeat_at = 0.0
         self._cold_chain_at = 0.0
         mqtt_config = config.mqtt
+        #: Whether there is a fleet broker; without one, `_connected` is never set, so nothing
+        #: is ever published and the outbox keeps its events for the day a broker is set.
+        self.linked = bool(mqtt_config.url)
         self.client, self.address = make_client(
             LinkSettings(
-                mqtt_config.url,
+                mqtt_config.url or "mqtt://127.0.0.1",
                 mqtt_config.username,
                 mqtt_config.password_file,
                 mqtt_config.ca_file,
@@ -125,16 +131,18 @@ class Agent:
         """Connect and serve until `stop()`; the broker may be away at start or at any time."""
         notifier = Notifier()
         technical_events.process_started(self.db(), self.config, "agent")
-        self.client.connect_async(self.address.host, self.address.port, keepalive=30)
-        self.client.loop_start()
+        if self.linked:
+            self.client.connect_async(self.address.host, self.address.port, keepalive=30)
+            self.client.loop_start()
+            # host and port only: a URL may carry a user and password
+            where = f"broker {self.address.host}:{self.address.port}"
+        else:
+            where = "no broker ([mqtt] url not set): closings, archives and checks run here only"
         self._start_sync()
         self.handlers.updates.resume(self.db())
         self.pasteque_loop = pasteque_loop.start(self.config, self._stop)
-        notifier.ready(f"broker {self.address.host}:{self.address.port}")
-        # host and port only: a URL may carry a user and password
-        log.info(
-            "agent %s started, broker %s:%d", self.device_id, self.address.host, self.address.port
-        )
+        notifier.ready(where)
+        log.info("agent %s started, %s", self.device_id, where)
         try:
             while not self._stop.is_set():
                 busy = self._tick()
@@ -156,8 +164,9 @@ class Agent:
             with contextlib.suppress(RuntimeError, ValueError):
                 info.wait_for_publish(timeout=5)
         self._workers.shutdown(wait=False, cancel_futures=True)
-        self.client.disconnect()
-        self.client.loop_stop()
+        if self.linked:
+            self.client.disconnect()
+            self.client.loop_stop()
         technical_events.process_stopped(self.db(), "agent")
 
     def _tick(self) -> bool:

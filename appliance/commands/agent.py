@@ -1,4 +1,5 @@
-"""`comptoir agent`: the box's link to the fleet broker, marketplace sync and telemetry."""
+"""`comptoir agent`: the box's link to the fleet broker, marketplace sync and telemetry, and the
+box's own jobs (closings at night, archives, checks), which also run with no broker set."""
 
 from __future__ import annotations
 
@@ -7,7 +8,6 @@ import signal
 from types import FrameType
 
 from appliance.commands._common import load_config
-from appliance.errors import ConfigError
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -21,8 +21,6 @@ def run(args: argparse.Namespace) -> int:
     from appliance.agent.service import Agent
 
     config = load_config(args)
-    if not config.mqtt.url:
-        raise ConfigError("[mqtt] url is not set: the agent needs mqtts://broker:8883 (or mqtt://)")
     agent = Agent(config)
 
     def stop(signum: int, frame: FrameType | None) -> None:

@@ -8,6 +8,7 @@ config file) is imported first; labels are saved as PNG files in the data folder
 Demo orders wait for a deposit, one is already in a locker (its pickup code is printed at start,
 fresh each run), a walk-in compartment holds produce, and a demo producer has a PIN.
 Keyboard shortcuts (Ctrl + key) stand in for the customer's hands and for things going wrong.
+The agent's fiscal jobs run beside the kiosk, so the demo's days are closed as a box's are.
 """
 
 from __future__ import annotations
@@ -198,6 +199,20 @@ def pasteque_till(config: Config) -> Iterator[Config]:
 
 
 @contextlib.contextmanager
+def closings_at_night(config: Config) -> Iterator[None]:
+    """The agent's fiscal jobs beside the demo kiosk: its days are closed at the closing hour
+    (and a day missed while the demo was off, at its start), as on a box."""
+    from appliance.agent import fiscal_jobs
+
+    print(
+        f"Closings: each finished day is closed at {config.shop.closing_hour} h, "
+        "missed ones at start (comptoir closing list)"
+    )
+    with _in_background(fiscal_jobs.run_forever, config, "demo-closings"):
+        yield
+
+
+@contextlib.contextmanager
 def _in_background(
     loop: Callable[[Config, sqlite3.Connection, threading.Event], None], site: Config, name: str
 ) -> Iterator[None]:
@@ -234,6 +249,7 @@ def run(args: argparse.Namespace) -> int:
         print(line)
     print("Shortcuts (Ctrl + key): " + "; ".join(f"{k} {v}" for k, v in SHORTCUTS.items()))
     with (
+        closings_at_night(config),
         marketplace(config) as config,
         pasteque_till(config) as config,
         SimulatedShop(

@@ -162,6 +162,58 @@ def test_a_missed_day_is_closed_at_the_next_start_for_its_own_period(
     db.close()
 
 
+def test_the_agent_closes_yesterday_on_a_box_with_no_broker(tmp_path: Path) -> None:
+    """A shop with no fleet ([mqtt] url unset): `comptoir agent` still runs and closes."""
+    from tests.agent_support import wait_until
+
+    config = tmp_path / "c.toml"
+    config.write_text(
+        f'[device]\nid = "box-1"\ndata_dir = "{tmp_path / "d"}"\n[shop]\nclosing_hour = 0\n'
+    )
+    db = open_database(tmp_path / "d" / "comptoir.db")
+    sell(db, at(datetime.now(PARIS).date() - timedelta(days=1), 12))
+    with (tmp_path / "agent.log").open("w") as log:
+        agent = subprocess.Popen(
+            [sys.executable, "-m", "appliance", "--config", str(config), "agent"],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            cwd=REPO,
+        )
+        try:
+            (day, *_) = wait_until(lambda: closings.closings(db, Period.DAY), 60, "a closing")
+        finally:
+            agent.terminate()
+            agent.wait(60)
+    assert agent.returncode == 0, (tmp_path / "agent.log").read_text()
+    assert (day.data["tickets"], day.data["made_by"]) == (1, "agent")
+    stops = technical_events.events(db, technical_events.EventKind.STOP)
+    assert [e.details["process"] for e in stops] == ["agent"]
+    db.close()
+
+
+def test_the_demo_closes_its_days_beside_the_kiosk(tmp_path: Path) -> None:
+    import dataclasses
+
+    from appliance.commands.demo import closings_at_night
+    from appliance.config import load
+    from tests.agent_support import wait_until
+
+    demo = load(REPO / "config" / "demo.toml")
+    demo = dataclasses.replace(
+        demo,
+        device=dataclasses.replace(demo.device, data_dir=tmp_path / "demo"),
+        shop=dataclasses.replace(demo.shop, closing_hour=0),
+    )
+    db = open_database(demo.database_path)
+    sell(db, at(datetime.now(PARIS).date() - timedelta(days=2), 12))
+    with closings_at_night(demo):
+        wait_until(lambda: len(closings.closings(db, Period.DAY)) >= 2, 60, "two closings")
+    days = closings.closings(db, Period.DAY)
+    assert [d.data["tickets"] for d in days[:2]] == [1, 0]
+    assert days[0].data["mode"] == "demo"
+    db.close()
+
+
 def test_the_agent_closes_the_month_and_the_year_at_night(tmp_path: Path) -> None:
     config = Config(device=Device(id="box-1", data_dir=tmp_path / "d"), shop=Shop(closing_hour=1))
     db = open_database(config.database_path)
