@@ -103,7 +103,7 @@ def test_a_closing_refuses_to_chain_to_a_ticket_removed_behind_its_back(
     raw.commit()
     raw.close()
     # The next day sold nothing: its closing chains to ticket 1, which is gone.
-    with pytest.raises(ComptoirError, match="ticket 1 is missing.*fiscal verify"):
+    with pytest.raises(ComptoirError, match=r"ticket 1 is missing.*fiscal verify"):
         closings.close(db, SETTINGS, Period.DAY, day + timedelta(days=1), by="t", now=LATER)
     assert fiscal.count(db, RecordType.CLOSING) == 1
 
