@@ -11,13 +11,16 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import io
 import os
 import shutil
 import signal
 import subprocess
 import sys
+import tarfile
+import tempfile
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -118,8 +121,8 @@ def bundle(keys: Keys, version: str, patches: dict[str, tuple[str, str]] | None 
     found = list(folder.glob("comptoir-*.bundle"))
     if found:
         return found[0]
-    work = CACHE / f".work-{key}"
-    shutil.rmtree(work, ignore_errors=True)
+    CACHE.mkdir(parents=True, exist_ok=True)
+    work = Path(tempfile.mkdtemp(prefix=f".work-{key}-", dir=CACHE))  # two runs may build at once
     source = checkout_copy(work / "src", version, patches)
     run_comptoir(
         "release",
@@ -134,8 +137,21 @@ def bundle(keys: Keys, version: str, patches: dict[str, tuple[str, str]] | None 
     folder.mkdir(parents=True, exist_ok=True)
     [built] = (work / "out").glob("comptoir-*.bundle")
     target = folder / built.name
-    shutil.move(built, target)
+    os.replace(built, target)  # whole or not there: a run building the same one may read it
     shutil.rmtree(work, ignore_errors=True)
+    return target
+
+
+def rewritten(source: Path, target: Path, change: Callable[[str, bytes], bytes]) -> Path:
+    """A copy of the bundle with its members changed by `change(name, data) -> data`."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with tarfile.open(source) as old, tarfile.open(target, "w") as new:
+        for member in old.getmembers():
+            extracted = old.extractfile(member)
+            assert extracted is not None
+            data = change(member.name, extracted.read())
+            member.size = len(data)
+            new.addfile(member, io.BytesIO(data))
     return target
 
 

@@ -116,6 +116,8 @@ class Box(Protocol):
 
     def install(self, path: Path, manifest: bundle.Manifest) -> None: ...
 
+    def discard(self, path: Path) -> None: ...
+
     def busy(self, order: Order) -> str: ...
 
     def hand_over(self, order: Order) -> None: ...
@@ -138,11 +140,15 @@ def run_job(box: Box, order: Order, report: Report, *, wait: Callable[[float], b
         report("downloading", percent=0)
         path = box.download(order, lambda percent: report("downloading", percent=percent))
         report("verifying")
-        manifest = box.verify(path)
-        if manifest.version != order.version:
-            raise ReleaseError(
-                f"the bundle is {manifest.version}, the command said {order.version}"
-            )
+        try:
+            manifest = box.verify(path)
+            if manifest.version != order.version:
+                raise ReleaseError(
+                    f"the bundle is {manifest.version}, the command said {order.version}"
+                )
+        except ReleaseError:
+            box.discard(path)  # a refused bundle would only fill the disk
+            raise
         report("installing")
         box.install(path, manifest)
         while why := box.busy(order):
@@ -185,14 +191,25 @@ class RealBox:
                 self.layout, total * (1 + install.SPACE_FACTOR), updates.keep_free_mb
             )
 
-        return fetch(
-            order.url,
-            self.layout.downloads / bundle.bundle_name(order.version),
-            order.sha256,
-            ca_file=updates.ca_file,
-            progress=step,
-            room=room,
+        target = self._bundle_path(order)
+        self._drop_other_downloads(target)
+        path = fetch(
+            order.url, target, order.sha256, ca_file=updates.ca_file, progress=step, room=room
         )
+        if shown[0] != 100:  # whole already: kept from before an agent restart
+            progress(100)
+        return path
+
+    def _bundle_path(self, order: Order) -> Path:
+        return self.layout.downloads / bundle.bundle_name(order.version)
+
+    def _drop_other_downloads(self, target: Path) -> None:
+        """What an earlier job left (a refused version's partial file): one job at a time."""
+        if not self.layout.downloads.is_dir():
+            return
+        for left in self.layout.downloads.iterdir():
+            if left.name not in (target.name, f"{target.name}.part"):
+                left.unlink(missing_ok=True)
 
     def verify(self, path: Path) -> bundle.Manifest:
         manifest = bundle.verify(path, keys.trusted(self.config.updates.trusted_keys))
@@ -208,6 +225,8 @@ class RealBox:
             keys.trusted(self.config.updates.trusted_keys),
             keep_free_mb=self.config.updates.keep_free_mb,
         )
+
+    def discard(self, path: Path) -> None:
         path.unlink(missing_ok=True)
 
     def busy(self, order: Order) -> str:
@@ -245,6 +264,8 @@ class RealBox:
 
     def hand_over(self, order: Order) -> None:
         apply.prepare(self.layout, order.job, order.version, order.health_s)
+        # Kept until now so that an agent restarted while the switch waits does not fetch it again.
+        self.discard(self._bundle_path(order))
         self.services.start_updater()
 
 

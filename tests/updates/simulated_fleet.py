@@ -43,6 +43,9 @@ class FastBox:
     def install(self, path: Path, manifest: Manifest) -> None:
         time.sleep(0.05)
 
+    def discard(self, path: Path) -> None:
+        pass
+
     def busy(self, order: Order) -> str:
         return ""
 

@@ -3,10 +3,8 @@ is told exactly what is wrong; a box installs only what it may, and nothing chan
 
 from __future__ import annotations
 
-import io
 import json
 import shutil
-import tarfile
 from pathlib import Path
 
 import pytest
@@ -16,7 +14,7 @@ from appliance.release import install, keys, migrations_rule
 from appliance.release.bundle import MANIFEST
 from appliance.release.errors import BundleRefused, ReleaseError
 from appliance.release.layout import Layout
-from tests.release_support import ROOT, bundle, run_comptoir
+from tests.release_support import ROOT, bundle, rewritten, run_comptoir
 
 
 @pytest.fixture(scope="module")
@@ -29,17 +27,6 @@ def keys_module():
     from tests.release_support import make_keys
 
     return make_keys()
-
-
-def _rewrite(source: Path, target: Path, change) -> Path:
-    """A copy of the bundle with one member changed by `change(name, data) -> data`."""
-    with tarfile.open(source) as old, tarfile.open(target, "w") as new:
-        for member in old.getmembers():
-            data = old.extractfile(member).read()
-            data = change(member.name, data)
-            member.size = len(data)
-            new.addfile(member, io.BytesIO(data))
-    return target
 
 
 def _verify_json(path: Path, public: Path) -> tuple[int, dict]:
@@ -67,7 +54,7 @@ def test_a_changed_manifest_has_a_bad_signature(good, keys_module, tmp_path):
             return json.dumps(body).encode()
         return data
 
-    code, report = _verify_json(_rewrite(good, tmp_path / "x.bundle", change), keys_module.public)
+    code, report = _verify_json(rewritten(good, tmp_path / "x.bundle", change), keys_module.public)
     assert code == 1
     assert report["problems"] == [
         f"bad signature: manifest.json was changed after key "
@@ -79,7 +66,7 @@ def test_a_changed_wheel_is_named(good, keys_module, tmp_path):
     def change(name: str, data: bytes) -> bytes:
         return data[:-1] + bytes([data[-1] ^ 1]) if name.startswith("wheels/comptoir-") else data
 
-    code, report = _verify_json(_rewrite(good, tmp_path / "x.bundle", change), keys_module.public)
+    code, report = _verify_json(rewritten(good, tmp_path / "x.bundle", change), keys_module.public)
     assert code == 1
     [problem] = report["problems"]
     assert problem.startswith("wheels/comptoir-") and "SHA-256 differs" in problem

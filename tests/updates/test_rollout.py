@@ -3,11 +3,13 @@ time, stopping by itself after --max-failures; `fleet releases` says who runs wh
 
 from __future__ import annotations
 
+import io
 import json
 import re
 
 import pytest
 
+from appliance.commands.fleet import ProgressTable
 from appliance.release.rollout import Rollout
 from tests.release_support import run_comptoir
 from tests.updates.simulated_fleet import fleet, wait_online
@@ -58,6 +60,20 @@ def test_a_canary_rollout_stops_by_itself_after_max_failures(broker, boxes):
     reached = {sim.device for sim in boxes if sim.commands}
     assert reached == {f"box-{n:02d}" for n in range(1, 9)}  # 5 canaries, then 3 at a time
     assert "box-14" not in reached  # the third bad box never got it: the rollout had stopped
+    # Piped, the console writes a line for each step of each box, in the order it happened.
+    steps = [line.split()[1:3] for line in done.stdout.splitlines() if line.startswith("box-01 ")]
+    assert steps == [
+        ["sent"],
+        ["queued"],
+        ["downloading", "0"],
+        ["downloading", "50"],
+        ["downloading", "100"],
+        ["verifying"],
+        ["installing"],
+        ["switching"],
+        ["health_check"],
+        ["succeeded"],
+    ], done.stdout
     for bad in ("box-03", "box-08"):
         assert re.search(
             rf"^{bad} +rolled_back +the kiosk wrote no fresh heartbeat", done.stdout, re.MULTILINE
@@ -89,3 +105,25 @@ def test_no_canary_and_no_failure_limit_sends_to_all_at_the_parallel_pace():
     plan.update("a", "failed")
     plan.update("b", "failed")
     assert plan.next_to_send() == ["c"] and not plan.stopped
+
+
+class Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_on_a_terminal_the_table_of_every_box_is_redrawn_in_place():
+    plan = Rollout(["box-1", "box-2"], canary=1, max_failures=1)
+    out = Terminal()
+    table = ProgressTable(out)
+    table.show(plan)
+    plan.update("box-1", "downloading", 40)
+    table.show(plan)
+    table.show(plan)  # nothing changed: nothing drawn
+    first, second = out.getvalue().split("\x1b[4F\x1b[J")  # up over header, 2 boxes, summary
+    assert first.splitlines()[1].split() == ["box-1", "not_sent"]
+    assert [line.split()[:3] for line in second.splitlines()[1:3]] == [
+        ["box-1", "downloading", "40"],
+        ["box-2", "not_sent"],
+    ]
+    assert second.splitlines()[-1] == "-- 0 succeeded, 0 failed or rolled back, 1 not sent"

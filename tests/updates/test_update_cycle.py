@@ -177,13 +177,15 @@ def test_a_broken_release_is_rolled_back_by_the_box_and_no_sale_is_lost(
 @pytest.mark.parametrize(
     ("point", "bad", "ends_on"),
     [
+        ("download:half", False, NEXT),  # the agent, restarted by its unit, resumes the job
+        ("install:pip", False, NEXT),
         ("apply:restarted", False, __version__),
         ("apply:gated", False, __version__),
         ("apply:committed", False, NEXT),
         ("apply:rolling_back", True, __version__),
     ],
 )
-def test_an_updater_killed_at_any_step_is_restarted_and_leaves_a_working_box(
+def test_the_agent_or_the_updater_killed_at_any_step_goes_on_and_leaves_a_working_box(
     new_box, keys, tls, broker, tmp_path, point, bad, ends_on
 ):
     box = new_box(
@@ -204,9 +206,17 @@ def test_an_updater_killed_at_any_step_is_restarted_and_leaves_a_working_box(
     db = open_database(box.data_dir / "comptoir.db")
     try:
         outcomes = [e.kind for e in technical_events.events(db) if e.kind in ("update", "rollback")]
+        ends = [
+            state
+            for (state,) in db.execute(
+                "SELECT json_extract(payload, '$.state') FROM outbox WHERE type = 'update_state'"
+            )
+            if state in ("succeeded", "rolled_back", "failed")
+        ]
     finally:
         db.close()
     assert outcomes == ["update" if ends_on == NEXT else "rollback"]  # recorded once
+    assert ends == [states[-1]["state"]]  # and the job ended once
 
 
 @pytest.mark.long

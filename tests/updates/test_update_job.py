@@ -8,9 +8,12 @@ cycle is test_update_cycle.py).
 
 from __future__ import annotations
 
+import json
 import shutil
+import signal
 import tarfile
 import threading
+from datetime import UTC, datetime
 from datetime import time as clock
 
 import pytest
@@ -20,13 +23,13 @@ from appliance import config as config_module
 from appliance.agent.update_job import Order, RealBox, in_window
 from appliance.kiosk.commands import CommandExecutor, CommandRefused
 from appliance.release import keys as release_keys
-from appliance.release.bundle import sha256_of
+from appliance.release.bundle import bundle_name, sha256_of
 from appliance.release.layout import Layout
 from appliance.store import agent_state, lockers
 from appliance.store.db import open_database
 from appliance.store.device_commands import CommandName
-from tests.agent_support import RunningAgent, Watcher, write_config
-from tests.release_support import bundle, file_server, make_keys, url_of
+from tests.agent_support import RunningAgent, Watcher, start_agent, stop_process, write_config
+from tests.release_support import NEXT, bundle, file_server, make_keys, rewritten, url_of
 
 RUNNING = "0.0.1"
 
@@ -115,7 +118,27 @@ def test_a_tampered_bundle_fails_with_the_reason_and_nothing_changes(
     assert "SHA-256 differs from the manifest" in states[-1]["reason"]
     layout, _ = box
     assert layout.installed() == [RUNNING] and layout.state() is None
+    assert list(layout.downloads.iterdir()) == []  # the refused bundle is not kept
     assert again == {"id": "j1", "ok": True, "result": answer["result"]}  # asked again: same
+
+
+def test_a_bundle_whose_manifest_was_changed_fails_on_its_signature(
+    box, broker, tls, good, keys, tmp_path
+):
+    def lower_the_floor(name: str, data: bytes) -> bytes:
+        if name != "manifest.json":
+            return data
+        return json.dumps({**json.loads(data), "installs_over": ""}, sort_keys=True).encode()
+
+    served = rewritten(good, tmp_path / "files" / good.name, lower_the_floor)
+    _answer, states, _ = _run_update(box, broker, tls, served)
+    assert [s["state"] for s in states][-2:] == ["verifying", "failed"], states
+    key_id = release_keys.load_public(keys.public).key_id
+    assert states[-1]["reason"] == (
+        f"bundle refused: bad signature: manifest.json was changed after key {key_id} signed it"
+    )
+    layout, _ = box
+    assert layout.installed() == [RUNNING] and list(layout.downloads.iterdir()) == []
 
 
 def test_a_bundle_signed_by_an_unknown_key_fails(box, broker, tls, good, tmp_path):
@@ -125,7 +148,7 @@ def test_a_bundle_signed_by_an_unknown_key_fails(box, broker, tls, good, tmp_pat
         box, broker, tls, good, config_edit=(str(make_keys().public), str(other))
     )
     assert states[-1]["state"] == "failed" and "unknown key" in states[-1]["reason"]
-    assert layout.installed() == [RUNNING]
+    assert layout.installed() == [RUNNING] and list(layout.downloads.iterdir()) == []
 
 
 def test_a_downgrade_is_refused_before_anything_is_downloaded(box, broker, tls, good):
@@ -157,6 +180,100 @@ def test_a_truncated_download_fails(box, broker, tls, good, tmp_path):
     agent_sha = sha256_of(good)
     _answer, states, _ = _run_update(box, broker, tls, served, {"sha256": agent_sha})
     assert states[-1]["state"] == "failed" and "SHA-256 differs" in states[-1]["reason"]
+
+
+def test_an_agent_killed_half_way_through_the_download_resumes_it_and_ends_the_job_once(
+    box, broker, tls, good, tmp_path, monkeypatch
+):
+    """The agent SIGKILLed mid-download (a crash, the power): started again, it asks only for
+    the missing bytes and the job ends once. The command names another version than the
+    bundle's, so the job ends at verifying; the long variant (test_update_cycle) goes on to
+    the switch."""
+    layout, config = box
+    monkeypatch.setenv("COMPTOIR_FAILPOINT", "download:half")
+    monkeypatch.setenv("COMPTOIR_FAILPOINT_ONCE", str(tmp_path / "killed"))
+    agent = start_agent(config, tmp_path / "agent.log")
+    admin = _online(broker)
+    part = layout.downloads / f"{bundle_name(NEXT)}.part"
+    size = good.stat().st_size
+    try:
+        with file_server(good.parent, tls) as server:
+            args = {"url": url_of(server, good), "sha256": sha256_of(good), "version": NEXT}
+            assert admin.command("box-1", "update", args, id="j-cut")["ok"]
+            assert agent.wait(120) == -signal.SIGKILL, (tmp_path / "agent.log").read_text()
+            kept = part.stat().st_size
+            assert size // 2 <= kept < size
+            agent = start_agent(config, tmp_path / "agent.log")  # as its unit restarts it
+
+            def ended(topic, payload, retained):
+                return topic.endswith("/event/update_state") and payload["data"]["state"] in (
+                    "failed",
+                    "succeeded",
+                    "rolled_back",
+                )
+
+            last = admin.wait_for(ended, 120)[1]["data"]
+            sent = server.cuts.sent[good.name]
+    finally:
+        admin.close()
+        stop_process(agent)
+    assert last["job"] == "j-cut" and last["state"] == "failed"
+    assert last["reason"] == f"the bundle is {__version__}, the command said {NEXT}"
+    assert sent - size == size - kept  # the first try, then only what the cut left missing
+    db = open_database(config_module.load(config).database_path)
+    try:
+        states = [
+            json.loads(payload)["state"]
+            for (payload,) in db.execute(
+                "SELECT payload FROM outbox WHERE type = 'update_state' ORDER BY id"
+            )
+        ]
+    finally:
+        db.close()
+    assert states.count("failed") == 1 and states[-1] == "failed"
+    assert states.count("verifying") == 1  # verified once, after the whole file was there
+    assert list(layout.downloads.iterdir()) == [] and layout.installed() == [RUNNING]
+
+
+def test_an_agent_restarted_while_the_switch_waits_does_not_fetch_the_bundle_again(
+    box, broker, tls, good, tmp_path
+):
+    """The release is installed (a marker here) and a door is open; the agent restarts."""
+    layout, config = box
+    layout.folder(__version__).mkdir()
+    layout.mark_complete(__version__)
+    db = open_database(config_module.load(config).database_path)
+    lockers.record_door_event(db, 4, "door_opened")
+    db.close()
+    agent = start_agent(config, tmp_path / "agent.log")
+    admin = _online(broker)
+
+    def waiting_since(since: datetime):
+        def waiting(topic, payload, retained):
+            if not topic.endswith("/event/update_state"):
+                return False
+            data = payload["data"]
+            return data["state"] == "waiting" and datetime.fromisoformat(data["ts"]) > since
+
+        return waiting
+
+    try:
+        with file_server(good.parent, tls) as server:
+            args = {"url": url_of(server, good), "sha256": sha256_of(good), "version": __version__}
+            assert admin.command("box-1", "update", args, id="j-wait")["ok"]
+            first = admin.wait_for(waiting_since(datetime.min.replace(tzinfo=UTC)), 120)
+            agent.kill()
+            agent.wait(30)
+            killed = datetime.now(UTC)
+            agent = start_agent(config, tmp_path / "agent.log")
+            admin.wait_for(waiting_since(killed), 120)  # the new agent's job
+            sent = server.cuts.sent[good.name]
+    finally:
+        admin.close()
+        stop_process(agent)
+    assert first[1]["data"]["reason"] == "a locker door is open: 4"
+    assert sent == good.stat().st_size  # fetched once: the second agent found it whole
+    assert [p.name for p in layout.downloads.iterdir()] == [good.name]  # until the switch
 
 
 def test_a_wrong_command_is_answered_with_what_is_expected(box, broker, tls, good):
