@@ -38,7 +38,7 @@ from appliance.agent.sync_loop import SyncLoop
 from appliance.agent.update_job import Reporter, Updates
 from appliance.config import Config
 from appliance.marketplace.sync import run_forever
-from appliance.store import agent_state, technical_events
+from appliance.store import agent_state, fiscal_key, technical_events
 from appliance.store.db import open_database
 from appliance.systemd_notify import Notifier
 
@@ -242,6 +242,16 @@ class Agent:
         if wanted != self._status:
             self._publish_status(wanted, body["alerts"])
 
+    def _publish_fiscal_key(self) -> None:
+        """The public key of the box's fiscal signatures, retained, at every connect: the
+        fleet keeps it apart from the box, to check archives and records (docs/fiscal.md)."""
+        key = fiscal_key.public_key(self.config.device.data_dir)
+        if key:
+            body = {"box": self.device_id, "algorithm": "Ed25519", "public_key": key}
+            self.client.publish(
+                topics.fiscal_key(self.device_id), json.dumps(body), qos=1, retain=True
+            )
+
     def _publish_archive(self, number: int, payload: bytes) -> bool:
         """A fiscal archive to the fleet's storage; True once the broker acknowledged it."""
         if not self._connected.is_set():
@@ -287,6 +297,7 @@ class Agent:
             ]
         )
         self._publish_status("online")
+        self._publish_fiscal_key()
         self.update_reporter.reconnected()
         self._connected.set()
         self._telemetry_at = 0.0

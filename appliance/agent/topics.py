@@ -35,6 +35,11 @@ def archive(device_id: str, number: int) -> str:
     return f"{base(device_id)}/archive/{number}"
 
 
+def fiscal_key(device_id: str) -> str:
+    """The box's public signing key (retained): anyone checks its fiscal records with it."""
+    return f"{base(device_id)}/fiscal/public_key"
+
+
 def command(device_id: str, name: str) -> str:
     return f"{base(device_id)}/cmd/{name}"
 
