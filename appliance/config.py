@@ -80,11 +80,15 @@ class Device:
     timezone: str = "Europe/Paris"
 
 
+#: `[scale] protocol`: the scale's serial protocol, "none" for a shop without one.
+ScaleProtocol = Literal["toledo8217", "dialog06", "cas", "none"]
+
+
 @dataclass(frozen=True)
 class Scale:
     """The legal-for-trade scale on a serial line (or any pyserial URL)."""
 
-    protocol: Literal["toledo8217", "dialog06", "cas", "none"] = "none"
+    protocol: ScaleProtocol = "none"
     port: str = "/dev/ttyUSB0"
     baud: int = setting(
         0,

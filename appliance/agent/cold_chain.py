@@ -10,6 +10,7 @@ from __future__ import annotations
 import sqlite3
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from appliance import clock
 from appliance.config import Config
@@ -80,7 +81,7 @@ def _alarm_once(
     subject: str,
     message: str,
     now: datetime,
-    **details: object,
+    **details: Any,
 ) -> None:
     with transaction(db):
         if any(a.subject == subject for a in alerts.open_alerts(db, alarm)):

@@ -12,7 +12,7 @@ import sqlite3
 from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from appliance import __version__, clock
 from appliance.agent.logs import MAX_LINES, LogSource, read_logs
@@ -135,7 +135,7 @@ class Handlers:
         if problem:
             raise BadArgs(problem)
         agent_state.set_override(db, "mqtt.telemetry_period_s", seconds)
-        self.telemetry_changed(seconds)
+        self.telemetry_changed(cast(int, seconds))  # why_refused lets whole numbers only
         return Answer(True, {"telemetry_period_s": seconds})
 
     def do_get_config(self, command: RemoteCommand, db: sqlite3.Connection) -> Answer:

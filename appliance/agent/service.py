@@ -334,7 +334,7 @@ class Agent:
     def _handle_command(self, name: str, message: mqtt.MQTTMessage) -> None:
         db = self.db()
         try:
-            command = parse(name, message.payload, retained=message.retain, now=clock.now())
+            command = parse(name, bytes(message.payload), retained=message.retain, now=clock.now())
         except Refused as refused:
             log.warning("refused command %s: %s", name, refused.reason)
             if message.retain:  # refused, so it must not replay at every reconnection

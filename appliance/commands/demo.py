@@ -112,7 +112,7 @@ def import_catalogue(config: Config, path: Path) -> int:
 
 def seed_lockers(config: Config) -> list[str]:
     """The demo producer, orders and walk-in produce; returns what to tell the person."""
-    from appliance.core.locker import compartments_from
+    from appliance.core.locker import Use, compartments_from
     from appliance.store import lockers, orders, pickup_codes, producers
     from appliance.store.db import open_database, transaction
 
@@ -131,20 +131,27 @@ def seed_lockers(config: Config) -> list[str]:
             producers.add_producer(db, DEMO_PRODUCER, key=key, pin=DEMO_PIN)
         told = [f"Producer {DEMO_PRODUCER}: PIN {DEMO_PIN} (the discreet Producteurs button)"]
         deposited = DEMO_ORDERS[-1].number
-        state = orders.get(db, deposited).state
+        last = orders.get(db, deposited)
+        state = last.state if last else None
         days = config.lockers.code_validity_days
+
+        def free(number: int) -> bool:
+            compartment = lockers.state(db, number)
+            return compartment is not None and compartment.use is Use.FREE
+
         if state is OrderState.IN_LOCKER:
             issued = pickup_codes.reissue_code(db, deposited, key=key, validity_days=days)
-        elif state is OrderState.WAITING and lockers.state(db, DEPOSITED_IN).use.value == "free":
+        elif state is OrderState.WAITING and DEPOSITED_IN in numbers and free(DEPOSITED_IN):
             issued = lockers.deposit(
                 db, deposited, DEPOSITED_IN, producer=DEMO_PRODUCER, key=key, validity_days=days
             )
         else:
             issued = None
-        if issued is not None:
-            where = orders.get(db, deposited).compartment
+        placed = orders.get(db, deposited)
+        if issued is not None and placed is not None:
+            where = placed.compartment
             told.append(f"Order {deposited} is in compartment {where}: pickup code {issued.code}")
-        if WALKIN_IN in numbers and lockers.state(db, WALKIN_IN).use.value == "free":
+        if WALKIN_IN in numbers and free(WALKIN_IN):
             lockers.fill_walkin(
                 db, WALKIN_IN, name="Panier de légumes", price_cents=1200, producer=DEMO_PRODUCER
             )

@@ -182,7 +182,7 @@ def run_check(args: argparse.Namespace) -> int:
 
 
 def run_fake(args: argparse.Namespace) -> int:
-    from waitress import serve  # type: ignore[import-untyped]
+    from waitress import serve
 
     from appliance.pasteque.fake import create_app, seed
 

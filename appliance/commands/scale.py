@@ -6,6 +6,7 @@ import argparse
 import re
 import sys
 import threading
+from typing import cast
 
 import serial.tools.list_ports
 
@@ -23,7 +24,7 @@ from appliance.devices.scales.base import Article, Scale
 from appliance.devices.scales.factory import (
     PROTOCOLS,
     driver_class,
-    open_scale,
+    open_driver,
     simulator_class,
 )
 from appliance.devices.scales.serial_port import PORT_ERRORS, open_port
@@ -97,7 +98,7 @@ def run_read(args: argparse.Namespace) -> int:
         timeout_ms=round(args.timeout * 1000),
         dialog06_polynomial=args.polynomial,
     )
-    scale = open_scale(settings)
+    scale = open_driver(settings)
     try:
         if args.unit_price_cents is not None and scale.computes_price:
             scale.set_article(Article(args.unit_price_cents))
@@ -157,7 +158,7 @@ def _describe(result: dict, interval_g: int) -> str:
 # -- simulate -----------------------------------------------------------------------------------
 
 #: stdin line -> what it does to the pan (`weight N` is parsed apart).
-_PAN_CHANGES = {
+_PAN_CHANGES: dict[str, dict[str, object]] = {
     "empty": dict(load_g=0, motion=False, overload=False, under_zero=False),
     "motion": dict(motion=True),
     "stable": dict(motion=False),
@@ -192,7 +193,9 @@ def run_simulate(args: argparse.Namespace) -> int:
 def _change_pan(pan: Pan, words: list[str]) -> str:
     """Apply one stdin command to the pan; the acknowledgement or the problem, on one line."""
     if words[0] == "weight" and len(words) == 2 and words[1].lstrip("-").isdigit():
-        changes = dict(load_g=int(words[1]), motion=False, overload=False, under_zero=False)
+        changes: dict[str, object] = dict(
+            load_g=int(words[1]), motion=False, overload=False, under_zero=False
+        )
     elif len(words) == 1 and words[0] in _PAN_CHANGES:
         changes = _PAN_CHANGES[words[0]]
     else:
@@ -247,7 +250,7 @@ def _detect_on(port: str, drivers: dict[str, type[Scale]]) -> dict:
     return {"port": port, "protocol": None, "error": error}
 
 
-def _protocol(name: str) -> str:
+def _protocol(name: str) -> config.ScaleProtocol:
     if name not in PROTOCOLS:
         raise UsageError(f"unknown --protocol {name!r}: expected one of {', '.join(PROTOCOLS)}")
-    return name
+    return cast(config.ScaleProtocol, name)  # PROTOCOLS names the ones with a driver

@@ -39,7 +39,7 @@ class Screens(Protocol):
     def ask_pause(self, hold_s: int) -> Future[bool]: ...
 
 
-def handlers(effects: Effects, screens: Screens) -> dict[CommandName | str, Handler]:
+def handlers(effects: Effects, screens: Screens) -> dict[CommandName, Handler]:
     def print_test_label(_command: DeviceCommand) -> dict:
         content = effects.shop.documents.test_label(clock.now())
         return {"printed_to": effects.printer.print_label(content).result(PRINT_TIMEOUT_S)}
@@ -131,6 +131,6 @@ def handlers(effects: Effects, screens: Screens) -> dict[CommandName | str, Hand
         CommandName.SCALE_ZERO: scale_zero,
         CommandName.RESTART_UI: restart_ui,
         CommandName.OPEN_DOOR: open_door,
-        "reprint_receipt": reprint_receipt,
-        "pause_for_update": pause_for_update,
+        CommandName.REPRINT_RECEIPT: reprint_receipt,
+        CommandName.PAUSE_FOR_UPDATE: pause_for_update,
     }

@@ -22,6 +22,7 @@ from kivy.uix.behaviors import ButtonBehavior
 from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.modalview import ModalView
 from kivy.uix.screenmanager import Screen
+from qrcode.image.pil import PilImage
 
 from appliance.core.catalogue import Product
 from appliance.kiosk import view
@@ -230,7 +231,7 @@ class ReceiptScreen(KioskScreen):
 
 @cache
 def qr_texture(url: str) -> Texture:
-    image = qrcode.make(url, box_size=8, border=2)
+    image = qrcode.make(url, box_size=8, border=2, image_factory=PilImage)
     data = io.BytesIO()
     image.save(data, format="PNG")
     data.seek(0)

@@ -207,7 +207,7 @@ def fit_name(name: str, width: float, measure: Measure, sizes: tuple[float, ...]
     that shows it whole, else the smallest with the end cut at a word and an ellipsis."""
     words = name.split()
     for size in sizes:
-        lines = _wrap(words, width, lambda text, s=size: measure(text, s))
+        lines = _wrap(words, width, measure, size)
         if len(lines) <= NAME_LINES and all(measure(line, size) <= width for line in lines):
             return FittedName("\n".join(lines), size)
     size = sizes[-1]
@@ -215,7 +215,7 @@ def fit_name(name: str, width: float, measure: Measure, sizes: tuple[float, ...]
     def fits(text: str) -> bool:
         return measure(text, size) <= width
 
-    lines = _wrap(words, width, lambda text: measure(text, size))[:NAME_LINES]
+    lines = _wrap(words, width, measure, size)[:NAME_LINES]
     last = lines[-1]
     cut = last.split()
     while len(cut) > 1 and not fits(" ".join(cut) + ELLIPSIS):
@@ -227,12 +227,13 @@ def fit_name(name: str, width: float, measure: Measure, sizes: tuple[float, ...]
     return FittedName("\n".join(lines), size)
 
 
-def _wrap(words: list[str], width: float, measure: Callable[[str], float]) -> list[str]:
-    """Greedy line breaking at spaces; a word wider than `width` gets a line of its own."""
+def _wrap(words: list[str], width: float, measure: Measure, size: float) -> list[str]:
+    """Greedy line breaking at spaces at font `size`; a word wider than `width` gets a line of
+    its own."""
     lines: list[str] = []
     for word in words:
         joined = f"{lines[-1]} {word}" if lines else word
-        if lines and measure(joined) <= width:
+        if lines and measure(joined, size) <= width:
             lines[-1] = joined
         else:
             lines.append(word)

@@ -89,7 +89,8 @@ def _shipping_methods_and_cycles(config: Config, client: Client) -> list[Finding
     ]
     details = client.map(client.order, recent)
     methods = {d["shipping_method"]["id"]: d["shipping_method"]["name"] for d in details}
-    cycles = sorted({(d.get("order_cycle") or {}).get("id") for d in details} - {None})
+    cycle_ids = ((d.get("order_cycle") or {}).get("id") for d in details)
+    cycles = sorted({cycle for cycle in cycle_ids if cycle is not None})
     seen = ", ".join(f"{i} {n!r}" for i, n in sorted(methods.items())) or "none"
     findings = []
     if not m.shipping_method_ids:

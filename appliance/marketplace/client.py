@@ -96,7 +96,7 @@ class Client:
         *,
         timeout_s: float = 20,
         key_file: Path | None = None,
-        sleep: Callable[[float], None] = time.sleep,
+        sleep: Callable[[float], object] = time.sleep,
         jitter: Callable[[], float] = random.random,
         attempts: int = ATTEMPTS,
     ) -> None:

@@ -30,12 +30,12 @@ def download(
     state = directions.state(db, "catalogue")
     full = not state.cursor or moments.older_than(state.full_sweep_at, now, FULL_READ_EVERY)
     first: list[Answer] = []
-    products = client.bulk_products(updated_after="" if full else state.cursor, first_page=first)
+    listing = client.bulk_products(updated_after="" if full else state.cursor, first_page=first)
     seen_at = clock.iso(now)
     saved = gone = 0
     with transaction(db):
-        for product in products:
-            for variant in mapping.variants_of(product):
+        for listed in listing:
+            for variant in mapping.variants_of(listed):
                 mapped = variants.get(db, variant.id)
                 mode = WeighedProduce((mapped and mapped.weighed) or m.weighed_produce)
                 existing = catalogue.get(db, variant.sku)

@@ -78,7 +78,7 @@ AT_THE_DOOR_TIMEOUT_S = 5
 
 
 def client_for(
-    config: Config, sleep: Callable[[float], None] = time.sleep, *, at_the_door: bool = False
+    config: Config, sleep: Callable[[float], object] = time.sleep, *, at_the_door: bool = False
 ) -> Client:
     """A client for `[marketplace]`; a missing url, hub or key is an error the admin can fix."""
     m = config.marketplace

@@ -18,6 +18,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import qrcode
+from qrcode.image.pil import PilImage
 
 from appliance import config
 from appliance.errors import ComptoirError
@@ -42,7 +43,7 @@ class PickupNotice:
 
 def qr_png(text: str) -> bytes:
     """A PNG of the QR code for `text` (the kiosk's scanner reads it from a phone screen)."""
-    image = qrcode.make(text, box_size=8, border=2)
+    image = qrcode.make(text, box_size=8, border=2, image_factory=PilImage)
     out = io.BytesIO()
     image.save(out, format="PNG")
     return out.getvalue()

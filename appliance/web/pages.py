@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from flask import request, url_for
 
@@ -16,8 +17,8 @@ def page_asked() -> int:
 
 def page_url(number: int) -> str:
     """This page with the same query (day, period...) at page `number` (a template global)."""
-    query = {**request.args.to_dict(), "page": str(number)}
-    return url_for(str(request.endpoint), **(request.view_args or {}), **query)
+    values: dict[str, Any] = {**(request.view_args or {}), **request.args.to_dict()}
+    return url_for(str(request.endpoint), **{**values, "page": str(number)})
 
 
 @dataclass(frozen=True)

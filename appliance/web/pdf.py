@@ -30,7 +30,7 @@ def _page_class() -> type:
     web process stays small until someone downloads a PDF."""
     from fpdf import FPDF
 
-    class Page(FPDF):  # type: ignore[misc]
+    class Page(FPDF):
         def __init__(self, footer_text: str) -> None:
             super().__init__(orientation="portrait", unit="mm", format="A4")
             self.footer_text = footer_text

@@ -7,6 +7,7 @@ is translated, here, so a template never spells out a code.
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any
 
 from flask_babel import format_decimal, gettext, lazy_gettext, ngettext
 
@@ -15,7 +16,7 @@ from appliance.store.alerts import Alarm
 
 _ROLES = {"producer": lazy_gettext("producer"), "installer": lazy_gettext("installer")}
 
-_ALERTS = {
+_ALERTS: dict[str, Any] = {
     Alarm.PAYMENT_UNKNOWN: lazy_gettext("Card payment, outcome unknown"),
     Alarm.DOOR_LEFT_OPEN: lazy_gettext("Door left open"),
     Alarm.DOOR_FORCED: lazy_gettext("Door opened without a command"),

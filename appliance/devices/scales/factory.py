@@ -39,13 +39,18 @@ def simulator_class(protocol: str) -> type[ScaleSimulator]:
 
 
 def open_scale(settings: config.Scale) -> Scale | None:
-    """Open the port of [scale] with the protocol's line settings (unless configured) and driver
-    (None when `protocol = "none"`).
-
-    Raises ScaleUnavailable when the port cannot be opened, ConfigError for a bad protocol.
-    """
+    """The scale of [scale], or None when `protocol = "none"` (see `open_driver`)."""
     if settings.protocol == "none":
         return None
+    return open_driver(settings)
+
+
+def open_driver(settings: config.Scale) -> Scale:
+    """Open the port of [scale] with the protocol's line settings (unless configured) and driver.
+
+    Raises ScaleUnavailable when the port cannot be opened, ConfigError for a protocol without
+    a driver (among them "none").
+    """
     cls = driver_class(settings.protocol)
     port = open_port(
         settings.port,

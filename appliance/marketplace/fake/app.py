@@ -15,6 +15,7 @@ from email.utils import format_datetime
 from typing import Any
 
 from flask import Flask, Response, g, jsonify, request
+from flask.typing import ResponseReturnValue
 
 from appliance.marketplace.fake import dfc
 from appliance.marketplace.fake.shapes import (
@@ -42,7 +43,7 @@ def create_app(state: FakeState) -> Flask:
     app.config["JSON_SORT_KEYS"] = False
 
     @app.before_request
-    def _gate() -> Response | None:
+    def _gate() -> ResponseReturnValue | None:
         with state.lock:
             state.in_flight += 1
             state.most_in_flight = max(state.most_in_flight, state.in_flight)
@@ -292,7 +293,7 @@ def create_app(state: FakeState) -> Flask:
 # -- authentication and errors --------------------------------------------------------------------
 
 
-def _authenticate(state: FakeState) -> Response | None:
+def _authenticate(state: FakeState) -> ResponseReturnValue | None:
     v0 = request.path.startswith("/api/v0/")
     header = "X-Spree-Token" if v0 else "X-Api-Token"
     key = request.headers.get(header) or request.args.get("token") or ""
@@ -352,10 +353,10 @@ def _matches(order: Order, q: dict[str, Any], ignored: set[str]) -> bool:
         "payment_state_eq": lambda v: order.payment_state == v,
         "updated_at_gt": lambda v: order.updated_at > _parse_time(v),
         "completed_at_gt": lambda v: (
-            bool(order.completed_at) and order.completed_at > _parse_time(v)
+            order.completed_at is not None and order.completed_at > _parse_time(v)
         ),
         "completed_at_lt": lambda v: (
-            bool(order.completed_at) and order.completed_at < _parse_time(v)
+            order.completed_at is not None and order.completed_at < _parse_time(v)
         ),
         "number_cont": lambda v: v in order.number,
         "email_cont": lambda v: v in order.email,

@@ -21,8 +21,8 @@ FARM_PICKUP_METHOD_ID = 8
 ORDER_CYCLE_ID = 5
 SHOP_SALES_ORDER = "R000000999"  # made once by the hub's admin for on-site sales
 
-_DEMO_CATALOGUE = [
-    # producer, product, [(display name, unit, unit value, price cents, on hand, on demand)]
+#: producer, product, [(display name, unit, unit value, price cents, on hand, on demand)]
+_DEMO_CATALOGUE: list[tuple[int, str, list[tuple[str, str, float, int, int, bool]]]] = [
     (1, "Carottes", [("", "weight", 1000, 280, 40, False), ("Botte", "items", 1, 250, 12, False)]),
     (
         1,
