@@ -58,6 +58,9 @@ def _host_port(value: str) -> str | None:
     return None if split_host_port(value) else "host:port, for example 192.168.1.50:8888"
 
 
+#: When a box may switch to a new release: HH:MM-HH:MM, local time (docs/updates.md).
+SWITCH_WINDOW = r"([01]\d|2[0-3]):([0-5]\d)-([01]\d|2[0-3]):([0-5]\d)"
+
 DEVICE_ID = _matches(
     r"[a-z0-9][a-z0-9-]{1,62}", "lower-case letters, digits and dashes, such as ferme-lilas-1"
 )
@@ -312,6 +315,15 @@ class Updates:
     keep_free_mb: int = setting(200, check=_at_least(0))
     # Who starts and restarts the units: systemd on a box, `comptoir supervise` elsewhere.
     services: Literal["systemd", "supervisor"] = "systemd"
+    # When this box may switch to a new release (local time, out of shop hours); "": any time.
+    window: str = setting(
+        "",
+        check=lambda v: (
+            None
+            if not v or re.fullmatch(SWITCH_WINDOW, v)
+            else "empty or HH:MM-HH:MM local time, such as 21:00-07:00"
+        ),
+    )
 
 
 @dataclass(frozen=True)

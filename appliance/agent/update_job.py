@@ -26,7 +26,7 @@ from zoneinfo import ZoneInfo
 
 from appliance import __version__, clock
 from appliance.agent.remote_command import Answer, RemoteCommand
-from appliance.config import Config
+from appliance.config import SWITCH_WINDOW, Config
 from appliance.release import apply, bundle, install, keys, services
 from appliance.release.errors import ReleaseError
 from appliance.release.layout import Layout
@@ -40,7 +40,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 SHA256 = re.compile(r"[0-9a-f]{64}")
-WINDOW = re.compile(r"([01]\d|2[0-3]):([0-5]\d)-([01]\d|2[0-3]):([0-5]\d)")
+WINDOW = re.compile(SWITCH_WINDOW)
 #: How long the kiosk keeps its "back in a minute" screen if no restart comes.
 HOLD_S = 300
 RETRY_S = 10.0
@@ -63,7 +63,8 @@ class Order:
     by: str = ""
 
 
-def parse_order(command: RemoteCommand, default_health_s: int) -> Order:
+def parse_order(command: RemoteCommand, default_health_s: int, default_window: str = "") -> Order:
+    """The command's order; without a `window` of its own, the box's `[updates] window`."""
     args = command.args
     url = args.get("url")
     if not isinstance(url, str) or not url.startswith("https://") or len(url) > 2000:
@@ -79,11 +80,14 @@ def parse_order(command: RemoteCommand, default_health_s: int) -> Order:
     health_s = args.get("health_s", default_health_s)
     if isinstance(health_s, bool) or not isinstance(health_s, int) or not 10 <= health_s <= 3600:
         raise BadOrder(f"args.health_s = {health_s!r} is wrong: expected 10 to 3600 seconds")
-    window = None
+    window = _parse_window(default_window)
     if args.get("window"):
         window = _parse_window(str(args["window"]))
         if window is None:
-            raise BadOrder("args.window is wrong: expected HH:MM-HH:MM, such as 21:00-07:00")
+            raise BadOrder(
+                "args.window is wrong: expected HH:MM-HH:MM, such as 21:00-07:00 "
+                "(00:00-00:00: any time)"
+            )
     return Order(command.id, url, sha256, str(version), health_s, window, command.requested_by)
 
 
@@ -99,7 +103,7 @@ def _window_text(window: tuple[daytime, daytime] | None) -> str:
 
 
 def in_window(window: tuple[daytime, daytime] | None, now: daytime) -> bool:
-    if window is None:
+    if window is None or window[0] == window[1]:  # none, or the whole day
         return True
     start, end = window
     return start <= now < end if start <= end else now >= start or now < end
@@ -287,7 +291,7 @@ class Updates:
 
     def start(self, command: RemoteCommand, db: sqlite3.Connection) -> Answer:
         try:
-            order = parse_order(command, self.config.updates.health_s)
+            order = parse_order(command, self.config.updates.health_s, self.config.updates.window)
         except BadOrder as exc:
             return Answer(False, error=str(exc))
         with self._lock:

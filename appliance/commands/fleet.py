@@ -107,7 +107,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     update.add_argument(
         "--window",
         metavar="HH:MM-HH:MM",
-        help="switch only in this local time window, e.g. 21:00-07:00",
+        help="switch only in this local time window, e.g. 21:00-07:00, instead of each box's "
+        "[updates] window (00:00-00:00: any time)",
     )
     update.add_argument(
         "--timeout",

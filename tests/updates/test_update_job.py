@@ -19,8 +19,10 @@ from datetime import time as clock
 import pytest
 
 from appliance import __version__
+from appliance import clock as box_clock
 from appliance import config as config_module
-from appliance.agent.update_job import Order, RealBox, in_window
+from appliance.agent.remote_command import parse
+from appliance.agent.update_job import Order, RealBox, in_window, parse_order
 from appliance.kiosk.commands import CommandExecutor, CommandRefused
 from appliance.release import keys as release_keys
 from appliance.release.bundle import bundle_name, sha256_of
@@ -342,3 +344,29 @@ def test_the_update_window_may_span_midnight():
     assert in_window(night, clock(23, 30)) and in_window(night, clock(6, 59))
     assert not in_window(night, clock(12, 0))
     assert in_window(None, clock(12, 0))
+    assert in_window((clock(0, 0), clock(0, 0)), clock(12, 0))  # the whole day
+
+
+def test_a_box_switches_in_its_own_shop_window_unless_the_command_gives_one(box):
+    _layout, config = box
+    shop_hours = 'keep_free_mb = 0\nwindow = "20:00-07:00"'  # [updates]: switch out of them
+    config.write_text(config.read_text().replace("keep_free_mb = 0", shop_hours))
+    site = config_module.load(config)
+    db = open_database(site.database_path)
+    real = RealBox(site, db)
+
+    def order(**extra):
+        args = {"url": "https://x/b", "sha256": "0" * 64, "version": "9.9.9", **extra}
+        payload = json.dumps({"id": "j1", "args": args}).encode()
+        command = parse("update", payload, retained=False, now=datetime.now(UTC))
+        return parse_order(command, site.updates.health_s, site.updates.window)
+
+    try:
+        with box_clock.simulated(lambda: datetime(2026, 7, 1, 10, 0, tzinfo=UTC)):  # noon, Paris
+            assert real.busy(order()) == "waiting for the update window 20:00-07:00"
+            assert real.busy(order(window="11:00-13:00")) == ""  # the admin's window goes first
+            assert real.busy(order(window="00:00-00:00")) == ""  # any time
+        with box_clock.simulated(lambda: datetime(2026, 7, 1, 20, 30, tzinfo=UTC)):
+            assert real.busy(order()) == ""  # 22:30 in Paris: the shop is shut
+    finally:
+        db.close()
