@@ -40,7 +40,7 @@ from appliance.web import (
     temperatures,
     words,
 )
-from appliance.web.context import close_db, db, euros, local_hour, local_time, long_day
+from appliance.web.context import close_db, db, euros, local_hour, local_time, long_day, number
 
 log = logging.getLogger(__name__)
 
@@ -101,6 +101,7 @@ def create_app(config: Config, db_path: Path) -> Flask:
     app.add_template_filter(local_time)
     app.add_template_filter(local_hour)
     app.add_template_filter(long_day)
+    app.add_template_filter(number)
     i18n.init(app)
     app.jinja_env.globals.update(words.GLOBALS)
     app.jinja_env.globals.update(

@@ -9,7 +9,14 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from flask import current_app, g, request
-from flask_babel import format_currency, format_date, format_datetime, format_time, gettext
+from flask_babel import (
+    format_currency,
+    format_date,
+    format_datetime,
+    format_decimal,
+    format_time,
+    gettext,
+)
 
 from appliance import clock
 from appliance.config import Config
@@ -112,6 +119,11 @@ def local_hour(iso: str) -> str:
 def euros(cents: int | None) -> str:
     """Exact cents as the language writes euros: '4,50 €' in French, '€4.50' in English."""
     return "" if cents is None else str(format_currency(Decimal(cents).scaleb(-2), "EUR"))
+
+
+def number(amount: int) -> str:
+    """A count as the language groups digits: '1 000 000' in French, '1,000,000' in English."""
+    return str(format_decimal(amount))
 
 
 def long_day(day: date) -> str:

@@ -30,6 +30,11 @@ _ALERTS: dict[str, Any] = {
     Alarm.PICKUP_CODE_NOT_SENT: lazy_gettext("Pickup code not sent"),
     Alarm.TEMPERATURE_EXCURSION: lazy_gettext("Temperature excursion"),
     Alarm.TEMPERATURE_SENSOR_FAULT: lazy_gettext("Sensor fault"),
+    Alarm.DATABASE_DAMAGED: lazy_gettext("Database damaged"),
+    Alarm.PASTEQUE_UNREACHABLE: lazy_gettext("Till (Pastèque) not answering"),
+    Alarm.PASTEQUE_TICKET_REFUSED: lazy_gettext("Ticket refused by the till (Pastèque)"),
+    Alarm.PASTEQUE_STOPPED: lazy_gettext("Till (Pastèque) link stopped: a setting is missing"),
+    Alarm.PASTEQUE_MISMATCH: lazy_gettext("Till (Pastèque) totals differ from the box's"),
 }
 
 _COMMAND_STATES = {

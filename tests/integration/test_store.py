@@ -187,6 +187,29 @@ def test_a_quick_check_walks_only_new_entries_and_still_catches_them(
     assert journal.verify(db)[1][0] == 1  # the full walk finds the older change too
 
 
+def test_a_bounded_check_goes_a_little_further_each_time_and_still_catches_a_change(
+    db: sqlite3.Connection, raw: sqlite3.Connection
+) -> None:
+    weighings(db, 12)
+    first = journal.check_more(db, limit=5)
+    assert (first.entries, first.checked, first.broken, first.complete) == (12, 5, None, False)
+    assert journal.check_more(db, limit=5).checked == 10
+    _drop_guards(raw)
+    raw.execute("UPDATE journal SET data = '{}' WHERE seq = 11")  # not checked yet
+    broken = journal.check_more(db, limit=5)
+    assert broken.broken is not None and broken.broken[0] == 11 and broken.checked == 10
+    assert journal.check_more(db, limit=5).broken == broken.broken  # stays broken
+
+
+def test_a_bounded_check_reaches_the_end_and_the_seal(db: sqlite3.Connection) -> None:
+    weighings(db, 7)
+    assert journal.check_more(db, limit=4).complete is False
+    done = journal.check_more(db, limit=4)
+    assert (done.checked, done.complete) == (7, True)
+    weighings(db, 1)
+    assert journal.check_more(db, limit=1).complete is True  # the one new entry
+
+
 def _append_many(path: str, writer: str, count: int, start: multiprocessing.Event) -> None:
     db = open_database(Path(path))
     start.wait(30)

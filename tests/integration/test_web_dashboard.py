@@ -8,15 +8,18 @@ import sqlite3
 from datetime import timedelta
 from pathlib import Path
 
+import pytest
+
 from appliance import clock
 from appliance import config as config_module
+from appliance.config import Config
 from appliance.core.order import Order, OrderState
 from appliance.core.payment import PaymentOutcome, PaymentResult
-from appliance.store import orders, payments, sales, web_users
+from appliance.store import journal, orders, payments, sales, web_users
 from appliance.store.db import transaction
 from appliance.store.temperatures import record_temperatures
 from appliance.store.web_users import Role
-from appliance.web import create_app
+from appliance.web import create_app, dashboard
 from tests.integration.test_web_admin import PASSWORD, basket, log_in, settings, shop, text  # noqa: F401
 
 ZONE = '[[haccp.zones]]\nname = "frigo"\nlimit_c = 4\nallowed_min = 30\nsensors = ["28-a"]\n'
@@ -86,3 +89,35 @@ def test_a_demo_named_without_the_mark_gets_it(config_file: Path, db: sqlite3.Co
     web_users.set_password(db, "paul", PASSWORD, Role.PRODUCER)
     page = page_for(config_file, '[shop]\nmode = "demo"\n', language="fr")
     assert '<h1 id="shop-title">Ferme test (démo)</h1>' in page
+
+
+def journal_fact(page: str) -> str:
+    found = re.search(r'<dd id="journal"[^>]*>(.*?)</dd>', page, re.S)[1]
+    return " ".join(re.sub(r"<[^>]+>", " ", found).split()).replace(" )", ")")
+
+
+def test_a_big_journal_never_checked_is_checked_a_little_at_each_load(
+    settings: Config,  # noqa: F811
+    shop: sqlite3.Connection,  # noqa: F811
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A box restored with a long journal: the first load stays quick and says how far it got."""
+    with transaction(shop):
+        for n in range(9):
+            journal.append(shop, "weighing", {"weight_g": n})
+    entries = journal.verify(shop)[0]
+    shop.execute("DELETE FROM journal_checks")  # as restored from a backup: never checked here
+    monkeypatch.setattr(dashboard, "CHECK_PER_LOAD", 4)
+    client = create_app(settings, settings.database_path).test_client()
+    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "fr"
+    log_in(client, "paul")
+    assert journal_fact(text(client.get("/"))) == (
+        "chaîne intacte jusqu'à l'entrée 4 ; la suite est vérifiée un peu plus à chaque "
+        f"chargement (tout d'un coup : comptoir journal verify) ({entries} entrées)"
+    )
+    assert "jusqu'à l'entrée 8 ;" in journal_fact(text(client.get("/")))
+    for _ in range(entries):
+        fact = journal_fact(text(client.get("/")))
+        if "jusqu" not in fact:
+            break
+    assert fact == f"chaîne intacte ({entries} entrées)"

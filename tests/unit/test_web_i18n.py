@@ -7,12 +7,16 @@ import re
 from pathlib import Path
 
 from babel.messages.extract import extract_from_dir
+from flask import Flask
+from flask_babel import Babel
 from jinja2 import Environment
 from jinja2.ext import i18n
 
 from appliance import web
+from appliance.store.alerts import Alarm
 from appliance.translations import read
 from appliance.web.i18n import TRANSLATIONS
+from appliance.web.words import alert_name
 
 WEB = Path(web.__file__).resolve().parent
 KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2), "lazy_gettext": None}
@@ -66,3 +70,14 @@ def test_no_template_writes_text_outside_the_catalogue() -> None:
                 if not UNTRANSLATED.match(piece) and re.search(r"[A-Za-z]", piece):
                     bare.append(f"{path.name}:{lineno}: {piece}")
     assert bare == []
+
+
+def test_every_alarm_kind_has_a_name_in_french() -> None:
+    """An alarm added elsewhere (a new device, the till gateway) must not show as its code."""
+    app = Flask(__name__)
+    Babel(app, default_translation_directories=str(TRANSLATIONS), locale_selector=lambda: "fr")
+    with app.test_request_context():
+        named = {kind: alert_name(kind) for kind in Alarm}
+    assert [kind for kind, name in named.items() if name == kind.replace("_", " ")] == []
+    assert named[Alarm.DATABASE_DAMAGED] == "Base de données endommagée"
+    assert named[Alarm.PASTEQUE_UNREACHABLE] == "La caisse (Pastèque) ne répond pas"
