@@ -9,13 +9,13 @@ nothing, so the same code runs in a terminal, in tests and in `make demo`.
 from __future__ import annotations
 
 import contextlib
+import http.client
 import os
 import socket
 import ssl
 import threading
 import time
-import urllib.error
-import urllib.request
+from urllib.parse import urlsplit
 
 
 class Notifier:
@@ -83,15 +83,23 @@ class ServingWatch:
         self._thread.join(timeout=self.timeout_s + 1)
 
     def answers(self) -> bool:
+        """Whether the page answers below 500. http.client, not urllib.request: the web
+        process would carry urllib's 2 MB for this one request."""
+        url = urlsplit(self.url)
+        connection = (
+            http.client.HTTPSConnection(
+                url.hostname or "", url.port, timeout=self.timeout_s, context=self.context
+            )
+            if url.scheme == "https"
+            else http.client.HTTPConnection(url.hostname or "", url.port, timeout=self.timeout_s)
+        )
         try:
-            with urllib.request.urlopen(
-                self.url, timeout=self.timeout_s, context=self.context
-            ) as response:
-                return 200 <= response.status < 500
-        except urllib.error.HTTPError as exc:
-            return exc.code < 500
-        except (OSError, ValueError):
+            connection.request("GET", url.path or "/")
+            return connection.getresponse().status < 500
+        except (OSError, ValueError, http.client.HTTPException):
             return False
+        finally:
+            connection.close()
 
     def _run(self) -> None:
         every_s = self.notifier.watchdog_every_s or 10.0

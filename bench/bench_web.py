@@ -72,6 +72,7 @@ def main() -> None:
 def _measure(port: int, cert: Path, pid: int) -> list[list[object]]:
     context = ssl.create_default_context(cafile=str(cert))
     connection = http.client.HTTPSConnection("127.0.0.1", port, context=context, timeout=120)
+    started_rss = _rss_mb(pid)
     cookie = _log_in(connection)
     first = time.perf_counter()
     _get(connection, "/", cookie)
@@ -101,6 +102,7 @@ def _measure(port: int, cert: Path, pid: int) -> list[list[object]]:
             ]
         )
     rss = _rss_mb(pid)
+    rows.append(["web process RSS at start", f"{started_rss:.1f} MB", "", "", "listening"])
     rows.append(
         [
             "web process RSS",

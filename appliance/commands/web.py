@@ -44,8 +44,9 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def run_serve(args: argparse.Namespace) -> int:
     from appliance.certificate import ensure_certificate
-    from appliance.web import create_app, serve
+    from appliance.web import create_app, memory, serve
 
+    memory.keep_small()
     config = load_config(args)
     app = create_app(config, config.database_path)
     if not web_users.list_users(open_database(config.database_path)):

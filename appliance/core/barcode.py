@@ -21,8 +21,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 
-from barcode import EAN13
-
 EAN13_LENGTH = 13
 _ITEM, _PRICE, _WEIGHT, _VERIFIER, _CHECK, _FLAG = "I", "P", "W", "V", "C", "F"
 
@@ -248,6 +246,8 @@ def ean13_modules(digits: str) -> str:
 
     python-barcode draws exactly these 13 digits (`no_checksum`): our check digits, computed
     above, are what the bars say."""
+    from barcode import EAN13  # here: python-barcode costs 4.5 MB, and only drawing needs it
+
     if len(digits) != EAN13_LENGTH or not digits.isdigit():
         raise ValueError(f"{digits!r} is not 13 digits")
     modules: str = EAN13(digits, no_checksum=True).build()[0]

@@ -26,7 +26,7 @@ bp = Blueprint("dashboard", __name__)
 NIGHT = timedelta(hours=12)
 #: Journal entries checked per load at most (about a tenth of a second on a Pi 4): a journal
 #: never checked before (a restored box) is checked a little more at each load.
-CHECK_PER_LOAD = 5_000
+CHECK_PER_LOAD = 2_000
 
 
 @dataclass(frozen=True)
