@@ -5,14 +5,16 @@ from __future__ import annotations
 import argparse
 import getpass
 import logging
+import signal
 import ssl
 import sys
-import time
+import threading
+from types import FrameType
 
 from appliance.commands._common import add_json_flag, load_config, open_store, print_json
 from appliance.config import split_host_port
 from appliance.errors import UsageError
-from appliance.store import web_users
+from appliance.store import technical_events, web_users
 from appliance.store.db import open_database
 from appliance.store.web_users import Role
 from appliance.systemd_notify import Notifier, ServingWatch
@@ -48,8 +50,16 @@ def run_serve(args: argparse.Namespace) -> int:
 
     memory.keep_small()
     config = load_config(args)
+    stopping = threading.Event()
+
+    def stop(signum: int, frame: FrameType | None) -> None:
+        stopping.set()
+
+    signal.signal(signal.SIGTERM, stop)  # a clean stop, recorded as such
     app = create_app(config, config.database_path)
-    if not web_users.list_users(open_database(config.database_path)):
+    store = open_database(config.database_path)
+    technical_events.process_started(store, config, "web")
+    if not web_users.list_users(store):
         print(
             "comptoir: no web admin user yet: create one with "
             "`comptoir web passwd NAME --role installer`",
@@ -70,11 +80,13 @@ def run_serve(args: argparse.Namespace) -> int:
     notifier.ready(f"listening on {https_url}")
     watch.start()
     try:
-        while all(thread.is_alive() for thread in listening.threads):
-            time.sleep(1)
+        while all(thread.is_alive() for thread in listening.threads) and not stopping.wait(1):
+            pass
     finally:
         watch.stop()
         listening.stop()
+        technical_events.process_stopped(store, "web")
+        store.close()
     return 0
 
 

@@ -46,7 +46,7 @@ from appliance.kiosk.flows.events import (
 )
 from appliance.kiosk.flows.intentions import Charge, Intention, OpenDoor, SetArticle
 from appliance.kiosk.flows.values import PaperState
-from appliance.kiosk.shop_actions import ShopActions, Till
+from appliance.kiosk.shop_actions import ShopActions, Till, printer_error
 
 log = logging.getLogger(__name__)
 
@@ -133,6 +133,7 @@ class Effects:
         if self.scale:
             self.scale.stop()
         self.shop.worker.stop()
+        self.till.worker.run(self.till.stop).add_done_callback(log_failure("recording the stop"))
         self.till.worker.stop()
 
     @property
@@ -231,6 +232,10 @@ class Effects:
         return None
 
     def _printer(self, status: PrinterStatus) -> None:
+        if status in (PrinterStatus.PAPER_OUT, PrinterStatus.OFFLINE):
+            self.shop.worker.run(partial(printer_error, problem=status.value)).add_done_callback(
+                log_failure("printer error event")
+            )
         self.post(PrinterChanged(_PAPER[status]))
 
     def _terminal(self, available: bool) -> None:

@@ -62,6 +62,7 @@ from appliance.store import (
 )
 from appliance.store.alerts import Alarm
 from appliance.store.db import open_database
+from appliance.store.technical_events import EventKind
 
 log = logging.getLogger(__name__)
 
@@ -256,6 +257,7 @@ class ShopActions:
             where = self.printer.print_label(content).result(PRINT_TIMEOUT_S)
         except ComptoirError as exc:
             log.warning("label %s not printed: %s", content.ticket, exc)
+            printer_error(db, str(exc), document="label", number=content.ticket)
             return
         weighings.record_label(
             db,
@@ -290,7 +292,11 @@ class ShopActions:
             extract = signature_extract(ticket.signature)
             fiscal = FiscalMark(ticket.number, extract, ticket.data["mode"], copy)
         lines, url = self.documents.receipt(sale, fiscal)
-        return self.printer.print_receipt(number, lines, url).result(PRINT_TIMEOUT_S)
+        try:
+            return self.printer.print_receipt(number, lines, url).result(PRINT_TIMEOUT_S)
+        except ComptoirError as exc:
+            printer_error(db, str(exc), document="receipt", number=number)
+            raise
 
     def _reread(self, db: sqlite3.Connection, number: str) -> OrderState | None:
         """The marketplace's word on the order; None (use the local copy) when it is absent."""
@@ -332,6 +338,19 @@ class ShopActions:
         return CodeSent(send.order_number, True)
 
 
+def printer_error(
+    db: sqlite3.Connection, problem: str, *, document: str = "", number: int = 0
+) -> None:
+    """The printer out of paper or offline, or a document it did not print (`document` and
+    its `number`), in the technical events journal."""
+    technical_events.record(
+        db,
+        EventKind.PRINTER_ERROR,
+        {"problem": problem, "document": document, "number": number},
+        by="kiosk",
+    )
+
+
 class Till:
     """The payments' own thread: one charge at a time, from attempt to recorded sale."""
 
@@ -350,6 +369,10 @@ class Till:
         technical_events.process_started(db, self.site, "kiosk")
         if self.checkout is not None:
             self.checkout.recover(db)
+
+    def stop(self, db: sqlite3.Connection) -> None:
+        """Record the clean stop (the last job of the till's thread)."""
+        technical_events.process_stopped(db, "kiosk")
 
     def charge(self, db: sqlite3.Connection, charge: i.Charge) -> PaymentAnswered:
         if self.checkout is None:

@@ -15,6 +15,8 @@ This module knows attempts only; `sales` builds on it (never the other way round
 
 Every state change appends a `payment` journal entry, so every attempt's outcome is in the
 journal. An UNKNOWN outcome also raises a `payment_unknown` alarm (alert and outbox event).
+The technical events journal (store/technical_events.py) gets each unknown outcome, its
+resolution, and each terminal error, in the same transaction.
 """
 
 from __future__ import annotations
@@ -33,9 +35,10 @@ from appliance.core.money import format_euros
 from appliance.core.payment import PaymentOutcome, PaymentResult
 from appliance.core.sale import Basket
 from appliance.errors import ComptoirError
-from appliance.store import alerts, journal, outbox
+from appliance.store import alerts, journal, outbox, technical_events
 from appliance.store.alerts import Alarm
 from appliance.store.db import transaction
+from appliance.store.technical_events import EventKind
 
 log = logging.getLogger(__name__)
 
@@ -162,6 +165,13 @@ def record_outcome(db: sqlite3.Connection, attempt: Attempt, result: PaymentResu
     )
     if result.outcome is PaymentOutcome.UNKNOWN:
         _alert_unknown(db, attempt, result.message)
+    elif result.outcome is PaymentOutcome.ERROR:
+        technical_events.record(
+            db,
+            EventKind.TERMINAL_ERROR,
+            {"attempt": attempt.id, "problem": result.message, "result_code": result.result_code},
+            by="kiosk",
+        )
 
 
 def recover(db: sqlite3.Connection) -> list[str]:
@@ -209,6 +219,12 @@ def settle_unknown(db: sqlite3.Connection, attempt_id: str, charged: bool, by: s
         },
     )
     alerts.resolve_about(db, Alarm.PAYMENT_UNKNOWN, attempt_id, by, state.value)
+    technical_events.record(
+        db,
+        EventKind.PAYMENT_RESOLVED,
+        {"attempt": attempt_id, "amount_cents": attempt.amount_cents, "charged": charged},
+        by=by,
+    )
     outbox.emit(
         db,
         "payment_resolved",
@@ -219,6 +235,12 @@ def settle_unknown(db: sqlite3.Connection, attempt_id: str, charged: bool, by: s
 
 
 def _alert_unknown(db: sqlite3.Connection, attempt: Attempt, why: str) -> None:
+    technical_events.record(
+        db,
+        EventKind.PAYMENT_UNKNOWN,
+        {"attempt": attempt.id, "amount_cents": attempt.amount_cents, "reason": why},
+        by="kiosk",
+    )
     amount = format_euros(attempt.amount_cents)
     alerts.raise_alarm(
         db,
