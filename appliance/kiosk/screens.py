@@ -22,6 +22,7 @@ from kivy.uix.behaviors import ButtonBehavior
 from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.modalview import ModalView
 from kivy.uix.screenmanager import Screen
+from kivy.uix.widget import Widget
 from qrcode.image.pil import PilImage
 
 from appliance.core.catalogue import Product
@@ -119,6 +120,7 @@ class CatalogueScreen(KioskScreen):
             f" ({count}) · {view.money(journey.total_cents, app.lang)}" if count else ""
         )
         self.ids.basket.opacity = 1 if journey.settings.payment_enabled else 0
+        self.ids.notice.text = app.tr(journey.notice, app.lang) if journey.notice else ""
         self.ids.basket.disabled = not journey.settings.payment_enabled
         if self.ids.search.text != browse.search:
             self.ids.search.text = browse.search
@@ -163,8 +165,11 @@ class WeighScreen(KioskScreen):
         self.ids.unit_price.value = texts.unit_price
         self.ids.price.value = texts.price
         self.ids.status.text = texts.status
+        self.ids.status.color = _READY if texts.ready else _WAIT
         self.ids.tare_info.text = texts.tare
         _offer_payment(self, journey.settings.payment_enabled)
+        self.ids.print_label.disabled = not texts.ready
+        self.ids.add.disabled = self.ids.add.disabled or not texts.ready
 
 
 class PiecesScreen(KioskScreen):
@@ -176,6 +181,10 @@ class PiecesScreen(KioskScreen):
         self.ids.unit_price.value = view.unit_price(product, app.lang, app._) if product else ""
         self.ids.price.value = view.money(journey.pieces_price_cents, app.lang)
         _offer_payment(self, journey.settings.payment_enabled)
+
+
+_READY = (0.1, 0.3, 0.18, 1)  # the status line: green when the buttons can act
+_WAIT = (0.6, 0.3, 0.0, 1)  # amber: it says what to do first
 
 
 def _offer_payment(screen: KioskScreen, enabled: bool) -> None:
@@ -199,7 +208,10 @@ class BasketScreen(KioskScreen):
             app.tr("Total", app.lang) + " " + view.money(journey.total_cents, app.lang)
         )
         self.ids.empty.text = "" if journey.lines else app.tr("Your basket is empty.", app.lang)
+        self.ids.notice.text = app.tr(journey.notice, app.lang) if journey.notice else ""
         self.ids.pay.disabled = not journey.lines
+        cancel = "Cancel everything" if journey.lines else "Back to the start"
+        self.ids.cancel.text = app.tr(cancel, app.lang)
         if key == self._shown:
             return
         self._shown = key
@@ -239,22 +251,27 @@ def qr_texture(url: str) -> Texture:
 
 
 class MessageScreen(KioskScreen):
+    """A message and its one or two choices: one spans the row, two put the main one right."""
+
     _actions: dict[str, Action]
+    _buttons: dict[str, Widget] | None = None
 
     def render(self, app: KioskApp) -> None:
         message = view.message(app.flow.journey, app._)
         self.ids.title.text = message.title
         self.ids.title.tone = message.tone
         self.ids.body.text = message.body
+        if self._buttons is None:  # strong references: a button off the row stays alive
+            self._buttons = {slot: self.ids[slot].__self__ for slot in ("secondary", "primary")}
+        row = self.ids.choices
+        row.clear_widgets()
         self._actions = {}
-        for slot in ("primary", "secondary"):
+        for slot, button in self._buttons.items():
             choice = getattr(message, slot)
-            button = self.ids[slot]
-            button.opacity = 1 if choice else 0
-            button.disabled = choice is None
-            button.text = choice[0] if choice else ""
             if choice:
+                button.text = choice[0]
                 self._actions[slot] = choice[1]
+                row.add_widget(button)
 
     def press(self, slot: str) -> None:
         from kivy.app import App

@@ -135,6 +135,18 @@ class ShopActions:
                     device_id=self.site.device.id,
                     interval_g=self.site.scale.interval_g,
                 )
+            case i.RecordAbandoned(lines=lines, why=why):
+                technical_events.record(
+                    db,
+                    technical_events.EventKind.BASKET_ABANDONED,
+                    {
+                        "why": why,
+                        "lines": len(lines),
+                        "total_cents": sum(line.price_cents for line in lines),
+                        "labelled": sum(line.labelled for line in lines),
+                    },
+                    by="kiosk",
+                )
             case i.PrintLabel(line):
                 self._print_label(db, line)
             case i.PrintReceipt(number):

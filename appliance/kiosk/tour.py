@@ -213,7 +213,18 @@ def locker_steps() -> list[Step]:
     ]
 
 
-STEP_COUNT = len(steps("", "")) + len(locker_steps())
+def later_steps(weighed: str) -> list[Step]:
+    """Screens added since: numbered after the others, so earlier screenshots keep their
+    names."""
+    chosen: list[Event] = [_stable(0), _touch(Action.START), _touch(Action.PRODUCT, weighed)]
+    labelled: list[Event] = [*chosen, _stable(1234), _touch(Action.PRINT_LABEL)]
+    return [
+        ("weigh-empty-pan", chosen, True),
+        ("basket-label-printed", labelled, True),
+    ]
+
+
+STEP_COUNT = len(steps("", "")) + len(locker_steps()) + len(later_steps(""))
 #: Staged events are this far apart, ahead of the real clock: the app's own tick finds nothing
 #: due on a staged screen (a thank-you never goes home before its screenshot).
 EVENT_GAP_S = 0.01
@@ -228,7 +239,7 @@ class Tour:
         self.products = products
         weighed = next(p.sku for p in products if p.by_weight)
         piece = next(p.sku for p in products if not p.by_weight)
-        plan = [*steps(weighed, piece), *locker_steps()]
+        plan = [*steps(weighed, piece), *locker_steps(), *later_steps(weighed)]
         self.plan = [(lang, step) for lang in ("fr", "en") for step in plan]
         self.saved: list[Path] = []
         self._drawn_from = 0

@@ -44,25 +44,33 @@ def unit_price(product: Product, language: str, _: Translate) -> str:
 
 @dataclass(frozen=True)
 class WeighTexts:
-    """The three values shown together, and a line saying what the scale is doing."""
+    """The three values shown together, a line saying what the scale is doing, and whether the
+    label and basket buttons can act now (`status` then says why not, beside them)."""
 
     weight: str
     unit_price: str
     price: str
     status: str
     tare: str
+    ready: bool = False
 
 
 _STATUS = {
     ReadingStatus.STABLE: "Stable weight",
-    ReadingStatus.MOTION: "Weighing… wait until the scale is stable",
+    ReadingStatus.MOTION: "Wait until the weight is stable",
     ReadingStatus.UNDER_ZERO: "The scale is under zero: empty it",
     ReadingStatus.OVERLOAD: "Too heavy for the scale",
-    ReadingStatus.BELOW_MIN: "Below the scale's minimum weight",
+    ReadingStatus.BELOW_MIN: "Too light to be weighed here: add some more",
     ReadingStatus.UNCHANGED: "Already weighed: take it off or change the load",
     ReadingStatus.ERROR: "The scale does not answer",
     ReadingStatus.TIMEOUT: "The scale does not answer",
 }
+EMPTY_PAN = "Put your produce on the scale"
+
+
+def sentence(text: str) -> str:
+    """A refusal from the core ("the load is below…") as the screen's one-line message."""
+    return text[:1].upper() + text[1:] if text else text
 
 
 def weigh_texts(journey: Journey, interval_g: int, _: Translate) -> WeighTexts:
@@ -78,12 +86,16 @@ def weigh_texts(journey: Journey, interval_g: int, _: Translate) -> WeighTexts:
         else NO_VALUE
     )
     price = money(live.price_cents, language) if live.price_cents is not None else NO_VALUE
-    status = _(journey.panel.notice) if journey.panel.notice else _(_STATUS[live.status])
+    ready = live.price_cents is not None and live.status is ReadingStatus.STABLE
+    empty = live.status is ReadingStatus.BELOW_MIN and (live.weight_g or 0) <= 0
+    status = _(EMPTY_PAN) if empty else _(_STATUS[live.status])
+    if journey.panel.notice:
+        status = sentence(_(journey.panel.notice))
     tare = ""
     if live.net:
         tare_text = format_weight(live.tare_g, interval_g, decimal=decimal_mark(language))
         tare = _("Net weight, tare {tare}").format(tare=tare_text)
-    return WeighTexts(weight, unit, price, status, tare)
+    return WeighTexts(weight, unit, price, status, tare, ready)
 
 
 def line_texts(line: BasketLine, interval_g: int, language: str, _: Translate) -> tuple[str, str]:

@@ -60,6 +60,7 @@ class EventKind(StrEnum):
     ADMIN_ACTION = "admin_action"
     UPDATE = "update"
     ROLLBACK = "rollback"
+    BASKET_ABANDONED = "basket_abandoned"
 
 
 @dataclass(frozen=True)

@@ -91,7 +91,7 @@ class Driver:
         """Touch the button showing `text` on the current screen (message screens)."""
         for slot in ("primary", "secondary"):
             button = self.widget(slot)
-            if button.text == text and not button.disabled:
+            if button.text == text and not button.disabled and button.parent is not None:
                 return await self.tap_widget(button)
         raise AssertionError(f"no button {text!r} on {self.screen}")
 

@@ -15,6 +15,7 @@ async def weighed_purchase(k) -> None:
     await k.wait_for(lambda: k.text("weight") == "1,234 kg")
     assert k.text("price") == "4,31 €", k.text("price")
     assert k.text("unit_price") == "3,49 € /kg"
+    await k.wait_for(lambda: not k.widget("print_label").disabled)  # the weight is stable
     await k.tap("print_label")
     await k.wait_screen("basket")
     await k.wait_for(lambda: k.shop.printer.labels_received() == 1)
@@ -219,3 +220,33 @@ async def catalogue_pictures(k) -> None:
     assert name.count("\n") == 1 and "…" not in name, name
     assert name.split() == ["Courge", "butternut", "du", "jardin", "bio"], name
     assert k.widget("more_categories").opacity == 0  # three categories fit on 800 px
+
+
+async def disabled_until_ready(k) -> None:
+    """Label and basket buttons look disabled and say why until the weight is stable; a printed
+    label is said on the basket; the basket can be cancelled; the language on is marked."""
+    await k.wait_screen("home")
+    assert k.widget("lang_fr").on and not k.widget("lang_en").on
+    await k.tap("start")
+    await k.tap_product("POMMES")
+    await k.wait_screen("weigh")
+    k.shop.put(0)
+    await k.wait_for(lambda: k.text("status") == "Posez vos produits sur la balance")
+    assert k.widget("print_label").disabled and k.widget("add").disabled
+    grey = tuple(k.widget("print_label").background_color)
+    status = k.widget("status")
+    assert status.y >= k.widget("print_label").top  # beside the buttons, not in the title
+    await k.tap("print_label")
+    assert k.screen == "weigh" and k.shop.printer.labels_received() == 0
+    k.shop.put(1234)
+    await k.wait_for(lambda: not k.widget("print_label").disabled)
+    assert tuple(k.widget("print_label").background_color) != grey
+    await k.tap("print_label")
+    await k.wait_screen("basket")
+    assert k.text("notice").startswith("Étiquette imprimée"), k.text("notice")
+    await k.wait_for(lambda: k.shop.printer.labels_received() == 1)
+    assert k.text("cancel") == "Tout annuler"
+    await k.tap("cancel")
+    await k.wait_screen("home")
+    await k.tap("lang_en")
+    await k.wait_for(lambda: k.widget("lang_en").on and not k.widget("lang_fr").on)

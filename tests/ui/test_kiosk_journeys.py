@@ -10,7 +10,7 @@ import pytest
 from PIL import Image
 
 from appliance.core.catalogue import Product, SoldBy
-from appliance.store import catalogue, journal
+from appliance.store import catalogue, journal, technical_events
 from appliance.store.db import open_database, transaction
 
 pytestmark = pytest.mark.ui
@@ -140,3 +140,14 @@ def test_every_product_shows_a_picture_and_its_whole_name(run_journey, data_dir)
     db.close()
     run_journey("catalogue_pictures")
     assert len(list((data_dir / "pictures").glob("*.jpg"))) == 1
+
+
+def test_buttons_wait_for_a_stable_weight_and_a_cancelled_basket_is_recorded(run_journey, data_dir):
+    run_journey("disabled_until_ready")
+    db = open_database(data_dir / "comptoir.db")
+    try:
+        (left,) = technical_events.events(db, technical_events.EventKind.BASKET_ABANDONED)
+    finally:
+        db.close()
+    assert left.details == {"why": "cancelled", "lines": 1, "total_cents": 431, "labelled": 1}
+    assert _sales(data_dir) == []

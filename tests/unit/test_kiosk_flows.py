@@ -22,6 +22,7 @@ from appliance.kiosk.flows.intentions import (
     Charge,
     PrintLabel,
     PrintReceipt,
+    RecordAbandoned,
     RecordWeighing,
     SetArticle,
 )
@@ -32,6 +33,8 @@ from appliance.kiosk.flows.values import (
     Settings,
 )
 from appliance.kiosk.flows.weigh import UNSTABLE_LIMIT_S
+from appliance.kiosk.i18n import translator
+from appliance.kiosk.view import weigh_texts
 
 APPLES = Product("pommes", "Pommes Gala", SoldBy.WEIGHT, 349, 550, category="Fruits")
 PEACHES = Product("peches", "Pêches", SoldBy.WEIGHT, 590, 550, category="Fruits")
@@ -497,9 +500,10 @@ def test_idle_asks_first_then_returns_home_and_clears_the_basket():
     assert not kiosk.flow.idle_prompt
     kiosk.send(TimerFired(), after=1)
     assert kiosk.flow.idle_prompt and kiosk.screen is Screen.BASKET
-    kiosk.send(TimerFired(), after=IDLE_GRACE_S)
+    left = kiosk.send(TimerFired(), after=IDLE_GRACE_S)
     assert kiosk.screen is Screen.HOME and kiosk.journey.lines == []
     assert not kiosk.flow.idle_prompt
+    assert [(type(i), i.why, len(i.lines)) for i in left] == [(RecordAbandoned, "idle", 1)]
 
 
 def test_a_touch_on_the_idle_prompt_keeps_the_basket():
@@ -545,3 +549,52 @@ def test_pieces_are_not_weighings_and_record_nothing():
     kiosk.touch(Action.START)
     kiosk.touch(Action.PRODUCT, "oeufs")
     assert kiosk.touch(Action.ADD) == []
+
+
+def test_the_weigh_buttons_wait_for_produce_and_a_stable_weight_and_say_so():
+    kiosk = Kiosk()
+    kiosk.touch(Action.START)
+    kiosk.touch(Action.PRODUCT, "pommes")
+    english = translator("en")
+
+    def texts():
+        return weigh_texts(kiosk.journey, SPEC.interval_g, english)
+
+    assert (texts().ready, texts().status) == (False, "Put your produce on the scale")
+    kiosk.send(MOVING)
+    assert (texts().ready, texts().status) == (False, "Wait until the weight is stable")
+    kiosk.send(stable(20))
+    assert not texts().ready and "add some more" in texts().status
+    kiosk.send(stable(1234))
+    assert (texts().ready, texts().price) == (True, "4,31 €")
+
+
+def test_a_printed_label_is_said_on_the_basket_until_the_next_touch():
+    kiosk = Kiosk()
+    kiosk.touch(Action.START)
+    kiosk.touch(Action.PRODUCT, "pommes")
+    kiosk.send(stable(1234))
+    kiosk.touch(Action.PRINT_LABEL)
+    assert kiosk.screen is Screen.BASKET
+    assert kiosk.journey.notice.startswith("Label printed")
+    assert kiosk.journey.lines[0].labelled
+    kiosk.touch(Action.REMOVE, "5")
+    assert kiosk.journey.notice == ""
+
+
+def test_cancelling_the_basket_goes_home_and_records_the_unpaid_labels():
+    kiosk = Kiosk()
+    kiosk.touch(Action.START)
+    kiosk.touch(Action.PRODUCT, "pommes")
+    kiosk.send(stable(1234))
+    kiosk.touch(Action.PRINT_LABEL)
+    kiosk.touch(Action.START)
+    kiosk.touch(Action.PRODUCT, "oeufs")
+    kiosk.touch(Action.ADD)
+    (left,) = kiosk.touch(Action.CANCEL)
+    assert kiosk.screen is Screen.HOME and kiosk.journey.lines == []
+    assert isinstance(left, RecordAbandoned) and left.why == "cancelled"
+    assert [line.labelled for line in left.lines] == [True, False]
+    assert kiosk.touch(Action.START) == [] and kiosk.touch(Action.BASKET) == []
+    assert kiosk.touch(Action.CANCEL) == []  # an empty basket: home, nothing to record
+    assert kiosk.screen is Screen.HOME

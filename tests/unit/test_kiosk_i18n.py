@@ -8,6 +8,7 @@ from pathlib import Path
 
 from appliance.core import weighing
 from appliance.kiosk import view
+from appliance.kiosk.flows import journey
 from appliance.kiosk.i18n import LOCALE_DIR, translator
 from appliance.translations import catalogues, compiled, read
 
@@ -21,6 +22,7 @@ def _texts_in_code() -> set[str]:
         for match in CALL.finditer(path.read_text(encoding="utf-8")):
             found.add(ast.literal_eval(f"({match[1]})"))  # adjacent literals join up
     found.update(view._STATUS.values())
+    found.update((view.EMPTY_PAN, journey.LABEL_PRINTED, journey.LABEL_TO_COUNTER))
     found.update(weighing._REFUSALS.values())
     return found
 

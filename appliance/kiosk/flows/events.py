@@ -41,6 +41,7 @@ class Action(StrEnum):
     BASKET = "basket"
     REMOVE = "remove"
     PAY = "pay"
+    CANCEL = "cancel"  # the basket abandoned: home for the next customer
     CONTINUE_WITHOUT = "continue_without"
     RETRY = "retry"
     DONE = "done"

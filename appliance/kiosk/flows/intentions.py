@@ -62,6 +62,14 @@ class RecordWeighing:
 
 
 @dataclass(frozen=True)
+class RecordAbandoned:
+    """The customer left (cancel, or idle) with these lines unpaid: a technical event."""
+
+    lines: tuple[BasketLine, ...]
+    why: str  # "cancelled" or "idle"
+
+
+@dataclass(frozen=True)
 class PrintLabel:
     """Print the line's price label and journal it with its ticket number."""
 
@@ -171,6 +179,7 @@ class FlagRefund:
 ShopIntention = (
     LoadCatalogue
     | RecordWeighing
+    | RecordAbandoned
     | PrintLabel
     | PrintReceipt
     | CheckCode

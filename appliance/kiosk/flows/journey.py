@@ -34,6 +34,7 @@ from appliance.kiosk.flows.intentions import (
     Intention,
     PrintLabel,
     PrintReceipt,
+    RecordAbandoned,
     RecordWeighing,
     SetArticle,
 )
@@ -43,6 +44,8 @@ from appliance.kiosk.flows.weigh import ScaleProblem, WeighPanel
 #: The thank-you screen goes home by itself after this long.
 THANK_YOU_S = 6.0
 MAX_PIECES = 99
+LABEL_PRINTED = "Label printed: stick it on your produce. It is in your basket."
+LABEL_TO_COUNTER = "Label printed: stick it on your produce and pay at the counter."
 
 
 class Screen(StrEnum):
@@ -93,6 +96,7 @@ class Journey:
         self.receipt_number = ""
         self.receipt_url = ""
         self.pending_catalogue: tuple[Product, ...] | None = None
+        self.notice = ""  # one line for the screen's message place ("Label printed…")
         self._screen = Screen.HOME
         self._entered_at = 0.0
 
@@ -153,6 +157,7 @@ class Journey:
 
     def _touched(self, touch: Touched, now: float) -> list[Intention]:
         action, arg = touch.action, touch.argument
+        self.notice = ""  # a message stays until the next touch
         screen = self.screen
         if action is Action.LANGUAGE:
             self.language = arg if arg in ("fr", "en") else self.settings.language
@@ -259,15 +264,17 @@ class Journey:
             if weighing is None:
                 self._go(Screen.WEIGH, now)
                 return []
-            line = BasketLine(product, 1, weighing.price_cents, weighing)
+            line = BasketLine(product, 1, weighing.price_cents, weighing, labelled)
         else:
-            line = BasketLine(product, self.quantity, self.pieces_price_cents)
+            line = BasketLine(product, self.quantity, self.pieces_price_cents, None, labelled)
         self.product = None
         if self.settings.payment_enabled:
             self.lines.append(line)
             self._go(Screen.BASKET, now)
         else:
             self._go(Screen.CATALOGUE, now)
+        if labelled:
+            self.notice = LABEL_PRINTED if self.settings.payment_enabled else LABEL_TO_COUNTER
         records: list[Intention] = [RecordWeighing(line)] if line.weighing else []
         return records + ([PrintLabel(line)] if labelled else [])
 
@@ -276,6 +283,8 @@ class Journey:
             del self.lines[int(arg)]
         elif action is Action.START:
             self._go(Screen.CATALOGUE, now)
+        elif action is Action.CANCEL:
+            return self.abandon(now, "cancelled")
         elif action is Action.PAY and self.lines:
             self.skip_receipt = False
             return self._pay(now)
@@ -325,6 +334,7 @@ class Journey:
 
     def _go(self, screen: Screen, now: float) -> None:
         self._screen = screen
+        self.notice = ""
         self._entered_at = now
         self._apply_catalogue()
 
@@ -339,6 +349,13 @@ class Journey:
         if shown.category in self.browse.categories:
             self.browse.category = shown.category
         self.pending_catalogue = None
+
+    def abandon(self, now: float, why: str) -> list[Intention]:
+        """Home without paying: the basket's lines (and labels printed for them) are recorded
+        as abandoned, so an unpaid label is accounted for."""
+        lines = tuple(self.lines)
+        self.reset(now)
+        return [RecordAbandoned(lines, why)] if lines else []
 
     def reset(self, now: float) -> None:
         """Back home for the next customer: basket, product, search and language cleared."""

@@ -135,7 +135,7 @@ class KioskFlow:
         elif self.idle_prompt and now - self._prompt_since >= IDLE_GRACE_S:
             self.idle_prompt = False
             self.visit = None
-            self.journey.reset(now)
+            return self.journey.abandon(now, "idle")
         elif not self.idle_prompt and now - self._waiting_since >= self.settings.idle_timeout_s:
             self.idle_prompt = True
             self._prompt_since = now

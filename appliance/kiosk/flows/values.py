@@ -26,6 +26,7 @@ class BasketLine:
     quantity: int
     price_cents: int
     weighing: Weighing | None = None
+    labelled: bool = False  # its price label was printed
 
 
 class VisitKind(StrEnum):
