@@ -27,7 +27,7 @@ from appliance.kiosk.commands import CommandExecutor, CommandRefused
 from appliance.release import keys as release_keys
 from appliance.release.bundle import bundle_name, sha256_of
 from appliance.release.layout import Layout
-from appliance.store import agent_state, lockers
+from appliance.store import agent_state, lockers, update_jobs
 from appliance.store.db import open_database
 from appliance.store.device_commands import CommandName
 from tests.agent_support import RunningAgent, Watcher, start_agent, stop_process, write_config
@@ -276,6 +276,36 @@ def test_an_agent_restarted_while_the_switch_waits_does_not_fetch_the_bundle_aga
     assert first[1]["data"]["reason"] == "a locker door is open: 4"
     assert sent == good.stat().st_size  # fetched once: the second agent found it whole
     assert [p.name for p in layout.downloads.iterdir()] == [good.name]  # until the switch
+
+
+def test_one_update_at_a_time_and_the_version_running_needs_none(box, broker):
+    _layout, config = box
+    db = open_database(config_module.load(config).database_path)
+    files = {"url": "https://files.example/c.bundle", "sha256": "ab" * 32}
+    update_jobs.create(
+        db, "j-old", version="0.2.0", from_version=RUNNING, requested_by="alice", **files
+    )
+    update_jobs.set_state(db, "j-old", "health_check")  # the updater has it
+    agent = RunningAgent(config)
+    admin = _online(broker)
+    try:
+        other = admin.command("box-1", "update", {**files, "version": "0.3.0"}, id="j-new")
+        same = admin.command("box-1", "update", {**files, "version": "0.2.0"}, id="j-same")
+        update_jobs.set_state(db, "j-old", "rolled_back", reason="the kiosk wrote no heartbeat")
+        running = admin.command("box-1", "update", {**files, "version": RUNNING}, id="j-run")
+    finally:
+        admin.close()
+        agent.stop()
+        db.close()
+    assert other == {
+        "id": "j-new",
+        "ok": False,
+        "error": "update j-old to 0.2.0 is health_check: wait for it to finish",
+    }
+    assert same["ok"] and same["result"]["job"] == "j-old"  # the same version: that job
+    assert same["result"]["state"] == "health_check"
+    assert running["ok"] and running["result"]["state"] == "succeeded"  # nothing to do
+    assert running["result"]["reason"] == f"{RUNNING} is already running"
 
 
 def test_a_wrong_command_is_answered_with_what_is_expected(box, broker, tls, good):
