@@ -231,6 +231,22 @@ class Box:
             "--config", str(self.config), "release", "install", str(bundle_path), "--first"
         )
 
+    def link_release(self, version: str, agent_exit: int | None = None) -> None:
+        """A release that runs this checkout's comptoir, made in a blink instead of installed
+        (the short tests); with `agent_exit`, its agent exits with that code at start."""
+        executable = self.layout.executable(version)
+        executable.parent.mkdir(parents=True)
+        if agent_exit is None:
+            executable.symlink_to(COMPTOIR)
+        else:
+            executable.write_text(
+                "#!/bin/sh\n"
+                f'for arg; do [ "$arg" = agent ] && exit {agent_exit}; done\n'
+                f'exec "{COMPTOIR}" "$@"\n'
+            )
+            executable.chmod(0o755)
+        self.layout.mark_complete(version)
+
     def comptoir(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
         return run_comptoir("--config", str(self.config), *args, check=check)
 

@@ -12,8 +12,10 @@ import time
 import pytest
 
 from appliance import __version__
+from appliance.release import apply
 from appliance.release.bundle import sha256_of
-from appliance.store import technical_events
+from appliance.release.services import Supervised
+from appliance.store import technical_events, update_jobs
 from appliance.store.db import open_database
 from tests.agent_support import Watcher
 from tests.release_support import (
@@ -120,6 +122,51 @@ def _update(
         except AssertionError:
             print(box.logs())
             raise
+
+
+def test_a_release_whose_agent_exits_is_rolled_back_and_the_fleet_is_told_why(
+    tmp_path, keys, tls, broker, display
+):
+    """The short variant of the next test: both releases run this checkout (no bundle is
+    installed) and the update starts at the hand-over to the updater, as the agent does it."""
+    box = Box(tmp_path / "box", keys, tls, broker.url, health_s=20, display=display)
+    box.write_config()
+    layout = box.layout
+    box.link_release(__version__)
+    box.link_release(NEXT, agent_exit=3)
+    layout.point(layout.current_link, __version__)
+    box.start()
+    try:
+        admin = _online(broker)
+        db = open_database(box.data_dir / "comptoir.db")
+        files = {"url": "https://files.example/c.bundle", "sha256": "ab" * 32}
+        update_jobs.create(
+            db, "bad-s", version=NEXT, from_version=__version__, requested_by="alice", **files
+        )
+        db.close()
+        apply.prepare(layout, "bad-s", NEXT, box.health_s)
+        Supervised(box.root).start_updater()
+        states = _states(admin, "bad-s", ("rolled_back", "succeeded", "failed"), 180)
+        assert [s["state"] for s in states] == [
+            "queued",
+            "switching",
+            "health_check",
+            "rolled_back",
+        ], (states, box.logs())
+        assert "agent stopped by itself" in states[-1]["reason"]
+        assert layout.current() == __version__
+        rolled = admin.wait_for(lambda t, p, r: t.endswith("/event/software_rolled_back"), 30)
+        assert rolled[1]["data"]["from"] == __version__ and rolled[1]["data"]["to"] == NEXT
+        # The box's latest update state, retained for an admin who looks later.
+        later = Watcher(broker, subscribe=("comptoir/v1/box-1/update",)).ready()
+        try:
+            retained = later.wait_for(lambda t, p, r: r and p["state"] == "rolled_back", 30)[1]
+        finally:
+            later.close()
+        assert retained["job"] == "bad-s"
+        admin.close()
+    finally:
+        box.stop()
 
 
 @pytest.mark.parametrize(
