@@ -3,8 +3,9 @@
 The database holds 1,000,000 journal entries (a valid hash chain) and 100,000 sales (two lines
 each) spread over the last year, about 270 a day. `comptoir web` runs as its own process, as on
 a box (HTTPS, cheroot); the bench logs in like a browser and asks each page SAMPLES times over
-one kept-alive TLS connection. The first dashboard load walks the whole journal once (later ones
-only what is new), so it is reported apart. RSS is read from /proc after the samples.
+one kept-alive TLS connection. The journal was never checked on this box (as one restored from a
+backup): each dashboard load checks 2,000 more entries of it, the first is reported apart. RSS
+is read from /proc once listening and after the samples.
 Goals: p99 under 200 ms for each page, RSS under 60 MB.
 """
 
@@ -27,6 +28,7 @@ from appliance import clock
 from appliance.store import web_users
 from appliance.store.db import open_database, transaction
 from appliance.store.web_users import Role
+from appliance.web.dashboard import CHECK_PER_LOAD
 from bench._table import percentile, print_table
 from bench.bench_lockers import _chain
 
@@ -78,11 +80,11 @@ def _measure(port: int, cert: Path, pid: int) -> list[list[object]]:
     _get(connection, "/", cookie)
     rows: list[list[object]] = [
         [
-            "first dashboard (full journal walk)",
+            "first dashboard",
             f"{(time.perf_counter() - first) * 1000:.0f} ms",
             "",
             "",
-            f"{JOURNAL:,} entries",
+            f"{CHECK_PER_LOAD:,} of {JOURNAL:,} entries checked",
         ]
     ]
     for name, path in PAGES.items():

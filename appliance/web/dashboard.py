@@ -12,6 +12,7 @@ from flask import Blueprint, render_template
 from flask_babel import gettext
 
 from appliance import clock
+from appliance.certificate import web_fingerprint
 from appliance.core.locker import Use
 from appliance.core.order import OrderState
 from appliance.legal import legal_identity
@@ -58,6 +59,7 @@ def show() -> str:
         "dashboard.html",
         dashboard_title=title(),
         legal=legal_identity(),
+        certificate=web_fingerprint(settings().device.data_dir),
         open_alerts=open_alerts,
         zones=_night(open_alerts),
         yesterday=_sales_of(1),

@@ -6,6 +6,8 @@ driver manager has nothing to look for. Everything stays on 127.0.0.1.
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import time
 from pathlib import Path
 
@@ -42,6 +44,7 @@ def start(profile_dir: Path, *, language: str = "fr-FR", size: tuple[int, int] =
         options.add_argument(arg)
     options.add_experimental_option("prefs", {"intl.accept_languages": language})
     driver = webdriver.Chrome(options=options, service=Service(executable_path=CHROMEDRIVER))
+    driver.execute_cdp_cmd("Network.enable", {})  # before any page: it keeps the certificates
     browser = Browser(driver)
     browser.resize(*size)
     return browser
@@ -111,6 +114,13 @@ class Browser:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(self.driver.get_screenshot_as_png())
         return path
+
+    def certificate_fingerprint(self, origin: str) -> str:
+        """The SHA-256 of the certificate Chromium received from `origin`, written as browsers
+        show it (what a producer reads in the padlock's certificate viewer)."""
+        chain = self.driver.execute_cdp_cmd("Network.getCertificate", {"origin": origin})
+        digest = hashlib.sha256(base64.b64decode(chain["tableNames"][0])).hexdigest().upper()
+        return "SHA-256 " + ":".join(digest[i : i + 2] for i in range(0, len(digest), 2))
 
     def close(self) -> None:
         self.driver.quit()

@@ -2,6 +2,7 @@
 
 An installer logs in, sees the unknown payment alert, resolves it, then asks for a door to open
 with a reason and sees the queued command; a door request without a reason is refused on the page.
+The certificate the browser receives is the one the kiosk's about screen and the dashboard show.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from appliance import config as config_module
-from appliance.certificate import ensure_certificate
+from appliance.certificate import ensure_certificate, web_fingerprint
 from appliance.config import Config
 from appliance.core.catalogue import Product, SoldBy
 from appliance.core.sale import Basket, SaleLine
@@ -114,3 +115,17 @@ def test_a_stranger_only_ever_sees_the_login_page(admin_url: str, browser: Brows
     browser.find("#password").send_keys("pas-le-bon")
     browser.find("#log-in").click()
     assert "wrong user name or password" in browser.wait_for_text("#error", "wrong")
+
+
+def test_the_certificate_the_browser_got_is_the_one_the_kiosk_and_the_dashboard_show(
+    admin_url: str, browser: Browser, settings: Config
+) -> None:
+    browser.get(admin_url + "/")
+    browser.find("#username").send_keys("ines")
+    browser.find("#password").send_keys(PASSWORD)
+    browser.find("#log-in").click()
+    shown = browser.find("#certificate").text
+    received = browser.certificate_fingerprint(admin_url)
+    assert received == web_fingerprint(settings.device.data_dir)  # the kiosk's about screen
+    assert shown == received
+    assert len(received) == len("SHA-256 ") + 32 * 3 - 1
