@@ -46,6 +46,18 @@ _COMMAND_STATES = {
     "expired": lazy_gettext("expired"),
 }
 
+_COMMANDS = {
+    "open_door": lazy_gettext("open door"),
+    "print_test_label": lazy_gettext("print a test label"),
+    "scale_zero": lazy_gettext("zero the scale"),
+    "restart_ui": lazy_gettext("restart the kiosk screen"),
+    "pause_for_update": lazy_gettext("pause for an update"),
+    "reprint_receipt": lazy_gettext("reprint a receipt"),
+    "read_scale": lazy_gettext("read the scale"),
+    "read_thermometers": lazy_gettext("read the thermometers"),
+    "test_payment": lazy_gettext("test payment"),
+}
+
 _READING_STATES = {
     "stable": lazy_gettext("stable"),
     "motion": lazy_gettext("moving"),
@@ -53,6 +65,13 @@ _READING_STATES = {
     "overload": lazy_gettext("overload"),
     "below_min": lazy_gettext("below the minimum weight"),
     "unchanged": lazy_gettext("unchanged"),
+}
+
+_SYNC_DIRECTIONS = {
+    "catalogue": lazy_gettext("catalogue"),
+    "orders": lazy_gettext("orders"),
+    "pickups": lazy_gettext("pickups"),
+    "stock": lazy_gettext("stock"),
 }
 
 ORDER_STATES = {
@@ -70,6 +89,16 @@ def role_name(role: str) -> str:
 def alert_name(kind: str) -> str:
     """A known alert kind by its name; another one as its code, spaces for underscores."""
     return str(_ALERTS.get(kind, kind.replace("_", " ")))
+
+
+def sync_direction(direction: str) -> str:
+    """What a marketplace sync direction carries: 'commandes', 'retraits'..."""
+    return str(_SYNC_DIRECTIONS.get(direction, direction))
+
+
+def command_name(name: str) -> str:
+    """What a device command asks the kiosk, in words ('ouvrir la porte')."""
+    return str(_COMMANDS.get(name, name.replace("_", " ")))
 
 
 def command_state(state: str) -> str:
@@ -100,7 +129,9 @@ def celsius(temp_mc: int | None) -> str:
 GLOBALS = {
     "role_name": role_name,
     "alert_name": alert_name,
+    "command_name": command_name,
     "command_state": command_state,
+    "sync_direction": sync_direction,
     "grams": grams,
     "pieces": pieces,
     "celsius": celsius,

@@ -96,7 +96,7 @@ def test_an_installer_resolves_an_alert_and_opens_a_door_from_the_browser(
     browser.find('#compartment option[value="12"]').click()
     browser.find("#reason").send_keys("customer's code does not work")
     browser.find("#queue-open-door").click()
-    row = browser.wait_for_text("#commands tbody", "open_door 12")
+    row = browser.wait_for_text("#commands tbody", "open door 12")
     assert "web:ines" in row
     assert "customer's code does not work" in row
     assert "queued" in row

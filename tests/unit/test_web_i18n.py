@@ -4,6 +4,7 @@ and no template writes text that bypasses the catalogue."""
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from babel.messages.extract import extract_from_dir
@@ -14,9 +15,11 @@ from jinja2.ext import i18n
 
 from appliance import web
 from appliance.store.alerts import Alarm
+from appliance.store.device_commands import CommandName
+from appliance.store.sync_state.directions import DIRECTIONS
 from appliance.translations import read
 from appliance.web.i18n import TRANSLATIONS
-from appliance.web.words import alert_name
+from appliance.web.words import alert_name, command_name, sync_direction
 
 WEB = Path(web.__file__).resolve().parent
 KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2), "lazy_gettext": None}
@@ -72,12 +75,32 @@ def test_no_template_writes_text_outside_the_catalogue() -> None:
     assert bare == []
 
 
-def test_every_alarm_kind_has_a_name_in_french() -> None:
-    """An alarm added elsewhere (a new device, the till gateway) must not show as its code."""
+def in_french(name: Callable[[str], str], codes: Iterable[str]) -> dict[str, str]:
     app = Flask(__name__)
     Babel(app, default_translation_directories=str(TRANSLATIONS), locale_selector=lambda: "fr")
     with app.test_request_context():
-        named = {kind: alert_name(kind) for kind in Alarm}
+        return {code: name(code) for code in codes}
+
+
+def test_every_alarm_kind_has_a_name_in_french() -> None:
+    """An alarm added elsewhere (a new device, the till gateway) must not show as its code."""
+    named = in_french(alert_name, Alarm)
     assert [kind for kind, name in named.items() if name == kind.replace("_", " ")] == []
     assert named[Alarm.DATABASE_DAMAGED] == "Base de données endommagée"
     assert named[Alarm.PASTEQUE_UNREACHABLE] == "La caisse (Pastèque) ne répond pas"
+
+
+def test_every_marketplace_sync_direction_is_named_in_french() -> None:
+    assert in_french(sync_direction, DIRECTIONS) == {
+        "catalogue": "catalogue",
+        "orders": "commandes",
+        "pickups": "retraits",
+        "stock": "stock",
+    }
+
+
+def test_every_device_command_is_named_in_french() -> None:
+    """The commands page says what the kiosk was asked, not the command's code."""
+    named = in_french(command_name, CommandName)
+    assert [name for name, said in named.items() if said == name.replace("_", " ")] == []
+    assert named[CommandName.OPEN_DOOR] == "ouvrir la porte"
