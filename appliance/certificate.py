@@ -5,29 +5,36 @@ EC P-256, valid ten years (or until the co-op's CA expires, if sooner), for the 
 the site card gives one (`Authority`: browsers that trust that CA trust the box at once; the
 file then holds the box's certificate followed by the CA's), self-signed otherwise: a browser
 warns the first time, and the producer compares the SHA-256 fingerprint it shows with the one
-on the kiosk's about screen and in the installer guide. The key file is mode 0600.
+on the kiosk's about screen and in the installer guide. The key file is mode 0600. Reading the
+fingerprint needs only the standard library: the web process and the kiosk load cryptography's
+x509 only when a certificate is made or checked against a CA.
 """
 
 from __future__ import annotations
 
+import hashlib
 import ipaddress
 import os
+import re
+import ssl
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-
-from cryptography import x509
-from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
-from cryptography.x509.oid import NameOID
+from typing import TYPE_CHECKING
 
 from appliance.errors import ComptoirError
+
+if TYPE_CHECKING:  # cryptography's x509 is imported only to make or check a certificate
+    from cryptography import x509
+    from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 
 CERT_NAME = "web-tls.crt"
 KEY_NAME = "web-tls.key"
 VALID_DAYS = 3650
 BACKDATE_DAYS = 365
+
+
+_PEM = re.compile(r"-----BEGIN CERTIFICATE-----.+?-----END CERTIFICATE-----", re.S)
 
 
 class CertificateError(ComptoirError):
@@ -41,19 +48,20 @@ class Certificate:
     fingerprint: str  # "SHA-256 AB:CD:...", as browsers show it
 
 
-SigningKey = ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey | ed25519.Ed25519PrivateKey
-
-
 @dataclass(frozen=True)
 class Authority:
     """The co-op's certificate authority for its boxes, as the site card gives it."""
 
     cert: x509.Certificate
-    key: SigningKey
+    key: ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey | ed25519.Ed25519PrivateKey
 
 
 def load_authority(cert_pem: bytes, key_pem: bytes) -> Authority:
     """The CA of the card's two files; a CertificateError says what is wrong with them."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
+
     try:
         cert = x509.load_pem_x509_certificate(cert_pem)
     except ValueError:
@@ -108,6 +116,9 @@ def ensure_certificate(
     one it did not issue (a self-signed one from an earlier boot) is replaced by one it signs."""
     cert_file, key_file = paths(data_dir)
     if not cert_file.exists() or (authority and not issued_by(cert_file, authority)):
+        from cryptography.hazmat.primitives import serialization
+        from cryptography.hazmat.primitives.asymmetric import ec
+
         data_dir.mkdir(parents=True, exist_ok=True)
         key = ec.generate_private_key(ec.SECP256R1())
         _write(
@@ -125,6 +136,9 @@ def ensure_certificate(
 
 def issued_by(cert_file: Path, authority: Authority) -> bool:
     """Whether the box's certificate (the first of the file) was signed by `authority`."""
+    from cryptography import x509
+    from cryptography.exceptions import InvalidSignature
+
     try:
         cert = x509.load_pem_x509_certificate(cert_file.read_bytes())
         cert.verify_directly_issued_by(authority.cert)
@@ -134,15 +148,19 @@ def issued_by(cert_file: Path, authority: Authority) -> bool:
 
 
 def fingerprint(cert_file: Path) -> str:
-    """The SHA-256 of the certificate, in the colon-separated hex browsers show."""
+    """The SHA-256 of the certificate (the first of the file), in the colon-separated hex
+    browsers show."""
     try:
-        cert = x509.load_pem_x509_certificate(cert_file.read_bytes())
+        found = _PEM.search(cert_file.read_text(encoding="ascii"))
+        if found is None:
+            raise ValueError("no -----BEGIN CERTIFICATE----- block")
+        der = ssl.PEM_cert_to_DER_cert(found[0])
     except (OSError, ValueError) as exc:
         raise CertificateError(
             f"cannot read the web certificate {cert_file}: {exc}; delete it and the key beside "
             f"it, then run `comptoir web` again to make a new one"
         ) from None
-    digest = cert.fingerprint(hashes.SHA256()).hex().upper()
+    digest = hashlib.sha256(der).hexdigest().upper()
     return "SHA-256 " + ":".join(digest[i : i + 2] for i in range(0, len(digest), 2))
 
 
@@ -161,6 +179,11 @@ def _certificate(
 ) -> bytes:
     """The box's certificate in PEM, self-signed or signed by `authority` (then followed by the
     CA's own certificate, so a browser gets the whole chain)."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ed25519
+    from cryptography.x509.oid import NameOID
+
     name = x509.Name(
         [
             x509.NameAttribute(NameOID.COMMON_NAME, device_id),
