@@ -145,6 +145,7 @@ class Kiosk:
     fullscreen: bool = True
     idle_timeout_s: int = setting(90, check=_between(10, 3600))
     receipt_base_url: str = ""
+    help_email: str = ""  # where "Besoin d'aide ?" is e-mailed (through [smtp]); "" e-mails none
 
 
 @dataclass(frozen=True)

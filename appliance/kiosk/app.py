@@ -19,6 +19,7 @@ from kivy.app import App
 from kivy.clock import Clock
 from kivy.core.window import Window
 from kivy.properties import BooleanProperty, StringProperty
+from kivy.uix.modalview import ModalView
 from kivy.uix.screenmanager import NoTransition, ScreenManager
 
 from appliance.certificate import web_fingerprint
@@ -84,6 +85,13 @@ def kiosk_settings(site: Config) -> Settings:
     )
 
 
+def _overlay(view: ModalView, shown: bool) -> None:
+    if shown and view.parent is None:
+        view.open(animation=False)
+    elif not shown and view.parent is not None:
+        view.dismiss(animation=False)
+
+
 class KioskApp(App):
     """The touchscreen. Without `effects` (the screenshot tour) events are scripted."""
 
@@ -133,6 +141,7 @@ class KioskApp(App):
         for name, cls in _SCREENS.items():
             manager.add_widget(cls(name=name))
         self.idle_prompt = screens.IdlePrompt()
+        self.help_panel = screens.HelpPanel()
         Window.bind(on_key_down=self._key_down)
         return manager
 
@@ -239,11 +248,10 @@ class KioskApp(App):
         manager.get_screen(name).render(self)
         if manager.current != name:
             manager.current = name
-        prompt = self.idle_prompt
-        if flow.idle_prompt and prompt.parent is None:
-            prompt.open(animation=False)
-        elif not flow.idle_prompt and prompt.parent is not None:
-            prompt.dismiss(animation=False)
+        _overlay(self.help_panel, flow.help_shown)
+        if flow.help_shown:
+            self.help_panel.show(self)
+        _overlay(self.idle_prompt, flow.idle_prompt)
         self.probe.rendered(self)
 
     # -- device commands that need the screens (remote.Screens) ---------------------------------

@@ -50,6 +50,18 @@ class IdlePrompt(ModalView):
     pass
 
 
+class HelpPanel(ModalView):
+    """Says the producer was alerted, and the shop's phone to call meanwhile."""
+
+    def show(self, app: KioskApp) -> None:
+        phone = app.flow.settings.phone
+        body = "The producer has been told you need help."
+        if phone:
+            body += " You can also call:"
+        self.ids.body.text = app.tr(body, app.lang)
+        self.ids.phone.text = phone
+
+
 class HomeScreen(KioskScreen):
     def render(self, app: KioskApp) -> None:
         self.ids.shop.text = app.site.device.name

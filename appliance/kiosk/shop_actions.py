@@ -23,6 +23,7 @@ from appliance.config import Config
 from appliance.core.catalogue import Product, SoldBy
 from appliance.core.fiscal import signature_extract
 from appliance.core.locker import Use, compartments_from
+from appliance.core.money import format_euros
 from appliance.core.order import OrderState
 from appliance.core.payment import PaymentOutcome
 from appliance.core.receipt import FiscalMark
@@ -48,8 +49,10 @@ from appliance.kiosk.flows.events import (
 )
 from appliance.kiosk.flows.values import BasketLine, ForSale, OrderToDeposit
 from appliance.kiosk.pictures import Pictures, for_site
+from appliance.notify.help_request import send_help_request
 from appliance.notify.pickup_email import NotifySendError, PickupNotice, send_pickup_code
 from appliance.store import (
+    alerts,
     catalogue,
     lockers,
     orders,
@@ -61,7 +64,7 @@ from appliance.store import (
     weighings,
 )
 from appliance.store.alerts import Alarm
-from appliance.store.db import open_database
+from appliance.store.db import open_database, transaction
 from appliance.store.technical_events import EventKind
 
 log = logging.getLogger(__name__)
@@ -135,6 +138,8 @@ class ShopActions:
                     device_id=self.site.device.id,
                     interval_g=self.site.scale.interval_g,
                 )
+            case i.AskForHelp() as asked:
+                self._ask_for_help(db, asked)
             case i.RecordAbandoned(lines=lines, why=why):
                 technical_events.record(
                     db,
@@ -216,6 +221,31 @@ class ShopActions:
                     reference=reference,
                 )
         return None
+
+    def _ask_for_help(self, db: sqlite3.Connection, asked: i.AskForHelp) -> None:
+        """An alert for the producer (web admin, MQTT) and, when configured, an e-mail."""
+        what = f"screen {asked.doing}"
+        if asked.product:
+            what += f", product {asked.product}"
+        if asked.lines:
+            what += f", basket {asked.lines} line(s) {format_euros(asked.total_cents)}"
+        with transaction(db):
+            alerts.raise_alarm(
+                db,
+                Alarm.HELP_REQUESTED,
+                f"a customer asks for help at the kiosk ({what})",
+                subject=self.site.device.id,
+                doing=asked.doing,
+                product=asked.product,
+                lines=asked.lines,
+                total_cents=asked.total_cents,
+                language=asked.language,
+            )
+        if self.site.kiosk.help_email:
+            try:
+                send_help_request(self.site, what)
+            except NotifySendError as exc:
+                log.error("help request not e-mailed: %s", exc)
 
     def shelf(self, db: sqlite3.Connection) -> tuple[ForSale, ...]:
         """The walk-in compartments holding produce, each as the product its sale records."""

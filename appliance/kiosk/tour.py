@@ -221,6 +221,7 @@ def later_steps(weighed: str) -> list[Step]:
     return [
         ("weigh-empty-pan", chosen, True),
         ("basket-label-printed", labelled, True),
+        ("help", [*chosen, _stable(640), _touch(Action.HELP)], True),
     ]
 
 

@@ -42,6 +42,7 @@ class Alarm(StrEnum):
     PASTEQUE_TICKET_REFUSED = "pasteque_ticket_refused"  # the till refused a ticket for good
     PASTEQUE_STOPPED = "pasteque_stopped"  # a tax or payment mode the till lacks
     PASTEQUE_MISMATCH = "pasteque_mismatch"  # the till's Z would not be the box's closing
+    HELP_REQUESTED = "help_requested"  # a customer touched "Besoin d'aide ?" on the kiosk
 
 
 @dataclass(frozen=True)

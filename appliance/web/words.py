@@ -35,6 +35,7 @@ _ALERTS: dict[str, Any] = {
     Alarm.PASTEQUE_TICKET_REFUSED: lazy_gettext("Ticket refused by the till (Pastèque)"),
     Alarm.PASTEQUE_STOPPED: lazy_gettext("Till (Pastèque) link stopped: a setting is missing"),
     Alarm.PASTEQUE_MISMATCH: lazy_gettext("Till (Pastèque) totals differ from the box's"),
+    Alarm.HELP_REQUESTED: lazy_gettext("A customer asks for help at the kiosk"),
 }
 
 _COMMAND_STATES = {

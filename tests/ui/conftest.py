@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import email
 import os
+import socket
 import subprocess
 import sys
 from collections.abc import Iterator
+from contextlib import contextmanager
+from email.message import Message
 from pathlib import Path
 
 import pytest
+from aiosmtpd.controller import Controller
 
 from appliance.core.catalogue import Product, SoldBy
 from appliance.store import catalogue
@@ -144,3 +149,32 @@ def run_journey(kiosk_env, shop_config):
         return done
 
     return run
+
+
+class Inbox:
+    def __init__(self) -> None:
+        self.messages: list[Message] = []
+
+    async def handle_DATA(self, server: object, session: object, envelope: object) -> str:
+        self.messages.append(email.message_from_bytes(envelope.content))  # type: ignore[attr-defined]
+        return "250 OK"
+
+
+@contextmanager
+def mail_server(config_path: Path) -> Iterator[Inbox]:
+    """A real SMTP server on a free port, and the config's [smtp] pointed at it."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    received = Inbox()
+    controller = Controller(received, hostname="127.0.0.1", port=port)
+    controller.start()
+    config_path.write_text(
+        config_path.read_text()
+        + f'\n[smtp]\nhost = "127.0.0.1"\nport = {port}\nstarttls = false\n'
+        + 'sender = "casiers@ferme.test"\n'
+    )
+    try:
+        yield received
+    finally:
+        controller.stop()

@@ -78,6 +78,16 @@ class Driver:
         touch.touch_up()
         await self.frames(2)
 
+    def find(self, text: str):
+        """The widget on display (overlays included) whose text is `text`."""
+        from kivy.core.window import Window
+
+        for top in Window.children:
+            for widget in top.walk(restrict=True):
+                if getattr(widget, "text", None) == text and widget.get_root_window():
+                    return widget
+        raise AssertionError(f"nothing shows {text!r} on {self.shown}")
+
     async def tap(self, widget_id: str) -> None:
         await self.tap_widget(self.widget(widget_id))
 

@@ -250,3 +250,23 @@ async def disabled_until_ready(k) -> None:
     await k.wait_screen("home")
     await k.tap("lang_en")
     await k.wait_for(lambda: k.widget("lang_en").on and not k.widget("lang_fr").on)
+
+
+async def help_asked(k) -> None:
+    """ "Besoin d'aide ?" from home and from the weighing screen's title bar: the panel shows the
+    shop's phone, one alert is raised (a second touch soon after only shows the panel again)."""
+    help_text = "?  Besoin d'aide ?"
+    await k.wait_screen("home")
+    await k.tap_widget(k.find(help_text))
+    await k.wait_for(lambda: k.app.help_panel.parent is not None)
+    await k.frames(2)
+    assert k.find("04 75 00 00 00").opacity == 1
+    assert "Le producteur est prévenu" in k.app.help_panel.ids.body.text
+    await k.tap_widget(k.app.help_panel.ids.close_help)
+    await k.wait_for(lambda: k.app.help_panel.parent is None)
+    await k.tap("start")
+    await k.tap_product("POMMES")
+    await k.wait_screen("weigh")
+    await k.tap_widget(k.find(help_text))  # the one in the weighing screen's title bar
+    await k.wait_for(lambda: k.app.help_panel.parent is not None)
+    assert k.screen == "weigh"  # the customer's choice is kept under the panel

@@ -2,14 +2,10 @@
 
 from __future__ import annotations
 
-import email
 import re
-import socket
 from collections.abc import Iterator
-from email.message import Message
 
 import pytest
-from aiosmtpd.controller import Controller
 
 from appliance import config
 from appliance.core.locker import compartments_from
@@ -17,35 +13,16 @@ from appliance.core.order import OrderState
 from appliance.core.pickup_code import Verdict
 from appliance.store import alerts, journal, lockers, orders, outbox, pickup_codes
 from appliance.store.db import open_database
+from tests.ui.conftest import Inbox, mail_server
 
 pytestmark = pytest.mark.ui
-
-
-class Inbox:
-    def __init__(self) -> None:
-        self.messages: list[Message] = []
-
-    async def handle_DATA(self, server: object, session: object, envelope: object) -> str:
-        self.messages.append(email.message_from_bytes(envelope.content))  # type: ignore[attr-defined]
-        return "250 OK"
 
 
 @pytest.fixture
 def inbox(locker_config) -> Iterator[Inbox]:
     """A real SMTP server on a free port, and the kiosk's [smtp] pointed at it."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    received = Inbox()
-    controller = Controller(received, hostname="127.0.0.1", port=port)
-    controller.start()
-    locker_config.write_text(
-        locker_config.read_text()
-        + f'\n[smtp]\nhost = "127.0.0.1"\nport = {port}\nstarttls = false\n'
-        + 'sender = "casiers@ferme.test"\n'
-    )
-    yield received
-    controller.stop()
+    with mail_server(locker_config) as received:
+        yield received
 
 
 @pytest.fixture

@@ -19,6 +19,7 @@ from appliance.kiosk.flows.events import (
     Touched,
 )
 from appliance.kiosk.flows.intentions import (
+    AskForHelp,
     Charge,
     PrintLabel,
     PrintReceipt,
@@ -27,7 +28,7 @@ from appliance.kiosk.flows.intentions import (
     SetArticle,
 )
 from appliance.kiosk.flows.journey import THANK_YOU_S, Screen
-from appliance.kiosk.flows.kiosk import IDLE_GRACE_S, KioskFlow
+from appliance.kiosk.flows.kiosk import HELP_REPEAT_S, HELP_SHOWN_S, IDLE_GRACE_S, KioskFlow
 from appliance.kiosk.flows.values import (
     PaperState,
     Settings,
@@ -598,3 +599,21 @@ def test_cancelling_the_basket_goes_home_and_records_the_unpaid_labels():
     assert kiosk.touch(Action.START) == [] and kiosk.touch(Action.BASKET) == []
     assert kiosk.touch(Action.CANCEL) == []  # an empty basket: home, nothing to record
     assert kiosk.screen is Screen.HOME
+
+
+def test_help_alerts_once_with_what_the_customer_was_doing_and_closes_by_itself():
+    kiosk = Kiosk()
+    kiosk.weigh_apples(1000)
+    (asked,) = kiosk.touch(Action.HELP)
+    assert asked == AskForHelp("basket", "", 1, 349, "fr")
+    assert kiosk.flow.help_shown and kiosk.screen is Screen.BASKET
+    kiosk.touch(Action.CLOSE_HELP)
+    assert not kiosk.flow.help_shown
+    assert kiosk.touch(Action.HELP) == []  # shown again, the producer already alerted
+    kiosk.send(TimerFired(), after=HELP_SHOWN_S)
+    assert not kiosk.flow.help_shown
+    kiosk.touch(Action.START)
+    kiosk.touch(Action.PRODUCT, "pommes")
+    kiosk.send(TimerFired(), after=HELP_REPEAT_S)
+    (again,) = kiosk.touch(Action.HELP)
+    assert (again.doing, again.product) == ("weigh", "Pommes Gala")

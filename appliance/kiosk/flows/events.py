@@ -46,6 +46,8 @@ class Action(StrEnum):
     RETRY = "retry"
     DONE = "done"
     STILL_HERE = "still_here"
+    HELP = "help"  # "Need help?", on every screen
+    CLOSE_HELP = "close_help"
     PICKUP = "pickup"  # from home: collect an order at the lockers
     REFILL = "refill"  # from home: the producers' entry
     WALKIN = "walkin"  # from home: buy from a walk-in compartment

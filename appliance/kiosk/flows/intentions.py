@@ -62,6 +62,17 @@ class RecordWeighing:
 
 
 @dataclass(frozen=True)
+class AskForHelp:
+    """A customer touched "Need help?": alert the producer with what they were doing."""
+
+    doing: str  # the screen (or locker step), e.g. "weigh" or "pickup/door_open"
+    product: str = ""  # the product chosen, if any
+    lines: int = 0
+    total_cents: int = 0
+    language: str = "fr"
+
+
+@dataclass(frozen=True)
 class RecordAbandoned:
     """The customer left (cancel, or idle) with these lines unpaid: a technical event."""
 
@@ -179,6 +190,7 @@ class FlagRefund:
 ShopIntention = (
     LoadCatalogue
     | RecordWeighing
+    | AskForHelp
     | RecordAbandoned
     | PrintLabel
     | PrintReceipt

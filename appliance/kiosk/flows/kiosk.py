@@ -21,13 +21,17 @@ from appliance.kiosk.flows.events import (
     TimerFired,
     Touched,
 )
-from appliance.kiosk.flows.intentions import Intention, LoadCatalogue
+from appliance.kiosk.flows.intentions import AskForHelp, Intention, LoadCatalogue
 from appliance.kiosk.flows.journey import Journey, Screen
 from appliance.kiosk.flows.values import Settings, VisitKind
 from appliance.kiosk.flows.visit import Visit
 
 #: After "Are you still there?", this long without a touch goes home for the next customer.
 IDLE_GRACE_S = 20.0
+#: A second "Need help?" within this long shows the panel again without a second alert.
+HELP_REPEAT_S = 120.0
+#: The help panel closes by itself after this long (the phone number has been read).
+HELP_SHOWN_S = 60.0
 
 _VISITS = {
     Action.PICKUP: VisitKind.PICKUP,
@@ -44,6 +48,9 @@ class KioskFlow:
         self.journey = Journey(settings)
         self.visit: Visit | None = None
         self.idle_prompt = False  # "Are you still there?" is shown
+        self.help_shown = False  # the "Help is on its way" panel, with the shop's phone
+        self._help_asked_at: float | None = None
+        self._help_since = 0.0
         self._waiting_since = 0.0  # since when the kiosk waits for a person's touch
         self._prompt_since = 0.0
 
@@ -72,9 +79,16 @@ class KioskFlow:
             self.idle_prompt = False
         match event:
             case TimerFired():
+                if self.help_shown and now - self._help_since >= HELP_SHOWN_S:
+                    self.help_shown = False
                 journey = self.journey.handle(event, now)
                 return [*journey, *self._to_visit(event, now), *self._idle(now)]
             case Touched(action=Action.STILL_HERE):
+                return []
+            case Touched(action=Action.HELP):
+                return self._help(now)
+            case Touched(action=Action.CLOSE_HELP):
+                self.help_shown = False
                 return []
             case Touched(action=action) if action in _VISITS:
                 return self._start_visit(_VISITS[action])
@@ -102,6 +116,26 @@ class KioskFlow:
         self.idle_prompt = False
         self._waiting_since = now
         return [LoadCatalogue()]
+
+    def _help(self, now: float) -> list[Intention]:
+        self.help_shown = True
+        self._help_since = now
+        asked = self._help_asked_at
+        if asked is not None and now - asked < HELP_REPEAT_S:
+            return []
+        self._help_asked_at = now
+        journey = self.journey
+        visit = self.visit
+        doing = f"{visit.kind.value}/{visit.step}" if visit else journey.screen.value
+        return [
+            AskForHelp(
+                doing,
+                journey.product.name if journey.product and not visit else "",
+                len(journey.lines),
+                journey.total_cents,
+                journey.language,
+            )
+        ]
 
     def _start_visit(self, kind: VisitKind) -> list[Intention]:
         if not self.settings.lockers or self.visit is not None:
@@ -134,6 +168,7 @@ class KioskFlow:
             self._waiting_since = now
         elif self.idle_prompt and now - self._prompt_since >= IDLE_GRACE_S:
             self.idle_prompt = False
+            self.help_shown = False
             self.visit = None
             return self.journey.abandon(now, "idle")
         elif not self.idle_prompt and now - self._waiting_since >= self.settings.idle_timeout_s:
