@@ -215,12 +215,14 @@ class FleetConsole:
         """Send `update` as `plan` says, follow each box's states until the plan is over.
 
         One command id for the whole rollout: it is each box's job id, and sending it again to
-        a box that has it already only gets the job's state back."""
+        a box that has it already only gets the job's state back. A box already updating to
+        this version (an earlier rollout cut short) answers with that job: it is followed."""
         job = f"rollout-{uuid.uuid4().hex[:12]}"
         body = {"id": job, "args": args, "by": self.admin}
         events = f"{topics.ROOT}/+/event/update_state"
         with self.session(events, f"{topics.ROOT}/+/result/{job}") as (client, inbox):
             sent: dict[str, float] = {}
+            jobs: dict[str, str] = {}  # device -> the job it runs, when not this rollout's
             while not plan.over:
                 for device in plan.next_to_send():
                     client.publish(topics.command(device, "update"), json.dumps(body), qos=1)
@@ -232,7 +234,7 @@ class FleetConsole:
                 except queue.Empty:
                     message = None
                 if message is not None:
-                    _follow(plan, job, message)
+                    _follow(plan, job, jobs, message)
                 for device, at in sent.items():
                     box = plan.boxes[device]
                     if box.in_flight and time.monotonic() - at > timeout_s:
@@ -246,13 +248,13 @@ class FleetConsole:
         return plan
 
 
-def _follow(plan: Rollout, job: str, message: Message) -> None:
+def _follow(plan: Rollout, job: str, jobs: dict[str, str], message: Message) -> None:
     """One state from a box, as an update_state event or the answer to the command."""
     device, kind, _ = topics.split(message.topic)
     payload = message.payload if isinstance(message.payload, dict) else {}
     if kind == "event":
         data = payload.get("data") or {}
-        if data.get("job") == job:
+        if data.get("job") == jobs.get(device, job):
             plan.update(
                 device,
                 data.get("state", "?"),
@@ -263,11 +265,18 @@ def _follow(plan: Rollout, job: str, message: Message) -> None:
     elif kind == "result":
         if payload.get("ok"):
             result = payload.get("result") or {}
-            if result.get("state") in ("succeeded", "failed", "rolled_back"):
+            if result.get("job", job) != job:
+                jobs[device] = str(result["job"])
+            box = plan.boxes.get(device)
+            state = result.get("state")
+            # The answer may come after the job's first events: it only ends or starts the view.
+            if state in ("succeeded", "failed", "rolled_back") or (
+                state and box and box.state == "sent"
+            ):
                 plan.update(
                     device,
-                    result["state"],
-                    None,
+                    str(state),
+                    result.get("percent"),
                     result.get("reason", ""),
                     result.get("version", ""),
                 )

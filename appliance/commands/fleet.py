@@ -246,11 +246,13 @@ def run_update(args: argparse.Namespace) -> int:
     sha256, version = args.sha256, args.version
     if not (sha256 and version):
         sha256, version = _bundle_identity(args.bundle, args.files_ca)
+    known = {box["device"]: box for box in fleet.list_boxes()}
     devices = sorted(args.boxes)
     if devices == ["all"]:
-        devices = [box["device"] for box in fleet.list_boxes()]
+        devices = sorted(known)
         if not devices:
             raise UsageError("no box has announced itself on this broker: nothing to update")
+    offline = frozenset(d for d in devices if known.get(d, {}).get("state") == "offline")
     if args.canary < 0 or args.max_failures < 0 or args.parallel < 1:
         raise UsageError("--canary and --max-failures are 0 or more, --parallel 1 or more")
     command: dict[str, Any] = {"url": args.bundle, "sha256": sha256, "version": version}
@@ -258,16 +260,12 @@ def run_update(args: argparse.Namespace) -> int:
         command["health_s"] = args.health_s
     if args.window:
         command["window"] = args.window
-    plan = Rollout(devices, args.canary, args.max_failures, args.parallel)
+    plan = Rollout(devices, args.canary, args.max_failures, args.parallel, offline)
     table = ProgressTable(sys.stdout)
     print(f"# comptoir {version} to {len(devices)} box(es), {args.canary} canary", flush=True)
     fleet.roll_out(plan, command, timeout_s=args.timeout, show=table.show)
     print(plan.summary(), flush=True)
-    return (
-        0
-        if plan.failures == 0 and not any(b.state == "not_sent" for b in plan.boxes.values())
-        else 1
-    )
+    return 0 if all(b.state == "succeeded" for b in plan.boxes.values()) else 1
 
 
 def _bundle_identity(url: str, files_ca: Path | None) -> tuple[str, str]:

@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 DONE_OK = ("succeeded",)
 DONE_BAD = ("failed", "rolled_back", "timed_out")
 NOT_SENT = "not_sent"
+#: A box offline when the rollout starts is left for the next one: not a failure, not waited for.
+OFFLINE = "offline"
 
 
 @dataclass
@@ -26,7 +28,7 @@ class BoxProgress:
 
     @property
     def finished(self) -> bool:
-        return self.state in DONE_OK + DONE_BAD
+        return self.state in (*DONE_OK, *DONE_BAD, OFFLINE)
 
     @property
     def in_flight(self) -> bool:
@@ -39,11 +41,17 @@ class Rollout:
     canary: int
     max_failures: int
     parallel: int = 10
+    offline: frozenset[str] = frozenset()
     boxes: dict[str, BoxProgress] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        for index, device in enumerate(self.devices):
-            self.boxes[device] = BoxProgress(device, canary=index < self.canary)
+        online = [device for device in self.devices if device not in self.offline]
+        canaries = set(online[: self.canary])
+        for device in self.devices:
+            box = BoxProgress(device, canary=device in canaries)
+            if device in self.offline:
+                box.state, box.reason = OFFLINE, "offline when the rollout started"
+            self.boxes[device] = box
 
     @property
     def failures(self) -> int:
@@ -95,6 +103,9 @@ class Rollout:
         done = sum(1 for b in self.boxes.values() if b.state in DONE_OK)
         unsent = sum(1 for b in self.boxes.values() if b.state == NOT_SENT)
         text = f"{done} succeeded, {self.failures} failed or rolled back, {unsent} not sent"
+        offline = sum(1 for b in self.boxes.values() if b.state == OFFLINE)
+        if offline:
+            text += f", {offline} offline (send the rollout again when they are back)"
         if self.stopped:
             text += f": stopped after {self.failures} failures (--max-failures {self.max_failures})"
         return text

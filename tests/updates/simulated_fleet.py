@@ -64,9 +64,12 @@ class FastBox:
 
 
 class SimulatedBox:
-    def __init__(self, device: str, port: int, *, failing: bool, offered: str) -> None:
+    def __init__(
+        self, device: str, port: int, *, failing: bool, offered: str, online: bool = True
+    ) -> None:
         self.device = device
         self.failing = failing
+        self.online = online
         self.offered = offered
         self.version = "0.1.0"
         self.commands: list[str] = []
@@ -79,12 +82,15 @@ class SimulatedBox:
         self.client.loop_start()
 
     def _on_connect(self, client, userdata, flags, reason, properties) -> None:
-        client.subscribe(topics.command(self.device, "update"), 1)
+        if self.online:
+            client.subscribe(topics.command(self.device, "update"), 1)
         self.announce()
 
     def announce(self) -> None:
-        """The retained status with the version running, as the agent says at each start."""
-        status = {"state": "online", "session": 1, "version": self.version}
+        """The retained status with the version running, as the agent says at each start (an
+        offline box: what the broker left of it, its last will)."""
+        state = "online" if self.online else "offline"
+        status = {"state": state, "session": 1, "version": self.version}
         self.client.publish(topics.status(self.device), json.dumps(status), qos=1, retain=True)
 
     def _on_message(self, client, userdata, message) -> None:
@@ -139,10 +145,14 @@ class SimulatedBox:
         self.client.loop_stop()
 
 
-def fleet(port: int, count: int, failing: set[str], offered: str) -> list[SimulatedBox]:
+def fleet(
+    port: int, count: int, failing: set[str], offered: str, offline: frozenset[str] = frozenset()
+) -> list[SimulatedBox]:
     return [
-        SimulatedBox(f"box-{n:02d}", port, failing=f"box-{n:02d}" in failing, offered=offered)
-        for n in range(1, count + 1)
+        SimulatedBox(
+            name, port, failing=name in failing, offered=offered, online=name not in offline
+        )
+        for name in (f"box-{n:02d}" for n in range(1, count + 1))
     ]
 
 

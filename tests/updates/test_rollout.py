@@ -88,6 +88,31 @@ def test_a_canary_rollout_stops_by_itself_after_max_failures(broker, boxes):
     )
 
 
+def test_boxes_offline_are_left_for_the_next_rollout_and_not_counted_as_failures(broker):
+    sims = fleet(broker.port, 5, set(), offered="0.2.0", offline=frozenset({"box-01", "box-04"}))
+    wait_online(sims)
+    try:
+        done = run_comptoir(
+            *("fleet", "update", "--url", broker.url, "--bundle", "https://files.example/c.bundle"),
+            *("--sha256", SHA, "--version", "0.2.0", "--boxes", "all", "--canary", "1"),
+            *("--max-failures", "1", "--timeout", "60"),
+            check=False,
+        )
+    finally:
+        for sim in sims:
+            sim.close()
+    assert done.returncode == 1, done.stderr  # not every box has it yet
+    assert done.stdout.strip().splitlines()[-1] == (
+        "3 succeeded, 0 failed or rolled back, 0 not sent, "
+        "2 offline (send the rollout again when they are back)"
+    )
+    assert {sim.device for sim in sims if sim.commands} == {"box-02", "box-03", "box-05"}
+    rows = [line.split()[:2] for line in done.stdout.splitlines() if line.startswith("box-")]
+    # The canary is the first box online; the rest goes once it succeeded.
+    assert rows.index(["box-02", "succeeded"]) < rows.index(["box-03", "sent"])
+    assert re.search(r"^box-04 +offline +offline when the rollout started", done.stdout, re.M)
+
+
 def test_the_rest_waits_until_every_canary_is_done():
     plan = Rollout([f"b{n}" for n in range(6)], canary=2, max_failures=2, parallel=2)
     assert plan.next_to_send() == ["b0", "b1"]

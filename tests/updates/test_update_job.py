@@ -9,8 +9,10 @@ cycle is test_update_cycle.py).
 from __future__ import annotations
 
 import json
+import queue
 import shutil
 import signal
+import subprocess
 import tarfile
 import threading
 from datetime import UTC, datetime
@@ -31,7 +33,7 @@ from appliance.store import agent_state, lockers, update_jobs
 from appliance.store.db import open_database
 from appliance.store.device_commands import CommandName
 from tests.agent_support import RunningAgent, Watcher, start_agent, stop_process, write_config
-from tests.release_support import NEXT, bundle, file_server, make_keys, rewritten, url_of
+from tests.release_support import COMPTOIR, NEXT, bundle, file_server, make_keys, rewritten, url_of
 
 RUNNING = "0.0.1"
 
@@ -306,6 +308,47 @@ def test_one_update_at_a_time_and_the_version_running_needs_none(box, broker):
     assert same["result"]["state"] == "health_check"
     assert running["ok"] and running["result"]["state"] == "succeeded"  # nothing to do
     assert running["result"]["reason"] == f"{RUNNING} is already running"
+
+
+def test_a_rollout_sent_again_follows_the_job_a_box_already_runs(box, broker):
+    """The admin's console was cut mid-rollout (a laptop shut); the rollout is sent again."""
+    _layout, config = box
+    db = open_database(config_module.load(config).database_path)
+    files = {"url": "https://files.example/c.bundle", "sha256": "ab" * 32}
+    update_jobs.create(
+        db, "rollout-1", version="0.2.0", from_version=RUNNING, requested_by="alice", **files
+    )
+    update_jobs.set_state(db, "rollout-1", "health_check")
+    agent = RunningAgent(config)
+    _online(broker).close()
+    console = subprocess.Popen(
+        [
+            *(str(COMPTOIR), "fleet", "update", "--url", broker.url, "--bundle", files["url"]),
+            *("--sha256", files["sha256"], "--version", "0.2.0", "--boxes", "box-1"),
+            *("--timeout", "120"),
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    lines: queue.Queue[str] = queue.Queue()
+    assert console.stdout is not None
+    reader = threading.Thread(target=lambda: [lines.put(line) for line in console.stdout])
+    reader.start()
+    seen: list[str] = []
+    try:
+        while not any(line.split()[:2] == ["box-1", "health_check"] for line in seen):
+            seen.append(lines.get(timeout=60))  # the console shows the job under way
+        update_jobs.set_state(db, "rollout-1", "succeeded")  # as the updater ends it
+        assert console.wait(120) == 0, seen
+    finally:
+        if console.poll() is None:
+            console.kill()
+        reader.join(30)
+        agent.stop()
+        db.close()
+    while not lines.empty():
+        seen.append(lines.get())
+    assert seen[-1].strip() == "1 succeeded, 0 failed or rolled back, 0 not sent", seen
 
 
 def test_a_wrong_command_is_answered_with_what_is_expected(box, broker, tls, good):
