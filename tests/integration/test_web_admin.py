@@ -121,7 +121,7 @@ def test_login_opens_the_dashboard_with_a_strict_httponly_cookie(app_client: Fla
     assert "SameSite=Strict" in cookie
     page = app_client.get("/")
     assert page.status_code == 200
-    assert "ines (installer)" in text(page)
+    assert 'ines<span class="role"> (installer)</span>' in text(page)
     assert "frame-ancestors 'none'" in page.headers["Content-Security-Policy"]
 
 

@@ -29,7 +29,13 @@ def test_a_browser_that_says_nothing_gets_the_admin_in_french(
     assert "nom d&#39;utilisateur ou mot de passe incorrect" in text(refused)
     log_in(client, "paul")
     page = text(client.get("/catalogue/"))
-    for said in ("Tableau de bord", "Températures", "Déconnexion", "paul (producteur)", "Modifier"):
+    for said in (
+        "Tableau de bord",
+        "Températures",
+        "Déconnexion",
+        'paul<span class="role"> (producteur)</span>',
+        "Modifier",
+    ):
         assert said in page
     assert "4,50\xa0€ /kg" in page
     form = f"/catalogue/{catalogue.get(shop, 'TOM').id}"

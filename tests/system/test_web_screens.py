@@ -9,12 +9,15 @@ from __future__ import annotations
 
 import os
 import random
+import re
 import sqlite3
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
+from babel.dates import format_date
 
 from appliance import clock
 from appliance import config as config_module
@@ -198,5 +201,57 @@ def test_every_page_fits_the_screen_in_french_and_is_pictured(
         assert "frigo" in browser.find("#summary-cold").text
         browser.get(admin_url + "/lockers/")
         assert "commande CC-1042" in browser.find("#compartment-1").text
+    finally:
+        browser.close()
+
+
+def test_on_a_phone_the_menu_reaches_every_page_and_dates_read_the_french_way(
+    admin_url: str, tmp_path: Path, settings: Config
+) -> None:
+    """A farmer's phone at 7 am: a finger reaches each menu entry and their account, a day is
+    picked or typed day first (jj/mm/aaaa), and the page answers in French days, hours, euros."""
+    browser = chromium.start(tmp_path / "profile", language="fr-FR", size=chromium.PHONE)
+    try:
+        log_in(browser, admin_url)
+        entries = browser.find_all("header nav a, header a.who")
+        assert [a.text for a in entries] == [
+            "Tableau de bord",
+            "Températures",
+            "Casiers",
+            "Ventes",
+            "Clôtures",
+            "Commandes",
+            "Catalogue",
+            "Alertes",
+            "Matériel",
+            "marie",
+        ]
+        small = [(a.text, a.rect) for a in entries if a.rect["height"] < 40 or not a.is_displayed()]
+        assert small == [], "menu entries too small for a finger"
+        browser.driver.find_element("link text", "Ventes").click()
+        browser.wait_for_text("h1", "Ventes")
+        yesterday = clock.now().astimezone(ZoneInfo(settings.device.timezone)).date()
+        yesterday -= timedelta(days=1)
+        # The phone's date picker gives the field its day (headless Chromium lays its field out
+        # month first whatever the language, so the test picks rather than types).
+        browser.driver.execute_script(
+            "arguments[0].value = arguments[1]",
+            browser.find("#day input[name=day]"),
+            yesterday.isoformat(),
+        )
+        browser.find("#day button").click()
+        long_day = f"Ventes du {format_date(yesterday, 'full', locale='fr')}"
+        assert browser.wait_for_text("#day-title", str(yesterday.year)) == long_day
+        assert f"day={yesterday.isoformat()}" in browser.url
+        heads = [head.text for head in browser.find_all("#receipts .receipt-head")]
+        assert heads and all(
+            re.fullmatch(r"N° \d+\s\d{2}:\d{2}\s\d+,\d{2}\s€", head) for head in heads
+        ), heads
+        # A browser without a date picker sends the day as typed, the French way.
+        browser.get(admin_url + f"/sales/?day={yesterday:%d/%m/%Y}")
+        assert browser.wait_for_text("#day-title", str(yesterday.year)) == long_day
+        browser.driver.find_element("link text", "marie").click()
+        browser.wait_for_text("h1", "Mon compte")
+        assert browser.page_width() <= browser.viewport_width()
     finally:
         browser.close()
