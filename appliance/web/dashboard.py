@@ -1,12 +1,13 @@
 """The first page, for the farmer checking the shop from their phone at 7 am: what needs doing
 first (alerts), whether the cold chain held overnight, what sold, what waits in the lockers;
-then the box itself (processes, sync, journal, software)."""
+then the box itself (processes, sync, the Pastèque till, journal, software)."""
 
 from __future__ import annotations
 
 import sqlite3
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
 from flask import Blueprint, render_template
 from flask_babel import gettext
@@ -68,6 +69,7 @@ def show() -> str:
         in_lockers=len(orders.list_orders(store, OrderState.IN_LOCKER)),
         free=_free_compartments(),
         syncs=sync_state.directions.states(store),
+        till=_till(),
         journal=checked,
         processes=[
             (name, beat.beat_at, beat.alive(now))
@@ -118,6 +120,16 @@ def _sales_of(days_ago: int) -> DaySales | None:
     except sqlite3.DatabaseError:
         return None
     return DaySales(len(rows), sum(total for _, total in rows))
+
+
+def _till() -> dict[str, Any] | None:
+    """The Pastèque till link (docs/pasteque.md) when the box is one of its registers: whether
+    it sends, what waits, and why not."""
+    if not settings().pasteque.enabled:
+        return None
+    from appliance.pasteque import status
+
+    return status.report(settings(), db(), refused_limit=0)
 
 
 def _free_compartments() -> tuple[int, int] | None:
