@@ -17,6 +17,7 @@ from appliance.store.device_commands import CommandName
 from appliance.store.web_users import Role
 from appliance.web.auth import actor, record_action, requires
 from appliance.web.context import db, settings
+from appliance.web.words import command_name
 
 log = logging.getLogger(__name__)
 
@@ -78,7 +79,7 @@ def queue() -> Any:
         flash(
             gettext(
                 "Queued: %(command)s. The kiosk runs it within seconds; refresh to see the result.",
-                command=name,
+                command=command_name(name),
             )
         )
     return redirect(url_for("commands.show"))

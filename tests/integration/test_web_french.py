@@ -59,3 +59,15 @@ def test_an_english_browser_gets_english_and_a_users_choice_wins(
     assert '<html lang="fr">' in page and "Tableau de bord" in page
     post(client, "/account/language", "/account/", language="")
     assert "Dashboard" in text(client.get("/"))
+
+
+def test_a_queued_command_is_said_in_french_words(
+    settings: Config,  # noqa: F811
+    shop: sqlite3.Connection,  # noqa: F811
+) -> None:
+    client = french_client(settings)
+    log_in(client, "ines")
+    post(client, "/commands/queue", "/commands/", name="print_test_label")
+    page = text(client.get("/commands/"))
+    assert "Demandé : imprimer une étiquette d&#39;essai." in page
+    assert "<td>imprimer une étiquette d&#39;essai</td>" in page
