@@ -187,6 +187,18 @@ def test_a_quick_check_walks_only_new_entries_and_still_catches_them(
     assert journal.verify(db)[1][0] == 1  # the full walk finds the older change too
 
 
+def test_a_float_is_refused_on_append_and_a_float_slipped_in_is_a_changed_entry(
+    db: sqlite3.Connection, raw: sqlite3.Connection
+) -> None:
+    weighings(db, 2)
+    with pytest.raises(TypeError), transaction(db):
+        journal.append(db, "weighing", {"weight_g": 1.5})
+    assert journal.verify(db) == (2, None)  # nothing written
+    _drop_guards(raw)
+    raw.execute("""UPDATE journal SET data = '{"weight_g":1.5}' WHERE seq = 2""")
+    assert journal.verify(db) == (2, (2, "its content was changed after it was written"))
+
+
 def test_a_bounded_check_goes_a_little_further_each_time_and_still_catches_a_change(
     db: sqlite3.Connection, raw: sqlite3.Connection
 ) -> None:
