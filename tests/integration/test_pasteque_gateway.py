@@ -350,3 +350,28 @@ def test_the_demo_runs_a_fake_pastèque_whose_z_shows_the_demo_sales(tmp_path, d
     assert report[0]["register"] == seed.DEMO_REGISTER
     assert (data_dir / "pasteque-demo-password").stat().st_mode & 0o077 == 0
     db.close()
+
+
+def test_a_walk_in_locker_purchase_is_a_ticket_naming_the_produce(config, shop, fake) -> None:
+    from types import SimpleNamespace
+
+    from appliance.core.locker import Compartment
+    from appliance.core.sale import Basket, SaleLine
+    from appliance.kiosk.shop_actions import ShopActions
+    from appliance.store import lockers
+
+    lockers.sync_compartments(shop, [Compartment(3)])
+    lockers.fill_walkin(shop, 3, name="Panier de légumes", price_cents=1200, producer="paul")
+    (item,) = ShopActions.shelf(SimpleNamespace(site=config), shop)  # what the kiosk sells
+    with recorded_at(NOON):
+        sell(shop, DEVICE, Basket((SaleLine.pieces(item.product, 1),)))
+    assert Gateway(config, shop).round().sent == 1
+
+    (ticket,) = fake.session_tickets(register_id(fake), 1)
+    (line,) = ticket["lines"]
+    assert (line["productLabel"], line["quantity"], line["taxedPrice"]) == (
+        "Panier de légumes",
+        1.0,
+        12.0,
+    )
+    assert ticket["payments"][0]["amount"] == 12.0
