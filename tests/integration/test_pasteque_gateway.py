@@ -21,6 +21,7 @@ from appliance.pasteque.fake import FakeState, Fault, seed, serve
 from appliance.pasteque.fake.scripting import demo_site
 from appliance.pasteque.gateway import REFUSED, STOPPED, UNREACHABLE, Gateway
 from appliance.store import alerts, catalogue, orders, outbox
+from appliance.store import tickets as signed
 from appliance.store.db import transaction
 from tests.pasteque_support import basket, close_day, recorded_at, sell, stock_shop
 
@@ -240,8 +241,6 @@ def test_sales_of_the_next_day_wait_for_the_closing_of_the_day_before(config, sh
 
 
 def test_a_refund_is_a_negative_ticket_paid_back_by_the_refund_mode(config, shop, fake) -> None:
-    from appliance.store import tickets as signed
-
     with recorded_at(NOON):
         sell_some(shop, 2)
         signed.record_refund(shop, 1, [1], reason="tomates abîmées", by="test")
@@ -375,3 +374,46 @@ def test_a_walk_in_locker_purchase_is_a_ticket_naming_the_produce(config, shop, 
         12.0,
     )
     assert ticket["payments"][0]["amount"] == 12.0
+
+
+def test_a_day_of_sales_a_refund_and_an_order_handed_out_closes_in_one_z(
+    config, shop, fake
+) -> None:
+    """The till's Z holds the box's closing (card, net of the refund) plus the online orders
+    handed out that day, each in its payment mode and VAT rate."""
+    from appliance.core.closing import Period
+    from appliance.pasteque.mapping import Mapping
+    from appliance.pasteque.sessions import read_z
+    from appliance.store import closings, pasteque
+
+    order = Order(
+        "R000000104",
+        OrderState.COLLECTED,
+        "Alice Martin",
+        total_cents=1200,
+        lines=(OrderLine("Panier de légumes", 1, price_cents=1200),),
+    )
+    with recorded_at(NOON):
+        sell_some(shop, 4)
+        signed.record_refund(shop, 2, [1], reason="tomates abîmées", by="test")
+        with transaction(shop):
+            orders.save(shop, order)
+            outbox.emit(shop, "order_collected", {"number": order.number, "compartment": 3})
+    gateway = Gateway(config, shop)
+    gateway.round()
+    close_day(shop, config, DAY, NIGHT)
+    assert gateway.round().closed == 1
+
+    (box,) = closings.closings(shop, Period.DAY)
+    (session,) = fake.closed_sessions(register_id(fake))
+    z = read_z(session, Mapping.from_json(pasteque.gateway(shop).mapping))
+    card = sum(p["total_cents"] for p in box.data["by_payment"] if p["method"] == "card")
+    assert z.by_payment == {"magcard": card, "online": 1200}
+    assert z.tickets == box.data["tickets"] + 1
+    vat = config.marketplace.vat_rate_bp
+    online_vat = 1200 - round(1200 * 10000 / (10000 + vat))
+    expected = {v["rate_bp"]: [v["total_cents"], v["vat_cents"]] for v in box.data["by_vat"]}
+    expected.setdefault(vat, [0, 0])
+    expected[vat] = [expected[vat][0] + 1200, expected[vat][1] + online_vat]
+    assert {r: [b + v, v] for r, (b, v) in z.by_vat.items()} == expected
+    assert not alerts.open_alerts(shop)
