@@ -88,7 +88,8 @@ def run_status(args: argparse.Namespace) -> int:
     if not body["enabled"]:
         print("Pastèque gateway: off ([pasteque] enabled = false)")
         return 0
-    print(f"Pastèque gateway: {body['state']}, register {body['register']} at {body['server']}")
+    server = body["server"] or "(no [pasteque] url in this config; make demo sets one as it starts)"
+    print(f"Pastèque gateway: {body['state']}, register {body['register']} at {server}")
     print(f"last success: {body['last_success_at'] or 'never'}")
     if body["last_failure_at"]:
         print(f"last failure: {body['last_failure_at']}: {body['last_failure']}")
