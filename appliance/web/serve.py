@@ -69,7 +69,11 @@ def start(app: WsgiApp, certificate: Certificate, listen: str, http_listen: str 
     http = None
     if http_listen:
         http = _server(http_listen, redirect_to_https(int(https.bind_addr[1])), "[web] http_listen")
-        _bind(http, http_listen, "[web] http_listen")
+        try:
+            _bind(http, http_listen, "[web] http_listen")
+        except ComptoirError:
+            https.stop()  # its worker threads would keep the process from ending
+            raise
     threads = []
     for server in (https, http):
         if server is not None:

@@ -78,7 +78,9 @@ def test_an_unreachable_terminal_and_an_unknown_payment_and_its_resolution_are_e
 def test_the_web_admins_start_and_stop_are_events(
     config_file: Path, db: sqlite3.Connection
 ) -> None:
-    config_file.write_text(config_file.read_text() + f'[web]\nlisten = "127.0.0.1:{free_port()}"\n')
+    config_file.write_text(
+        config_file.read_text() + f'[web]\nlisten = "127.0.0.1:{free_port()}"\nhttp_listen = ""\n'
+    )
     web = subprocess.Popen(
         [sys.executable, "-m", "appliance", "--config", str(config_file), "web"],
         stdout=subprocess.DEVNULL,
