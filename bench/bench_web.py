@@ -25,6 +25,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from appliance import clock
+from appliance.certificate import ensure_certificate
 from appliance.store import web_users
 from appliance.store.db import open_database, transaction
 from appliance.store.web_users import Role
@@ -47,6 +48,7 @@ def main() -> None:
         folder = Path(tmp)
         started = time.perf_counter()
         _big_database(folder / "data" / "comptoir.db")
+        ensure_certificate(folder / "data", DEVICE, "Bench")  # made at provisioning on a box
         rows: list[list[object]] = [
             ["database build", f"{time.perf_counter() - started:.1f} s", "", "", ""]
         ]
