@@ -65,6 +65,8 @@ PAGES = {
     "account": "/account/",
     "commands": "/commands/",
     "alerts": "/alerts/",
+    "hardware": "/hardware/",
+    "closings": "/closings/",
 }
 
 
@@ -191,6 +193,8 @@ def test_every_page_fits_the_screen_in_french_and_is_pictured(
                 ".filter(a => a.getClientRects().length > 1).map(a => a.textContent)"
             )
             assert wrapped == [], f"menu entries on two lines: {wrapped}"
+            codes = re.findall(r"\b[a-z]+(?:_[a-z0-9]+)+\b", browser.find("main").text)
+            assert codes == [], f"{name} shows codes, not words: {codes}"
             if name in ("dashboard", "temperatures", "lockers", "sales"):
                 shot = browser.screenshot(pictures / f"admin-{device}-{name}.png")
                 assert shot.read_bytes().startswith(b"\x89PNG")
