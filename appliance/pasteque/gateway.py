@@ -398,8 +398,9 @@ class Gateway:
                 alerts.raise_alarm(
                     self.db,
                     UNREACHABLE,
-                    f"The box could not send to Pastèque {failures} times in a row (last: "
-                    f"{error}). Sales go on and wait in the box; see comptoir pasteque status.",
+                    f"The box could not send to Pastèque {failures} "
+                    f"time{'s' * (failures > 1)} in a row (last: {error}). Sales go on and "
+                    "wait in the box; see comptoir pasteque status.",
                     subject=self._subject(),
                     register=reference_of(self.config),
                     failures=failures,
