@@ -32,7 +32,7 @@ from appliance.store import alerts, closings, pasteque
 from tests.agent_support import Mosquitto, start_agent, stop_process, wait_until, write_config
 from tests.pasteque_support import basket, recorded_at, sell, stock_shop
 
-pytestmark = pytest.mark.system
+pytestmark = [pytest.mark.system, pytest.mark.timeout(600)]  # 20 s here; a loaded CI may take more
 
 BOX = "box-killed"
 EARLIER_DAY_SALES = 500  # two days ago: the agent closes that day itself, between kills
