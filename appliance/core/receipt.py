@@ -68,29 +68,29 @@ def receipt_lines(
     marks = _marks(fiscal, width)
     lines = [*marks, header.shop_name.center(width).rstrip()]
     lines += [part.strip().center(width).rstrip() for part in header.shop_address.split(",")]
-    lines += [rule, _spread(f"Ticket n° {sale.receipt_number}", local_time, width), rule]
+    lines += [rule, spread(f"Ticket n° {sale.receipt_number}", local_time, width), rule]
     for line in sale.basket.lines:
         lines += _sale_line(line, width)
-    lines += [rule, _spread("TOTAL TTC", format_euros(sale.total_cents), width), ""]
-    lines.append(_spread("TVA", "HT / TVA / TTC", width))
+    lines += [rule, spread("TOTAL TTC", format_euros(sale.total_cents), width), ""]
+    lines.append(spread("TVA", "HT / TVA / TTC", width))
     for vat in sale.basket.vat_breakdown():
         rate = f"{vat.rate_bp // 100},{vat.rate_bp % 100:02d}".rstrip("0").rstrip(",") + " %"
         amounts = " / ".join(
             format_euros(c, symbol=False) for c in (vat.net_cents, vat.vat_cents, vat.total_cents)
         )
-        lines.append(_spread(rate, amounts, width))
+        lines.append(spread(rate, amounts, width))
     card = CARD_APPLICATIONS.get(sale.payment.card_application, "Carte bancaire")
     ending = sale.payment.card_ending
     lines += [
         "",
-        _spread(card, f"**** {ending}" if ending else "", width),
-        _spread("Réf. paiement", sale.payment.reference[-12:], width),
-        _spread("Borne", header.device_id, width),
-        _spread(f"Logiciel {header.software_version}", header.legal_hash[:8], width),
+        spread(card, f"**** {ending}" if ending else "", width),
+        spread("Réf. paiement", sale.payment.reference[-12:], width),
+        spread("Borne", header.device_id, width),
+        spread(f"Logiciel {header.software_version}", header.legal_hash[:8], width),
     ]
     if fiscal is not None:
         lines.append(
-            _spread(f"N° fiscal {fiscal.ticket_number}", f"sig. {fiscal.signature_extract}", width)
+            spread(f"N° fiscal {fiscal.ticket_number}", f"sig. {fiscal.signature_extract}", width)
         )
     lines += ["", "Merci de votre visite !".center(width).rstrip(), *marks]
     return lines
@@ -113,10 +113,10 @@ def _sale_line(line: SaleLine, width: int) -> list[str]:
         detail = f"{format_weight(line.weight_g, 1)} x {format_euros(line.unit_price_cents)}/kg"
     else:
         detail = f"{line.quantity} x {format_euros(line.unit_price_cents)}"
-    return [line.name[:width], _spread(f"  {detail}", format_euros(line.price_cents), width)]
+    return [line.name[:width], spread(f"  {detail}", format_euros(line.price_cents), width)]
 
 
-def _spread(left: str, right: str, width: int) -> str:
+def spread(left: str, right: str, width: int) -> str:
     """`left` and `right` on one line, the left cut short when both do not fit."""
     room = max(width - len(right) - 1, 0)
     return f"{left[:room]:<{room}} {right}".rstrip() if right else left[:width]

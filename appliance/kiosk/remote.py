@@ -82,6 +82,14 @@ def handlers(effects: Effects, screens: Screens) -> dict[CommandName, Handler]:
         )
         return {"printed_to": printed.result(PRINT_TIMEOUT_S * 2)}
 
+    def print_closing(command: DeviceCommand) -> dict:
+        number = command.args.get("closing")
+        if number is not None and (not isinstance(number, int) or number < 1):
+            raise CommandRefused('give the closing number to print: {"closing": 12}, or none')
+        shop = effects.shop
+        printed = shop.worker.run(partial(shop.print_closing, number=number))
+        return printed.result(PRINT_TIMEOUT_S * 2)
+
     def read_scale(_command: DeviceCommand) -> dict:
         if effects.scale is None:
             raise CommandRefused("no scale is configured ([scale] protocol = none)")
@@ -132,5 +140,6 @@ def handlers(effects: Effects, screens: Screens) -> dict[CommandName, Handler]:
         CommandName.RESTART_UI: restart_ui,
         CommandName.OPEN_DOOR: open_door,
         CommandName.REPRINT_RECEIPT: reprint_receipt,
+        CommandName.PRINT_CLOSING: print_closing,
         CommandName.PAUSE_FOR_UPDATE: pause_for_update,
     }

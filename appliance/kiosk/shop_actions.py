@@ -16,12 +16,13 @@ from collections.abc import Callable
 from concurrent.futures import Future
 from datetime import datetime
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from appliance import clock
 from appliance.config import Config
 from appliance.core.catalogue import Product, SoldBy
-from appliance.core.fiscal import signature_extract
+from appliance.core.closing_paper import closing_lines
+from appliance.core.fiscal import RecordType, signature_extract
 from appliance.core.locker import Use, compartments_from
 from appliance.core.money import format_euros
 from appliance.core.order import OrderState
@@ -54,6 +55,7 @@ from appliance.notify.pickup_email import NotifySendError, PickupNotice, send_pi
 from appliance.store import (
     alerts,
     catalogue,
+    closings,
     lockers,
     orders,
     pickup_codes,
@@ -63,6 +65,7 @@ from appliance.store import (
     tickets,
     weighings,
 )
+from appliance.store import fiscal as fiscal_records
 from appliance.store.alerts import Alarm
 from appliance.store.db import open_database, transaction
 from appliance.store.technical_events import EventKind
@@ -339,6 +342,29 @@ class ShopActions:
         except ComptoirError as exc:
             printer_error(db, str(exc), document="receipt", number=number)
             raise
+
+    def print_closing(self, db: sqlite3.Connection, number: int | None) -> dict[str, Any]:
+        """Print closing (Z) `number`, or the last one, with its signed figures (device
+        command `print_closing`). Returns which closing and where it went."""
+        record = (
+            fiscal_records.get(db, RecordType.CLOSING, number)
+            if number is not None
+            else fiscal_records.last(db, RecordType.CLOSING)
+        )
+        if record is None:
+            raise ComptoirError(
+                f"there is no closing {number} on this box"
+                if number is not None
+                else "there is no closing yet on this box: the first is made after the first day"
+            )
+        lines = closing_lines(closings.as_document(record), self.documents.columns)
+        try:
+            where = self.printer.print_receipt(record.number, lines, kind="closing")
+            printed = where.result(PRINT_TIMEOUT_S)
+        except ComptoirError as exc:
+            printer_error(db, str(exc), document="closing", number=record.number)
+            raise
+        return {"closing": record.number, "printed_to": printed}
 
     def _reread(self, db: sqlite3.Connection, number: str) -> OrderState | None:
         """The marketplace's word on the order; None (use the local copy) when it is absent."""

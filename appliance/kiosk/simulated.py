@@ -41,9 +41,11 @@ class PreviewingPrinter(LabelPrinter):
         self.printer.print_label(content)
         return self.preview.print_label(content)
 
-    def print_receipt(self, receipt_number: int, lines: list[str], qr_url: str = "") -> str:
-        self.printer.print_receipt(receipt_number, lines, qr_url)
-        return self.preview.print_receipt(receipt_number, lines, qr_url)
+    def print_receipt(
+        self, receipt_number: int, lines: list[str], qr_url: str = "", *, kind: str = "receipt"
+    ) -> str:
+        self.printer.print_receipt(receipt_number, lines, qr_url, kind=kind)
+        return self.preview.print_receipt(receipt_number, lines, qr_url, kind=kind)
 
 
 class SimulatedShop:

@@ -31,6 +31,7 @@ class CommandName(StrEnum):
     # args: {"hold_s": n}; refused while a customer is at the kiosk, else "back in a minute"
     PAUSE_FOR_UPDATE = "pause_for_update"
     REPRINT_RECEIPT = "reprint_receipt"  # args: {"receipt": n}; a DUPLICATA, recorded
+    PRINT_CLOSING = "print_closing"  # args: {"closing": n}, or {} for the last one; the Z
     # The installer's hardware test (web admin, "Essai du matériel"):
     READ_SCALE = "read_scale"  # the scale's next reading: status, weight, tare
     READ_THERMOMETERS = "read_thermometers"  # each configured DS18B20 read once, now

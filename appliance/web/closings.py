@@ -1,4 +1,5 @@
-"""Closings (Z): listed, and each downloadable as PDF and CSV for the accountant (docs/fiscal.md).
+"""Closings (Z): listed, and each downloadable as PDF and CSV for the accountant (docs/fiscal.md),
+or printed on the kiosk's roll (a `print_closing` device command: the web never prints itself).
 
 The figures are the signed closing records' own; the documents add nothing to them but layout.
 """
@@ -9,30 +10,20 @@ import csv
 import io
 from typing import Any
 
-from flask import Blueprint, Response, abort, render_template
+from flask import Blueprint, Response, abort, flash, redirect, render_template, url_for
 from flask_babel import gettext
 
+from appliance.core.closing_paper import FIGURES, KINDS, MONEY
 from appliance.core.fiscal import RecordType
 from appliance.core.money import format_euros
 from appliance.core.receipt import MODE_MARKS
-from appliance.store import closings, fiscal
+from appliance.store import closings, device_commands, fiscal
+from appliance.store.device_commands import CommandName
+from appliance.web.auth import actor, record_action
 from appliance.web.context import db, settings
 from appliance.web.pdf import Document
 
 bp = Blueprint("closings", __name__, url_prefix="/closings")
-
-#: (label, key) of the figures every closing document shows, in order.
-FIGURES = (
-    ("Tickets", "tickets"),
-    ("Total TTC", "total_cents"),
-    ("Total HT", "total_excl_vat_cents"),
-    ("TVA", "vat_cents"),
-    ("Cumul de la période (mois)", "period_total_cents"),
-    ("Cumul de l'exercice", "year_total_cents"),
-    ("Grand total perpétuel", "perpetual_total_cents"),
-    ("Grand total perpétuel (valeur absolue)", "perpetual_abs_total_cents"),
-)
-MONEY = {key for _, key in FIGURES if key.endswith("_cents")}
 
 
 @bp.route("/")
@@ -43,6 +34,18 @@ def show() -> str:
     return render_template(
         "closings.html", closings=found[:400], euros=format_euros, periods=periods, modes=modes
     )
+
+
+@bp.route("/<int:number>/print", methods=["POST"])
+def print_on_kiosk(number: int) -> Any:
+    """Ask the kiosk to print closing `number` on its roll; the commands page shows the result."""
+    _closing(number)
+    device_commands.queue(
+        db(), CommandName.PRINT_CLOSING, {"closing": number}, requested_by=actor(), reason="Z"
+    )
+    record_action("command_queued", command=CommandName.PRINT_CLOSING, closing=number)
+    flash(gettext("Closing %(number)d goes to the kiosk's printer within seconds.", number=number))
+    return redirect(url_for("closings.show"))
 
 
 def _closing(number: int) -> dict[str, Any]:
@@ -95,8 +98,7 @@ def download_csv(number: int) -> Response:
 def download_pdf(number: int) -> Response:
     z = _closing(number)
     mark = MODE_MARKS.get(z.get("mode", ""), "")
-    kinds = {"day": "journalière", "month": "mensuelle", "year": "annuelle"}
-    title = f"Clôture {kinds[z['period']]} n° {z['number']} — {z['label']}"
+    title = f"Clôture {KINDS[z['period']]} n° {z['number']} — {z['label']}"
     document = Document(
         f"{title} ({mark})" if mark else title,
         footer=f"Comptoir · {z['box']} · clôture {z['number']}",

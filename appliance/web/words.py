@@ -54,6 +54,7 @@ _COMMANDS = {
     "restart_ui": lazy_gettext("restart the kiosk screen"),
     "pause_for_update": lazy_gettext("pause for an update"),
     "reprint_receipt": lazy_gettext("reprint a receipt"),
+    "print_closing": lazy_gettext("print a closing (Z)"),
     "read_scale": lazy_gettext("read the scale"),
     "read_thermometers": lazy_gettext("read the thermometers"),
     "test_payment": lazy_gettext("test payment"),

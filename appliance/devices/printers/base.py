@@ -26,8 +26,11 @@ class LabelPrinter(ABC):
         """Print one label; returns where it went. Raises PrinterUnavailable if it cannot."""
 
     @abstractmethod
-    def print_receipt(self, receipt_number: int, lines: list[str], qr_url: str = "") -> str:
-        """Print a receipt (lines from core.receipt) with a QR code of `qr_url` if given."""
+    def print_receipt(
+        self, receipt_number: int, lines: list[str], qr_url: str = "", *, kind: str = "receipt"
+    ) -> str:
+        """Print a receipt (lines from core.receipt) with a QR code of `qr_url` if given; `kind`
+        names another document on the same roll ("closing": a Z from core.closing_paper)."""
 
 
 class NoPrinter(LabelPrinter):
@@ -45,7 +48,9 @@ class NoPrinter(LabelPrinter):
     def print_label(self, content: LabelContent) -> str:
         raise PrinterUnavailable(NO_PRINTER)
 
-    def print_receipt(self, receipt_number: int, lines: list[str], qr_url: str = "") -> str:
+    def print_receipt(
+        self, receipt_number: int, lines: list[str], qr_url: str = "", *, kind: str = "receipt"
+    ) -> str:
         raise PrinterUnavailable(NO_PRINTER)
 
 

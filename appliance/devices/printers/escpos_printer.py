@@ -62,11 +62,13 @@ class EscposPrinter(LabelPrinter):
         log.info("label %s printed on %s", content.ticket, self.where)
         return self.where
 
-    def print_receipt(self, receipt_number: int, lines: list[str], qr_url: str = "") -> str:
+    def print_receipt(
+        self, receipt_number: int, lines: list[str], qr_url: str = "", *, kind: str = "receipt"
+    ) -> str:
         with self._connection() as printer:
             refuse_unless_printable(self._status(printer), self.where)
             write_receipt(printer, lines, qr_url)
-        log.info("receipt %s printed on %s", receipt_number, self.where)
+        log.info("%s %s printed on %s", kind, receipt_number, self.where)
         return self.where
 
     def _status(self, printer: Escpos) -> PrinterStatus:

@@ -180,13 +180,15 @@ class PreviewPrinter(LabelPrinter):
                 f"cannot write the label preview {path}: {exc.strerror}"
             ) from None
 
-    def print_receipt(self, receipt_number: int, lines: list[str], qr_url: str = "") -> str:
-        path = self.folder / f"receipt-{receipt_number:06d}.png"
+    def print_receipt(
+        self, receipt_number: int, lines: list[str], qr_url: str = "", *, kind: str = "receipt"
+    ) -> str:
+        path = self.folder / f"{kind}-{receipt_number:06d}.png"
         try:
             self.folder.mkdir(parents=True, exist_ok=True)
             render_receipt(lines, qr_url, self.width_mm).save(path, format="PNG", dpi=(203, 203))
         except OSError as exc:
             raise PrinterUnavailable(
-                f"cannot write the receipt preview {path}: {exc.strerror}"
+                f"cannot write the {kind} preview {path}: {exc.strerror}"
             ) from None
         return str(path)

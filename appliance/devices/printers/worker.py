@@ -38,8 +38,12 @@ class PrinterWorker(Worker):
     def print_label(self, content: LabelContent) -> Future[str]:
         return self.submit(lambda: self._after(self.printer.print_label(content)))
 
-    def print_receipt(self, number: int, lines: list[str], qr_url: str = "") -> Future[str]:
-        return self.submit(lambda: self._after(self.printer.print_receipt(number, lines, qr_url)))
+    def print_receipt(
+        self, number: int, lines: list[str], qr_url: str = "", *, kind: str = "receipt"
+    ) -> Future[str]:
+        return self.submit(
+            lambda: self._after(self.printer.print_receipt(number, lines, qr_url, kind=kind))
+        )
 
     def chore(self) -> None:
         try:
