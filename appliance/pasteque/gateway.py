@@ -157,13 +157,31 @@ class Gateway:
             )
         synced = client.sync(str(register.get("label") or ""))
         mapping = build(self.config, register, synced, version)
-        for (rate,) in self.db.execute("SELECT DISTINCT vat_rate_bp FROM products WHERE active"):
-            mapping.tax_for(rate, "products of the catalogue")
+        for rate, what in self._rates_needed().items():
+            mapping.tax_for(rate, what)
         self._server_session = synced.get("cash") if isinstance(synced.get("cash"), dict) else {}
         with transaction(self.db):
             pasteque.save_mapping(self.db, mapping.to_json(), box_clock.iso(self.clock()))
         log.info("Pastèque %s mapped: register %s", version, mapping.register_reference)
         return mapping
+
+    def _rates_needed(self) -> dict[int, str]:
+        """The VAT rates the box's tickets can carry, each with what needs it: the catalogue's,
+        and the marketplace's rate for walk-in lockers and orders without a local product."""
+        rates = {
+            rate: "products of the catalogue"
+            for (rate,) in self.db.execute("SELECT DISTINCT vat_rate_bp FROM products WHERE active")
+        }
+        marketplace = self.config.marketplace
+        if self.config.lockers.compartments or (
+            self.config.pasteque.online_orders and marketplace.url
+        ):
+            rates.setdefault(
+                marketplace.vat_rate_bp,
+                "walk-in lockers and online orders without a local product: "
+                "[marketplace] vat_rate_bp",
+            )
+        return rates
 
     # -- sending, in order ------------------------------------------------------------------------
 

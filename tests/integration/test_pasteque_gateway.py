@@ -156,6 +156,20 @@ def test_a_vat_rate_pastèque_lacks_stops_the_gateway_naming_it(config, shop, fa
     assert not report.ok and "no tax at 8,5 %" in report.error and "Taxes" in report.error
 
 
+def test_a_walk_in_vat_rate_pastèque_lacks_is_named_before_anything_is_sold(
+    url, tmp_path, data_dir, shop
+) -> None:
+    base = {
+        "device": {"id": DEVICE},
+        "lockers": {"compartments": [{"number": 3}]},
+        "marketplace": {"vat_rate_bp": 850},
+    }
+    config = demo_site(url, tmp_path / "pasteque.pass", data_dir, base)
+    report = Gateway(config, shop).round()
+    assert not report.ok and "no tax at 8,5 %" in report.error
+    assert "[marketplace] vat_rate_bp" in report.error
+
+
 def test_an_online_order_handed_out_is_a_ticket_paid_online(config, shop, fake) -> None:
     order = Order(
         "R000000101",
