@@ -36,7 +36,7 @@ class Check:
     def as_dict(self) -> dict[str, Any]:
         return {
             "name": self.name,
-            "held": self.held,
+            "held": self.held if self.judged else None,  # null: measured, not judged
             "judged": self.judged,
             "figure": self.figure,
             "details": self.details[:20],
@@ -204,47 +204,61 @@ def command(name: str, done: Any) -> Check:
     )
 
 
-def slope(points: list[tuple[float, float]]) -> float:
-    """Least-squares slope of (x, y) points; 0 with fewer than two distinct x."""
-    if len({x for x, _ in points}) < 2:
-        return 0.0
-    n = len(points)
-    mx = sum(x for x, _ in points) / n
-    my = sum(y for _, y in points) / n
-    den = sum((x - mx) ** 2 for x, _ in points)
-    return sum((x - mx) * (y - my) for x, y in points) / den
+def pooled_slope(runs: list[list[tuple[float, float]]]) -> float:
+    """One least-squares slope through several runs, each free to start at its own level (a
+    restarted process starts small again): what each run grows by, weighted by its length."""
+    num = den = 0.0
+    for points in runs:
+        if not points:
+            continue
+        mx = sum(x for x, _ in points) / len(points)
+        my = sum(y for _, y in points) / len(points)
+        num += sum((x - mx) * (y - my) for x, y in points)
+        den += sum((x - mx) ** 2 for x, _ in points)
+    return num / den if den else 0.0
 
 
 def resources(services: dict[str, Any], warmup_days: float) -> tuple[list[Check], dict]:
-    """RSS and fd slopes per simulated day, over each process's longest run after warm-up."""
+    """RSS and fd slopes per simulated day of each process, through all its runs after each
+    run's own warm-up (a killed process starts again, and warms up again). Judged only when
+    those runs add up to `MIN_SPAN_DAYS`: a slope over hours says nothing of a month."""
     checks, figures = [], {}
     for name, service in services.items():
-        runs = [[s for s in inc.samples if s["day"] >= warmup_days] for inc in service.incarnations]
-        runs = [r for r in runs if len(r) >= 2]
+        runs = []
+        for inc in service.incarnations:
+            if inc.samples:
+                warm = inc.samples[0]["day"] + warmup_days
+                runs.append([s for s in inc.samples if s["day"] >= warm])
+        runs = [r for r in runs if len(r) >= 2 and r[-1]["day"] > r[0]["day"]]
         if not runs:
-            figures[name] = {"samples": 0}
+            figures[name] = {"samples": 0, "judged": False}
             continue
+        span = sum(r[-1]["day"] - r[0]["day"] for r in runs)
+        rss = pooled_slope([[(s["day"], s["rss_mb"]) for s in r] for r in runs])
+        fds = pooled_slope([[(s["day"], s["fds"]) for s in r] for r in runs])
         longest = max(runs, key=lambda r: r[-1]["day"] - r[0]["day"])
-        span = longest[-1]["day"] - longest[0]["day"]
-        rss = slope([(s["day"], s["rss_mb"]) for s in longest])
-        fds = slope([(s["day"], s["fds"]) for s in longest])
         judged = span >= MIN_SPAN_DAYS
         figures[name] = {
             "span_days": round(span, 2),
-            "samples": len(longest),
+            "runs": len(runs),
+            "samples": sum(len(r) for r in runs),
             "rss_mb_first": round(longest[0]["rss_mb"], 1),
             "rss_mb_last": round(longest[-1]["rss_mb"], 1),
+            "rss_mb_max": round(max(s["rss_mb"] for r in runs for s in r), 1),
             "rss_mb_per_day": round(rss, 3),
             "fds_first": longest[0]["fds"],
             "fds_last": longest[-1]["fds"],
             "fds_per_day": round(fds, 3),
             "judged": judged,
         }
+        over = f"over {span:.1f} days after warm-up" + (
+            "" if judged else f" (under {MIN_SPAN_DAYS:g}: not judged, make soak judges)"
+        )
         checks.append(
             Check(
                 f"{name}: resident memory flat",
                 rss < RSS_GOAL_MB_PER_DAY or not judged,
-                f"{rss:+.2f} MB/day (goal < {RSS_GOAL_MB_PER_DAY:g}) over {span:.1f} days",
+                f"{rss:+.2f} MB/day (goal < {RSS_GOAL_MB_PER_DAY:g}) {over}",
                 judged=judged,
             )
         )
@@ -252,8 +266,7 @@ def resources(services: dict[str, Any], warmup_days: float) -> tuple[list[Check]
             Check(
                 f"{name}: open files flat",
                 fds < FD_GOAL_PER_DAY or not judged,
-                f"{fds:+.2f} fds/day (goal 0) over {span:.1f} days, "
-                f"{longest[0]['fds']} -> {longest[-1]['fds']}",
+                f"{fds:+.2f} fds/day (goal 0), {longest[0]['fds']} -> {longest[-1]['fds']}, {over}",
                 judged=judged,
             )
         )

@@ -48,6 +48,7 @@ class KioskDriver:
         self.kiosk_pid = kiosk_pid
         self._window: str | None = None
         self.touches = 0
+        self.prompts_answered = 0
 
     # -- reading the screen -------------------------------------------------------------------
 
@@ -164,9 +165,24 @@ class KioskDriver:
                 return False
             return not (sku is not None and spot.sku != sku)
 
-        spot = self.wait(lambda: self.find(match), f"a button {id or text or sku}")
+        def ready() -> Spot | None:
+            self.answer_prompt()
+            return self.find(match)
+
+        spot = self.wait(ready, f"a button {id or text or sku}")
         self.touch_spot(spot)
         return spot
+
+    def answer_prompt(self) -> bool:
+        """ "Are you still there?" covers the screen (nothing under it takes a touch): a person
+        answers it first. Counted in `prompts_answered`."""
+        spot = self.find(lambda s: s.id == "still_here")
+        if spot is None:
+            return False
+        self.touch_spot(spot)
+        self.prompts_answered += 1
+        self.wait(lambda: self.find(lambda s: s.id == "still_here") is None, "the prompt to go")
+        return True
 
     def type_text(self, text: str, enter: bool = True) -> None:
         """Keys typed into the window, as a keyboard-wedge scanner does."""

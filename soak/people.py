@@ -77,21 +77,13 @@ class Customer:
                 last, since = screen, real_monotonic()
             elif real_monotonic() - since > PATIENCE_S:
                 raise KioskStuck(f"nothing moved on {screen} for {PATIENCE_S:.0f} s")
-            if self._prompted():
+            if k.answer_prompt():
                 continue
             done = self._act(screen)
             if done:
                 return
             time.sleep(0.1)
         raise KioskStuck("the visit took too long")
-
-    def _prompted(self) -> bool:
-        """The 'are you still there?' prompt: a person answers it."""
-        spot = self.kiosk.find(lambda s: s.id == "still_here")
-        if spot is not None:
-            self.kiosk.touch_spot(spot)
-            return True
-        return False
 
     def _act(self, screen: str) -> bool:
         k = self.kiosk

@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from appliance.devices.payment.caisse_ap import request_id
 from appliance.devices.payment.simulator import Scenario
 from appliance.devices.printers.simulator import Paper
 from appliance.devices.scales.simulator.base import Fault as LineFault
@@ -87,6 +88,22 @@ FAULTS: tuple[tuple[str, str, tuple[Any, ...]], ...] = (
     ("wrong pickup code typed ten times", "f_wrong_codes", ()),
     ("order cancelled online after the deposit", "f_cancelled", ()),
 )
+
+
+#: Customers sent to the kiosk, one after the other, until one reaches the payment.
+KILL_TRIES = 3
+
+
+@dataclass
+class Killed:
+    """The kiosk killed while the terminal was charging: its pid and the request (CJ)."""
+
+    pid: int = 0
+    request: str = ""
+    seen: str = ""  # when not killed: the screens the customer went through
+
+    def __bool__(self) -> bool:
+        return bool(self.request)
 
 
 @dataclass(frozen=True)
@@ -468,8 +485,6 @@ class Soak:
         did for the rest."""
         assert self.world.shop
         charged = {r.request_id for r in self.world.shop.terminal.ledger if r.charged}
-        from appliance.devices.payment.caisse_ap import request_id
-
         page = browser.get("/alerts/")
         for form in page.forms():
             if "/resolve" not in form.action:
@@ -573,37 +588,77 @@ class Soak:
         return True, f"pid {old} -> {self.box.services[name].pid}"
 
     def f_kill_during_payment(self) -> tuple[bool, str]:
-        shop = self.world.shop
-        assert shop
-        shop.terminal.delay_s = 3.0
-        killed: list[int | None] = []
+        """SIGKILL while the terminal charges (its request in, its answer not yet out): at the
+        restart the attempt is an unknown outcome with an alert for staff, never lost and never
+        charged again (the payment invariant checks the terminal's ledger at the end). A
+        customer who did not reach the payment (sent home, walked away) is followed by another,
+        as in a shop."""
+        terminal = self.world.shop.terminal if self.world.shop else None
+        assert terminal
+        before = self._alerts("payment_unknown")
+        terminal.delay_s = 4.0
+        tries: list[str] = []
+        try:
+            for _ in range(KILL_TRIES):
+                killed = self._kill_while_charging(terminal)
+                if killed:
+                    break
+                tries.append(killed.seen)
+        finally:
+            terminal.delay_s = 0.0
+        if not killed:
+            return False, "the payment never started; customers saw " + " | ".join(tries)
+        self._wait(lambda: self.box.services["kiosk"].running, "kiosk restarted", 60)
+        self.kiosk.wait_settled()
+        state = self._wait(lambda: self._attempt_state(killed.request), "the attempt", 30)
+        alerted = self._alerts("payment_unknown") > before
+        return (
+            state == "unknown" and alerted,
+            f"killed while charging (try {len(tries) + 1}); then {state}, "
+            f"alert {'raised' if alerted else 'MISSING'}",
+        )
+
+    def _kill_while_charging(self, terminal: Any) -> Killed:
+        """One customer pays; the kiosk is killed the moment the terminal holds their request."""
+        back_home_quietly(self.kiosk)
+        self.kiosk.wait_screen("home", timeout=60)
+        service = self.box.services["kiosk"]
+        killed = Killed()
+        paid = threading.Event()
 
         def killer() -> None:
-            deadline = self._real() + 60
-            while self._real() < deadline and not killed:
-                if self.kiosk.journey == "paying":
-                    time.sleep(0.5)
-                    service = self.box.services["kiosk"]
-                    if service.process is not None:
-                        service.incarnations[-1].killed_by_soak = True
-                        self.reaper.kill(service.process)
-                        killed.append(service.process.pid)
+            while not paid.is_set():
+                request = terminal.charging
+                if request is not None and service.process is not None:
+                    service.incarnations[-1].killed_by_soak = True
+                    self.reaper.kill(service.process)
+                    killed.pid, killed.request = service.process.pid, request
                     return
-                time.sleep(0.05)
+                time.sleep(0.02)
 
         thread = threading.Thread(target=killer, daemon=True)
         thread.start()
         try:
-            Customer(self.kiosk, self.world, self.rng, "customer").shop(budget_s=40)
+            visit = Customer(self.kiosk, self.world, self.rng, "customer").shop(budget_s=150)
         finally:
-            thread.join(70)
-            shop.terminal.delay_s = 0.0
-        self.kiosk.forget_window()
-        if not killed:
-            return False, "the kiosk never reached the payment"
-        self._wait(lambda: self.box.services["kiosk"].running, "kiosk restarted", 60)
-        self.kiosk.wait_settled()
-        return True, f"killed pid {killed[0]} while paying"
+            paid.set()
+            thread.join(10)
+        if killed:
+            self.kiosk.forget_window()
+        else:
+            killed.seen = " > ".join(visit.screens[-6:]) + (
+                f" ({visit.walked_away[:80]})" if visit.walked_away else ""
+            )
+        return killed
+
+    def _attempt_state(self, request: str) -> str:
+        """The box's record of the payment attempt the terminal knows as `request` (its CJ)."""
+        db = checks.open_readonly(self.box.config_path.parent / "data" / "comptoir.db")
+        try:
+            rows = db.execute("SELECT id, state FROM payment_attempts").fetchall()
+        finally:
+            db.close()
+        return next((state for aid, state in rows if request_id(aid) == request), "")
 
     def f_broker_down(self) -> tuple[bool, str]:
         broker = self.world.broker
@@ -760,7 +815,12 @@ class Soak:
         return ended
 
     def f_wrong_codes(self) -> tuple[bool, str]:
-        typed, locked = Collector(self.kiosk, self.world, self._pass_time).wrong_codes(10, self.rng)
+        person = Collector(self.kiosk, self.world, self._pass_time)
+        typed, locked = person.wrong_codes(10, self.rng)
+        if person.missed_digits:
+            self._finding(
+                f"{person.missed_digits} keypad digits did not register and were pressed again"
+            )
         assert self.world.shop
         opened = self.world.shop.open_doors()
         # The lockout after ten wrong codes is 16 minutes (core.pickup_code.lockout_s): a
@@ -872,11 +932,16 @@ class Soak:
             checks.Check(
                 "the kiosk never stuck outside a fault",
                 not [f for f in report.findings if "stuck" in f or "walked away" in f],
-                f"{self.kiosk.touches} touches",
+                f"{self.kiosk.touches} touches, {self.kiosk.prompts_answered} "
+                "'are you still there?' answered",
                 [f for f in report.findings if "stuck" in f or "walked away" in f],
             )
         )
         report.figures["clock_moves"] = len(self.clock.jumps)
+        report.figures["kiosk"] = {
+            "touches": self.kiosk.touches,
+            "prompts_answered": self.kiosk.prompts_answered,
+        }
 
     def _alerts_explained(self, db: Any) -> checks.Check:
         injected = {f.name for f in self.report.faults}

@@ -3,9 +3,11 @@
 Off unless `$COMPTOIR_KIOSK_PROBE` names a file: then, a moment after each render (once the
 layout has settled), the kiosk writes there what a person would see: the screen's name, and for
 every touchable or named widget on display (idle prompt included) its id, text, rectangle in
-window pixels (origin top left, as X11 and xdotool count) and whether it is disabled. The robot
-reads it to know where to touch, and touches through the window's real input, so the kiosk's
-code stays free to change its widgets as long as ids and texts keep their meaning.
+window pixels (origin top left, as X11 and xdotool count) and whether it is disabled. A widget
+under an open modal ("Are you still there?") is listed but not touchable: the modal takes every
+touch, so a robot touching the keypad beneath would lose its digits, as a person would. The
+robot reads it to know where to touch, and touches through the window's real input, so the
+kiosk's code stays free to change its widgets as long as ids and texts keep their meaning.
 
 The contract (kept by the kiosk, read by `soak/kiosk_driver.py`): JSON
 `{"seq", "screen", "journey", "step", "size": [w, h], "widgets": [{"id", "text", "sku",
@@ -49,9 +51,10 @@ class Probe:
         names = _ids_by_widget(app)
         height = Window.height
         widgets = []
-        for widget, clip in _visible(Window.children, (0, 0, Window.width, height)):
+        for widget, clip, covered in _layers(Window.children, (0, 0, Window.width, height)):
             entry = _entry(widget, names.get(id(widget.proxy_ref), ""), height, clip)
             if entry is not None:
+                entry["touchable"] = entry["touchable"] and not covered
                 widgets.append(entry)
         visit = app.flow.visit
         state = {
@@ -83,6 +86,18 @@ def _walk(widgets: Any) -> Any:
 
 
 Rect = tuple[float, float, float, float]  # left, bottom, right, top in window coordinates
+
+
+def _layers(layers: Any, clip: Rect) -> Any:
+    """Each widget of the window's layers (top first), and whether an open modal lies above its
+    layer (then touches go to the modal, never to it)."""
+    from kivy.uix.modalview import ModalView
+
+    covered = False
+    for layer in layers:
+        for widget, inner in _visible([layer], clip):
+            yield widget, inner, covered
+        covered = covered or isinstance(layer, ModalView)
 
 
 def _visible(widgets: Any, clip: Rect) -> Any:

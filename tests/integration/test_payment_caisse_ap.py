@@ -108,6 +108,23 @@ def test_an_answer_that_comes_after_a_delay_is_read(simulator: TerminalSimulator
     assert terminal_for(simulator).pay(100, "attempt-d").outcome is PaymentOutcome.APPROVED
 
 
+def test_the_simulator_says_which_request_it_is_charging(simulator: TerminalSimulator) -> None:
+    """What the soak waits for to kill the kiosk in the middle of a charge."""
+    simulator.delay_s = 1.0
+    answers: list[PaymentOutcome] = []
+    payer = threading.Thread(
+        target=lambda: answers.append(terminal_for(simulator).pay(100, "attempt-held").outcome)
+    )
+    assert simulator.charging is None
+    payer.start()
+    seen = set()
+    while payer.is_alive():
+        seen.add(simulator.charging)
+        payer.join(0.01)
+    assert request_id("attempt-held") in seen
+    assert answers == [PaymentOutcome.APPROVED] and simulator.charging is None
+
+
 def test_a_terminal_that_stays_silent_and_closes_is_unknown() -> None:
     """A bare listener that reads the request and closes without a word."""
     with socket.create_server(("127.0.0.1", 0)) as server:

@@ -199,6 +199,18 @@ async def screen_map(k) -> None:
     tile = next(t for t in shown()["widgets"] if t.get("sku") == "POMMES")
     assert tile["touchable"] and not tile["disabled"], tile
 
+    def spot(match) -> dict | None:
+        return next((w for w in shown().get("widgets", []) if match(w)), None)
+
+    # "Are you still there?" takes every touch: what is under it is listed, not touchable.
+    k.app.flow.idle_prompt = True
+    k.app.render()
+    await k.wait_for(lambda: (spot(lambda w: w["id"] == "still_here") or {}).get("touchable"))
+    assert not spot(lambda w: w.get("sku") == "POMMES")["touchable"], shown()
+    await k.tap_widget(k.app.idle_prompt.ids.still_here)
+    await k.wait_for(lambda: spot(lambda w: w["id"] == "still_here") is None)
+    assert spot(lambda w: w.get("sku") == "POMMES")["touchable"], shown()
+
 
 async def catalogue_pictures(k) -> None:
     """Every tile shows a picture: the product's own thumbnail, else its category's pictogram;

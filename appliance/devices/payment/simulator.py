@@ -103,6 +103,8 @@ class TerminalSimulator:
         self.port = port
         self.delay_s = delay_s
         self.ledger: list[TerminalRecord] = []
+        #: The request id (CJ) being charged right now, between its request and its answer.
+        self.charging: str | None = None
         self._scenario = scenario
         self._lock = threading.Lock()
         self._stop = threading.Event()
@@ -209,7 +211,12 @@ class TerminalSimulator:
             log.info("terminal simulator: the register went away (%s)", exc)
 
     def _pay(self, conn: socket.socket, request: dict[str, str], scenario: Scenario) -> None:
-        if self._stop.wait(self.delay_s):
+        self.charging = request[PROTOCOL_ID]
+        try:
+            stopped = self._stop.wait(self.delay_s)
+        finally:
+            self.charging = None
+        if stopped:
             return
         authorisation = f"{random.randrange(10**6):06d}" if scenario in _CHARGED else ""
         self.ledger.append(
