@@ -40,6 +40,12 @@ class Spot:
         x, y, w, h = self.rect
         return x + w // 2, y + h // 2
 
+    def within(self, other: Spot) -> bool:
+        """Its centre lies on `other` (a button of a row, a tile of a grid)."""
+        x, y = self.center
+        left, top, width, height = other.rect
+        return left <= x <= left + width and top <= y <= top + height
+
 
 class KioskDriver:
     def __init__(self, display: str, probe: Path, kiosk_pid: Callable[[], int | None]) -> None:
@@ -49,6 +55,7 @@ class KioskDriver:
         self._window: str | None = None
         self.touches = 0
         self.prompts_answered = 0
+        self.touches_again = 0  # a touch that did not take, made again
 
     # -- reading the screen -------------------------------------------------------------------
 
@@ -69,6 +76,12 @@ class KioskDriver:
     @property
     def step(self) -> str | None:
         return self.state().get("step")
+
+    def fresh_map(self) -> None:
+        """Wait for a screen map written after what was just touched (the kiosk rewrites it
+        after every render; two more writes are past any render already pending)."""
+        seq = self.state().get("seq", 0)
+        self.wait(lambda: self.state().get("seq", 0) >= seq + 2, "a fresh screen map")
 
     def spots(self) -> list[Spot]:
         return [

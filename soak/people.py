@@ -26,6 +26,8 @@ REFUSAL_S = 8.5
 ORDER = re.compile(r"R\d{9}\b")
 #: A person gives up after this long without the screen moving on (real seconds).
 PATIENCE_S = 40.0
+#: A product tile touched this many times at most, each waited on this long (real seconds).
+TILE_TRIES, TILE_WAIT_S = 3, 8.0
 
 
 @dataclass
@@ -142,17 +144,34 @@ class Customer:
                 return
 
     def _choose_product(self) -> None:
+        """Sometimes a category first, then a product tile; a tile that did not take the touch
+        (the grid moved under the finger) is touched again, as a person would."""
         k = self.kiosk
-        tiles = k.wait(lambda: [s for s in k.spots() if s.sku and not s.disabled], "products")
+        k.wait(lambda: self._tiles(), "products")
         if self.rng.random() < 0.4:
-            categories = [s for s in k.spots() if s.touchable and not s.id and not s.sku and s.text]
+            spots = k.spots()
+            row = next((s for s in spots if s.id == "categories"), None)
+            categories = [
+                s
+                for s in spots
+                if row and s.touchable and not s.disabled and not s.sku and s.within(row)
+            ]
             if categories:
                 k.touch_spot(self.rng.choice(categories))
-                time.sleep(0.3)
-                tiles = [s for s in k.spots() if s.sku and not s.disabled] or tiles
-        tile: Spot = self.rng.choice(tiles)
-        k.touch_spot(tile)
+                k.fresh_map()
+        for _ in range(TILE_TRIES):
+            tile: Spot = self.rng.choice(k.wait(lambda: self._tiles(), "products"))
+            k.touch_spot(tile)
+            try:
+                k.wait(lambda: k.journey != "catalogue", "the product's screen", TILE_WAIT_S)
+                return
+            except KioskStuck:
+                k.touches_again += 1
+                k.fresh_map()
         k.wait(lambda: k.journey != "catalogue", "the product's screen")
+
+    def _tiles(self) -> list[Spot]:
+        return [s for s in self.kiosk.spots() if s.sku and not s.disabled and s.touchable]
 
     def _weigh(self) -> None:
         k = self.kiosk
@@ -265,7 +284,6 @@ class Collector:
         self.kiosk = kiosk
         self.world = world
         self.pass_time = pass_time or time.sleep
-        self.missed_digits = 0
 
     def collect(
         self, order: str, compartment: int, *, code: str | None = None, leave_open: bool = False
@@ -328,13 +346,13 @@ class Collector:
 
     def _until_taken(self, k: KioskDriver) -> None:
         """A digit that did not register leaves the keypad waiting: like a person, press one
-        more (counted in `missed_digits`, a finding of the report)."""
+        more (counted in the driver's `touches_again`)."""
         for _ in range(6):
             try:
                 k.wait(lambda: k.step != "enter_code" or k.screen == "home", "the code", 4)
                 return
             except KioskStuck:
-                self.missed_digits += 1
+                k.touches_again += 1
                 k.touch(id="key_0")
 
 
