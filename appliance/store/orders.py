@@ -49,12 +49,33 @@ def get(db: sqlite3.Connection, number: str) -> Order | None:
 
 
 def list_orders(db: sqlite3.Connection, state: OrderState | None = None) -> list[Order]:
-    sql = f"SELECT {_COLUMNS} FROM orders"
-    params: tuple[Any, ...] = ()
-    if state:
-        sql += " WHERE state = ?"
-        params = (state.value,)
-    return [_order(db, row) for row in db.execute(sql + " ORDER BY number", params).fetchall()]
+    where, params = _where(state)
+    rows = db.execute(f"SELECT {_COLUMNS} FROM orders{where} ORDER BY number", params).fetchall()
+    return [_order(db, row) for row in rows]
+
+
+def page_of_orders(
+    db: sqlite3.Connection, state: OrderState | None, *, limit: int, offset: int
+) -> list[Order]:
+    """One page of orders for a screen: those still to hand out first, then the latest changed
+    (a year of orders is too long a list for a phone)."""
+    where, params = _where(state)
+    rows = db.execute(
+        f"SELECT {_COLUMNS} FROM orders{where} "
+        "ORDER BY state NOT IN ('waiting', 'in_locker'), updated_at DESC, number "
+        "LIMIT ? OFFSET ?",
+        (*params, limit, offset),
+    ).fetchall()
+    return [_order(db, row) for row in rows]
+
+
+def count_orders(db: sqlite3.Connection, state: OrderState | None = None) -> int:
+    where, params = _where(state)
+    return int(db.execute(f"SELECT count(*) FROM orders{where}", params).fetchone()[0])
+
+
+def _where(state: OrderState | None) -> tuple[str, tuple[Any, ...]]:
+    return (" WHERE state = ?", (state.value,)) if state else ("", ())
 
 
 _FIELDS = [f.name for f in dataclasses.fields(Order) if f.name != "lines"]

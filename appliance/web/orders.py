@@ -8,6 +8,7 @@ from flask_babel import gettext
 from appliance.core.order import Order, OrderState
 from appliance.store import orders
 from appliance.web.context import db
+from appliance.web.pages import Pages, page_asked
 from appliance.web.words import ORDER_STATES
 
 bp = Blueprint("orders", __name__, url_prefix="/orders")
@@ -23,11 +24,22 @@ def show() -> tuple[str, int]:
             states=", ".join(str(name) for name in ORDER_STATES.values()),
         )
         return _page([], "", error), 400
-    listed = orders.list_orders(db(), OrderState(text) if text else None)
-    return _page(listed, text, ""), 200
+    state = OrderState(text) if text else None
+    pages = Pages(page_asked(), ORDERS_PER_PAGE, orders.count_orders(db(), state))
+    listed = orders.page_of_orders(db(), state, limit=pages.size, offset=pages.offset)
+    return _page(listed, text, "", pages), 200
 
 
-def _page(listed: list[Order], state: str, error: str) -> str:
+#: A phone's screenful or two; the orders still to hand out come first.
+ORDERS_PER_PAGE = 20
+
+
+def _page(listed: list[Order], state: str, error: str, pages: Pages | None = None) -> str:
     return render_template(
-        "orders.html", orders=listed, state=state, state_names=ORDER_STATES, error=error
+        "orders.html",
+        orders=listed,
+        state=state,
+        state_names=ORDER_STATES,
+        error=error,
+        pages=pages or Pages(1, ORDERS_PER_PAGE, 0),
     )

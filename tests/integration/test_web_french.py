@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import re
 import sqlite3
 
 from flask.testing import FlaskClient
 
 from appliance.config import Config
-from appliance.store import catalogue
+from appliance.core.order import Order, OrderState
+from appliance.store import catalogue, orders
+from appliance.store.db import transaction
 from appliance.web import create_app
 
 # the fixtures of the other admin tests, used here without their English browser
@@ -71,3 +74,26 @@ def test_a_queued_command_is_said_in_french_words(
     page = text(client.get("/commands/"))
     assert "Demandé : imprimer une étiquette d&#39;essai." in page
     assert "<td>imprimer une étiquette d&#39;essai</td>" in page
+
+
+def test_a_year_of_orders_comes_in_pages_those_to_hand_out_first(
+    settings: Config,  # noqa: F811
+    shop: sqlite3.Connection,  # noqa: F811
+) -> None:
+    with transaction(shop):
+        for n in range(42):
+            orders.save(shop, Order(f"CC-{n:04d}", OrderState.COLLECTED, "Jeanne Martin"))
+        for n in (7, 8, 9):  # older numbers, still to hand out
+            orders.save(shop, Order(f"AA-{n}", OrderState.WAITING, "Luc Petit"))
+    client = french_client(settings)
+    log_in(client, "paul")
+    first = text(client.get("/orders/"))
+    rows = re.findall(r"<tr><td>([A-Z]{2}-\d+)</td>", first)
+    assert sorted(rows[:3]) == ["AA-7", "AA-8", "AA-9"] and len(rows) == 20
+    assert "Commandes 1 à 20 sur 45, celles à remettre d'abord" in first
+    assert "Page 1 sur 3" in first
+    last = text(client.get("/orders/?page=3"))
+    assert len(re.findall(r"<tr><td>([A-Z]{2}-\d+)</td>", last)) == 5
+    waiting = text(client.get("/orders/?state=waiting"))
+    assert sorted(re.findall(r"<tr><td>([A-Z]{2}-\d+)</td>", waiting)) == ["AA-7", "AA-8", "AA-9"]
+    assert 'id="order-pages"' not in waiting  # one page: no page links
