@@ -4,6 +4,12 @@ The database holds BENCH_FISCAL_RECORDS (default 1,000,000) signed sale tickets 
 box's real key and executemany. Goals (issue 12): append p99 < 5 ms; verification with every
 signature checked >= 15,000 records/s (printed against this machine's one-core Ed25519 verify
 floor, measured here); the hash chain alone; a day's closing of 2,000 tickets < 1 s.
+
+The append is timed twice: the signed ticket's own work inside the transaction (chain head,
+two signatures, two writes), and the whole transaction with its commit, which waits for the
+disk (`synchronous=FULL`: a paid sale survives a power cut) and so for whatever else the
+machine writes. Verification uses every core the process may use (store/fiscal.py); the
+measure says how many, and the CPU load when it began (a shared machine is slower).
 """
 
 from __future__ import annotations
@@ -97,15 +103,19 @@ def main() -> None:
         built_s = time.perf_counter() - began
         print(f"{RECORDS:,} signed tickets built in {built_s:.0f} s")
 
-        times = []
+        times, own = [], []
         base = datetime.now(UTC)
         for n in range(APPENDS):
-            when = base + timedelta(seconds=n)
+            paid = sale(RECORDS + n, base + timedelta(seconds=n))
             began = time.perf_counter()
             with transaction(db):
-                tickets.record_sale_ticket(db, sale(RECORDS + n, when), 0)
+                tickets.record_sale_ticket(db, paid, 0)
+                own.append((time.perf_counter() - began) * 1000)
             times.append((time.perf_counter() - began) * 1000)
         p50, p99 = percentile(times, 50), percentile(times, 99)
+        own_p99 = percentile(own, 99)
+        load = os.getloadavg()[0]
+        cores = len(os.sched_getaffinity(0))
 
         began = time.perf_counter()
         (full,) = [r for r in fiscal.verify(db) if r.type is RecordType.TICKET]
@@ -140,15 +150,21 @@ def main() -> None:
     print_table(
         ["measure", "value", "goal", "ratio to goal"],
         [
-            ["append signed ticket p50", f"{p50:.2f} ms", "", ""],
             [
-                "append signed ticket p99",
+                "append signed ticket p99, before the commit",
+                f"{own_p99:.2f} ms",
+                f"< {GOAL_APPEND_MS:g} ms",
+                f"{own_p99 / GOAL_APPEND_MS:.2f}",
+            ],
+            ["append signed ticket with its commit p50", f"{p50:.2f} ms", "", ""],
+            [
+                "append signed ticket with its commit p99",
                 f"{p99:.2f} ms",
                 f"< {GOAL_APPEND_MS:g} ms",
                 f"{p99 / GOAL_APPEND_MS:.2f}",
             ],
             [
-                f"verify {records:,}, every signature",
+                f"verify {records:,}, every signature ({cores} cores, load {load:.1f})",
                 f"{signed_rate:,.0f} rec/s",
                 f">= {GOAL_VERIFY_PER_S:,}/s",
                 f"{signed_rate / GOAL_VERIFY_PER_S:.2f}",

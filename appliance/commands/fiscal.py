@@ -1,8 +1,10 @@
-"""`comptoir fiscal verify|archive|verify-archive`: the signed records, checked and archived.
+"""`comptoir fiscal verify|show|archive|verify-archive`: the signed records, checked, read and
+archived.
 
 `verify` walks every chain of this box's database and checks every signature (or, with
-`--hash-only`, the hash chains alone). The archive commands make and check the zip files that
-an inspector or the fleet keeps (docs/fiscal.md states their format).
+`--hash-only`, the hash chains alone). `show` prints the records of one chain (the technical
+events journal is `show event`), as an inspector reads them. The archive commands make and
+check the zip files that an inspector or the fleet keeps (docs/fiscal.md states their format).
 """
 
 from __future__ import annotations
@@ -13,6 +15,8 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from appliance.commands._common import add_json_flag, load_config, open_store, print_json
+from appliance.core.fiscal import RecordType
+from appliance.errors import UsageError
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -26,6 +30,17 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     add_json_flag(verify)
     verify.set_defaults(func=run_verify)
+    show = actions.add_parser("show", help="print the last records of one chain, or one record")
+    show.add_argument(
+        "chain",
+        choices=[t.value for t in RecordType],
+        metavar="CHAIN",
+        help="ticket, duplicate, closing, event, training or archive",
+    )
+    show.add_argument("--last", type=int, default=20, metavar="N")
+    show.add_argument("--number", type=int, metavar="N", help="only record N of the chain")
+    add_json_flag(show)
+    show.set_defaults(func=run_show)
     archive = actions.add_parser("archive", help="freeze a period's records into a signed zip")
     archive.add_argument("--from", dest="first", type=_day, required=True, metavar="YYYY-MM-DD")
     archive.add_argument("--to", dest="last", type=_day, required=True, metavar="YYYY-MM-DD")
@@ -81,6 +96,38 @@ def run_verify(args: argparse.Namespace) -> int:
     checked = "hash chains only" if args.hash_only else "every signature checked"
     print(f"fiscal records {'BROKEN' if bad else 'OK'} ({checked})")
     return 1 if bad else 0
+
+
+def run_show(args: argparse.Namespace) -> int:
+    from appliance.store import fiscal
+
+    db = open_store(args, must_exist=True)
+    chain = RecordType(args.chain)
+    if args.number is not None:
+        one = fiscal.get(db, chain, args.number)
+        if one is None:
+            raise UsageError(f"there is no {chain} record {args.number} on this box")
+        found = [one]
+    else:
+        after = max(fiscal.count(db, chain) - args.last, 0)
+        found = list(fiscal.records(db, chain, after=after))
+    if args.json:
+        print_json(
+            [
+                {
+                    "number": r.number,
+                    "ts": r.ts,
+                    "data": r.data,
+                    "hash": r.hash,
+                    "signature": r.signature,
+                }
+                for r in found
+            ]
+        )
+    else:
+        for r in found:
+            print(f"{r.number:>6} {r.ts} {r.data}")
+    return 0
 
 
 def run_archive(args: argparse.Namespace) -> int:

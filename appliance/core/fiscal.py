@@ -124,12 +124,14 @@ def first_break(
     verify: Verifier | None,
     after: tuple[int, str] = (0, GENESIS_HASH),
     tail: Tail | None = None,
+    part: bool = False,
 ) -> Break | None:
     """The first record of chain `kind` that does not verify, or None.
 
     `records` in storage order; `after` is the number and hash just before the first one;
     `verify` checks signatures (None: the hash chain alone); `tail` is the signed end of the
-    chain, which catches records deleted from the end.
+    chain, which catches records deleted from the end. With `part`, `records` are a stretch
+    in the middle of the chain: its end is not checked.
     """
     expected, prev = after[0] + 1, after[1]
     for record in records:
@@ -146,6 +148,8 @@ def first_break(
         prev = record.hash
         expected += 1
     last = expected - 1
+    if part:
+        return None
     if tail is None:
         if last > after[0]:
             return Break(kind, last, "the signed end of the chain is missing")

@@ -168,3 +168,38 @@ def test_an_event_written_inside_a_transaction_rolls_back_with_it(
         technical_events.record(db, EventKind.ADMIN_ACTION, {"what": "x"})
         raise RuntimeError("the change failed")
     assert technical_events.events(db) == []
+
+
+def _edit(db: sqlite3.Connection, number: int) -> None:
+    body = fiscal.get(db, RecordType.EVENT, number).body.replace('"i":', '"i":9')
+    tamper(
+        db, "UPDATE fiscal_records SET body = ? WHERE type = 'event' AND number = ?", body, number
+    )
+
+
+def _delete(db: sqlite3.Connection, number: int) -> None:
+    tamper(db, "DELETE FROM fiscal_records WHERE type = 'event' AND number = ?", number)
+
+
+TAMPERINGS = {
+    "nothing": lambda db: None,
+    "an edit in the second stretch": lambda db: _edit(db, 17),
+    "the first record of a stretch deleted": lambda db: _delete(db, 11),
+    "the last record of a stretch deleted": lambda db: _delete(db, 20),
+    "two breaks: the earlier one is named": lambda db: (_edit(db, 27), _delete(db, 14)),
+    "the end cut off": lambda db: tamper(db, "DELETE FROM fiscal_records WHERE number > 25"),
+    "the signed end deleted": lambda db: db.execute("DELETE FROM fiscal_tails"),
+}
+
+
+@pytest.mark.parametrize("tampering", TAMPERINGS, ids=list(TAMPERINGS))
+def test_a_chain_checked_in_stretches_on_several_cores_names_the_same_first_break(
+    db: sqlite3.Connection, monkeypatch: pytest.MonkeyPatch, tampering: str
+) -> None:
+    write_events(db, 30)
+    TAMPERINGS[tampering](db)
+    in_one = broken(db)
+    monkeypatch.setattr(fiscal, "STRETCH", 5)
+    (report,) = [r for r in fiscal.verify(db, workers=3) if r.type is RecordType.EVENT]
+    assert str(report.broken or "") == in_one
+    assert bool(in_one) is (tampering != "nothing")

@@ -96,3 +96,25 @@ def test_the_web_admins_start_and_stop_are_events(
     assert web.returncode == 0
     assert [e.details["process"] for e in kinds(db, EventKind.START)] == ["web"]
     assert [e.details["process"] for e in kinds(db, EventKind.STOP)] == ["web"]
+
+
+def test_an_inspector_reads_the_events_journal_from_the_command_line(
+    config_file: Path, db: sqlite3.Connection, capsys
+) -> None:
+    import json
+
+    from appliance import cli
+
+    for user in ("marie", "paul"):
+        technical_events.record(db, EventKind.LOGIN, {"user": user}, by=f"web:{user}")
+    assert cli.main(["--config", str(config_file), "fiscal", "show", "event", "--json"]) == 0
+    shown = json.loads(capsys.readouterr().out)
+    assert [(r["number"], r["data"]["details"]["user"]) for r in shown] == [
+        (1, "marie"),
+        (2, "paul"),
+    ]
+    assert all(len(r["signature"]) == 128 for r in shown)
+    assert cli.main(["--config", str(config_file), "fiscal", "show", "event", "--number", "2"]) == 0
+    assert "paul" in capsys.readouterr().out
+    assert cli.main(["--config", str(config_file), "fiscal", "show", "event", "--number", "9"]) == 2
+    assert "no event record 9" in capsys.readouterr().err
