@@ -38,6 +38,73 @@ _ALERTS: dict[str, Any] = {
     Alarm.HELP_REQUESTED: lazy_gettext("A customer asks for help at the kiosk"),
 }
 
+#: What to do, in the reader's language: the alert's own message (its detail) is written in
+#: English by the part of the box that raised it.
+_ADVICE = {
+    Alarm.PAYMENT_UNKNOWN: lazy_gettext(
+        "The customer may have been charged: check the terminal's journal or the bank "
+        "remittance, then say which below."
+    ),
+    Alarm.DOOR_LEFT_OPEN: lazy_gettext("Close the door, check what is inside, then say so here."),
+    Alarm.DOOR_FORCED: lazy_gettext(
+        "The door opened without a command: check the compartment and its lock."
+    ),
+    Alarm.DOOR_SWITCH_FLAPPING: lazy_gettext(
+        "The door switch keeps changing: check its wiring and its magnet."
+    ),
+    Alarm.LOCK_BOARD_DOWN: lazy_gettext(
+        "The kiosk cannot reach the lock board: check its power supply and its cable."
+    ),
+    Alarm.DOOR_FAILED: lazy_gettext(
+        "The door stayed shut after a second try: check the lock, then open it from the "
+        "Lockers page."
+    ),
+    Alarm.LOCK_FAULT: lazy_gettext(
+        "The lock board did not answer the unlock: check its power supply and its cable."
+    ),
+    Alarm.ITEM_LEFT: lazy_gettext(
+        "Something is still in the compartment after a pickup: go and look."
+    ),
+    Alarm.CANCELLED: lazy_gettext(
+        "This order was cancelled online but asked for at the locker: take it out and contact "
+        "the customer."
+    ),
+    Alarm.WALKIN_REFUND_NEEDED: lazy_gettext(
+        "A customer paid but the door stayed shut: refund them (amount and reference in the "
+        "detail)."
+    ),
+    Alarm.PICKUP_CODE_NOT_SENT: lazy_gettext(
+        "The customer did not get their pickup code: send it again or call them."
+    ),
+    Alarm.TEMPERATURE_EXCURSION: lazy_gettext(
+        "A zone stayed above its limit too long: check the food and the fridge, and say what "
+        "you did (it goes to the HACCP record)."
+    ),
+    Alarm.TEMPERATURE_SENSOR_FAULT: lazy_gettext(
+        "A thermometer does not answer: check its cable; its zone is not watched meanwhile."
+    ),
+    Alarm.DATABASE_DAMAGED: lazy_gettext(
+        "Part of the box's database is damaged: call your installer, who restores it from a backup."
+    ),
+    Alarm.PASTEQUE_UNREACHABLE: lazy_gettext(
+        "The till has not answered for a while: sales wait on the box and go when it is back; "
+        "check the network."
+    ),
+    Alarm.PASTEQUE_TICKET_REFUSED: lazy_gettext(
+        "The till refused a ticket for good: read the detail and check the till's settings."
+    ),
+    Alarm.PASTEQUE_STOPPED: lazy_gettext(
+        "The link to the till stopped: a tax, payment mode or cashier is missing in its settings."
+    ),
+    Alarm.PASTEQUE_MISMATCH: lazy_gettext(
+        "The till's totals differ from the box's closing: compare them before closing the "
+        "till's session."
+    ),
+    Alarm.HELP_REQUESTED: lazy_gettext(
+        "A customer asked for help at the kiosk: go and see them, or call them back."
+    ),
+}
+
 _COMMAND_STATES = {
     "queued": lazy_gettext("queued"),
     "running": lazy_gettext("running"),
@@ -103,6 +170,11 @@ def command_name(name: str) -> str:
     return str(_COMMANDS.get(name, name.replace("_", " ")))
 
 
+def alert_advice(kind: str) -> str:
+    """What to do about an alert of this kind; '' for a kind written by a newer release."""
+    return str(_ADVICE.get(kind, ""))
+
+
 def command_state(state: str) -> str:
     return str(_COMMAND_STATES.get(state, state))
 
@@ -131,6 +203,7 @@ def celsius(temp_mc: int | None) -> str:
 GLOBALS = {
     "role_name": role_name,
     "alert_name": alert_name,
+    "alert_advice": alert_advice,
     "command_name": command_name,
     "command_state": command_state,
     "sync_direction": sync_direction,

@@ -9,7 +9,8 @@ from flask.testing import FlaskClient
 
 from appliance.config import Config
 from appliance.core.order import Order, OrderState
-from appliance.store import catalogue, orders
+from appliance.store import alerts, catalogue, orders
+from appliance.store.alerts import Alarm
 from appliance.store.db import transaction
 from appliance.web import create_app
 
@@ -97,3 +98,17 @@ def test_a_year_of_orders_comes_in_pages_those_to_hand_out_first(
     waiting = text(client.get("/orders/?state=waiting"))
     assert sorted(re.findall(r"<tr><td>([A-Z]{2}-\d+)</td>", waiting)) == ["AA-7", "AA-8", "AA-9"]
     assert 'id="order-pages"' not in waiting  # one page: no page links
+
+
+def test_an_alert_says_what_to_do_in_french_above_its_detail(
+    settings: Config,  # noqa: F811
+    shop: sqlite3.Connection,  # noqa: F811
+) -> None:
+    with transaction(shop):
+        alerts.raise_alarm(shop, Alarm.DOOR_LEFT_OPEN, "door 6 left open for 3 min", subject="6")
+    client = french_client(settings)
+    log_in(client, "ines")
+    page = text(client.get("/alerts/"))
+    advice = page.index("Fermez la porte, vérifiez ce qu&#39;il y a dedans, puis dites-le ici.")
+    assert "Porte restée ouverte" in page
+    assert advice < page.index("<small>door 6 left open for 3 min</small>")

@@ -19,7 +19,7 @@ from appliance.store.device_commands import CommandName
 from appliance.store.sync_state.directions import DIRECTIONS
 from appliance.translations import read
 from appliance.web.i18n import TRANSLATIONS
-from appliance.web.words import alert_name, command_name, sync_direction
+from appliance.web.words import alert_advice, alert_name, command_name, sync_direction
 
 WEB = Path(web.__file__).resolve().parent
 KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2), "lazy_gettext": None}
@@ -88,6 +88,14 @@ def test_every_alarm_kind_has_a_name_in_french() -> None:
     assert [kind for kind, name in named.items() if name == kind.replace("_", " ")] == []
     assert named[Alarm.DATABASE_DAMAGED] == "Base de données endommagée"
     assert named[Alarm.PASTEQUE_UNREACHABLE] == "La caisse (Pastèque) ne répond pas"
+
+
+def test_every_alarm_kind_says_what_to_do_in_french() -> None:
+    """The alert's own message is the English detail of what raised it: the advice is what a
+    French producer reads first."""
+    advice = in_french(alert_advice, Alarm)
+    assert [kind for kind, said in advice.items() if not said] == []
+    assert advice[Alarm.DOOR_LEFT_OPEN].startswith("Fermez la porte")
 
 
 def test_every_marketplace_sync_direction_is_named_in_french() -> None:
