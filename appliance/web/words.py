@@ -40,7 +40,7 @@ _ALERTS: dict[str, Any] = {
 
 #: What to do, in the reader's language: the alert's own message (its detail) is written in
 #: English by the part of the box that raised it.
-_ADVICE = {
+_ADVICE: dict[str, Any] = {
     Alarm.PAYMENT_UNKNOWN: lazy_gettext(
         "The customer may have been charged: check the terminal's journal or the bank "
         "remittance, then say which below."
