@@ -2,10 +2,11 @@
 
 Polite to a small server (CoopCircuits runs 3 workers): at most two requests at a time, a
 timeout on each, exponential backoff with full jitter on 5xx, 504, HTML maintenance pages,
-cut-off answers and network errors. Every list is paged explicitly (`per_page` <= 100), because
-an unpaged request returns everything. Ransack ignores a filter it does not know, so callers
-check filters on what comes back. The API key goes in a header, never in a URL or a log line.
-"""
+cut-off answers and network errors, and the wait a 429 asks for (`Retry-After`, in seconds or
+as an HTTP date; past RETRY_AFTER_CAP_S the round gives up and the next sync tries again).
+Every list is paged explicitly (`per_page` <= 100), because an unpaged request returns
+everything. Ransack ignores a filter it does not know, so callers check filters on what comes
+back. The API key goes in a header, never in a URL or a log line."""
 
 from __future__ import annotations
 
@@ -34,6 +35,8 @@ MAX_PARALLEL = 2
 ATTEMPTS = 4
 BACKOFF_BASE_S = 1.0
 BACKOFF_CAP_S = 30.0
+#: The longest `Retry-After` waited for within one request; a longer one ends the round.
+RETRY_AFTER_CAP_S = 120.0
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -324,21 +327,31 @@ class Client:
         if query:
             url += "?" + urllib.parse.urlencode([(k, str(v)) for k, v in query])
         problem = ""
+        asked_wait_s: float | None = None
         for attempt in range(self.attempts if retry else 1):
             if attempt:
-                delay = min(BACKOFF_CAP_S, BACKOFF_BASE_S * 2 ** (attempt - 1))
-                self._sleep(delay * (0.5 + self._jitter() / 2))
+                self._sleep(asked_wait_s if asked_wait_s is not None else self._backoff(attempt))
             try:
                 return self._once(method, path, url, body)
             except _Transient as exc:
-                problem = str(exc)
+                problem, asked_wait_s = str(exc), exc.wait_s
                 log.warning(
                     "marketplace %s %s: %s (attempt %d)", method, path, problem, attempt + 1
+                )
+            if asked_wait_s is not None and asked_wait_s > RETRY_AFTER_CAP_S:
+                raise MarketplaceUnavailable(
+                    f"the marketplace at {self.base} asks to wait {asked_wait_s:.0f} s before "
+                    f"another request ({problem}); nothing is lost, a later sync tries again"
                 )
         raise MarketplaceUnavailable(
             f"the marketplace at {self.base} is not answering properly ({problem}); "
             "nothing is lost, the next sync tries again"
         )
+
+    def _backoff(self, attempt: int) -> float:
+        """Exponential backoff with jitter before try number `attempt` + 1."""
+        delay = min(BACKOFF_CAP_S, BACKOFF_BASE_S * 2 ** (attempt - 1))
+        return delay * (0.5 + self._jitter() / 2)
 
     def _once(self, method: str, path: str, url: str, body: dict[str, Any] | None) -> Answer:
         data = json.dumps(body).encode() if body is not None else None
@@ -362,14 +375,11 @@ class Client:
                     raw = b""
             except (OSError, TimeoutError) as exc:
                 raise _Transient(f"no answer: {getattr(exc, 'reason', exc)}") from None
-        return self._answer(
-            method,
-            path,
-            status,
-            raw,
-            headers_in.get("Content-Type") or "",
-            headers_in.get("Date") or "",
-        )
+        date = headers_in.get("Date") or ""
+        if status == 429:
+            wait_s = _retry_after(headers_in.get("Retry-After") or "", date)
+            raise _Transient("HTTP 429, too many requests", wait_s=wait_s)
+        return self._answer(method, path, status, raw, headers_in.get("Content-Type") or "", date)
 
     def _answer(
         self, method: str, path: str, status: int, raw: bytes, content_type: str, date: str
@@ -399,7 +409,30 @@ class Client:
 
 
 class _Transient(Exception):
-    """Worth another try after a pause."""
+    """Worth another try after a pause: the server's own (`wait_s`), else the backoff."""
+
+    def __init__(self, message: str, *, wait_s: float | None = None) -> None:
+        super().__init__(message)
+        self.wait_s = wait_s
+
+
+def _retry_after(value: str, server_date: str) -> float | None:
+    """Seconds a `Retry-After` asks for: a number of seconds, or an HTTP date counted from the
+    server's own `Date` (the box's clock may be off); None when absent or unreadable."""
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        until = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    try:
+        now = parsedate_to_datetime(server_date)
+    except (TypeError, ValueError):
+        now = clock.now()
+    if until.tzinfo is None or now.tzinfo is None:
+        return None
+    return max(0.0, (until - now).total_seconds())
 
 
 def _iso_date(http_date: str) -> str:

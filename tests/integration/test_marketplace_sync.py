@@ -6,7 +6,8 @@ import sqlite3
 import time
 from collections.abc import Iterator
 from dataclasses import replace
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime
 from pathlib import Path
 
 import pytest
@@ -253,6 +254,40 @@ def test_html_maintenance_page_is_retried_with_backoff(config, db, fake, clock):
     assert report.ok
     assert clock.slept > 0  # it waited before trying again
     assert orders.list_orders(db)
+
+
+def test_too_many_requests_waits_the_seconds_the_server_asks(config, db, fake, clock):
+    fake.retry_after = "7"
+    fake.fail_next(Fault.RATE_LIMITED, path="/api/v0/orders")
+
+    report = run(config, db, clock)
+
+    assert report.ok
+    assert clock.slept == 7  # the server's wait, not the backoff's second or so
+    assert len(orders.list_orders(db)) == 4
+
+
+def test_too_many_requests_until_a_date_counts_from_the_servers_clock(config, db, fake, clock):
+    fake.retry_after = format_datetime(datetime.now(UTC) + timedelta(seconds=60), usegmt=True)
+    fake.fail_next(Fault.RATE_LIMITED, path="/api/v0/orders")
+
+    report = run(config, db, clock)
+
+    assert report.ok
+    assert 30 < clock.slept <= 60
+
+
+def test_too_many_requests_for_longer_than_the_cap_ends_the_round(config, db, fake, clock):
+    fake.retry_after = "3600"
+    fake.fail_next(Fault.RATE_LIMITED, times=100)
+    collect(db, "R000000001")
+
+    report = run(config, db, clock)
+
+    assert not report.ok
+    assert "asks to wait 3600 s" in report.directions[0].error
+    assert clock.slept == 0  # neither an hour nor a hammering: the next sync tries again
+    assert sync_state.directions.waiting(db)["pickups_to_report"] == 1
 
 
 def test_truncated_json_is_retried_not_stored(config, db, fake, clock):

@@ -60,6 +60,9 @@ def create_app(state: FakeState) -> Flask:
             return Response(b"", 504)
         elif fault is Fault.UNAUTHORIZED:
             return _unauthorized("invalid")
+        elif fault is Fault.RATE_LIMITED:
+            headers = {"Retry-After": state.retry_after}
+            return Response("Retry later\n", 429, headers=headers, content_type="text/plain")
         g.truncate = fault is Fault.TRUNCATED
         return _authenticate(state)
 

@@ -24,6 +24,8 @@ class Fault(StrEnum):
     TRUNCATED = "truncated"  # 200 whose JSON is cut off half-way
     UNAUTHORIZED = "unauthorized"  # 401 as for a revoked key
     SLOW = "slow"  # the real answer, after `slow_s`
+    # 429 with `Retry-After: <retry_after>`: OFN has no rate limiter, a proxy in front may
+    RATE_LIMITED = "rate_limited"
 
 
 class Oversold(Exception):
@@ -142,6 +144,7 @@ class FakeState(Scripted[Fault]):
         self.inventory_feature = False  # legacy variant overrides in use
         # scripting
         self.latency_s = 0.0
+        self.retry_after = "5"  # a RATE_LIMITED answer's Retry-After: seconds or an HTTP date
         self.ignored_filters: set[str] = set()  # order filters this "release" does not know
         self.in_flight = 0
         self.most_in_flight = 0  # the most requests served at the same time
