@@ -47,7 +47,10 @@ WINE = Product("vin", "Vin rouge", SoldBy.PIECE, 850, 2000)
 
 
 def sale(n: int, when: datetime) -> Sale:
-    lines = (SaleLine.weighed(APPLES, 1000 + n % 900), SaleLine.pieces(JAM, 1 + n % 3))
+    lines: tuple[SaleLine, ...] = (
+        SaleLine.weighed(APPLES, 1000 + n % 900),
+        SaleLine.pieces(JAM, 1 + n % 3),
+    )
     if n % 4 == 0:
         lines += (SaleLine.pieces(WINE, 1),)
     return Sale(

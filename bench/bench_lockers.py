@@ -33,6 +33,7 @@ from appliance.kiosk.flows import pickup as p
 from appliance.kiosk.flows.events import (
     CodeChecked,
     DigitPressed,
+    Event,
     OrderReread,
 )
 from appliance.kiosk.flows.intentions import (
@@ -62,7 +63,7 @@ def main() -> None:
         started = time.perf_counter()
         codes = _big_database(db)
         built_s = time.perf_counter() - started
-        rows = [["database build", f"{built_s:.1f} s", "", "", ""]]
+        rows: list[list[object]] = [["database build", f"{built_s:.1f} s", "", "", ""]]
         gpio_codes, kerong_codes = codes[:SAMPLES], codes[SAMPLES:]
         rows += _latency("code -> relay (GPIO, MockFactory)", db, gpio_codes, _gpio)
         rows += _latency("code -> CU16 command on the pty", db, kerong_codes, _kerong)
@@ -131,9 +132,9 @@ def _latency(
     ]
 
 
-def _run(flow: p.Pickup, event: object, db: sqlite3.Connection, locks: LockController) -> None:
+def _run(flow: p.Pickup, event: Event, db: sqlite3.Connection, locks: LockController) -> None:
     """What the kiosk does with the flow's intentions, up to the unlock."""
-    pending = [event]
+    pending: list[Event] = [event]
     while pending:
         for intention in flow.handle(pending.pop(0), time.monotonic()):
             match intention:

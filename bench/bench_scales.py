@@ -14,6 +14,8 @@ import queue
 import threading
 import time
 from collections.abc import Callable
+from functools import partial
+from typing import cast
 
 from appliance import config
 from appliance.core.weighing import Reading, ReadingStatus, ScaleSpec, WeighingGate
@@ -21,7 +23,7 @@ from appliance.devices.scales.base import Article
 from appliance.devices.scales.factory import (
     PROTOCOLS,
     driver_class,
-    open_scale,
+    open_driver,
     simulator_class,
 )
 from appliance.devices.scales.monitor import ScaleMonitor
@@ -89,7 +91,7 @@ def measure(
     simulator = simulator_cls(pan, interval_g=2, capacity_g=15000)
     with PtyServer(simulator, baud=BAUD, pace=True) as server:
         settings = config.Scale(
-            protocol=protocol,
+            protocol=cast(config.ScaleProtocol, protocol),  # one of PROTOCOLS
             port=server.path,
             baud=BAUD,
             interval_g=2,
@@ -105,7 +107,7 @@ def measure(
 def wire_floor_ms(settings: config.Scale, simulator: ScaleSimulator, pan: Pan) -> float:
     """Time on the wire of the bytes one stable reading exchanges, counted at the simulator."""
     pan.load_g = 1000
-    scale = open_scale(settings)
+    scale = open_driver(settings)
     try:
         scale.set_article(Article(UNIT_PRICE_CENTS))
         scale.read()  # a first reading may carry a checksum handshake: not the steady state
@@ -145,7 +147,7 @@ def weigh(settings: config.Scale, pan: Pan) -> list[float]:
             wait_for(arrived, lambda r: r.status is ReadingStatus.MOTION)
             stable_at = time.perf_counter()
             pan.motion = False
-            at = wait_for(arrived, lambda r, load_g=load_g: accepted(gate, r, load_g))
+            at = wait_for(arrived, partial(accepted, gate, load_g=load_g))
             latencies.append((at - stable_at) * 1000)
     return latencies
 

@@ -222,7 +222,8 @@ def resources(services: dict[str, Any], warmup_days: float) -> tuple[list[Check]
     """RSS and fd slopes per simulated day of each process, through all its runs after each
     run's own warm-up (a killed process starts again, and warms up again). Judged only when
     those runs add up to `MIN_SPAN_DAYS`: a slope over hours says nothing of a month."""
-    checks, figures = [], {}
+    checks: list[Check] = []
+    figures: dict[str, dict[str, object]] = {}
     for name, service in services.items():
         runs = []
         for inc in service.incarnations:

@@ -15,6 +15,7 @@ import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 
 from appliance.devices.payment.simulator import Scenario
 from soak.clock import real_monotonic
@@ -137,7 +138,7 @@ class Customer:
         k = self.kiosk
         order = ("primary", "secondary") if primary else ("secondary", "primary")
         for name in order:
-            spot = k.find(lambda s, n=name: s.id == n and bool(s.text))
+            spot = k.find(partial(_named, name))
             if spot is not None:
                 k.touch_spot(spot)
                 time.sleep(0.3)
@@ -245,7 +246,7 @@ class Producer:
 
     def _touch_any(self, texts: tuple[str, ...]) -> None:
         for text in texts:
-            spot = self.kiosk.find(lambda s, t=text: s.text.startswith(t))
+            spot = self.kiosk.find(partial(_starting, text))
             if spot is not None:
                 self.kiosk.touch_spot(spot)
                 time.sleep(0.3)
@@ -366,3 +367,11 @@ def back_home(k: KioskDriver) -> None:
             k.touch_spot(spot)
         time.sleep(0.5)
     k.wait(lambda: k.screen == "home", "home", 60)
+
+
+def _named(name: str, spot: Spot) -> bool:
+    return spot.id == name and bool(spot.text)
+
+
+def _starting(text: str, spot: Spot) -> bool:
+    return spot.text.startswith(text)

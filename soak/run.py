@@ -354,14 +354,14 @@ class Soak:
                 self._finding(f"day {day + 1} {name} took {self._real() - started:.0f} s")
         self._night(today)
 
-    def _plan(self, day: int, today: date) -> list[tuple[datetime, str, Callable[[], None]]]:
+    def _plan(self, day: int, today: date) -> list[tuple[datetime, str, Callable[[], object]]]:
         """The day's visits and faults at seeded instants, in time order."""
         at = datetime.combine(today, datetime.min.time(), ZONE)
         budget = max(30.0, (self.p.minutes * 60 - OVERHEAD_S) / self.p.days)
         faults = self._faults_of(day)
         fixed = 45 + 14 * len(faults)
         customers = max(2, int((budget - fixed) / CUSTOMER_S))
-        items: list[tuple[datetime, str, Callable[[], None]]] = [
+        items: list[tuple[datetime, str, Callable[[], object]]] = [
             (at.replace(hour=8, minute=5), "online orders", self.online_orders),
             (at.replace(hour=8, minute=40), "producer deposit", self.producer_deposit),
             (at.replace(hour=12, minute=30), "admin on the web", self.web_admin),
@@ -377,7 +377,7 @@ class Soak:
                 (
                     at + timedelta(minutes=minute),
                     f"customer:{n}",
-                    lambda c=card: self.customer(c),
+                    functools.partial(self.customer, card),
                 )
             )
         for n in range(2):
@@ -545,7 +545,7 @@ class Soak:
         """Every fault at least once in the run, at a seeded day; some twice in a long run."""
         if not hasattr(self, "_fault_days"):
             table = self._fault_table()
-            days: dict[int, list[tuple[str, Callable[[], None]]]] = {}
+            days: dict[int, list[tuple[str, Callable[[], tuple[bool, str]]]]] = {}
             for name, action in table:
                 for _ in range(1 if self.p.days < 4 else self.rng.choice((1, 1, 2))):
                     days.setdefault(self.rng.randrange(self.p.days), []).append((name, action))

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import Envelope
 
 from appliance.agent.identity import Identity, new_identity
 from appliance.devices.sensors.simulator import W1Folder
@@ -66,12 +67,13 @@ class Inbox:
         self.mails: list[Mail] = []
         self.lock = threading.Lock()
 
-    async def handle_DATA(self, server: object, session: object, envelope: object) -> str:
-        message = email.message_from_bytes(envelope.content)  # type: ignore[attr-defined]
+    async def handle_DATA(self, server: object, session: object, envelope: Envelope) -> str:
+        message = email.message_from_bytes(envelope.original_content or b"")
         body = ""
         for part in message.walk():
             if part.get_content_type() == "text/plain":
-                body = part.get_payload(decode=True).decode("utf-8", "replace")
+                payload = part.get_payload(decode=True)
+                body = payload.decode("utf-8", "replace") if isinstance(payload, bytes) else ""
                 break
         with self.lock:
             self.mails.append(Mail(message["To"], message["Subject"], body))

@@ -228,7 +228,7 @@ class Watcher:
         if identity:
             self.client.username_pw_set(identity.username, identity.password)
         if broker.tls:
-            cert, key = certificate or (None, None)
+            cert, key = (str(path) for path in certificate) if certificate else (None, None)
             self.client.tls_set(ca_certs=str(broker.tls["ca"]), certfile=cert, keyfile=key)
         subscribed = threading.Event()
 
