@@ -4,15 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, g, jsonify, request
 
-from appliance.marketplace.fake.routes.common import (
-    not_found,
-    paginate,
-    pagination,
-    parse_time,
-    ransack,
-    state,
-    unauthorized,
-)
+from appliance.marketplace.fake.routes import common
 from appliance.marketplace.fake.shapes import (
     api_variant,
     bulk_product,
@@ -26,7 +18,7 @@ bp = Blueprint("catalogue", __name__, url_prefix="/api/v0")
 
 @bp.get("/products/bulk_products")
 def bulk_products() -> Response:
-    fake, q = state(), ransack()
+    fake, q = common.state(), common.ransack()
     with fake.lock:
         producers = fake.editable_producers(g.key) if g.key else set()
         found = [p for p in fake.products.values() if visible_variants(fake, p, producers)]
@@ -43,20 +35,20 @@ def bulk_products() -> Response:
         if "name_cont" in q:
             found = [p for p in found if q["name_cont"].lower() in p.name.lower()]
         if "updated_at_gt" in q:
-            after = parse_time(q["updated_at_gt"])
+            after = common.parse_time(q["updated_at_gt"])
             found = [p for p in found if p.updated_at > after]
         found.sort(key=lambda p: p.id, reverse=q.get("s", "created_at desc") != "id asc")
-        page, per_page, items = paginate(found, 15)
+        page, per_page, items = common.paginate(found, 15)
         body = {
             "products": [bulk_product(fake, p, producers) for p in items],
-            "pagination": pagination(len(found), page, per_page),
+            "pagination": common.pagination(len(found), page, per_page),
         }
     return jsonify(body)
 
 
 @bp.get("/order_cycles/<int:oc_id>/products")
 def order_cycle_products(oc_id: int) -> tuple[Response, int] | Response:
-    fake = state()
+    fake = common.state()
     with fake.lock:
         cycle = fake.order_cycles.get(oc_id)
         if cycle is None:
@@ -73,20 +65,20 @@ def order_cycle_products(oc_id: int) -> tuple[Response, int] | Response:
             shop_product(fake, fake.products[pid], vs, cycle.fees_cents)
             for pid, vs in sorted(products.items())
         ]
-        _, _, items = paginate(rows, 10)
+        _, _, items = common.paginate(rows, 10)
     return jsonify(items)
 
 
 @bp.route("/products/<int:pid>/variants/<int:vid>", methods=["GET", "PUT"])
 def one_variant(pid: int, vid: int) -> tuple[Response, int] | Response:
-    fake = state()
+    fake = common.state()
     with fake.lock:
         variant = fake.variants.get(vid)
         if variant is None or variant.product_id != pid:
-            return not_found()
+            return common.not_found()
         if request.method == "PUT":
             if variant.producer_id not in fake.editable_producers(g.key):
-                return unauthorized("denied")
+                return common.unauthorized("denied")
             fields = (request.get_json(silent=True) or {}).get("variant") or {}
             if "on_hand" in fields:
                 on_hand = int(fields["on_hand"])

@@ -9,7 +9,7 @@ from email.utils import format_datetime
 from flask import Blueprint, Response, g, request
 from flask.typing import ResponseReturnValue
 
-from appliance.marketplace.fake.routes.common import state, unauthorized
+from appliance.marketplace.fake.routes import common
 from appliance.marketplace.fake.state import FakeState, Fault
 
 MAINTENANCE_PAGE = (
@@ -25,7 +25,7 @@ bp = Blueprint("gate", __name__)
 
 @bp.before_app_request
 def _gate() -> ResponseReturnValue | None:
-    fake = state()
+    fake = common.state()
     with fake.lock:
         fake.in_flight += 1
         fake.most_in_flight = max(fake.most_in_flight, fake.in_flight)
@@ -41,7 +41,7 @@ def _gate() -> ResponseReturnValue | None:
     elif fault is Fault.GATEWAY_TIMEOUT:
         return Response(b"", 504)
     elif fault is Fault.UNAUTHORIZED:
-        return unauthorized("invalid")
+        return common.unauthorized("invalid")
     elif fault is Fault.RATE_LIMITED:
         headers = {"Retry-After": fake.retry_after}
         return Response("Retry later\n", 429, headers=headers, content_type="text/plain")
@@ -51,14 +51,14 @@ def _gate() -> ResponseReturnValue | None:
 
 @bp.teardown_app_request
 def _done(_: BaseException | None) -> None:
-    fake = state()
+    fake = common.state()
     with fake.lock:
         fake.in_flight -= 1
 
 
 @bp.after_app_request
 def _finish(response: Response) -> Response:
-    response.headers["Date"] = format_datetime(state().clock(), usegmt=True)
+    response.headers["Date"] = format_datetime(common.state().clock(), usegmt=True)
     if getattr(g, "truncate", False) and response.is_json:
         data = response.get_data()
         response.set_data(data[: max(1, len(data) // 2)])
@@ -72,6 +72,6 @@ def _authenticate(fake: FakeState) -> ResponseReturnValue | None:
     if not v0 and request.headers.get("Authorization"):
         return Response(b"", 401)  # DFC decodes any Authorization header as a JWT first
     if key and not fake.is_key(key):
-        return unauthorized("invalid", key)
+        return common.unauthorized("invalid", key)
     g.key = key
     return None
