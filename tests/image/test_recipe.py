@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from appliance.provisioning import KNOWN_KEYS, read_card
+from tests.found import found
 from tests.image import security
 
 REPO = Path(__file__).resolve().parents[2]
@@ -20,9 +21,15 @@ IMAGE = REPO / "image"
 PROCESSES = ("kiosk", "agent", "web")
 
 
+class _CaseSensitive(configparser.ConfigParser):
+    """systemd keys are case-sensitive; configparser lowercases them by default."""
+
+    def optionxform(self, optionstr: str) -> str:
+        return optionstr
+
+
 def unit(name: str) -> configparser.ConfigParser:
-    parser = configparser.ConfigParser(strict=False, interpolation=None)
-    parser.optionxform = str  # systemd keys are case-sensitive
+    parser = _CaseSensitive(strict=False, interpolation=None)
     parser.read(REPO / "systemd" / name, encoding="utf-8")
     return parser
 
@@ -59,7 +66,7 @@ def test_the_install_step_puts_the_first_release_where_updates_expect_it() -> No
     assert "venv=$home/releases/$release/venv" in script and "home=/opt/comptoir" in script
     assert re.search(r'ln -sfn "releases/\$release" "\$home/current.new"', script)
     assert "--require-hashes" in script and "image/constraints.txt" in script
-    enabled = re.search(r"^systemctl enable (.+(?:\n\t.+)*)$", script, flags=re.MULTILINE)
+    enabled = found(re.search(r"^systemctl enable (.+(?:\n\t.+)*)$", script, flags=re.MULTILINE))
     # Every unit that says where it belongs; comptoir-update is started on demand only.
     units = {
         p.name

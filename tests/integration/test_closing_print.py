@@ -14,6 +14,7 @@ from appliance.store.device_commands import CommandName
 from appliance.store.technical_events import EventKind, events
 from appliance.store.web_users import Role
 from appliance.web import create_app
+from tests.found import found
 from tests.integration.test_closings import SETTINGS, at, sell
 from tests.integration.test_kiosk_hardware_test import kiosk, run, w1  # noqa: F401 (fixtures)
 from tests.integration.test_web_admin import PASSWORD, csrf, log_in
@@ -46,11 +47,11 @@ def test_the_closings_page_asks_the_kiosk_to_print_a_z(config_file: Path, db) ->
 def test_the_kiosk_prints_the_z_with_its_signature(kiosk, db, tmp_path: Path) -> None:  # noqa: F811
     shop, executor = kiosk
     done = run(db, executor, CommandName.PRINT_CLOSING)
-    assert done.state == "failed" and "no closing yet" in done.result["error"]
+    assert done.state == "failed" and "no closing yet" in found(done.result)["error"]
     close_a_day(db)
     done = run(db, executor, CommandName.PRINT_CLOSING, closing=1)
     assert done.state == "done", done.result
-    assert done.result["closing"] == 1
+    assert found(done.result)["closing"] == 1
     signature = closings.closings(db)[0].signature
     assert shop.printer.wait_for(lambda raw: signature[:32].encode() in raw)
     assert (tmp_path / "labels" / "closing-000001.png").is_file()

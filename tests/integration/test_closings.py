@@ -24,6 +24,7 @@ from appliance.errors import ComptoirError
 from appliance.store import closings, fiscal, technical_events, tickets
 from appliance.store.closings import ClosingSettings
 from appliance.store.db import open_database, transaction
+from tests.found import found
 
 PARIS = ZoneInfo("Europe/Paris")
 SETTINGS = ClosingSettings("box-1", PARIS, 1)
@@ -140,7 +141,7 @@ def test_a_refund_is_a_negative_ticket_naming_the_original(db: sqlite3.Connectio
     }
     with pytest.raises(ComptoirError, match="refunded already"):
         tickets.record_refund(db, 1, [2], reason="again", by="marie")
-    original = fiscal.get(db, RecordType.TICKET, 1)
+    original = found(fiscal.get(db, RecordType.TICKET, 1))
     assert original.data["total_cents"] == 450 + 1700  # never edited
 
 

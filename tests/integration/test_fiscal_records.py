@@ -16,6 +16,7 @@ from appliance.errors import StoreError
 from appliance.store import fiscal, fiscal_key, technical_events
 from appliance.store.db import transaction
 from appliance.store.technical_events import EventKind
+from tests.found import found
 
 
 def write_events(db: sqlite3.Connection, n: int) -> None:
@@ -78,7 +79,7 @@ def test_a_record_cannot_be_changed_or_deleted_through_sqlite(db: sqlite3.Connec
 
 def test_an_edited_record_is_named_by_its_signature(db: sqlite3.Connection) -> None:
     write_events(db, 3)
-    body = fiscal.get(db, RecordType.EVENT, 2).body.replace('"i":1', '"i":7')
+    body = found(fiscal.get(db, RecordType.EVENT, 2)).body.replace('"i":1', '"i":7')
     tamper(db, "UPDATE fiscal_records SET body = ? WHERE type = 'event' AND number = 2", body)
     assert broken(db).startswith("event record 2: its signature")
 
@@ -87,7 +88,7 @@ def test_a_re_hashed_edit_breaks_the_link_of_the_next_record(db: sqlite3.Connect
     """Without the key, an edit that keeps the old signature fails; the hash chain alone shows
     the link from record 3 to the edited record 2."""
     write_events(db, 3)
-    body = fiscal.get(db, RecordType.EVENT, 2).body.replace('"i":1', '"i":7')
+    body = found(fiscal.get(db, RecordType.EVENT, 2)).body.replace('"i":1', '"i":7')
     tamper(db, "UPDATE fiscal_records SET body = ? WHERE type = 'event' AND number = 2", body)
     reports = fiscal.verify(db, signatures=False)
     (events,) = [r for r in reports if r.type is RecordType.EVENT]
@@ -110,7 +111,7 @@ def test_records_cut_off_at_the_end_are_caught_by_the_signed_tail(
 
 def test_a_forged_tail_does_not_hide_a_truncation(db: sqlite3.Connection) -> None:
     write_events(db, 4)
-    two = fiscal.get(db, RecordType.EVENT, 2)
+    two = found(fiscal.get(db, RecordType.EVENT, 2))
     tamper(db, "DELETE FROM fiscal_records WHERE type = 'event' AND number >= 3")
     db.execute("UPDATE fiscal_tails SET number = 2, hash = ? WHERE type = 'event'", (two.hash,))
     assert "end of the chain was tampered with" in broken(db)
@@ -121,7 +122,7 @@ def test_the_chains_of_each_type_are_numbered_apart(db: sqlite3.Connection) -> N
     with transaction(db):
         rec = fiscal.append(db, RecordType.TRAINING, {"total_cents": 100})
     assert rec.number == 1
-    assert fiscal.last(db, RecordType.EVENT).number == 2
+    assert found(fiscal.last(db, RecordType.EVENT)).number == 2
 
 
 def test_a_start_records_mode_version_and_config_changes_with_secrets_masked(
@@ -171,7 +172,7 @@ def test_an_event_written_inside_a_transaction_rolls_back_with_it(
 
 
 def _edit(db: sqlite3.Connection, number: int) -> None:
-    body = fiscal.get(db, RecordType.EVENT, number).body.replace('"i":', '"i":9')
+    body = found(fiscal.get(db, RecordType.EVENT, number)).body.replace('"i":', '"i":9')
     tamper(
         db, "UPDATE fiscal_records SET body = ? WHERE type = 'event' AND number = ?", body, number
     )
@@ -181,12 +182,17 @@ def _delete(db: sqlite3.Connection, number: int) -> None:
     tamper(db, "DELETE FROM fiscal_records WHERE type = 'event' AND number = ?", number)
 
 
+def _two_breaks(db: sqlite3.Connection, edited: int, deleted: int) -> None:
+    _edit(db, edited)
+    _delete(db, deleted)
+
+
 TAMPERINGS = {
     "nothing": lambda db: None,
     "an edit in the second stretch": lambda db: _edit(db, 17),
     "the first record of a stretch deleted": lambda db: _delete(db, 11),
     "the last record of a stretch deleted": lambda db: _delete(db, 20),
-    "two breaks: the earlier one is named": lambda db: (_edit(db, 27), _delete(db, 14)),
+    "two breaks: the earlier one is named": lambda db: _two_breaks(db, 27, 14),
     "the end cut off": lambda db: tamper(db, "DELETE FROM fiscal_records WHERE number > 25"),
     "the signed end deleted": lambda db: db.execute("DELETE FROM fiscal_tails"),
 }

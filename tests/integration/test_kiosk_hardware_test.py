@@ -11,17 +11,19 @@ from pathlib import Path
 import pytest
 
 from appliance import config as config_module
+from appliance.core.fiscal import RecordType
 from appliance.devices.payment.factory import open_terminal
 from appliance.devices.payment.simulator import Scenario
 from appliance.devices.sensors.simulator import W1Folder
 from appliance.kiosk import remote
 from appliance.kiosk.commands import CommandExecutor
 from appliance.kiosk.effects import Effects
+from appliance.kiosk.flows.events import Event
 from appliance.kiosk.simulated import SimulatedShop
 from appliance.store import device_commands, fiscal, payments, sales
 from appliance.store.device_commands import CommandName, DeviceCommand
-from appliance.store.fiscal import RecordType
 from appliance.store.payments import AttemptState
+from tests.found import found
 
 ZONES = '[[haccp.zones]]\nname = "frigo"\nlimit_c = 4\nsensors = ["28-aaaa", "28-bbbb"]\n'
 
@@ -50,11 +52,12 @@ def kiosk(
     config_file.write_text(config_file.read_text() + f'[haccp]\nw1_root = "{w1.root}"\n' + ZONES)
     with SimulatedShop() as shop:
         site = shop.site(config_module.load(config_file))
+        posted: queue.Queue[Event] = queue.Queue()
         effects = Effects(
             site,
             shop.label_printer(site, tmp_path / "labels"),
             open_terminal(site.payment),
-            queue.Queue().put,
+            posted.put,
         ).start()
         executor = CommandExecutor(site.database_path, remote.handlers(effects, IdleScreens()))
         try:
@@ -79,7 +82,7 @@ def test_an_approved_test_payment_is_charged_once_and_recorded_as_a_sale_with_it
     shop, executor = kiosk
     done = run(db, executor, CommandName.TEST_PAYMENT, amount_cents=10)
     assert done.state == "done", done.result
-    ticket = fiscal.last(db, RecordType.TICKET)
+    ticket = found(fiscal.last(db, RecordType.TICKET))
     assert done.result == {
         "approved": True,
         "amount_cents": 10,
@@ -102,7 +105,7 @@ def test_a_declined_test_payment_fails_with_the_terminals_answer_and_records_no_
     shop.next_payment(Scenario.DECLINED)
     done = run(db, executor, CommandName.TEST_PAYMENT)
     assert done.state == "failed"
-    assert done.result["error"].startswith("the terminal answered declined")
+    assert found(done.result)["error"].startswith("the terminal answered declined")
     assert [r.amount_cents for r in shop.terminal.ledger] == [10]  # the default amount
     assert sales.sale_by_receipt(db, "test-box", 1) is None
     assert [a.amount_cents for a in payments.attempts_in(db, AttemptState.DECLINED)] == [10]
@@ -111,7 +114,7 @@ def test_a_declined_test_payment_fails_with_the_terminals_answer_and_records_no_
 def test_a_test_payment_of_more_than_five_euros_is_refused_before_the_terminal(kiosk, db) -> None:
     shop, executor = kiosk
     done = run(db, executor, CommandName.TEST_PAYMENT, amount_cents=5000)
-    assert done.state == "failed" and "1 to 500 cents" in done.result["error"]
+    assert done.state == "failed" and "1 to 500 cents" in found(done.result)["error"]
     assert shop.terminal.ledger == []
 
 
@@ -123,7 +126,7 @@ def test_the_scale_reads_what_is_on_the_pan(kiosk, db) -> None:
         if done.result and done.result.get("status") == "stable":
             break
     assert done.state == "done"
-    assert (done.result["status"], done.result["weight_g"]) == ("stable", 1234)
+    assert (found(done.result)["status"], found(done.result)["weight_g"]) == ("stable", 1234)
 
 
 def test_an_unplugged_scale_is_a_failed_reading_that_says_so(kiosk, db) -> None:
@@ -133,7 +136,7 @@ def test_an_unplugged_scale_is_a_failed_reading_that_says_so(kiosk, db) -> None:
         done = run(db, executor, CommandName.READ_SCALE)
         if done.state == "failed":
             break
-    assert "the scale" in done.result["error"]
+    assert "the scale" in found(done.result)["error"]
 
 
 def test_each_thermometer_is_read_once_with_its_temperature_or_its_problem(
@@ -143,7 +146,7 @@ def test_each_thermometer_is_read_once_with_its_temperature_or_its_problem(
     w1.set("28-aaaa", 3250)
     done = run(db, executor, CommandName.READ_THERMOMETERS)
     assert done.state == "done"
-    assert done.result["sensors"] == [
+    assert found(done.result)["sensors"] == [
         {"zone": "frigo", "sensor": "28-aaaa", "temp_mc": 3250},
         {"zone": "frigo", "sensor": "28-bbbb", "problem": "sensor not found on the bus"},
     ]

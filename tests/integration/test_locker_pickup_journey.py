@@ -26,11 +26,13 @@ from appliance.kiosk.flows.events import (
     DoorClosed,
     DoorNotOpened,
     DoorOpened,
+    Event,
     LockFailed,
     OrderReread,
 )
 from appliance.kiosk.flows.intentions import (
     CheckCode,
+    Intention,
     OpenDoor,
     RecordPickup,
     ReportProblem,
@@ -42,6 +44,7 @@ from appliance.kiosk.flows.values import (
 from appliance.store import alerts, journal, lockers, orders, outbox, pickup_codes
 from appliance.store.alerts import Alarm
 from appliance.store.db import transaction
+from tests.found import found
 
 KEY = b"device-key-for-tests-0123456789a"
 
@@ -53,15 +56,15 @@ class Runner:
         self.db, self.locks, self.watcher = db, locks, watcher
         self.flow = p.Pickup(phone="04 75 00 00 00")
 
-    def send(self, event: object) -> None:
-        pending = [event]
+    def send(self, event: Event) -> None:
+        pending: list[Event] = [event]
         while pending:
             for intention in self.flow.handle(pending.pop(0), time.monotonic()):
                 answer = self.carry_out(intention)
                 if answer is not None:
                     pending.append(answer)
 
-    def carry_out(self, intention: object) -> object | None:
+    def carry_out(self, intention: Intention) -> Event | None:
         match intention:
             case CheckCode(text=text):
                 c = pickup_codes.check_code(self.db, text, key=KEY)
@@ -141,7 +144,7 @@ def test_customer_types_the_code_takes_the_order_and_it_is_collected(
     wait_notice(runner, Notice.OPENED)
     sim[0].board(0).close_door(1)
     closed = wait_notice(runner, Notice.CLOSED)
-    runner.send(DoorClosed(closed.compartment, closed.item_present))
+    runner.send(DoorClosed(found(closed.compartment), closed.item_present))
     assert runner.flow.step is p.Step.DONE
     assert orders.get(db, "R100").state is OrderState.COLLECTED
     assert [e.type for e in outbox.pending(db, "t", types=("order_collected",))] == [
@@ -159,7 +162,7 @@ def test_a_silent_board_shows_the_phone_and_the_order_stays_in_the_locker(
         runner.send(DigitPressed(digit))
     assert runner.flow.step is p.Step.CALL_SITE
     assert runner.flow.problem is Problem.LOCK_FAULT
-    assert orders.get(db, "R100").state is OrderState.IN_LOCKER
+    assert found(orders.get(db, "R100")).state is OrderState.IN_LOCKER
     assert "lock_fault" in [a.kind for a in alerts.open_alerts(db)]
 
 
@@ -172,7 +175,7 @@ def test_a_jammed_door_is_retried_once_then_the_order_stays_in_the_locker(
         runner.send(DigitPressed(digit))
     assert len(sim[0].unlocks) == 2
     assert runner.flow.step is p.Step.CALL_SITE and runner.flow.problem is Problem.DOOR_FAILED
-    assert orders.get(db, "R100").state is OrderState.IN_LOCKER
+    assert found(orders.get(db, "R100")).state is OrderState.IN_LOCKER
 
 
 def test_an_item_left_inside_after_pickup_is_an_alarm_not_a_collection(
@@ -186,9 +189,9 @@ def test_an_item_left_inside_after_pickup_is_an_alarm_not_a_collection(
     sim[0].board(0).close_door(1)
     closed = wait_notice(runner, Notice.CLOSED)
     assert closed.item_present is True
-    runner.send(DoorClosed(closed.compartment, closed.item_present))
+    runner.send(DoorClosed(found(closed.compartment), closed.item_present))
     assert runner.flow.step is p.Step.ITEM_LEFT
-    assert orders.get(db, "R100").state is OrderState.IN_LOCKER
+    assert found(orders.get(db, "R100")).state is OrderState.IN_LOCKER
     assert "item_left" in [a.kind for a in alerts.open_alerts(db)]
 
 

@@ -15,6 +15,7 @@ from appliance.core.pickup_code import Verdict
 from appliance.store import alerts, journal, lockers, orders, outbox, pickup_codes, producers
 from appliance.store.alerts import Alarm
 from appliance.store.db import transaction
+from tests.found import found
 
 KEY = b"device-key-for-tests-0123456789a"
 NOW = datetime(2026, 5, 4, 8, 0, tzinfo=UTC)
@@ -49,7 +50,7 @@ def test_a_deposit_puts_the_order_in_the_locker_with_a_hashed_code(
     issued = deposit(wall, "R100", 2)
     order = orders.get(wall, "R100")
     assert order is not None and order.state is OrderState.IN_LOCKER and order.compartment == 2
-    assert lockers.state(wall, 2).use is Use.ORDER
+    assert found(lockers.state(wall, 2)).use is Use.ORDER
     assert len(issued.code) == 6
     dump = "\n".join(wall.iterdump())
     assert issued.code not in dump
@@ -64,8 +65,8 @@ def test_the_code_finds_its_order_and_closing_the_door_collects_it(
     check = pickup_codes.check_code(wall, issued.code, key=KEY, now=NOW + timedelta(hours=3))
     assert (check.verdict, check.order_number, check.compartment) == (Verdict.OK, "R100", 2)
     assert lockers.collect(wall, "R100", 2, code_id=check.code_id, now=NOW + timedelta(hours=3))
-    assert orders.get(wall, "R100").state is OrderState.COLLECTED
-    assert lockers.state(wall, 2).use is Use.FREE
+    assert found(orders.get(wall, "R100")).state is OrderState.COLLECTED
+    assert found(lockers.state(wall, 2)).use is Use.FREE
     event = outbox.pending(wall, "test", types=("order_collected",))[0]
     assert event.payload == {
         "number": "R100",
@@ -100,7 +101,7 @@ def test_an_expired_code_opens_nothing_and_the_order_stays_in_the_locker(
     issued = deposit(wall, "R100", 2)
     later = NOW + timedelta(days=7, seconds=1)
     assert pickup_codes.check_code(wall, issued.code, key=KEY, now=later).verdict is Verdict.EXPIRED
-    assert orders.get(wall, "R100").state is OrderState.IN_LOCKER
+    assert found(orders.get(wall, "R100")).state is OrderState.IN_LOCKER
 
 
 def test_every_attempt_is_recorded_without_the_code_and_refusals_are_events(
@@ -146,7 +147,7 @@ def test_a_busy_compartment_or_an_order_already_deposited_is_refused(
         deposit(wall, "R200", 2)
     with pytest.raises(lockers.LockerError, match="R100 is in_locker"):
         deposit(wall, "R100", 3)
-    assert orders.get(wall, "R200").state is OrderState.WAITING
+    assert found(orders.get(wall, "R200")).state is OrderState.WAITING
     assert journal.verify(wall) == (1, None)
 
 
@@ -155,7 +156,7 @@ def test_collecting_from_the_wrong_compartment_changes_nothing(
 ) -> None:
     deposit(wall, "R100", 2)
     assert not lockers.collect(wall, "R100", 3, code_id=None)
-    assert orders.get(wall, "R100").state is OrderState.IN_LOCKER
+    assert found(orders.get(wall, "R100")).state is OrderState.IN_LOCKER
     assert outbox.pending(wall, "test", types=("order_collected",)) == []
 
 
@@ -212,6 +213,6 @@ def test_walkin_produce_is_filled_then_sold_and_the_compartment_freed(
     with pytest.raises(lockers.LockerError, match=r"not free \(walkin\)"):
         deposit(wall, "R100", 3)
     lockers.empty_walkin(wall, 3, receipt="42")
-    assert lockers.state(wall, 3).use is Use.FREE
+    assert found(lockers.state(wall, 3)).use is Use.FREE
     with pytest.raises(lockers.LockerError, match="no produce"):
         lockers.empty_walkin(wall, 3, receipt="43")

@@ -9,6 +9,7 @@ import sqlite3
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from typing import cast
 
 import pytest
 
@@ -375,7 +376,8 @@ def test_a_walk_in_locker_purchase_is_a_ticket_naming_the_produce(config, shop, 
 
     lockers.sync_compartments(shop, [Compartment(3)])
     lockers.fill_walkin(shop, 3, name="Panier de légumes", price_cents=1200, producer="paul")
-    (item,) = ShopActions.shelf(SimpleNamespace(site=config), shop)  # what the kiosk sells
+    actions = cast(ShopActions, SimpleNamespace(site=config))  # shelf() reads only .site
+    (item,) = ShopActions.shelf(actions, shop)  # what the kiosk sells
     with recorded_at(NOON):
         sell(shop, DEVICE, Basket((SaleLine.pieces(item.product, 1),)))
     assert Gateway(config, shop).round().sent == 1

@@ -18,6 +18,7 @@ from appliance.pasteque.gateway import Gateway
 from appliance.store import web_users
 from appliance.store.web_users import Role
 from appliance.web import create_app
+from tests.found import found
 from tests.pasteque_support import basket, sell, stock_shop
 
 PASSWORD = "un-mot-de-passe-solide"
@@ -69,7 +70,7 @@ def till_line(config: Config, language: str = "en") -> str:
 
 def _csrf(client) -> str:
     page = client.get("/login").get_data(as_text=True)
-    return re.search(r'name="csrf_token" value="([^"]+)"', page)[1]
+    return found(re.search(r'name="csrf_token" value="([^"]+)"', page))[1]
 
 
 def test_the_dashboard_says_the_till_is_up_to_date_then_what_waits_and_why(

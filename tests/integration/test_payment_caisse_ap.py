@@ -18,6 +18,7 @@ from appliance.devices.payment.base import PaymentOutcome
 from appliance.devices.payment.caisse_ap import CaisseApTerminal, request_id
 from appliance.devices.payment.factory import open_terminal
 from appliance.devices.payment.simulator import Scenario, TerminalSimulator
+from tests.found import found
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -117,7 +118,7 @@ def test_the_simulator_says_which_request_it_is_charging(simulator: TerminalSimu
     )
     assert simulator.charging is None
     payer.start()
-    seen = set()
+    seen: set[str | None] = set()
     while payer.is_alive():
         seen.add(simulator.charging)
         payer.join(0.01)
@@ -254,17 +255,18 @@ def test_simulate_command_serves_and_changes_outcome_from_stdin() -> None:
         cwd=ROOT,
         env={**os.environ, "PYTHONPATH": str(ROOT)},
     )
+    said, told = found(process.stdout), found(process.stdin)
     try:
-        assert "terminal simulator on" in process.stdout.readline()
-        process.stdout.readline()
+        assert "terminal simulator on" in said.readline()
+        said.readline()
         terminal = CaisseApTerminal("127.0.0.1", port, timeout_s=30)
         assert terminal.pay(100, "a").outcome is PaymentOutcome.APPROVED
-        process.stdin.write("declined\n")
-        process.stdin.flush()
-        assert process.stdout.readline().strip() == "outcome declined"
+        told.write("declined\n")
+        told.flush()
+        assert said.readline().strip() == "outcome declined"
         assert terminal.pay(100, "b").outcome is PaymentOutcome.DECLINED
-        process.stdin.write("quit\n")
-        process.stdin.flush()
+        told.write("quit\n")
+        told.flush()
         assert process.wait(timeout=30) == 0
     finally:
         process.kill()

@@ -6,6 +6,7 @@ import socket
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -49,7 +50,7 @@ def simulator() -> Iterator[PrinterSimulator]:
         yield sim
 
 
-def _printer(**printer: object):
+def _printer(**printer: Any):
     return open_printer(Printer(**printer))
 
 

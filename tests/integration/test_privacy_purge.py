@@ -10,6 +10,7 @@ from appliance.core.order import Order, OrderLine, OrderState
 from appliance.store import fiscal, orders, privacy, technical_events
 from appliance.store.db import transaction
 from appliance.store.technical_events import EventKind
+from tests.found import found
 
 
 def order(number: str, state: OrderState) -> Order:
@@ -37,11 +38,11 @@ def test_contacts_of_finished_orders_are_erased_after_the_delay(db: sqlite3.Conn
     assert privacy.purge_contacts(db, 30, now, by="agent") == 0  # finished just now: kept
     assert privacy.purge_contacts(db, 30, now + timedelta(days=31), by="agent") == 2
     for number in ("R1", "R2"):
-        gone = orders.get(db, number)
+        gone = found(orders.get(db, number))
         assert (gone.customer_name, gone.customer_email, gone.customer_phone) == ("", "", "")
         assert gone.lines  # what was ordered stays
     for number in ("R3", "R4"):
-        assert orders.get(db, number).customer_email == "alice@example.org"
+        assert found(orders.get(db, number)).customer_email == "alice@example.org"
     (purge,) = technical_events.events(db, EventKind.PURGE)
     assert purge.details["orders"] == 2 and "alice" not in str(purge.details)
     assert all(report.broken is None for report in fiscal.verify(db))

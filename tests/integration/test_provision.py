@@ -15,6 +15,7 @@ import pytest
 from appliance import config as config_module
 from appliance.provisioning import read_card
 from tests.ca_support import make_ca
+from tests.found import found
 
 REPO = Path(__file__).resolve().parents[2]
 IMAGE = REPO / "image"
@@ -81,9 +82,11 @@ def test_a_fresh_card_provisions_the_box(box: dict[str, Path]) -> None:
     assert config.mqtt.username == "ferme-lilas-1"
     assert config.mqtt.ca_file == box["etc"] / "mqtt-ca.crt"
     assert config.marketplace.shipping_method_ids == (56, 57)
-    assert config.mqtt.password_file.read_text().strip() == SECRET_PASSWORD
-    assert config.marketplace.api_key_file.read_text().strip() == SECRET_KEY
-    for secret in (config.mqtt.password_file, config.marketplace.api_key_file):
+    password_file = found(config.mqtt.password_file)
+    api_key_file = found(config.marketplace.api_key_file)
+    assert password_file.read_text().strip() == SECRET_PASSWORD
+    assert api_key_file.read_text().strip() == SECRET_KEY
+    for secret in (password_file, api_key_file):
         assert secret.stat().st_mode & 0o777 == 0o600
     assert (box["etc"] / "mqtt-ca.crt").read_text().startswith("-----BEGIN CERTIFICATE")
 

@@ -11,7 +11,7 @@ from escpos.printer import Network
 
 from appliance.core.catalogue import Product, SoldBy
 from appliance.core.receipt import ReceiptHeader, receipt_lines, receipt_url
-from appliance.core.sale import Basket, SaleLine
+from appliance.core.sale import Basket, Sale, SaleLine
 from appliance.devices.payment.base import PaymentOutcome, PaymentResult
 from appliance.devices.payment.caisse_ap import CaisseApTerminal
 from appliance.devices.payment.simulator import Scenario, TerminalSimulator
@@ -19,6 +19,7 @@ from appliance.devices.printers.receipt import write_receipt
 from appliance.devices.printers.simulator import CUT, PrinterSimulator
 from appliance.store import alerts, catalogue, journal, outbox, payments, sales
 from appliance.store.db import transaction
+from tests.found import found
 
 Card = tuple[TerminalSimulator, CaisseApTerminal]
 DEVICE = "ferme-test-1"
@@ -47,7 +48,7 @@ def basket() -> Basket:
     )  # 555 + 640
 
 
-def pay(db: sqlite3.Connection, card: CaisseApTerminal, items: Basket) -> sales.Sale | None:
+def pay(db: sqlite3.Connection, card: CaisseApTerminal, items: Basket) -> Sale | None:
     attempt = payments.begin_attempt(db, items.total_cents, items)
     return sales.complete_sale(db, attempt, card.pay(items.total_cents, attempt), DEVICE)
 
@@ -61,8 +62,8 @@ def test_an_approved_payment_records_the_whole_sale_at_once(
     assert sale.receipt_number == 1 and sale.total_cents == 1195
     assert sale.payment.reference == sim.ledger[-1].authorisation
     assert sales.sale_by_token(shop, sale.token) == sale
-    assert catalogue.get(shop, "tomates").stock == 5000 - 1234
-    assert catalogue.get(shop, "oeufs-6").stock == 10 - 2
+    assert found(catalogue.get(shop, "tomates")).stock == 5000 - 1234
+    assert found(catalogue.get(shop, "oeufs-6")).stock == 10 - 2
     (entry,) = journal.entries(shop, "sale")
     assert entry.data["receipt"] == 1 and len(entry.data["lines"]) == 2
     assert entry.data["lines"][0]["weight_g"] == 1234
@@ -121,7 +122,7 @@ def test_completing_the_same_attempt_twice_records_one_sale(
     again = sales.complete_sale(shop, attempt, result, DEVICE)
     assert first == again
     assert shop.execute("SELECT count(*) FROM sales").fetchone()[0] == 1
-    assert catalogue.get(shop, "oeufs-6").stock == 8
+    assert found(catalogue.get(shop, "oeufs-6")).stock == 8
     assert len(list(journal.entries(shop, "sale"))) == 1
 
 
@@ -147,7 +148,7 @@ def test_a_declined_card_records_no_sale_but_its_outcome_is_journalled(
     assert shop.execute("SELECT count(*) FROM sales").fetchone()[0] == 0
     outcomes = [e.data["outcome"] for e in journal.entries(shop, "payment")]
     assert outcomes == ["pending", "declined"]
-    assert catalogue.get(shop, "oeufs-6").stock == 10
+    assert found(catalogue.get(shop, "oeufs-6")).stock == 10
 
 
 def test_an_unknown_outcome_alerts_staff_and_records_nothing_until_resolved(
@@ -227,7 +228,7 @@ def test_the_receipt_of_a_sale_prints_with_its_qr_link(
     shop: sqlite3.Connection, terminal: Card
 ) -> None:
     _, card = terminal
-    sale = pay(shop, card, basket())
+    sale = found(pay(shop, card, basket()))
     header = ReceiptHeader("Ferme test", "1 rue du Marché", DEVICE, "f" * 64, "0.1.0")
     url = receipt_url("https://shop.example/r", sale)
     with PrinterSimulator() as printer_sim:

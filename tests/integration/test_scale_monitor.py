@@ -39,7 +39,7 @@ class Readings:
     def wait_for(self, wanted: Callable[[Reading], bool]) -> tuple[Reading, list[Reading]]:
         """The first reading that is `wanted`, and those before it."""
         deadline = time.monotonic() + WAIT_S
-        before = []
+        before: list[Reading] = []
         while True:
             reading = self.queue.get(timeout=max(0.01, deadline - time.monotonic()))
             if wanted(reading):

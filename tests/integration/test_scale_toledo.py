@@ -199,6 +199,6 @@ def test_the_same_pty_opens_again_after_the_driver_closed_it(pan, server):
 
 
 def test_unknown_protocol_in_config_is_a_clear_error():
-    settings = config.Scale(protocol="bizerba", port="/dev/null")  # type: ignore[arg-type]
+    settings = config.Scale(protocol="bizerba", port="/dev/null")
     with pytest.raises(ConfigError, match=r"scale.protocol = 'bizerba' is wrong.*toledo8217"):
         open_scale(settings)

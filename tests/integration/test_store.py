@@ -14,6 +14,7 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from multiprocessing.synchronize import Event as EventType
 from pathlib import Path
 
 import pytest
@@ -29,6 +30,7 @@ from appliance.store.db import (
     transaction,
 )
 from appliance.store.device_commands import CommandName
+from tests.found import found
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -183,8 +185,8 @@ def test_a_quick_check_walks_only_new_entries_and_still_catches_them(
     weighings(db, 2)
     assert journal.verify(db, since_last_check=True) == (5, None)  # old entries not re-read
     raw.execute("UPDATE journal SET data = '{}' WHERE seq = 5")  # after the checkpoint
-    assert journal.verify(db, since_last_check=True)[1][0] == 5
-    assert journal.verify(db)[1][0] == 1  # the full walk finds the older change too
+    assert found(journal.verify(db, since_last_check=True)[1])[0] == 5
+    assert found(journal.verify(db)[1])[0] == 1  # the full walk finds the older change too
 
 
 def test_a_float_is_refused_on_append_and_a_float_slipped_in_is_a_changed_entry(
@@ -222,7 +224,7 @@ def test_a_bounded_check_reaches_the_end_and_the_seal(db: sqlite3.Connection) ->
     assert journal.check_more(db, limit=1).complete is True  # the one new entry
 
 
-def _append_many(path: str, writer: str, count: int, start: multiprocessing.Event) -> None:
+def _append_many(path: str, writer: str, count: int, start: EventType) -> None:
     db = open_database(Path(path))
     start.wait(30)
     for n in range(count):
@@ -302,7 +304,7 @@ def test_rolled_back_change_leaves_neither_change_nor_event(db: sqlite3.Connecti
     with transaction(db):
         catalogue.save(db, eggs)
         outbox.emit(db, "stock_changed", {"sku": "OEUFS-6", "stock": 24})
-    assert catalogue.get(db, "OEUFS-6").stock == 24
+    assert found(catalogue.get(db, "OEUFS-6")).stock == 24
     assert [e.type for e in outbox.pending(db, "mqtt")] == ["stock_changed"]
 
 
@@ -314,16 +316,16 @@ def test_queued_command_is_taken_once_and_its_result_recorded(db: sqlite3.Connec
         db, CommandName.OPEN_DOOR, {"compartment": 12}, requested_by="web:anne"
     )
     second = device_commands.queue(db, CommandName.PRINT_TEST_LABEL, requested_by="mqtt:admin")
-    taken = device_commands.take_next(db)
+    taken = found(device_commands.take_next(db))
     assert (taken.id, taken.state, taken.args) == (first.id, "running", {"compartment": 12})
-    assert device_commands.take_next(db).id == second.id
+    assert found(device_commands.take_next(db)).id == second.id
     assert device_commands.take_next(db) is None
     device_commands.finish(db, first.id, True, {"opened": True})
     device_commands.finish(db, second.id, False, {"error": "out of paper"})
-    done = device_commands.get(db, first.id)
+    done = found(device_commands.get(db, first.id))
     assert (done.state, done.result, done.finished) == ("done", {"opened": True}, True)
-    assert device_commands.get(db, second.id).state == "failed"
-    assert device_commands.wait(db, first.id, timeout_s=5).state == "done"
+    assert found(device_commands.get(db, second.id)).state == "failed"
+    assert found(device_commands.wait(db, first.id, timeout_s=5)).state == "done"
 
 
 def test_queueing_the_same_command_id_twice_queues_it_once(db: sqlite3.Connection) -> None:
@@ -347,10 +349,10 @@ def test_expired_command_is_refused_with_a_reason_instead_of_run(
     fresh = device_commands.queue(
         db, CommandName.OPEN_DOOR, {"compartment": 8}, requested_by="mqtt"
     )
-    assert device_commands.take_next(db).id == fresh.id
-    refused = device_commands.get(db, stale.id)
+    assert found(device_commands.take_next(db)).id == fresh.id
+    refused = found(device_commands.get(db, stale.id))
     assert refused.state == "refused"
-    assert "expired" in refused.result["error"]
+    assert "expired" in found(refused.result)["error"]
     assert refused.finished_at
 
 
@@ -359,7 +361,7 @@ def test_command_refused_by_the_kiosk_says_why(db: sqlite3.Connection) -> None:
         db, CommandName.OPEN_DOOR, {"compartment": 99}, requested_by="web"
     )
     device_commands.refuse(db, command.id, "no compartment 99 in [lockers]")
-    refused = device_commands.get(db, command.id)
+    refused = found(device_commands.get(db, command.id))
     assert (refused.state, refused.result) == (
         "refused",
         {"error": "no compartment 99 in [lockers]"},

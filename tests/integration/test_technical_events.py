@@ -19,6 +19,7 @@ from appliance.devices.payment.factory import open_terminal
 from appliance.devices.payment.simulator import Scenario, TerminalSimulator
 from appliance.devices.printers.simulator import Paper
 from appliance.kiosk.effects import Effects
+from appliance.kiosk.flows.events import Event
 from appliance.kiosk.simulated import SimulatedShop
 from appliance.store import payments, sales, technical_events
 from appliance.store.technical_events import EventKind
@@ -37,11 +38,12 @@ def test_a_printer_out_of_paper_and_the_kiosks_start_and_stop_are_events(
 ) -> None:
     with SimulatedShop() as shop:
         site = shop.site(config_module.load(config_file))
+        posted: queue.Queue[Event] = queue.Queue()
         effects = Effects(
             site,
             shop.label_printer(site, tmp_path / "labels"),
             open_terminal(site.payment),
-            queue.Queue().put,
+            posted.put,
         ).start()
         try:
             wait_until(lambda: kinds(db, EventKind.START), 30, "the kiosk's start")

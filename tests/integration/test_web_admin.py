@@ -13,6 +13,7 @@ import pytest
 from flask.testing import FlaskClient
 from hypothesis import given
 from hypothesis import strategies as st
+from werkzeug.test import TestResponse
 
 from appliance import config as config_module
 from appliance.config import Config
@@ -37,6 +38,7 @@ from appliance.store.db import transaction
 from appliance.store.web_users import Role
 from appliance.web import SECRET_KEY_FILE, create_app
 from appliance.web.catalogue import price_from_text
+from tests.found import found
 
 PASSWORD = "un-mot-de-passe-solide"
 PAGES = ["/", "/alerts/", "/catalogue/", "/sales/", "/orders/", "/commands/"]
@@ -71,10 +73,12 @@ def app_client(settings: Config, shop: sqlite3.Connection) -> Iterator[FlaskClie
 
 def csrf(client: FlaskClient, path: str) -> str:
     page = client.get(path).get_data(as_text=True)
-    return re.search(r'name="csrf_token" value="([^"]+)"', page)[1]
+    return found(re.search(r'name="csrf_token" value="([^"]+)"', page))[1]
 
 
-def log_in(client: FlaskClient, user: str, password: str = PASSWORD, next_: str = "") -> str:
+def log_in(
+    client: FlaskClient, user: str, password: str = PASSWORD, next_: str = ""
+) -> TestResponse:
     response = client.post(
         "/login" + (f"?next={next_}" if next_ else ""),
         data={"username": user, "password": password, "csrf_token": csrf(client, "/login")},
@@ -91,8 +95,8 @@ def text(response) -> str:
 
 
 def basket(shop: sqlite3.Connection) -> Basket:
-    tomatoes = catalogue.get(shop, "TOM")
-    eggs = catalogue.get(shop, "OEUF6")
+    tomatoes = found(catalogue.get(shop, "TOM"))
+    eggs = found(catalogue.get(shop, "OEUF6"))
     return Basket((SaleLine.weighed(tomatoes, 1250), SaleLine.pieces(eggs, 2)))
 
 
@@ -328,7 +332,7 @@ def test_the_kiosk_result_of_a_command_shows_on_the_page(
 ) -> None:
     log_in(app_client, "ines")
     post(app_client, "/commands/queue", "/commands/", name="print_test_label")
-    command = device_commands.take_next(shop)
+    command = found(device_commands.take_next(shop))
     device_commands.finish(shop, command.id, False, {"error": "printer out of paper"})
     assert "printer out of paper" in text(app_client.get("/commands/"))
 
@@ -340,12 +344,12 @@ def test_a_price_change_is_saved_and_journalled_with_who_made_it(
     app_client: FlaskClient, shop: sqlite3.Connection
 ) -> None:
     log_in(app_client, "paul")
-    product = catalogue.get(shop, "TOM")
+    product = found(catalogue.get(shop, "TOM"))
     form = f"/catalogue/{product.id}"
     assert 'value="4.50"' in text(app_client.get(form))
     response = post(app_client, form, form, price="5,95", active="on")
     assert response.status_code == 302
-    assert catalogue.get(shop, "TOM").unit_price_cents == 595
+    assert found(catalogue.get(shop, "TOM")).unit_price_cents == 595
     [entry] = list(journal.entries(shop, "price_change"))
     assert entry.data["old_unit_price_cents"] == 450
     assert entry.data["unit_price_cents"] == 595
@@ -358,9 +362,9 @@ def test_taking_a_product_off_sale_is_journalled_and_an_unchanged_form_writes_no
     app_client: FlaskClient, shop: sqlite3.Connection
 ) -> None:
     log_in(app_client, "paul")
-    form = f"/catalogue/{catalogue.get(shop, 'OEUF6').id}"
+    form = f"/catalogue/{found(catalogue.get(shop, 'OEUF6')).id}"
     post(app_client, form, form, price="3.20")
-    assert catalogue.get(shop, "OEUF6").active is False
+    assert found(catalogue.get(shop, "OEUF6")).active is False
     post(app_client, form, form, price="3.20")
     entries = list(journal.entries(shop, "price_change"))
     assert [(e.data["old_active"], e.data["active"]) for e in entries] == [(True, False)]
@@ -377,11 +381,11 @@ def test_a_price_that_is_not_euros_is_refused_and_nothing_changes(
     app_client: FlaskClient, shop: sqlite3.Connection, price: str
 ) -> None:
     log_in(app_client, "paul")
-    form = f"/catalogue/{catalogue.get(shop, 'TOM').id}"
+    form = f"/catalogue/{found(catalogue.get(shop, 'TOM')).id}"
     response = post(app_client, form, form, price=price, active="on")
     assert response.status_code == 400
     assert "is not a price" in text(response)
-    assert catalogue.get(shop, "TOM").unit_price_cents == 450
+    assert found(catalogue.get(shop, "TOM")).unit_price_cents == 450
     assert list(journal.entries(shop, "price_change")) == []
 
 
@@ -420,7 +424,7 @@ def test_a_busy_days_receipts_come_twenty_a_page_with_the_days_totals_whole(
     assert re.findall(r"No\. (\d+)</strong>", first) == [str(n) for n in range(1, 21)]
     assert "Receipts 1 to 20 of 45" in first and "Page 1 of 3" in first
     assert 'id="previous-page"' not in first
-    next_link = re.search(r'id="next-page" href="([^"]+)"', first)[1].replace("&amp;", "&")
+    next_link = found(re.search(r'id="next-page" href="([^"]+)"', first))[1].replace("&amp;", "&")
     second = text(app_client.get(next_link))
     assert re.findall(r"No\. (\d+)</strong>", second)[0] == "21"
     last = text(app_client.get("/sales/?page=99"))  # past the end: the last page
@@ -510,8 +514,8 @@ def test_a_cookie_saved_before_logging_out_opens_nothing_afterwards(
     app_client: FlaskClient, shop: sqlite3.Connection
 ) -> None:
     log_in(app_client, "paul")
-    saved = app_client.get_cookie("comptoir_admin").value
-    form = f"/catalogue/{catalogue.get(shop, 'TOM').id}"
+    saved = found(app_client.get_cookie("comptoir_admin")).value
+    form = f"/catalogue/{found(catalogue.get(shop, 'TOM')).id}"
     token = csrf(app_client, form)
     post(app_client, "/logout", "/")
     app_client.set_cookie("comptoir_admin", saved)
@@ -519,7 +523,7 @@ def test_a_cookie_saved_before_logging_out_opens_nothing_afterwards(
     app_client.set_cookie("comptoir_admin", saved)
     response = app_client.post(form, data={"price": "0,10", "active": "on", "csrf_token": token})
     assert response.status_code == 302 and response.headers["Location"].startswith("/login")
-    assert catalogue.get(shop, "TOM").unit_price_cents == 450
+    assert found(catalogue.get(shop, "TOM")).unit_price_cents == 450
 
 
 @pytest.mark.parametrize(
@@ -536,10 +540,10 @@ def test_a_product_on_sale_cannot_be_given_a_price_of_zero(
     app_client: FlaskClient, shop: sqlite3.Connection
 ) -> None:
     log_in(app_client, "paul")
-    form = f"/catalogue/{catalogue.get(shop, 'TOM').id}"
+    form = f"/catalogue/{found(catalogue.get(shop, 'TOM')).id}"
     response = post(app_client, form, form, price="0,00", active="on")
     assert response.status_code == 400
     assert "cannot be free" in text(response)
-    assert catalogue.get(shop, "TOM").unit_price_cents == 450
+    assert found(catalogue.get(shop, "TOM")).unit_price_cents == 450
     post(app_client, form, form, price="0")  # off sale, a price of 0 is allowed
-    assert catalogue.get(shop, "TOM").active is False
+    assert found(catalogue.get(shop, "TOM")).active is False

@@ -20,13 +20,16 @@ from appliance.store import payments, sales
 from appliance.store.sales_report import TicketLine
 from appliance.web.context import today
 from appliance.web.sales_export import line_vat
+from tests.found import found
 from tests.integration.test_web_admin import app_client, basket, log_in, settings, shop, text  # noqa: F401
 
 SVG = re.compile(r"<svg class=\"chart\".*?</svg>", re.S)
 
 
 def section(page: str, ident: str) -> str:
-    return re.search(rf'<section class="card[^"]*" id="{ident}">(.*?)</section>', page, re.S)[1]
+    return found(
+        re.search(rf'<section class="card[^"]*" id="{ident}">(.*?)</section>', page, re.S)
+    )[1]
 
 
 def test_a_weeks_sales_show_per_day_and_per_product_and_download_for_the_accountant(
@@ -46,7 +49,9 @@ def test_a_weeks_sales_show_per_day_and_per_product_and_download_for_the_account
     assert by_day.count('class="bar"') == 7 and "€36.09" in by_day
     by_product = section(page, "chart-products")
     assert "Tomates coeur de…" in by_product and "€16.89" in by_product
-    link = re.search(r'id="download-sales-csv" href="([^"]+)"', page)[1].replace("&amp;", "&")
+    link = found(re.search(r'id="download-sales-csv" href="([^"]+)"', page))[1].replace(
+        "&amp;", "&"
+    )
     response = app_client.get(link)
     first = today() - timedelta(days=6)
     assert response.headers["Content-Disposition"] == (

@@ -20,6 +20,7 @@ from appliance.store.db import transaction
 from appliance.store.temperatures import record_temperatures
 from appliance.store.web_users import Role
 from appliance.web import create_app, dashboard
+from tests.found import found
 from tests.integration.test_web_admin import PASSWORD, basket, log_in, settings, shop, text  # noqa: F401
 
 ZONE = '[[haccp.zones]]\nname = "frigo"\nlimit_c = 4\nallowed_min = 30\nsensors = ["28-a"]\n'
@@ -35,8 +36,8 @@ def page_for(config_file: Path, extra: str = "", language: str = "en") -> str:
 
 
 def card(page: str, ident: str) -> str:
-    found = re.search(rf'id="{ident}">(.*?)</section>', page, re.S)[1]
-    return " ".join(re.sub(r"<[^>]+>", " ", found).split())
+    html = found(re.search(rf'id="{ident}">(.*?)</section>', page, re.S))[1]
+    return " ".join(re.sub(r"<[^>]+>", " ", html).split())
 
 
 def test_the_night_sales_and_orders_come_first(
@@ -92,8 +93,8 @@ def test_a_demo_named_without_the_mark_gets_it(config_file: Path, db: sqlite3.Co
 
 
 def journal_fact(page: str) -> str:
-    found = re.search(r'<dd id="journal"[^>]*>(.*?)</dd>', page, re.S)[1]
-    return " ".join(re.sub(r"<[^>]+>", " ", found).split()).replace(" )", ")")
+    html = found(re.search(r'<dd id="journal"[^>]*>(.*?)</dd>', page, re.S))[1]
+    return " ".join(re.sub(r"<[^>]+>", " ", html).split()).replace(" )", ")")
 
 
 def test_a_big_journal_never_checked_is_checked_a_little_at_each_load(

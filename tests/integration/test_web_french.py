@@ -13,6 +13,7 @@ from appliance.store import alerts, catalogue, orders
 from appliance.store.alerts import Alarm
 from appliance.store.db import transaction
 from appliance.web import create_app
+from tests.found import found
 
 # the fixtures of the other admin tests, used here without their English browser
 from tests.integration.test_web_admin import log_in, post, settings, shop, text  # noqa: F401
@@ -42,7 +43,7 @@ def test_a_browser_that_says_nothing_gets_the_admin_in_french(
     ):
         assert said in page
     assert "4,50\xa0€ /kg" in page
-    form = f"/catalogue/{catalogue.get(shop, 'TOM').id}"
+    form = f"/catalogue/{found(catalogue.get(shop, 'TOM')).id}"
     assert 'value="4,50"' in text(client.get(form))
     post(client, form, form, price="5,95", active="on")
     assert "Tomates coeur de boeuf : 5,95\xa0€ le kg, en vente." in text(client.get("/catalogue/"))

@@ -7,6 +7,7 @@ import re
 import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from flask.testing import FlaskClient
@@ -17,6 +18,7 @@ from appliance.store import device_commands, technical_events, web_users
 from appliance.store.device_commands import CommandName
 from appliance.store.web_users import Role
 from appliance.web import create_app
+from tests.found import found
 
 PASSWORD = "un-mot-de-passe-solide"
 SHOP = (
@@ -44,13 +46,13 @@ def client(settings: Config, db: sqlite3.Connection) -> Iterator[FlaskClient]:
 
 def log_in(client: FlaskClient, user: str) -> None:
     page = client.get("/login").get_data(as_text=True)
-    token = re.search(r'name="csrf_token" value="([^"]+)"', page)[1]
+    token = found(re.search(r'name="csrf_token" value="([^"]+)"', page))[1]
     client.post("/login", data={"username": user, "password": PASSWORD, "csrf_token": token})
 
 
 def ask(client: FlaskClient, **form: str):
     page = client.get("/hardware/").get_data(as_text=True)
-    token = re.search(r'name="csrf_token" value="([^"]+)"', page)[1]
+    token = found(re.search(r'name="csrf_token" value="([^"]+)"', page))[1]
     return client.post("/hardware/", data={**form, "csrf_token": token})
 
 
@@ -92,7 +94,7 @@ def test_the_kiosks_results_are_said_in_words_and_the_page_stops_reloading(
     client: FlaskClient, db: sqlite3.Connection
 ) -> None:
     log_in(client, "ines")
-    results = {
+    results: dict[CommandName, tuple[bool, dict[str, Any]]] = {
         CommandName.READ_SCALE: (True, {"status": "stable", "weight_g": 1234, "tare_g": 0}),
         CommandName.TEST_PAYMENT: (
             True,

@@ -13,6 +13,7 @@ from flask.testing import FlaskClient
 
 from appliance import config as config_module
 from appliance.config import Config
+from appliance.core.locker import compartments_from
 from appliance.core.order import Order, OrderLine, OrderState
 from appliance.store import device_commands, lockers, orders, technical_events, web_users
 from appliance.store.alerts import Alarm
@@ -20,6 +21,7 @@ from appliance.store.db import transaction
 from appliance.store.technical_events import EventKind
 from appliance.store.web_users import Role
 from appliance.web import create_app
+from tests.found import found
 from tests.integration.test_web_admin import PASSWORD, log_in, post, text
 
 WALL = "".join(
@@ -45,7 +47,7 @@ def wall(settings: Config, db: sqlite3.Connection) -> sqlite3.Connection:
     """1 free, 2 holds order R100 of Jeanne Martin, 3 walk-in eggs, 4 out of order with its door
     standing open, 5 free but forced open (alarm)."""
     web_users.set_password(db, "paul", PASSWORD, Role.PRODUCER)
-    lockers.sync_compartments(db, settings.lockers.compartments)
+    lockers.sync_compartments(db, compartments_from(settings.lockers.compartments))
     with transaction(db):
         orders.save(
             db,
@@ -79,10 +81,12 @@ def client(settings: Config, wall: sqlite3.Connection) -> Iterator[FlaskClient]:
 
 def tile(page: str, number: int) -> tuple[str, str]:
     """(classes, text) of a compartment's tile."""
-    found = re.search(
-        rf'<details class="([^"]+)" id="compartment-{number}"[^>]*>(.*?)</summary>', page, re.S
+    summary = found(
+        re.search(
+            rf'<details class="([^"]+)" id="compartment-{number}"[^>]*>(.*?)</summary>', page, re.S
+        )
     )
-    return found[1], " ".join(re.sub(r"<[^>]+>", " ", found[2]).split())
+    return summary[1], " ".join(re.sub(r"<[^>]+>", " ", summary[2]).split())
 
 
 def test_the_wall_shows_each_compartments_state(client: FlaskClient) -> None:

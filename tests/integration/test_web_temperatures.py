@@ -25,6 +25,7 @@ from appliance.store.db import transaction
 from appliance.store.temperatures import record_temperatures
 from appliance.store.web_users import Role
 from appliance.web import charts, create_app
+from tests.found import found
 from tests.integration.test_web_admin import PASSWORD, log_in, text
 
 DAY = "2026-07-01"
@@ -75,7 +76,7 @@ def page_of(client: FlaskClient, query: str = "") -> tuple[int, str]:
 
 def zone_row(page: str, zone: str) -> str:
     """The text of a zone's table row, tags removed and spaces squeezed."""
-    row = re.search(rf'<tr id="zone-{zone}">(.*?)</tr>', page, re.S)[1]
+    row = found(re.search(rf'<tr id="zone-{zone}">(.*?)</tr>', page, re.S))[1]
     return " ".join(re.sub(r"<[^>]+>", " ", row).split())
 
 
@@ -116,7 +117,8 @@ def test_the_csv_download_is_the_inspectors_report_of_the_command_line(
     client: FlaskClient, config_file: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     log_in(client, "paul")
-    link = re.search(r'id="download-csv" href="([^"]+)"', page_of(client, f"?day={DAY}")[1])[1]
+    page = page_of(client, f"?day={DAY}")[1]
+    link = found(re.search(r'id="download-csv" href="([^"]+)"', page))[1]
     response = client.get(link.replace("&amp;", "&"))
     assert response.status_code == 200
     assert response.mimetype == "text/csv"
@@ -178,7 +180,7 @@ def test_a_bad_date_is_said_on_the_page(client: FlaskClient, query: str, said: s
     log_in(client, "paul")
     status, page = page_of(client, query)
     assert status == 400
-    assert said in re.search(r'<p class="error" role="alert" id="error">(.*?)</p>', page)[1]
+    assert said in found(re.search(r'<p class="error" role="alert" id="error">(.*?)</p>', page))[1]
     assert 'id="haccp-report"' not in page
     download = client.get("/temperatures/report.csv" + query)
     assert download.status_code == 400 and "Content-Disposition" not in download.headers
@@ -194,7 +196,7 @@ def test_without_zones_the_page_says_how_to_configure_them_in_french(
         log_in(client, "paul")
         status, page = page_of(client)
     assert status == 200
-    sentence = " ".join(re.search(r'<p id="no-zones">(.*?)</p>', page, re.S)[1].split())
+    sentence = " ".join(found(re.search(r'<p id="no-zones">(.*?)</p>', page, re.S))[1].split())
     assert "Aucune zone de température n'est configurée sur ce boîtier" in sentence
     assert "ajoutez une table [[haccp.zones]] par zone" in sentence
     assert str(config_file) in sentence
@@ -208,7 +210,7 @@ def test_the_haccp_report_prints_as_a_pdf_in_french(
     log_in(client, "paul")
     page = text(client.get(f"/temperatures/?day={DAY}"))
     assert "Températures du mercredi 1 juillet 2026" in page
-    link = re.search(r'id="download-pdf" href="([^"]+)"', page)[1]
+    link = found(re.search(r'id="download-pdf" href="([^"]+)"', page))[1]
     response = client.get(link.replace("&amp;", "&"))
     assert response.mimetype == "application/pdf"
     assert response.headers["Content-Disposition"] == (
@@ -233,7 +235,9 @@ SVG = re.compile(r"<svg class=\"chart\".*?</svg>", re.S)
 
 
 def section(page: str, ident: str) -> str:
-    return re.search(rf'<section class="card[^"]*" id="{ident}">(.*?)</section>', page, re.S)[1]
+    return found(
+        re.search(rf'<section class="card[^"]*" id="{ident}">(.*?)</section>', page, re.S)
+    )[1]
 
 
 def test_each_zone_has_a_day_and_a_week_chart_with_its_limit_and_excursion(
@@ -248,7 +252,7 @@ def test_each_zone_has_a_day_and_a_week_chart_with_its_limit_and_excursion(
     assert 'class="limit"' in day and "limit 4.0 °C" in day
     assert day.count('class="peak"') == 1
     # 08:00 to 09:00 local of a 24 h day: the band starts a third of the way across
-    band = re.search(r'class="excursion" x="([\d.]+)" y="\d+" width="([\d.]+)"', day)
+    band = found(re.search(r'class="excursion" x="([\d.]+)" y="\d+" width="([\d.]+)"', day))
     x, width = float(band[1]), float(band[2])
     plot = charts.WIDTH - charts.LEFT - charts.RIGHT
     assert abs(x - (charts.LEFT + plot * 8 / 24)) < 1 and abs(width - plot / 24) < 1

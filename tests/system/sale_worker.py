@@ -20,6 +20,7 @@ import os
 import random
 import sys
 import threading
+from typing import Any
 
 from appliance import config as config_module
 from appliance.core.sale import Basket, SaleLine
@@ -50,7 +51,7 @@ def main() -> int:
 
     emit = outbox.emit
 
-    def emit_after_pause(*a: object, **kw: object) -> outbox.Event:
+    def emit_after_pause(*a: Any, **kw: Any) -> outbox.Event:
         reached("in_complete")
         return emit(*a, **kw)
 

@@ -21,6 +21,7 @@ from tests.agent_support import (
     stop_process,
     write_config,
 )
+from tests.found import found
 
 pytestmark = pytest.mark.system
 
@@ -49,7 +50,7 @@ class CertFleet:
         env = {
             **os.environ,
             "COMPTOIR_FLEET_URL": self.broker.url,
-            "COMPTOIR_FLEET_CA_FILE": str(self.broker.tls["ca"]),
+            "COMPTOIR_FLEET_CA_FILE": str(found(self.broker.tls)["ca"]),
         }
         if cert:
             env |= {
@@ -100,7 +101,7 @@ def test_without_a_client_certificate_the_broker_refuses(fleet: CertFleet) -> No
 
 
 def test_a_box_certificate_confines_it_to_its_own_topics(fleet: CertFleet) -> None:
-    other = make_client_cert(fleet.broker.tls, "box-other")
+    other = make_client_cert(found(fleet.broker.tls), "box-other")
     nosy = Watcher(fleet.broker, certificate=other, subscribe=("comptoir/v1/#",)).ready()
     try:
         nosy.publish("comptoir/v1/box-other/tele/state", {"barrier": True})

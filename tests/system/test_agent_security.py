@@ -29,6 +29,7 @@ from tests.agent_support import (
     wait_until,
     write_config,
 )
+from tests.found import found
 
 pytestmark = pytest.mark.system
 
@@ -70,7 +71,7 @@ class Fleet:
             "COMPTOIR_FLEET_URL": self.broker.url,
             "COMPTOIR_FLEET_USERNAME": "comptoir-admin",
             "COMPTOIR_FLEET_PASSWORD_FILE": str(self.admin_password),
-            "COMPTOIR_FLEET_CA_FILE": str(self.broker.tls["ca"]),
+            "COMPTOIR_FLEET_CA_FILE": str(found(self.broker.tls)["ca"]),
             **overrides,
         }
 

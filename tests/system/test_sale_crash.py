@@ -23,6 +23,7 @@ from appliance.devices.payment.simulator import Scenario, TerminalSimulator
 from appliance.store import alerts, catalogue, journal, outbox, payments
 from appliance.store.alerts import Alarm
 from appliance.store.db import open_database, transaction
+from tests.found import found
 
 pytestmark = pytest.mark.system
 
@@ -75,7 +76,7 @@ class Worker:
         threading.Thread(target=self._read, daemon=True).start()
 
     def _read(self) -> None:
-        for line in self.process.stdout:
+        for line in found(self.process.stdout):
             with self._changed:
                 self.lines.append(line.strip())
                 self._changed.notify_all()
@@ -144,7 +145,7 @@ def check_books(db: sqlite3.Connection, terminal: TerminalSimulator) -> None:
             "SELECT coalesce(sum(coalesce(weight_g, quantity)), 0) FROM sale_lines WHERE sku = ?",
             (product.sku,),
         ).fetchone()
-        assert catalogue.get(db, product.sku).stock == product.stock - sold_amount
+        assert found(catalogue.get(db, product.sku)).stock == product.stock - sold_amount
 
 
 def journal_verifies(config: Path) -> subprocess.CompletedProcess[str]:

@@ -22,6 +22,7 @@ from appliance.certificate import ensure_certificate, fingerprint, load_authorit
 from appliance.store import web_users
 from appliance.store.web_users import Role
 from tests.ca_support import make_ca
+from tests.found import found
 
 pytestmark = pytest.mark.system
 
@@ -63,7 +64,7 @@ def web(config_file: Path, data_dir: Path) -> Iterator[Served]:
         deadline = time.monotonic() + 60
         while not any("listening on" in line for line in said):
             assert time.monotonic() < deadline and process.poll() is None, said
-            said.append(process.stderr.readline())
+            said.append(found(process.stderr).readline())
         yield Served(https_port, http_port, said, process.pid)
     finally:
         process.terminate()
@@ -87,7 +88,7 @@ def test_the_admin_is_served_over_https_with_the_boxs_certificate_and_says_where
     connection.request("GET", "/login")
     response = connection.getresponse()
     assert response.status == 200
-    cookie = response.getheader("Set-Cookie")
+    cookie = found(response.getheader("Set-Cookie"))
     assert "Secure" in cookie and "HttpOnly" in cookie
     assert b'<html lang="fr">' in response.read()
 
@@ -138,8 +139,8 @@ def log_in(connection: http.client.HTTPSConnection, user: str, password: str) ->
     """The session cookie of a login made as a browser does (the form's CSRF token first)."""
     connection.request("GET", "/login")
     response = connection.getresponse()
-    token = re.search(r'name="csrf_token" value="([^"]+)"', response.read().decode())[1]
-    cookie = response.getheader("Set-Cookie").split(";")[0]
+    token = found(re.search(r'name="csrf_token" value="([^"]+)"', response.read().decode()))[1]
+    cookie = found(response.getheader("Set-Cookie")).split(";")[0]
     connection.request(
         "POST",
         "/login",
@@ -149,7 +150,7 @@ def log_in(connection: http.client.HTTPSConnection, user: str, password: str) ->
     response = connection.getresponse()
     response.read()
     assert response.status == 302
-    return response.getheader("Set-Cookie").split(";")[0]
+    return found(response.getheader("Set-Cookie")).split(";")[0]
 
 
 def dashboard(connection: http.client.HTTPSConnection, cookie: str) -> None:
@@ -160,4 +161,4 @@ def dashboard(connection: http.client.HTTPSConnection, cookie: str) -> None:
 
 def resident_mb(pid: int) -> float:
     status = Path(f"/proc/{pid}/status").read_text()
-    return int(re.search(r"VmRSS:\s+(\d+) kB", status)[1]) / 1024
+    return int(found(re.search(r"VmRSS:\s+(\d+) kB", status))[1]) / 1024

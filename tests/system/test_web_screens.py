@@ -12,7 +12,8 @@ import random
 import re
 import sqlite3
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import datetime, timedelta
+from functools import partial
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -24,6 +25,7 @@ from appliance import config as config_module
 from appliance.certificate import ensure_certificate
 from appliance.config import Config
 from appliance.core.catalogue import Product, SoldBy
+from appliance.core.locker import compartments_from
 from appliance.core.order import Order, OrderLine, OrderState
 from appliance.core.payment import PaymentOutcome, PaymentResult
 from appliance.core.sale import Basket, SaleLine
@@ -116,11 +118,11 @@ def shop(settings: Config, db: sqlite3.Connection) -> sqlite3.Connection:
             else:
                 lines.append(SaleLine.pieces(product, rng.randint(1, 2)))
         basket = Basket(tuple(lines))
-        with clock.simulated(lambda at=moment: at):  # sales spread over the week
+        with clock.simulated(partial(_same, moment)):  # sales spread over the week
             attempt = payments.begin_attempt(db, basket.total_cents, basket)
             result = PaymentResult(PaymentOutcome.APPROVED, basket.total_cents, result_code="10")
             sales.complete_sale(db, attempt, result, settings.device.id)
-    lockers.sync_compartments(db, settings.lockers.compartments)
+    lockers.sync_compartments(db, compartments_from(settings.lockers.compartments))
     with transaction(db):
         for number, name in (
             ("CC-1042", "Jeanne Martin"),
@@ -259,3 +261,7 @@ def test_on_a_phone_the_menu_reaches_every_page_and_dates_read_the_french_way(
         assert browser.page_width() <= browser.viewport_width()
     finally:
         browser.close()
+
+
+def _same(moment: datetime) -> datetime:
+    return moment

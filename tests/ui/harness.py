@@ -19,6 +19,7 @@ from pathlib import Path
 
 from appliance import config as config_module
 from appliance.kiosk import window
+from tests.found import found
 
 STEP_TIMEOUT_S = 20.0
 
@@ -118,7 +119,7 @@ class Driver:
         """Wait, without holding up the kiosk's own loop, until a queued device command ran."""
         from appliance.store import device_commands
 
-        await self.wait_for(lambda: device_commands.get(db, command_id).finished, timeout)
+        await self.wait_for(lambda: found(device_commands.get(db, command_id)).finished, timeout)
         return device_commands.get(db, command_id)
 
     async def wait_screen(self, name: str) -> None:

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from appliance.core.closing_paper import FIGURES, closing_lines
 
-Z = {
+Z: dict[str, Any] = {
     "number": 3,
     "period": "day",
     "label": "2026-11-03",

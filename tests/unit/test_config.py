@@ -208,7 +208,7 @@ def _keys(cls: type, prefix: str) -> list[tuple[str, str]]:
     for f in dataclasses.fields(cls):
         found.append((prefix, f.name))
         inner = typing.get_args(hints[f.name])
-        if inner and dataclasses.is_dataclass(inner[0]):
+        if inner and isinstance(inner[0], type) and dataclasses.is_dataclass(inner[0]):
             found += _keys(inner[0], prefix)
     return found
 

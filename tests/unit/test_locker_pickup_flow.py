@@ -20,6 +20,7 @@ from appliance.kiosk.flows.events import (
 )
 from appliance.kiosk.flows.intentions import (
     CheckCode,
+    Intention,
     OpenDoor,
     RecordPickup,
     ReportProblem,
@@ -33,8 +34,8 @@ from appliance.kiosk.flows.values import (
 OK = CodeChecked(Verdict.OK, "R100", 7, code_id=3)
 
 
-def typed(flow: Pickup, code: str) -> list[object]:
-    out: list[object] = []
+def typed(flow: Pickup, code: str) -> list[Intention]:
+    out: list[Intention] = []
     for d in code:
         out = flow.handle(DigitPressed(d), 0.0)
     return out

@@ -16,6 +16,7 @@ from appliance.provisioning import (
     settings,
     split_written,
 )
+from tests.found import found
 
 ETC = Path("/etc/comptoir")
 DATA = Path("/var/lib/comptoir")
@@ -54,8 +55,8 @@ def test_card_values_become_the_box_settings() -> None:
 def test_comments_blank_lines_and_a_hash_inside_a_value() -> None:
     card = read_card(b"\n  # a comment\n\ndevice_id = box-1\n   \nmqtt_password = a#b\n")
     assert card.device_id == "box-1"
-    assert card.get("mqtt_password").value == "a#b"
-    assert card.get("mqtt_password").line == 6
+    assert found(card.get("mqtt_password")).value == "a#b"
+    assert found(card.get("mqtt_password")).line == 6
 
 
 def test_a_card_saved_by_windows_notepad_reads_the_same() -> None:
@@ -65,13 +66,13 @@ def test_a_card_saved_by_windows_notepad_reads_the_same() -> None:
 
 def test_an_ansi_card_keeps_its_accents() -> None:
     card = read_card("device_id = box-1\nshop_name = Ferme de l'Étang\n".encode("cp1252"))
-    assert card.get("shop_name").value == "Ferme de l'Étang"
+    assert found(card.get("shop_name")).value == "Ferme de l'Étang"
 
 
 def test_quotes_around_a_value_are_not_part_of_it() -> None:
     card = read_card(b"device_id = 'box-1'\nshop_name = \xe2\x80\x9cLa Ferme\xe2\x80\x9d\n")
     assert card.device_id == "box-1"
-    assert card.get("shop_name").value == "La Ferme"
+    assert found(card.get("shop_name")).value == "La Ferme"
 
 
 def test_an_empty_value_keeps_the_default() -> None:

@@ -27,8 +27,8 @@ KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2), "lazy_gettext": None
 UNTRANSLATED = re.compile(r"^[\s·,.:;()×→/%°€\-]*$|^(Comptoir|sha256|Français|English)$")
 
 
-def messages_in_code() -> set[str | tuple[str, str]]:
-    found = set()
+def messages_in_code() -> set[str | tuple[str, ...]]:
+    found: set[str | tuple[str, ...]] = set()
     method_map = [("**.py", "python"), ("templates/**.html", "jinja2")]
     for _file, _line, message, _comments, _context in extract_from_dir(
         WEB, method_map, keywords=KEYWORDS
@@ -42,7 +42,7 @@ def test_every_text_of_the_admin_has_a_french_translation() -> None:
     translated = {
         m.id
         for m in french
-        if m.id and not m.fuzzy and (all(m.string) if isinstance(m.id, tuple) else m.string)
+        if m.id and not m.fuzzy and (all(m.string or ()) if isinstance(m.id, tuple) else m.string)
     }
     found = messages_in_code()
     assert len(found) > 100
