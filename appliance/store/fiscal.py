@@ -12,11 +12,9 @@ walk from the start would find (Ed25519 verification is most of the work).
 
 from __future__ import annotations
 
-import multiprocessing
 import os
 import sqlite3
 from collections.abc import Iterator
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -176,6 +174,11 @@ def _in_stretches(
         (_database_path(db), kind.value, lo, hi, key, end, n == len(bounds) - 1)
         for n, (lo, hi) in enumerate(bounds)
     ]
+    # Imported here: multiprocessing costs every process that records an event (the web admin,
+    # the kiosk) 2.8 MB, and only a long verification needs it.
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
     with ProcessPoolExecutor(len(jobs), mp_context=multiprocessing.get_context("spawn")) as pool:
         for broken in pool.map(_check_stretch, *zip(*jobs, strict=True)):
             if broken is not None:
