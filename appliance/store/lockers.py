@@ -227,15 +227,7 @@ def collect(
         if order.compartment != compartment:
             return False
         orders.save(db, _moved(order, OrderState.COLLECTED, compartment))
-        _set(db, compartment, Use.FREE)
-        db.execute(
-            "UPDATE pickup_codes SET used_at = ? WHERE order_number = ? AND used_at IS NULL",
-            (clock.iso(now), number),
-        )
-        db.execute(
-            "UPDATE deposits SET collected_at = ? WHERE order_number = ? AND collected_at IS NULL",
-            (clock.iso(now), number),
-        )
+        take_out(db, number, compartment, now)
         journal.append(
             db,
             "pickup",
@@ -250,6 +242,20 @@ def collect(
         )
         _door_event(db, compartment, "pickup_closed", order_number=number)
     return True
+
+
+def take_out(db: sqlite3.Connection, number: str, compartment: int, now: datetime) -> None:
+    """The order left its compartment: the compartment is free and its codes open nothing.
+    Call in a transaction, with the order's new state saved by the caller."""
+    _set(db, compartment, Use.FREE)
+    db.execute(
+        "UPDATE pickup_codes SET used_at = ? WHERE order_number = ? AND used_at IS NULL",
+        (clock.iso(now), number),
+    )
+    db.execute(
+        "UPDATE deposits SET collected_at = ? WHERE order_number = ? AND collected_at IS NULL",
+        (clock.iso(now), number),
+    )
 
 
 # -- doors and alarms -----------------------------------------------------------------------------
