@@ -28,6 +28,7 @@ from appliance.store.db import transaction
 from appliance.store.handouts import HandoutRefused, hand_out
 from appliance.store.web_users import Role
 from appliance.web import create_app
+from tests.found import found
 from tests.integration.test_web_admin import PASSWORD, log_in, post, text
 
 KEY = b"device-key-for-tests-0123456789a"
@@ -65,7 +66,7 @@ def in_locker(db: sqlite3.Connection, number: str, compartment: int) -> str:
 def test_a_waiting_order_handed_out_is_collected_journalled_and_reported_once(shop) -> None:
     order = hand_out(shop, "R100", by="web:paul", now=NOW)
     assert order.state is OrderState.COLLECTED
-    assert orders.get(shop, "R100").state is OrderState.COLLECTED
+    assert found(orders.get(shop, "R100")).state is OrderState.COLLECTED
     (entry,) = journal.entries(shop)
     assert entry.kind == "handout"
     assert entry.data == {"number": "R100", "by": "web:paul", "compartment": None}
@@ -81,7 +82,7 @@ def test_a_cancelled_or_unknown_order_is_never_handed_out(shop) -> None:
         hand_out(shop, "R300", by="web:paul")
     with pytest.raises(HandoutRefused, match="not on this box"):
         hand_out(shop, "R999", by="web:paul")
-    assert orders.get(shop, "R300").state is OrderState.CANCELLED
+    assert found(orders.get(shop, "R300")).state is OrderState.CANCELLED
     assert not outbox.pending(shop, "test", types=("order_collected",))
     assert not list(journal.entries(shop))
 
@@ -90,10 +91,10 @@ def test_an_order_in_a_locker_is_handed_out_only_once_taken_out(shop) -> None:
     code = in_locker(shop, "R200", 2)
     with pytest.raises(HandoutRefused, match="in compartment 2: take it out first"):
         hand_out(shop, "R200", by="web:paul", now=NOW)
-    assert lockers.state(shop, 2).use is Use.ORDER  # nothing changed
+    assert found(lockers.state(shop, 2)).use is Use.ORDER  # nothing changed
 
     hand_out(shop, "R200", by="web:paul", taken_out=True, now=NOW + timedelta(hours=1))
-    assert lockers.state(shop, 2).use is Use.FREE
+    assert found(lockers.state(shop, 2)).use is Use.FREE
     check = pickup_codes.check_code(shop, code, key=KEY, now=NOW + timedelta(hours=2))
     assert check.verdict is not Verdict.OK  # the customer's code opens nothing now
     assert [e.kind for e in journal.entries(shop)] == ["deposit", "handout"]
@@ -115,7 +116,7 @@ def test_the_marketplace_ships_an_order_handed_out_at_the_counter(
         assert fake.count("PUT", f"/api/v0/orders/{number}/ship") == 1
         clock.sleep(config.marketplace.sync_interval_s)
         assert sync.sync_once(config, db, clock(), sleep=clock.sleep).ok
-    assert orders.get(db, number).state is OrderState.COLLECTED  # the next sync keeps it
+    assert found(orders.get(db, number)).state is OrderState.COLLECTED  # the next sync keeps it
 
 
 def test_the_till_records_a_counter_handout_as_a_ticket_paid_online(
@@ -161,7 +162,7 @@ def test_a_producer_hands_an_order_out_from_the_orders_page_in_french(admin, sho
     assert "Commande R100 remise à Alice : la place de marché et la caisse en sont averties." in (
         after
     )
-    assert orders.get(shop, "R100").state is OrderState.COLLECTED
+    assert found(orders.get(shop, "R100")).state is OrderState.COLLECTED
     (entry,) = journal.entries(shop)
     assert entry.data["by"] == "web:paul"
 
@@ -173,9 +174,9 @@ def test_the_orders_page_asks_to_take_a_locker_order_out_first(admin, shop) -> N
     refused = post(admin, "/orders/R200/hand-out", "/orders/")
     assert refused.status_code == 409
     assert "est dans le casier 1 : sortez-la d'abord" in html.unescape(text(refused))
-    assert orders.get(shop, "R200").state is OrderState.IN_LOCKER
+    assert found(orders.get(shop, "R200")).state is OrderState.IN_LOCKER
     done = post(admin, "/orders/R200/hand-out", "/orders/", taken_out="yes")
     assert done.status_code == 302
-    assert lockers.state(shop, 1).use is Use.FREE
+    assert found(lockers.state(shop, 1)).use is Use.FREE
     again = post(admin, "/orders/R200/hand-out", "/orders/")
     assert again.status_code == 409 and "a déjà été remise" in text(again)
