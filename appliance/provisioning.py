@@ -26,6 +26,8 @@ from appliance.errors import ConfigError
 CARD_NAME = "comptoir.txt"
 TOML_NAME = "comptoir.toml"
 HASH_MARK = "# provision-sha256: "
+# Beside comptoir.toml while the card on the boot partition is refused (the agent reports it).
+PROBLEMS_NAME = "provision-problems.txt"
 
 # Card key -> config key ("section.name"). The MQTT username is always the device id (the broker
 # ACL's %u), so it has no card key.

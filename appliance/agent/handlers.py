@@ -8,6 +8,7 @@ final, so asking again with the same id waits again without queueing twice).
 from __future__ import annotations
 
 import dataclasses
+import pwd
 import sqlite3
 from collections.abc import Callable
 from datetime import timedelta
@@ -15,6 +16,7 @@ from pathlib import Path
 from typing import Any, cast
 
 from appliance import __version__, clock
+from appliance.agent import forwarding
 from appliance.agent.logs import MAX_LINES, LogSource, read_logs
 from appliance.agent.remote_command import Answer, RemoteCommand
 from appliance.agent.remote_config import why_refused
@@ -72,6 +74,33 @@ class Handlers:
                 "ts": clock.now_iso(),
             },
         )
+
+    def do_status(self, command: RemoteCommand, db: sqlite3.Connection) -> Answer:
+        """What an installer checks after switching a box on, from afar: the journal's chain
+        walked whole, the config files' modes and owners, the card, the clock, the outbox."""
+        from appliance.agent import telemetry
+        from appliance.store import journal, outbox
+
+        entries, broken = journal.verify(db)
+        body = {
+            "version": __version__,
+            "session": self.session(),
+            "journal": {
+                "ok": broken is None,
+                "entries": entries,
+                "first_bad_entry": broken[0] if broken else None,
+                "reason": broken[1] if broken else None,
+            },
+            "etc_files": _etc_files(self.config),
+            "provisioning": telemetry.provisioning_state(self.config),
+            "clock": telemetry.clock_state(),
+            "outbox": {
+                "events": db.execute("SELECT count(*) FROM outbox").fetchone()[0],
+                "pending": outbox.pending_count(db, forwarding.DESTINATION),
+            },
+            "sales": _sales(db),
+        }
+        return Answer(True, body)
 
     def do_open_door(self, command: RemoteCommand, db: sqlite3.Connection) -> Answer:
         compartment = _int(command.args, "compartment", None, 1, 999)
@@ -173,6 +202,40 @@ class Handlers:
         if done.state == "done":
             return Answer(True, result)
         return Answer(False, error=str(result.get("error", done.state)))
+
+
+def _etc_files(config: Config) -> list[dict[str, Any]]:
+    """Each file beside comptoir.toml: mode and owner (all should be 600, the service user)."""
+    if config.source is None:
+        return []
+    files = []
+    for path in sorted(config.source.parent.iterdir()):
+        status = path.stat()
+        try:
+            owner = pwd.getpwuid(status.st_uid).pw_name
+        except KeyError:
+            owner = str(status.st_uid)
+        files.append({"name": path.name, "mode": f"{status.st_mode & 0o777:o}", "owner": owner})
+    return files
+
+
+def _sales(db: sqlite3.Connection) -> dict[str, int]:
+    """What a power cut must neither lose nor double: the sales, the approved card payments
+    without their sale (should be none), the sale events in the outbox (one per sale)."""
+    sales, last_receipt = db.execute(
+        "SELECT count(*), coalesce(max(receipt_number), 0) FROM sales"
+    ).fetchone()
+    orphans = db.execute(
+        "SELECT count(*) FROM payment_attempts WHERE state IN ('approved', 'charged') "
+        "AND id NOT IN (SELECT attempt_id FROM sales)"
+    ).fetchone()[0]
+    events = db.execute("SELECT count(*) FROM outbox WHERE type = 'sale'").fetchone()[0]
+    return {
+        "sales": sales,
+        "last_receipt": last_receipt,
+        "approved_without_sale": orphans,
+        "sale_events": events,
+    }
 
 
 def public_config(config: Config) -> dict[str, Any]:

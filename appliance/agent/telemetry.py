@@ -19,6 +19,7 @@ from appliance.agent import forwarding
 from appliance.agent.restart import PROCESSES
 from appliance.agent.sync_loop import LoopState
 from appliance.config import Config
+from appliance.provisioning import CARD_NAME, PROBLEMS_NAME
 from appliance.store import agent_state, device_commands, outbox
 
 DEVICES = ("scale", "printer", "terminal", "locks", "sensors")
@@ -62,6 +63,7 @@ def snapshot(
         },
         "sync": _sync(config, beats.get(SYNC), sync_loop, now),
         "clock": clock_state(),
+        "provisioning": provisioning_state(config),
         "pasteque": _pasteque(config, db, pasteque_loop),
         "counters": {
             "outbox_pending": outbox.pending_count(db, forwarding.DESTINATION),
@@ -71,6 +73,7 @@ def snapshot(
         },
     }
     body["alerts"] = alerts(body)
+    body["warnings"] = warnings(body)
     return body
 
 
@@ -80,14 +83,37 @@ def alerts(body: dict[str, Any]) -> list[str]:
     kiosk = body["processes"]["kiosk"]
     if kiosk["state"] == "dead":
         found.append(f"kiosk silent for {kiosk['age_s']:.0f} s")
-    if body.get("clock") == "unsynced":
-        found.append("clock not synchronised: check the box reaches an NTP server")
+    card = body.get("provisioning") or {}
+    if card.get("state") == "card_refused":
+        found.append(f"{CARD_NAME} refused at boot, last good settings kept: {card['problems']}")
     if body["disk"]["free_pct"] < LOW_DISK_PCT:
         found.append(f"disk almost full ({body['disk']['free_pct']}% free)")
     till = body.get("pasteque") or {}
     if till.get("state") == "stopped":
         found.append(f"Pastèque gateway stopped: {till['stopped']}")
     return found
+
+
+def warnings(body: dict[str, Any]) -> list[str]:
+    """What the remote admin should know but that does not stop the shop (status stays
+    `online`): an unsynced clock, typical of a box whose network has no NTP yet."""
+    found = []
+    if body.get("clock") == "unsynced":
+        found.append("clock not synchronised: check the box reaches an NTP server")
+    return found
+
+
+def provisioning_state(config: Config) -> dict[str, str]:
+    """`ok`, or `card_refused` with what `comptoir provision` said of the card at boot."""
+    if config.source is None:
+        return {"state": UNKNOWN}
+    try:
+        problems = (config.source.parent / PROBLEMS_NAME).read_text(encoding="utf-8").strip()
+    except FileNotFoundError:
+        return {"state": "ok"}
+    except OSError as exc:
+        return {"state": "card_refused", "problems": f"(cannot read {PROBLEMS_NAME}: {exc})"}
+    return {"state": "card_refused", "problems": problems}
 
 
 def clock_state() -> str:

@@ -22,6 +22,7 @@ from appliance.provisioning import (
     CA_FILE,
     CA_KEY,
     CARD_NAME,
+    PROBLEMS_NAME,
     SECRETS,
     TOML_NAME,
     WEB_CA_CERT_KEY,
@@ -104,6 +105,21 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    """Provision, and leave the outcome where the agent reports it: a refused card's problems
+    in PROBLEMS_NAME beside comptoir.toml (the box keeps its last good settings), none once a
+    card was taken."""
+    problems_path = args.etc.absolute() / PROBLEMS_NAME
+    try:
+        done = _provision(args)
+    except (SiteCardError, HandEdited) as exc:
+        if args.etc.absolute().is_dir():
+            _replace(problems_path, f"{exc}\n".encode(), PRIVATE, _owner(args.owner))
+        raise
+    problems_path.unlink(missing_ok=True)
+    return done
+
+
+def _provision(args: argparse.Namespace) -> int:
     card_path = args.boot / CARD_NAME
     try:
         raw = card_path.read_bytes()

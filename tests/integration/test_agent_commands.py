@@ -411,3 +411,23 @@ def test_long_logs_are_cut_to_the_size_limit_keeping_the_newest_lines(
     assert answer["result"]["truncated"] is True
     assert sum(len(line.encode()) + 1 for line in lines) <= 32 * 1024
     assert lines[-1].startswith("line 0999") and len(lines) < 1000
+
+
+def test_status_reports_the_journal_the_config_files_and_the_sales_to_the_installer(
+    agent: RunningAgent, admin: Watcher, box_config: Path
+) -> None:
+    box_config.chmod(0o600)
+    (box_config.parent / "mqtt.pass").chmod(0o640)
+    answer = admin.command(BOX, "status")
+    assert answer["ok"], answer
+    status = answer["result"]
+    assert status["journal"]["ok"] and status["journal"]["first_bad_entry"] is None
+    files = {f["name"]: f["mode"] for f in status["etc_files"]}
+    assert files["comptoir.toml"] == "600" and files["mqtt.pass"] == "640"
+    assert status["provisioning"] == {"state": "ok"}
+    assert status["sales"] == {
+        "sales": 0,
+        "last_receipt": 0,
+        "approved_without_sale": 0,
+        "sale_events": 0,
+    }

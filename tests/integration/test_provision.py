@@ -181,6 +181,24 @@ def test_a_bad_card_names_the_line_and_writes_nothing(box: dict[str, Path]) -> N
     assert card.read_bytes() == CARD.replace("hub_id = 1234", "hub_id = douze").encode("utf-8")
 
 
+def test_a_bad_card_on_a_provisioned_box_keeps_its_settings_and_says_why(
+    box: dict[str, Path],
+) -> None:
+    assert provision(box).returncode == 0
+    toml = (box["etc"] / "comptoir.toml").read_bytes()
+    card = box["boot"] / "comptoir.txt"
+    card.write_bytes(card.read_bytes() + b"hub = 12\r\n")
+    refused = provision(box)
+    problems = box["etc"] / "provision-problems.txt"
+    assert refused.returncode == 2 and "line 12: unknown key 'hub'" in refused.stderr
+    assert "line 12: unknown key 'hub'" in problems.read_text()
+    assert problems.stat().st_mode & 0o777 == 0o600
+    assert (box["etc"] / "comptoir.toml").read_bytes() == toml
+    card.write_bytes(card.read_bytes().replace(b"hub = 12\r\n", b""))
+    assert provision(box).returncode == 0
+    assert not problems.exists()
+
+
 def test_a_missing_ca_file_is_a_bad_card(box: dict[str, Path]) -> None:
     (box["boot"] / "comptoir-ca.crt").unlink()
     result = provision(box)

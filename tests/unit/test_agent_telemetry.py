@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import sqlite3
 from pathlib import Path
 from typing import Any
@@ -57,7 +58,7 @@ def test_a_round_that_never_ends_shows_as_stalled(db: sqlite3.Connection, data_d
     assert sync_report(db, data_dir)["state"] == "stalled"
 
 
-def test_a_box_whose_clock_is_not_synchronised_needs_a_technician(
+def test_a_box_whose_clock_is_not_synchronised_is_online_with_a_warning(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     (tmp_path / "systemd").mkdir()
@@ -65,12 +66,27 @@ def test_a_box_whose_clock_is_not_synchronised_needs_a_technician(
     monkeypatch.setattr(telemetry, "TIMESYNC_FLAG", tmp_path / "synchronized")
     assert telemetry.clock_state() == "unsynced"
     body = {"processes": {"kiosk": {"state": "alive"}}, "disk": {"free_pct": 50}}
-    assert telemetry.alerts({**body, "clock": "unsynced"}) == [
+    unsynced = {**body, "clock": "unsynced"}
+    assert telemetry.alerts(unsynced) == []
+    assert telemetry.warnings(unsynced) == [
         "clock not synchronised: check the box reaches an NTP server"
     ]
     (tmp_path / "synchronized").touch()
     assert telemetry.clock_state() == "synced"
-    assert telemetry.alerts({**body, "clock": "synced"}) == []
+    assert telemetry.warnings({**body, "clock": "synced"}) == []
+
+
+def test_a_refused_card_needs_a_technician_and_names_its_line(tmp_path: Path) -> None:
+    config = dataclasses.replace(from_dict({}), source=tmp_path / "comptoir.toml")
+    assert telemetry.provisioning_state(config) == {"state": "ok"}
+    (tmp_path / "provision-problems.txt").write_text("comptoir.txt line 12: unknown key 'hub'\n")
+    state = telemetry.provisioning_state(config)
+    assert state == {"state": "card_refused", "problems": "comptoir.txt line 12: unknown key 'hub'"}
+    body = {"processes": {"kiosk": {"state": "alive"}}, "disk": {"free_pct": 50}}
+    assert telemetry.alerts({**body, "provisioning": state}) == [
+        "comptoir.txt refused at boot, last good settings kept: "
+        "comptoir.txt line 12: unknown key 'hub'"
+    ]
 
 
 def test_a_stopped_till_gateway_needs_a_technician() -> None:
