@@ -3,14 +3,19 @@
 Builds the test image (or finds it cached), starts a real mosquitto with the project's ACL and
 the project's fake Open Food Network on 127.0.0.1 of this machine (the VM reaches them through
 guestfwd only), writes comptoir.txt onto the image's FAT partition with mtools, boots it and
-times each step from power on; then checks the box from outside as the remote admin would, and
-cuts the power. Prints a table and exits 1 when a check fails. Root, a few minutes.
+times each step from power on; then checks the box from outside as the remote admin would
+(over MQTT), boots it again with the same card, hangs its agent for the real systemd watchdog,
+cuts its power three times while it sells, and gives it a card with a bad line. Prints a table
+and exits 1 when a check fails. Root, about 15 minutes under TCG.
 """
 
 from __future__ import annotations
 
+import base64
 import json
 import os
+import re
+import signal
 import subprocess
 import sys
 import tempfile
@@ -32,7 +37,28 @@ BROKER_IP, MARKET_IP = "10.0.2.100", "10.0.2.101"
 COMPTOIR_UNITS = ("comptoir-provision", "comptoir-kiosk", "comptoir-agent", "comptoir-web")
 STEP_TIMEOUT_S = 420.0
 GOAL_RATIO, GOAL_S = 1.5, 120.0
-LIVE = ("online", "alert")
+TELEMETRY_PERIOD_S = 10  # set as the remote admin would, by the retained desired config
+COMPTOIR = "/opt/comptoir/current/venv/bin/comptoir"
+CATALOGUE = (
+    "sku,name,sold_by,unit_price,vat_rate,active\\n"
+    "PAIN,Pain,piece,2.50,5.5,yes\\nMIEL,Miel,piece,8.00,5.5,yes\\n"
+)
+# The simulated shop inside the VM: one real checkout after another (a Caisse-AP terminal
+# simulator on a socket), in training mode, each sale written to the serial console once
+# committed: the console is a file on this machine, so what was acknowledged survives the cut.
+SHOP = f"""
+sed -n p /etc/comptoir/comptoir.toml > /run/shop.toml
+printf '\\n[shop]\\nmode = "training"\\n' >> /run/shop.toml
+chown comptoir /run/shop.toml
+printf '{CATALOGUE}' > /run/shop.csv
+shop() {{ runuser -u comptoir -- {COMPTOIR} --config /run/shop.toml "$@"; }}
+shop catalogue import /run/shop.csv >/dev/null
+(while true; do
+  out=$(shop sales simulate --count 1 --json) && echo "SOLD $(echo $out | tr -d '\\n')" > /dev/ttyS0
+done) >/dev/null 2>&1 &
+"""
+SOLD = re.compile(r"SOLD (\{.*?\})")
+BAD_LINE = "hub = 12"
 
 
 @dataclass
@@ -49,12 +75,12 @@ class Report:
     def print(self) -> None:
         width = max(len(r[0]) for r in self.rows)
         print("\nimage-smoke")
-        print(f"{'step':<{width}}  {'result':<24} verdict")
+        print(f"{'step':<{width}}  {'result':<28} verdict")
         for what, value, verdict in self.rows:
-            print(f"{what:<{width}}  {value:<24} {verdict}")
+            print(f"{what:<{width}}  {value:<28} {verdict}")
 
 
-def card(password: str) -> str:
+def card(password: str, extra: str = "") -> str:
     return (
         "# written by make image-smoke, as an installer would\n"
         f"device_id = {DEVICE}\n"
@@ -65,24 +91,77 @@ def card(password: str) -> str:
         f"hub_id = {seed.HUB_ID}\n"
         f"shipping_method_ids = {seed.LOCKER_METHOD_ID}\n"
         f"marketplace_api_key = {seed.DEMO_KEY}\n"
+        f"{extra}"
     )
 
 
-def fleet_list(broker: Mosquitto, admin_file: Path) -> list[dict[str, Any]]:
-    done = subprocess.run(
-        [sys.executable, "-m", "appliance", "fleet", "list", "--json"],
-        capture_output=True,
-        text=True,
-        timeout=30,
-        cwd=REPO,
-        env={
-            **os.environ,
-            "COMPTOIR_FLEET_URL": broker.url,
-            "COMPTOIR_FLEET_USERNAME": "comptoir-admin",
-            "COMPTOIR_FLEET_PASSWORD_FILE": str(admin_file),
-        },
-    )
-    return json.loads(done.stdout) if done.returncode == 0 and done.stdout.strip() else []
+@dataclass
+class Admin:
+    """The co-op's remote admin: this machine's MQTT view of the box, and `comptoir fleet`."""
+
+    broker: Mosquitto
+    watcher: Watcher
+    admin_file: Path
+    status: dict[str, Any] = field(default_factory=dict)
+    telemetry: dict[str, Any] = field(default_factory=dict)
+    sale_events: dict[str, int] = field(default_factory=dict)  # event id -> receipt
+    deliveries: int = 0
+
+    def listen(self) -> None:
+        """Take in what arrived: the box's status and telemetry, and every sale event."""
+        for topic, payload, _retained in self.watcher.drain():
+            if not isinstance(payload, dict):
+                continue
+            if topic.endswith(f"{DEVICE}/status"):
+                self.status = payload
+            elif topic.endswith(f"{DEVICE}/tele/state"):
+                self.telemetry = payload
+            elif topic.endswith(f"{DEVICE}/event/sale"):
+                self.deliveries += 1
+                self.sale_events[payload["event_id"]] = payload["data"]["receipt"]
+        self.watcher.seen.clear()
+
+    def wait(self, what: str, condition: Callable[[], bool], timeout_s: float) -> bool:
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            self.listen()
+            if condition():
+                return True
+            time.sleep(0.5)
+        print(f"  (gave up waiting for {what} after {timeout_s:.0f} s)", flush=True)
+        return False
+
+    def online_after(self, session: int, timeout_s: float = STEP_TIMEOUT_S) -> bool:
+        return self.wait(
+            f"online, session > {session}",
+            lambda: (
+                self.status.get("state") == "online" and self.status.get("session", 0) > session
+            ),
+            timeout_s,
+        )
+
+    def command(self, name: str, args: dict[str, Any] | None = None) -> dict[str, Any]:
+        try:
+            return self.watcher.command(DEVICE, name, args)
+        except AssertionError as exc:
+            return {"ok": False, "error": str(exc)[:200]}
+
+    def listed(self) -> bool:
+        done = subprocess.run(
+            [sys.executable, "-m", "appliance", "fleet", "list", "--json"],
+            capture_output=True,
+            text=True,
+            timeout=30,
+            cwd=REPO,
+            env={
+                **os.environ,
+                "COMPTOIR_FLEET_URL": self.broker.url,
+                "COMPTOIR_FLEET_USERNAME": "comptoir-admin",
+                "COMPTOIR_FLEET_PASSWORD_FILE": str(self.admin_file),
+            },
+        )
+        boxes = json.loads(done.stdout) if done.returncode == 0 and done.stdout.strip() else []
+        return any(b["device"] == DEVICE and b.get("state") == "online" for b in boxes)
 
 
 class Clock:
@@ -112,6 +191,8 @@ def floor(image: testimage.TestImage, work: Path) -> float:
 
 def main() -> int:
     require_tools()
+    # A stop (Ctrl-C, a timeout's SIGTERM) still kills the VM and the broker.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     report = Report()
     image = testimage.build()
     with tempfile.TemporaryDirectory(prefix="comptoir-smoke-") as tmp:
@@ -129,7 +210,17 @@ def main() -> int:
                     Forward(BROKER_IP, 1883, broker.port),
                     Forward(MARKET_IP, 8080, market_port),
                 ]
-                scenario(image, work, broker, admin, admin_file, forwards, box_identity, report)
+                watcher = Watcher(broker, admin, client_id="smoke-admin").ready()
+                watcher.publish(
+                    f"comptoir/v1/{DEVICE}/config/desired",
+                    {"version": 1, "settings": {"mqtt.telemetry_period_s": TELEMETRY_PERIOD_S}},
+                    retain=True,
+                )
+                fleet = Admin(broker, watcher, admin_file)
+                try:
+                    scenario(image, work, fleet, forwards, box_identity.password, report)
+                finally:
+                    watcher.close()
         finally:
             broker.stop()
     report.print()
@@ -139,98 +230,200 @@ def main() -> int:
 def scenario(
     image: testimage.TestImage,
     work: Path,
-    broker: Mosquitto,
-    admin: Any,
-    admin_file: Path,
+    fleet: Admin,
     forwards: list[Forward],
-    identity: Any,
+    password: str,
     report: Report,
 ) -> None:
     bare = floor(image, work)
     print(f"bare boot to multi-user.target after {bare:.1f} s", flush=True)
-    watcher = Watcher(broker, admin).ready()
     with Box(image, work / "box", forwards=list(forwards)) as box:
-        box.write_card(card(identity.password))
-        clock = Clock(box)
-        heard: dict[str, Any] = {"online": False, "telemetry": {}}
-        box.boot()
-        report.add("accelerator", box.accelerator.upper())
-        last_list = 0.0
-        while len(clock.seen) < 5 and time.monotonic() - box.booted_at < STEP_TIMEOUT_S:
-            for topic, payload, _retained in watcher.drain():
-                if topic.endswith(f"{DEVICE}/status") and isinstance(payload, dict):
-                    # "alert" is online too: the VM has no NTP server, so its clock is unsynced
-                    heard["online"] = payload.get("state") in LIVE
-                if topic.endswith(f"{DEVICE}/tele/state") and isinstance(payload, dict):
-                    heard["telemetry"] = payload
-            watcher.seen.clear()
-            clock.note(
-                "comptoir-provision done",
-                lambda: (
-                    box.shell("systemctl is-active comptoir-provision")[1].strip()
-                    in ("active", "failed")
-                ),
-            )
-            clock.note("agent online on the broker", lambda: heard["online"])
-            if time.monotonic() - last_list > 2:
+        box.write_card(card(password))
+        first_boot(box, fleet, bare, report)
+        second_boot(box, fleet, password, report)
+        hung_agent(box, fleet, report)
+        for moment in ("2 s into a sale", "with the broker unreachable", "0.5 s into a sale"):
+            power_cut(box, fleet, moment, report)
+        bad_card(box, fleet, password, report)
+
+
+def first_boot(box: Box, fleet: Admin, bare: float, report: Report) -> None:
+    clock = Clock(box)
+    box.boot()
+    report.add("accelerator", box.accelerator.upper())
+    steps = {
+        "comptoir-provision done": lambda: (
+            box.shell("systemctl is-active comptoir-provision")[1].strip() in ("active", "failed")
+        ),
+        "agent online on the broker": lambda: fleet.status.get("state") == "online",
+        "box in fleet list": fleet.listed,
+        "first catalogue sync done": lambda: fleet.telemetry.get("sync", {}).get("state") == "ok",
+        "kiosk up, heartbeat fresh": lambda: (
+            fleet.telemetry.get("processes", {}).get("kiosk", {}).get("state") == "alive"
+        ),
+    }
+    last_list = 0.0
+    while len(clock.seen) < len(steps) and time.monotonic() - box.booted_at < STEP_TIMEOUT_S:
+        fleet.listen()
+        for step, condition in steps.items():
+            if step == "box in fleet list":
+                if time.monotonic() - last_list < 2:
+                    continue
                 last_list = time.monotonic()
-                clock.note(
-                    "box in fleet list",
-                    lambda: any(
-                        b["device"] == DEVICE and b.get("state") in LIVE
-                        for b in fleet_list(broker, admin_file)
-                    ),
-                )
-            clock.note(
-                "first catalogue sync done",
-                lambda: heard["telemetry"].get("sync", {}).get("state") == "ok",
-            )
-            clock.note(
-                "kiosk up, heartbeat fresh",
-                lambda: (
-                    heard["telemetry"].get("processes", {}).get("kiosk", {}).get("state") == "alive"
-                ),
-            )
+            clock.note(step, condition)
+        time.sleep(0.5)
+    for step in steps:
+        seen = clock.seen.get(step)
+        report.add(step, f"{seen:.1f} s" if seen is not None else "never", seen is not None)
+    report.add("bare boot to multi-user.target (floor)", f"{bare:.1f} s")
+    listed = clock.seen.get("box in fleet list")
+    if listed is not None:
+        print(f"box {DEVICE} in fleet list after {listed:.1f} s", flush=True)
+        ratio = listed / bare
+        report.add(
+            f"fleet list / floor (goal <= {GOAL_RATIO})", f"{ratio:.2f}", ratio <= GOAL_RATIO
+        )
+        report.add(
+            f"fleet list under {GOAL_S:.0f} s",
+            f"{listed:.1f} s on {box.accelerator.upper()}",
+            listed <= GOAL_S if box.accelerator == "kvm" else None,
+        )
+    answer = fleet.command("ping")
+    report.add("ping command answers over MQTT", str(answer.get("ok")), bool(answer.get("ok")))
+    telemetry = fleet.telemetry
+    report.add("telemetry arrives", "yes" if telemetry else "no", bool(telemetry))
+    # No NTP server is reachable from the VM: a warning, the box stays online.
+    clock_state = telemetry.get("clock", "missing")
+    warned = any("clock" in w for w in telemetry.get("warnings", []))
+    report.add(
+        "unsynced clock: online, with a warning",
+        f"{clock_state}, {fleet.status.get('state')}",
+        clock_state == "unsynced" and warned and fleet.status.get("state") == "online",
+    )
+    status = fleet.command("status").get("result", {})
+    files = status.get("etc_files", [])
+    private = bool(files) and all((f["mode"], f["owner"]) == ("600", "comptoir") for f in files)
+    names = ",".join(f["name"] for f in files)
+    report.add("status: /etc/comptoir all 600 comptoir", names or "no answer", private)
+    journal = status.get("journal", {})
+    report.add(
+        "status: journal verify", f"{journal.get('entries')} entries", bool(journal.get("ok"))
+    )
+
+
+def second_boot(box: Box, fleet: Admin, password: str, report: Report) -> None:
+    """Switched off and on with the same card: nothing provisioned again."""
+    _, before = box.shell("stat -c %Y /etc/comptoir/comptoir.toml")
+    box.shutdown()
+    after = box.read_card()
+    gone = password not in after and seed.DEMO_KEY not in after
+    report.add("secrets gone from the FAT (mtools)", str(gone), gone)
+    session = fleet.status.get("session", 0)
+    box.boot()
+    online = fleet.online_after(session)
+    _, said = box.shell("journalctl -b -u comptoir-provision -o cat --no-pager | grep 'nothing'")
+    _, now = box.shell("stat -c %Y /etc/comptoir/comptoir.toml")
+    unchanged = "nothing to do" in said and now == before
+    report.add(
+        "second boot, same card: not provisioned again",
+        said.splitlines()[-1][:28] if said else "?",
+        unchanged and online,
+    )
+
+
+def hung_agent(box: Box, fleet: Admin, report: Report) -> None:
+    """The agent's main loop stops (SIGSTOP): systemd's watchdog kills and restarts it."""
+    _, pid = box.shell("systemctl show -p MainPID --value comptoir-agent")
+    _, restarts = box.shell("systemctl show -p NRestarts --value comptoir-agent")
+    session = fleet.status.get("session", 0)
+    started = time.monotonic()
+    box.shell(f"kill -STOP {pid.strip()}")
+    back = fleet.online_after(session, timeout_s=240)
+    seconds = time.monotonic() - started
+    _, said = box.shell(
+        "journalctl -b -u comptoir-agent -o cat --no-pager | grep -i watchdog | tail -1"
+    )
+    _, now = box.shell("systemctl show -p NRestarts --value comptoir-agent")
+    restarted = back and "watchdog" in said.lower() and int(now or 0) > int(restarts or 0)
+    report.add(
+        "hung agent restarted by the watchdog", f"online again after {seconds:.0f} s", restarted
+    )
+
+
+def power_cut(box: Box, fleet: Admin, moment: str, report: Report) -> None:
+    """SIGKILL QEMU while the shop sells; after the next boot nothing paid is lost or doubled."""
+    script = base64.b64encode(SHOP.encode()).decode()
+    box.shell(f"echo {script} | base64 -d > /run/shop.sh && bash /run/shop.sh")
+    held = "unreachable" in moment
+    if held:
+        fleet.broker.process.send_signal(signal.SIGSTOP)
+    try:
+        deadline = time.monotonic() + 240
+        while len(_sold(box)) < 2 and time.monotonic() < deadline:
             time.sleep(0.5)
-        for step in (
-            "comptoir-provision done",
-            "agent online on the broker",
-            "box in fleet list",
-            "first catalogue sync done",
-            "kiosk up, heartbeat fresh",
-        ):
-            seen = clock.seen.get(step)
-            report.add(step, f"{seen:.1f} s" if seen is not None else "never", seen is not None)
-        report.add("bare boot to multi-user.target (floor)", f"{bare:.1f} s")
-        listed = clock.seen.get("box in fleet list")
-        if listed is not None:
-            print(f"box {DEVICE} in fleet list after {listed:.1f} s", flush=True)
-            report.add(
-                f"fleet list / floor (goal <= {GOAL_RATIO})",
-                f"{listed / bare:.2f}",
-                listed / bare <= GOAL_RATIO,
-            )
-            goal_met = listed <= GOAL_S
-            report.add(
-                f"fleet list under {GOAL_S:.0f} s",
-                f"{listed:.1f} s on {box.accelerator.upper()}",
-                goal_met if box.accelerator == "kvm" else None,
-            )
-        answer = watcher.command(DEVICE, "ping")
-        report.add("ping command answers over MQTT", str(answer.get("ok")), bool(answer.get("ok")))
-        telemetry = heard["telemetry"]
-        report.add("telemetry arrives", "yes" if telemetry else "no", bool(telemetry))
-        # No NTP server is reachable from the VM: the agent must say so.
-        clock = telemetry.get("clock", "missing")
-        report.add("agent reports the unsynced clock", clock, clock == "unsynced")
-        _, modes = box.shell("stat -c '%n %a %U' /etc/comptoir/*")
-        private = all(line.split()[1:] == ["600", "comptoir"] for line in modes.splitlines())
-        report.add("/etc/comptoir files 600, owner comptoir", str(private), private)
-        box.shutdown()
-        after = box.read_card()
-        secrets_gone = identity.password not in after and seed.DEMO_KEY not in after
-        report.add("secrets gone from the FAT (mtools)", str(secrets_gone), secrets_gone)
-    watcher.close()
+        time.sleep(0.5 if "0.5 s" in moment else 2.0)
+        acked = _sold(box)
+        session = fleet.status.get("session", 0)
+        box.power_cut()
+    finally:
+        if held:
+            fleet.broker.process.send_signal(signal.SIGCONT)
+    box.boot()
+    online = fleet.online_after(session)
+    delivered = fleet.wait(
+        "the outbox delivered", lambda: _status(fleet).get("outbox", {}).get("pending") == 0, 180
+    )
+    status = _status(fleet)
+    sales = status.get("sales", {})
+    fleet.listen()
+    receipts_at_admin = set(fleet.sale_events.values())
+    intact = (
+        online
+        and delivered
+        and status.get("journal", {}).get("ok") is True
+        and sales.get("approved_without_sale") == 0
+        and sales.get("sales") == sales.get("last_receipt") == sales.get("sale_events")
+        and set(acked) <= receipts_at_admin
+        and len(fleet.sale_events) == sales.get("sales")
+    )
+    report.add(
+        f"power cut {moment}",
+        f"{len(acked)} acked, {sales.get('sales')} sales, {len(fleet.sale_events)} at admin",
+        intact,
+    )
+
+
+def _sold(box: Box) -> list[int]:
+    """Receipts the shop acknowledged on the serial console (since this boot)."""
+    text = box.console.read_text(errors="replace")
+    return [r for m in SOLD.finditer(text) for r in json.loads(m[1]).get("receipts", [])]
+
+
+def _status(fleet: Admin) -> dict[str, Any]:
+    return fleet.command("status").get("result", {})
+
+
+def bad_card(box: Box, fleet: Admin, password: str, report: Report) -> None:
+    """The installer adds a wrong line: the box stays up on its settings and names the line."""
+    box.shutdown()
+    text = box.read_card() + f"{BAD_LINE}\n"
+    line = text.count("\n")
+    box.write_card(text)
+    session = fleet.status.get("session", 0)
+    box.boot()
+    named = f"line {line}: unknown key 'hub'"
+    up = fleet.wait(
+        "the alert naming the line",
+        lambda: (
+            fleet.status.get("session", 0) > session
+            and any(named in reason for reason in fleet.status.get("reasons", []))
+        ),
+        STEP_TIMEOUT_S,
+    )
+    _, journal = box.shell("journalctl -b -u comptoir-provision -o cat --no-pager")
+    report.add("bad card line: named over MQTT", named if up else "not heard", up)
+    report.add("bad card line: named in journalctl", str(named in journal), named in journal)
+    box.shutdown()
 
 
 if __name__ == "__main__":

@@ -28,7 +28,8 @@ DEBIAN = os.environ.get("COMPTOIR_TEST_DEBIAN", "trixie")
 MIRROR = "http://deb.debian.org/debian"
 PYTHON_VERSION = {"trixie": "3.13", "bookworm": "3.11"}
 CACHE = Path(os.environ.get("COMPTOIR_IMAGE_CACHE", "/var/tmp/comptoir-test-image"))
-BASE_PACKAGES = "systemd-sysv,udev,dbus,iproute2,kmod,initramfs-tools,linux-image-amd64"
+# e2fsprogs before the kernel: its initramfs then checks the root after a power cut.
+BASE_PACKAGES = "systemd-sysv,udev,dbus,iproute2,kmod,e2fsprogs,initramfs-tools,linux-image-amd64"
 BUNDLE_PATHS = ("appliance", "pyproject.toml", "README.md", "image", "systemd", "provisioning")
 MiB = 1024 * 1024
 BOOT_MIB, DATA_MIB = 64, 256
@@ -107,6 +108,8 @@ def build(*, quiet: bool = False) -> TestImage:
         f"--customize-hook={install}",
         '--customize-hook=rm -rf "$1/tmp/comptoir-bundle"',
         '--customize-hook=chroot "$1" systemctl enable systemd-networkd comptoir-test-shell',
+        # systemd's getty generator would put a login prompt on hvc0, the harness shell's console
+        '--customize-hook=chroot "$1" systemctl mask serial-getty@hvc0.service',
         '--customize-hook=echo comptoir > "$1/etc/hostname"',
         DEBIAN,
         rootfs,
