@@ -354,9 +354,9 @@ def power_cut(box: Box, fleet: Admin, moment: str, report: Report) -> None:
     """SIGKILL QEMU while the shop sells; after the next boot nothing paid is lost or doubled."""
     script = base64.b64encode(SHOP.encode()).decode()
     box.shell(f"echo {script} | base64 -d > /run/shop.sh && bash /run/shop.sh")
-    held = "unreachable" in moment
-    if held:
-        fleet.broker.process.send_signal(signal.SIGSTOP)
+    frozen = fleet.broker.process if "unreachable" in moment else None
+    if frozen:
+        frozen.send_signal(signal.SIGSTOP)
     try:
         deadline = time.monotonic() + 240
         while len(_sold(box)) < 2 and time.monotonic() < deadline:
@@ -366,8 +366,8 @@ def power_cut(box: Box, fleet: Admin, moment: str, report: Report) -> None:
         session = fleet.status.get("session", 0)
         box.power_cut()
     finally:
-        if held:
-            fleet.broker.process.send_signal(signal.SIGCONT)
+        if frozen:
+            frozen.send_signal(signal.SIGCONT)
     box.boot()
     online = fleet.online_after(session)
     delivered = fleet.wait(
