@@ -1,11 +1,12 @@
 """Web admin: dashboard and sales pages on a big database, and the web process's memory.
 
-The database holds 1,000,000 journal entries (a valid hash chain) and 100,000 sales (two lines
-each) spread over the last year, about 270 a day. `comptoir web` runs as its own process, as on
-a box (HTTPS, cheroot); the bench logs in like a browser and asks each page SAMPLES times over
-one kept-alive TLS connection. The journal was never checked on this box (as one restored from a
-backup): each dashboard load checks 2,000 more entries of it, the first is reported apart. RSS
-is read from /proc once listening and after the samples.
+The database holds 1,000,000 journal entries (a valid hash chain), 100,000 sales (two lines
+each) spread over the last year, about 270 a day, and a year of fridge and freezer readings
+every minute (1,051,200 rows): what the dashboard reads on a box a year old. `comptoir web`
+runs as its own process, as on a box (HTTPS, cheroot); the bench logs in like a browser and
+asks each page SAMPLES times over one kept-alive TLS connection. The journal was never checked
+on this box (as one restored from a backup): each dashboard load checks 2,000 more entries of
+it, the first is reported apart. RSS is read from /proc once listening and after the samples.
 Goals: p99 under 200 ms for each page, RSS under 60 MB.
 """
 
@@ -41,6 +42,11 @@ GOAL_RSS_MB = 60.0
 DEVICE = "bench-web"
 PASSWORD = "bench-password-123"
 PAGES = {"dashboard": "/", "sales list": "/sales/"}
+ZONES = (
+    '[[haccp.zones]]\nname = "frigo"\nlimit_c = 4\nsensors = ["28-a"]\n'
+    '[[haccp.zones]]\nname = "congel"\nlimit_c = -18\nsensors = ["28-b"]\n'
+)
+READINGS_EVERY_S = 60
 
 
 def main() -> None:
@@ -56,7 +62,7 @@ def main() -> None:
         config = folder / "comptoir.toml"
         config.write_text(
             f'[device]\nid = "{DEVICE}"\nname = "Bench"\ndata_dir = "{folder / "data"}"\n'
-            f'[web]\nlisten = "127.0.0.1:{port}"\nhttp_listen = ""\n'
+            f'[web]\nlisten = "127.0.0.1:{port}"\nhttp_listen = ""\n' + ZONES
         )
         web = subprocess.Popen(
             [sys.executable, "-m", "appliance", "--config", str(config), "web"],
@@ -143,6 +149,10 @@ def _big_database(path: Path) -> None:
             "unit_price_cents, price_cents, vat_rate_bp) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 550)",
             _lines(),
         )
+        db.executemany(
+            "INSERT INTO temperature_readings (zone, ts, sensor, temp_mc) VALUES (?, ?, ?, ?)",
+            _readings(now),
+        )
     web_users.set_password(db, "bench", PASSWORD, Role.INSTALLER)
     db.close()
 
@@ -152,6 +162,13 @@ def _sales(now: datetime) -> Iterator[tuple[object, ...]]:
     for n in range(SALES):
         when = now - step * (SALES - n)
         yield n + 1, DEVICE, n + 1, uuid.uuid4().hex, f"att-{n}", clock.iso(when)
+
+
+def _readings(now: datetime) -> Iterator[tuple[object, ...]]:
+    end = int(now.timestamp())
+    for ts in range(end - 365 * 86400, end, READINGS_EVERY_S):
+        yield "frigo", ts, "28-a", 3000 + ts % 900
+        yield "congel", ts, "28-b", -20000 + ts % 1500
 
 
 def _lines() -> Iterator[tuple[object, ...]]:
