@@ -37,6 +37,9 @@ class Span:
     def end(self, zone: tzinfo) -> datetime:
         return datetime.combine(self.after, time(), zone)
 
+    def start_utc(self, zone: tzinfo) -> str:
+        return self.start(zone).astimezone(UTC).isoformat(timespec="microseconds")
+
     def end_utc(self, zone: tzinfo) -> str:
         return self.end(zone).astimezone(UTC).isoformat(timespec="microseconds")
 

@@ -58,6 +58,12 @@ def closing_lines(z: dict[str, Any], width: int = 32) -> list[str]:
         lines.append(
             spread(rate, " / ".join(format_euros(c, symbol=False) for c in amounts), width)
         )
+    if z.get("training_tickets"):
+        lines += [
+            rule,
+            f"Formation : {z['training_tickets']} tickets"[:width],
+            spread("hors chiffres", format_euros(z["training_total_cents"]), width),
+        ]
     lines += [rule, "Par moyen de paiement"]
     for payment in z["by_payment"]:
         lines.append(

@@ -174,6 +174,7 @@ def _close_one(
         mode=current_mode(db),
         last_ticket_hash=last_hash,
         made_by=by,
+        **_training_in(db, settings, when),
     )
     record = fiscal.append(db, RecordType.CLOSING, data)
     technical_events.record(
@@ -184,6 +185,17 @@ def _close_one(
     )
     outbox.emit(db, "closing", as_document(record), event_id=f"closing-{record.number}")
     return record
+
+
+def _training_in(db: sqlite3.Connection, settings: ClosingSettings, when: Span) -> dict[str, int]:
+    """How many training tickets were made in the period, and their total: in no figure of
+    the closing, but shown on it, so training use is seen where the real figures are."""
+    count, total = db.execute(
+        "SELECT count(*), coalesce(sum(json_extract(body, '$.data.total_cents')), 0) "
+        "FROM fiscal_records WHERE type = 'training' AND ts >= ? AND ts < ?",
+        (when.start_utc(settings.zone), when.end_utc(settings.zone)),
+    ).fetchone()
+    return {"training_tickets": count, "training_total_cents": total}
 
 
 def _ticket(db: sqlite3.Connection, number: int) -> FiscalRecord:

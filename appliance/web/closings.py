@@ -78,6 +78,8 @@ def download_csv(number: int) -> Response:
         "first_ticket",
         "last_ticket",
         *(k for _, k in FIGURES),
+        "training_tickets",
+        "training_total_cents",
         "hash",
         "signature",
     ):
@@ -92,6 +94,14 @@ def download_csv(number: int) -> Response:
         mimetype="text/csv",
         headers={"Content-Disposition": f'attachment; filename="{_name(z, "csv")}"'},
     )
+
+
+def _training_fact(z: dict[str, Any]) -> list[tuple[str, str]]:
+    """The period's training tickets, in none of the figures, when there were any."""
+    if not z.get("training_tickets"):
+        return []
+    total = format_euros(z["training_total_cents"])
+    return [("Formation (hors chiffres)", f"{z['training_tickets']} tickets, {total}")]
 
 
 @bp.route("/<int:number>.pdf")
@@ -111,6 +121,7 @@ def download_pdf(number: int) -> Response:
             ("Période", f"{z['start']} → {z['end']} (exclu)"),
             ("Tickets", f"n° {z['first_ticket']} à {z['last_ticket']}"),
             ("Clôture faite le", f"{z['ts']} (UTC) par {z['made_by']}"),
+            *_training_fact(z),
         ]
     )
     document.table(

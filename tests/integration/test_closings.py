@@ -124,6 +124,9 @@ def test_training_tickets_never_reach_the_fiscal_totals(db: sqlite3.Connection) 
     (closing,) = closings.close(db, SETTINGS, Period.DAY, day, by="t", now=LATER)
     assert closing.data["tickets"] == 1
     assert fiscal.count(db, RecordType.TRAINING) == 1
+    # shown beside the figures, in none of them
+    assert (closing.data["training_tickets"], closing.data["training_total_cents"]) == (1, 1300)
+    assert closing.data["total_cents"] == 1300
     (change, back) = technical_events.events(db, technical_events.EventKind.MODE_CHANGE)
     assert (change.details["new"], back.details["new"]) == ("training", "live")
 

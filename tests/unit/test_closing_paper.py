@@ -64,3 +64,10 @@ def test_the_paper_shows_every_figure_per_rate_and_per_payment() -> None:
 def test_a_live_box_prints_no_mark() -> None:
     lines = closing_lines({**Z, "mode": "live"}, 32)
     assert "***" not in "".join(lines)
+
+
+def test_training_tickets_of_the_period_are_shown_apart_from_the_figures() -> None:
+    lines = closing_lines({**Z, "training_tickets": 4, "training_total_cents": 2500}, 32)
+    assert "Formation : 4 tickets" in lines
+    assert "hors chiffres            25,00 €" in lines
+    assert not any("Formation" in line for line in closing_lines(Z, 32))
