@@ -17,6 +17,10 @@ from pathlib import Path
 from typing import Any
 
 from appliance.devices.payment.caisse_ap import request_id
+from appliance.pasteque import euros
+from appliance.pasteque.mapping import Mapping, Paid
+from appliance.pasteque.sessions import read_z
+from appliance.store import pasteque as till_store
 
 #: Resident memory growth allowed per simulated day after warm-up, and open fds.
 RSS_GOAL_MB_PER_DAY = 1.0
@@ -185,6 +189,86 @@ def closings_equal_tickets(
         f"{len(daily)} daily closings for {len(days)} days",
         wrong + [f"day {d} has no closing" for d in unclosed],
     )
+
+
+TILL_CHECK = "the till's cash sessions equal the box's daily closings to the cent"
+
+
+def till_sessions(db: sqlite3.Connection, till: Any, daily: list[Any]) -> list[Check]:
+    """The shop's Pastèque holds every ticket the box numbered, once, and for each daily
+    closing with sales a closed cash session whose card tickets are that closing to the cent:
+    in number, by VAT rate and in total, both in the tickets it stored and in the Z it closed
+    (online orders handed out at the box are tickets of their own, paid online)."""
+    state = till_store.gateway(db)
+    if not state.mapping:
+        return [Check(TILL_CHECK, False, "the gateway never reached the till")]
+    mapping = Mapping.from_json(state.mapping)
+    register, card = mapping.register_id, mapping.modes[Paid.CARD.value]
+    numbered = {t.number for t in till_store.tickets(db)}
+    with till.lock:
+        stored = {n for (r, n) in till.tickets if r == register}
+    sent = Check(
+        "every ticket reached the till once",
+        stored == numbered,
+        f"{len(numbered)} tickets numbered by the box, {len(stored)} in the till",
+        [f"ticket {n} missing" for n in sorted(numbered - stored)]
+        + [f"ticket {n} unknown to the box" for n in sorted(stored - numbered)],
+    )
+    sequences = {
+        json.loads(s.closing or "{}").get("number"): s.sequence for s in till_store.sessions(db)
+    }
+    closed = {int(s["sequence"]): s for s in till.closed_sessions(register)}
+    wrong, compared = [], 0
+    for closing in daily:
+        box = closing.data
+        if not box.get("tickets"):
+            continue
+        sequence = sequences.get(closing.number)
+        session = closed.get(sequence) if sequence is not None else None
+        if session is None:
+            wrong.append(f"closing {closing.number}: no closed session in the till")
+            continue
+        compared += 1
+        want = (
+            box["tickets"],
+            sum(p["total_cents"] for p in box["by_payment"] if p["method"] == "card"),
+            {
+                v["rate_bp"]: (v["total_cents"] - v["vat_cents"], v["vat_cents"])
+                for v in box["by_vat"]
+            },
+        )
+        held = _card_tickets(till.session_tickets(register, sequence), card, mapping)
+        z = read_z(session, mapping)
+        if held != want:
+            wrong.append(f"closing {closing.number}: the till's card tickets {held}, box {want}")
+        if z.by_payment.get(mapping.mode_references.get(card, ""), 0) != want[1]:
+            wrong.append(
+                f"closing {closing.number}: the till's Z card {z.by_payment}, box {want[1]}"
+            )
+    figure = f"{compared} sessions for {len([c for c in daily if c.data.get('tickets')])} closings"
+    return [sent, Check(TILL_CHECK, not wrong, figure, wrong)]
+
+
+def _card_tickets(
+    tickets: list[dict[str, Any]], card: int, mapping: Mapping
+) -> tuple[int, int, dict[int, tuple[int, int]]]:
+    """(number, card total, VAT rate -> (base, VAT)) of the tickets paid by card, in cents."""
+    rates = {tax: rate for rate, tax in mapping.taxes.items()}
+    count, total, by_vat = 0, 0, {}
+    for ticket in tickets:
+        if not any(p["paymentMode"] == card for p in ticket["payments"]):
+            continue
+        count += 1
+        total += sum(
+            euros.cents(p["amount"]) for p in ticket["payments"] if p["paymentMode"] == card
+        )
+        for tax in ticket["taxes"]:
+            base, vat = by_vat.get(rates[tax["tax"]], (0, 0))
+            by_vat[rates[tax["tax"]]] = (
+                base + euros.cents(tax["base"]),
+                vat + euros.cents(tax["amount"]),
+            )
+    return count, total, by_vat
 
 
 def _stored(moment: str) -> str:

@@ -30,12 +30,14 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from appliance.core.closing import Period
 from appliance.devices.payment.caisse_ap import request_id
 from appliance.devices.payment.simulator import Scenario
 from appliance.devices.printers.simulator import Paper
 from appliance.devices.scales.simulator.base import Fault as LineFault
 from appliance.marketplace.fake import Fault as OfnFault
 from appliance.marketplace.fake import seed
+from appliance.store import closings as box_closings
 from soak import checks, clock, site
 from soak.box import Box, sample
 from soak.browser import Browser
@@ -61,6 +63,7 @@ ALERTS_OF = {
     "lock board silent": {"lock_board_down", "lock_fault", "door_failed"},
     "thermometer gone": {"temperature_sensor_fault"},
     "order cancelled online after the deposit": {"cancelled"},
+    "Pastèque down for hours": {"pasteque_unreachable"},
 }
 
 
@@ -87,6 +90,7 @@ FAULTS: tuple[tuple[str, str, tuple[Any, ...]], ...] = (
     ("door left open", "f_door_left_open", ()),
     ("wrong pickup code typed ten times", "f_wrong_codes", ()),
     ("order cancelled online after the deposit", "f_cancelled", ()),
+    ("Pastèque down for hours", "f_pasteque_down", ()),
 )
 
 
@@ -846,6 +850,51 @@ class Soak:
         ended = Collector(self.kiosk, self.world).collect(number, door)
         return ended != "done", f"the customer's code ended on {ended}"
 
+    def f_pasteque_down(self) -> tuple[bool, str]:
+        """The shop's Pastèque away for three hours of trading: the box sells on, keeps each
+        ticket, and sends it once the till answers again (the till invariants check the rest:
+        once each, and the day's session equal to the box's closing)."""
+        till = self.world.pasteque
+        assert till
+        before = self._sales()
+        till.down = True
+        try:
+            self.customer()
+            self.skip_to(self.now() + timedelta(hours=3), "Pastèque is down")
+        finally:
+            till.down = False
+        during = self._sales() - before
+        # the gateway's backoff (at most 5 minutes) passes while the shop is quiet
+        self.skip_to(self.now() + timedelta(minutes=10), "Pastèque is back")
+        self._wait(lambda: not self._till_behind(), "every sale in Pastèque", 120)
+        return True, f"{during} sales while it was down, each in the till after"
+
+    def _sales(self) -> int:
+        db = checks.open_readonly(self.box.config_path.parent / "data" / "comptoir.db")
+        try:
+            return db.execute("SELECT count(*) FROM sales").fetchone()[0]
+        finally:
+            db.close()
+
+    def _till_behind(self) -> int:
+        """Sales and closings of the box that the till does not hold yet."""
+        db = checks.open_readonly(self.box.config_path.parent / "data" / "comptoir.db")
+        try:
+            sales = db.execute("SELECT count(*) FROM sales").fetchone()[0]
+            sent = db.execute(
+                "SELECT count(*) FROM pasteque_tickets WHERE kind = 'sale' AND state = 'sent'"
+            ).fetchone()[0]
+            queued = db.execute(
+                "SELECT count(*) FROM pasteque_tickets WHERE state = 'queued'"
+            ).fetchone()[0]
+            unclosed = db.execute(
+                "SELECT count(*) FROM pasteque_sessions WHERE closing IS NOT NULL "
+                "AND closed_at IS NULL"
+            ).fetchone()[0]
+        finally:
+            db.close()
+        return sales - sent + queued + unclosed
+
     # -- the end ----------------------------------------------------------------------------------
 
     def _finish(self) -> None:
@@ -855,6 +904,10 @@ class Soak:
             self._wait(lambda: self._outbox_drained(), "the outbox delivered", 90)
         except TimeoutError:
             self._finding("the outbox was not delivered within 90 s of the end")
+        try:  # the night's closing reaches the till at the gateway's next round
+            self._wait(lambda: not self._till_behind(), "the till up to date", 120)
+        except TimeoutError:
+            self._finding("the till was not up to date 120 s after the end")
         try:  # the last pickups reach the marketplace at the next sync
             self._wait(lambda: self._pickups_reported(), "the last pickups reported", 120)
         except TimeoutError:
@@ -907,6 +960,9 @@ class Soak:
             report.checks.append(checks.outbox_delivered(db, self.received))
             closings = json.loads(self.box.cli("closing", "list", "--json").stdout or "[]")
             report.checks.append(checks.closings_equal_tickets(db, closings, self.days_closed))
+            assert self.world.pasteque
+            daily = box_closings.closings(db, Period.DAY)
+            report.checks += checks.till_sessions(db, self.world.pasteque, daily)
             report.checks.append(self._alerts_explained(db))
         finally:
             db.close()

@@ -2,9 +2,9 @@
 
 A demo-mode farm shop (`[shop] mode = "demo"`: closings and fiscal records as in a live shop)
 with a scale, a label printer, a card terminal, five lockers (two chilled), a fridge with two
-thermometers, the marketplace, mail and the fleet broker, all pointed at the world's
-simulators and fakes. Set-up goes through the `comptoir` command (catalogue import, web users,
-producers), never into the database directly.
+thermometers, the marketplace, the shop's Pastèque till, mail and the fleet broker, all pointed
+at the world's simulators and fakes. Set-up goes through the `comptoir` command (catalogue
+import, web users, producers), never into the database directly.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from typing import Any
 from appliance import config
 from appliance.agent.identity import write_password_file
 from appliance.marketplace.fake import seed
+from appliance.pasteque.fake import seed as pasteque_seed
 from soak.box import Box, toml_text
 from soak.world import SENSORS, World
 from tests.agent_support import free_port
@@ -84,6 +85,15 @@ def config_tables(world: World, data_dir: Path, logs: Path, web_port: int) -> di
             "sync_interval_s": 30,
             "timeout_s": 5,
         },
+        "pasteque": {
+            "enabled": True,
+            "url": world.pasteque_url,
+            "user": pasteque_seed.DEMO_USER,
+            "password_file": str(secrets_dir / "pasteque-password"),
+            "cash_register": pasteque_seed.DEMO_REGISTER,
+            "interval_s": 30,
+            "timeout_s": 5,
+        },
         "mqtt": {
             "url": world.broker.url,
             "username": DEVICE_ID,
@@ -117,6 +127,9 @@ def write_site(world: World, folder: Path, logs: Path) -> tuple[Path, int]:
     key = secrets_dir / "ofn-api-key"
     key.write_text(seed.DEMO_KEY + "\n")
     key.chmod(0o600)
+    till = secrets_dir / "pasteque-password"
+    till.write_text(pasteque_seed.DEMO_PASSWORD + "\n")
+    till.chmod(0o600)
     web_port = free_port()
     path = folder / "comptoir.toml"
     path.write_text(toml_text(config_tables(world, data_dir, logs, web_port)), encoding="utf-8")

@@ -4,7 +4,7 @@ fleet broker and the screen. All on 127.0.0.1, all on free ports, all stopped at
 The simulators are the project's own (`appliance/devices/*/simulator*` through
 `kiosk.simulated.SimulatedShop`), served from this process over real ptys and sockets; the box
 reaches them through its real drivers, as it reaches real hardware. The fake Open Food Network
-runs here too, on the shared clock.
+and the fake Pastèque (the shop's till server) run here too, on the shared clock.
 """
 
 from __future__ import annotations
@@ -25,6 +25,8 @@ from appliance.agent.identity import Identity, new_identity
 from appliance.devices.sensors.simulator import W1Folder
 from appliance.kiosk.simulated import SimulatedShop
 from appliance.marketplace.fake import FakeState, seed, serve
+from appliance.pasteque import fake as pasteque_fake
+from appliance.pasteque.fake import seed as pasteque_seed
 from soak.clock import real_monotonic
 from soak.processes import Reaper
 from tests.agent_support import Mosquitto, free_port, wait_until
@@ -99,6 +101,8 @@ class World:
     w1: W1Folder | None = None
     ofn: FakeState | None = None
     ofn_url: str = ""
+    pasteque: pasteque_fake.FakeState | None = None
+    pasteque_url: str = ""
     inbox: Inbox = field(default_factory=Inbox)
     smtp_port: int = 0
     broker: Broker | None = None
@@ -115,6 +119,8 @@ class World:
             self.w1.set(sensor, 3200)
         self.ofn = seed.demo(FakeState())
         self.ofn_url = self.stack.enter_context(serve(self.ofn))
+        self.pasteque = pasteque_seed.demo(pasteque_fake.FakeState())
+        self.pasteque_url = self.stack.enter_context(pasteque_fake.serve(self.pasteque))
         self.smtp_port = free_port()
         controller = Controller(self.inbox, hostname="127.0.0.1", port=self.smtp_port)
         controller.start()
