@@ -254,7 +254,8 @@ def _card_tickets(
 ) -> tuple[int, int, dict[int, tuple[int, int]]]:
     """(number, card total, VAT rate -> (base, VAT)) of the tickets paid by card, in cents."""
     rates = {tax: rate for rate, tax in mapping.taxes.items()}
-    count, total, by_vat = 0, 0, {}
+    count, total = 0, 0
+    by_vat: dict[int, tuple[int, int]] = {}
     for ticket in tickets:
         if not any(p["paymentMode"] == card for p in ticket["payments"]):
             continue
