@@ -10,7 +10,7 @@ import logging
 from typing import Any
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
-from flask_babel import gettext
+from flask_babel import gettext, lazy_gettext
 
 from appliance.store import device_commands
 from appliance.store.device_commands import CommandName
@@ -26,9 +26,10 @@ bp.before_request(requires(Role.INSTALLER))
 
 MAX_REASON = 200
 #: Commands queued without arguments, with the reason recorded when none is typed.
+#: The reason kept with a command asked without one, in the asker's language like a typed one.
 SIMPLE = {
-    CommandName.PRINT_TEST_LABEL: "test label from the web admin",
-    CommandName.SCALE_ZERO: "scale zero from the web admin",
+    CommandName.PRINT_TEST_LABEL: lazy_gettext("test label from the web admin"),
+    CommandName.SCALE_ZERO: lazy_gettext("scale zero from the web admin"),
 }
 
 
@@ -61,7 +62,7 @@ def queue() -> Any:
             return _page(gettext("Say why the door must open: the reason is kept in the door log."))
         args = {"compartment": int(compartment)}
     elif name in SIMPLE:
-        reason = reason or SIMPLE[name]
+        reason = reason or str(SIMPLE[name])
     else:
         return _page(gettext("Unknown command %(name)s.", name=asked[:40] or "?"))
     device_commands.queue(db(), name, args, requested_by=actor(), reason=reason)

@@ -42,7 +42,6 @@ STEPS = (
     CommandName.TEST_PAYMENT,
     CommandName.READ_THERMOMETERS,
 )
-REASON = "hardware test"
 
 
 @dataclass(frozen=True)
@@ -88,7 +87,7 @@ def queue() -> Any:
     elif name not in STEPS:
         return _page(gettext("Unknown command %(name)s.", name=request.form.get("name", "")[:40]))
     assert name is not None
-    reason = f"{REASON} by {actor()}"
+    reason = gettext("hardware test by %(user)s", user=actor())  # the asker's language
     device_commands.queue(db(), name, args, requested_by=actor(), reason=reason)
     record_action("command_queued", command=name, reason=reason, **args)
     log.info("hardware test %s queued by %s", name, actor())

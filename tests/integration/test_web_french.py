@@ -76,6 +76,7 @@ def test_a_queued_command_is_said_in_french_words(
     page = text(client.get("/commands/"))
     assert "Demandé : imprimer une étiquette d&#39;essai." in page
     assert "<td>imprimer une étiquette d&#39;essai</td>" in page
+    assert "<td>étiquette d&#39;essai depuis l&#39;administration web</td>" in page  # the reason
 
 
 def test_a_year_of_orders_comes_in_pages_those_to_hand_out_first(
