@@ -15,11 +15,13 @@ import pytest
 from appliance import config as config_module
 from appliance.core.fiscal import RecordType
 from appliance.errors import ComptoirError
-from appliance.store import catalogue, fiscal, journal, outbox, tickets, web_users
+from appliance.store import catalogue, fiscal, journal, outbox, sales, tickets, web_users
 from appliance.store.db import open_database, transaction
+from appliance.store.device_commands import CommandName
 from appliance.store.web_users import Role
 from appliance.web import create_app
 from tests.integration.test_closings import comptoir
+from tests.integration.test_kiosk_hardware_test import kiosk, run, w1  # noqa: F401 (fixtures)
 from tests.integration.test_web_admin import PASSWORD, log_in
 
 PARIS = ZoneInfo("Europe/Paris")
@@ -112,3 +114,27 @@ def admin_sales_page(config: Path, db: sqlite3.Connection) -> str:
         response = client.get(f"/sales/?day={yesterday().isoformat()}")
         assert response.status_code == 200
         return response.get_data(as_text=True)
+
+
+@pytest.fixture
+def config_file(config_file: Path) -> Path:
+    """The kiosk of the fixtures below, on a training box."""
+    config_file.write_text(config_file.read_text() + '[shop]\nmode = "training"\n')
+    return config_file
+
+
+def test_a_training_kiosk_charges_and_reprints_in_its_own_numbering(kiosk, db) -> None:  # noqa: F811
+    """The kiosk's own path: a card payment on the terminal simulator becomes training receipt
+    1, and its reprint is a DUPLICATA of the training ticket, printed FORMATION."""
+    shop, executor = kiosk
+    paid = run(db, executor, CommandName.TEST_PAYMENT, amount_cents=10)
+    assert paid.state == "done", paid.result
+    assert (paid.result["receipt"], paid.result["ticket"]) == (1, 1)
+    assert sales.sale_by_receipt(db, "test-box", 1) is None  # no real receipt 1
+    assert sales.sale_by_receipt(db, "test-box", 1, training=True) is not None
+    copy = run(db, executor, CommandName.REPRINT_RECEIPT, receipt=1)
+    assert copy.state == "done", copy.result
+    (duplicate,) = fiscal.records(db, RecordType.DUPLICATE)
+    assert (duplicate.data["ticket_type"], duplicate.data["ticket"]) == ("training", 1)
+    assert shop.printer.wait_for(lambda raw: raw.count(b"FORMATION") == 2 and b"DUPLICATA" in raw)
+    assert fiscal.count(db, RecordType.TICKET) == 0
