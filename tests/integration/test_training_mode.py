@@ -128,7 +128,7 @@ def test_a_training_kiosk_charges_and_reprints_in_its_own_numbering(kiosk, db) -
     1, and its reprint is a DUPLICATA of the training ticket, printed FORMATION."""
     shop, executor = kiosk
     paid = run(db, executor, CommandName.TEST_PAYMENT, amount_cents=10)
-    assert paid.state == "done", paid.result
+    assert paid.state == "done" and paid.result is not None, paid.result
     assert (paid.result["receipt"], paid.result["ticket"]) == (1, 1)
     assert sales.sale_by_receipt(db, "test-box", 1) is None  # no real receipt 1
     assert sales.sale_by_receipt(db, "test-box", 1, training=True) is not None
