@@ -1,8 +1,8 @@
 """What each remote command does. Hardware commands are queued for the kiosk, never run here.
 
-`open_door` and `print_test_label` go through the device command queue with who asked and why;
-the answer is the kiosk's recorded result, or "queued, kiosk did not answer" (not recorded as
-final, so asking again with the same id waits again without queueing twice).
+`open_door`, `print_test_label` and `print_closing` go through the device command queue with who
+asked and why; the answer is the kiosk's recorded result, or "queued, kiosk did not answer" (not
+recorded as final, so asking again with the same id waits again without queueing twice).
 """
 
 from __future__ import annotations
@@ -114,6 +114,14 @@ class Handlers:
     def do_print_test_label(self, command: RemoteCommand, db: sqlite3.Connection) -> Answer:
         reason = str(command.args.get("reason", "")) or "test label from the fleet console"
         return self._ask_kiosk(command, db, CommandName.PRINT_TEST_LABEL, {}, reason)
+
+    def do_print_closing(self, command: RemoteCommand, db: sqlite3.Connection) -> Answer:
+        """A closing (Z) printed on the kiosk's roll: `closing` N, or the last one."""
+        args: dict[str, Any] = {}
+        if "closing" in command.args:
+            args["closing"] = _int(command.args, "closing", None, 1, 10**9)
+        reason = str(command.args.get("reason", "")) or "Z from the fleet console"
+        return self._ask_kiosk(command, db, CommandName.PRINT_CLOSING, args, reason)
 
     def do_sync_now(self, command: RemoteCommand, db: sqlite3.Connection) -> Answer:
         if not self.config.marketplace.url:

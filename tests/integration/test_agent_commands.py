@@ -400,6 +400,21 @@ def test_a_test_label_is_printed_by_the_kiosk_with_the_admins_reason(
     ]
 
 
+def test_a_closing_is_printed_by_the_kiosk_at_the_fleets_request(
+    agent: RunningAgent, admin: Watcher, data_dir: Path
+) -> None:
+    kiosk = Kiosk(data_dir)
+    try:
+        answer = admin.command(BOX, "print_closing", {"closing": 3}, by="bob")
+        wrong = admin.command(BOX, "print_closing", {"closing": "hier"}, by="bob")
+    finally:
+        kiosk.stop()
+    assert answer["ok"] is True and wrong["ok"] is False and "args.closing" in wrong["error"]
+    assert [(c.name, c.args, c.requested_by) for c in kiosk.done] == [
+        ("print_closing", {"closing": 3}, "mqtt:bob")
+    ]
+
+
 def test_long_logs_are_cut_to_the_size_limit_keeping_the_newest_lines(
     agent: RunningAgent, admin: Watcher, data_dir: Path
 ) -> None:
