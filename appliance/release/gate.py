@@ -24,6 +24,7 @@ from appliance.release.services import UNITS, Services, UnitState
 from appliance.store import agent_state, journal
 
 TICK_S = 1.0
+SETTLE_TICK_S = 2.0  # final() verifies the journal: not every second on a big one
 
 
 @dataclass(frozen=True)
@@ -154,7 +155,11 @@ def _unit_problems(state: UnitState, since: float, now: float) -> list[str]:
 
 
 def run(gate: Gate, health_s: float, *, tick: Callable[[], None] = lambda: None) -> Verdict:
-    """Watch for `health_s`; fail at the first fatal problem, else judge at the end."""
+    """Watch for `health_s`; fail at the first fatal problem, else judge at the end.
+
+    A box slow to start (a loaded Pi, a big database) gets up to `health_s` more for what is
+    only not there yet (a first heartbeat, the agent back online), as long as nothing dies: a
+    slow start is not a reason to roll back; a unit that stops by itself still is."""
     deadline = time.monotonic() + health_s
     while time.monotonic() < deadline:
         problems = gate.fatal()
@@ -162,5 +167,8 @@ def run(gate: Gate, health_s: float, *, tick: Callable[[], None] = lambda: None)
             return Verdict(False, tuple(problems))
         tick()
         time.sleep(min(TICK_S, max(0.0, deadline - time.monotonic())))
-    problems = gate.final()
+    settled_by = time.monotonic() + health_s
+    while (problems := gate.final()) and not gate.fatal() and time.monotonic() < settled_by:
+        tick()
+        time.sleep(min(SETTLE_TICK_S, max(0.0, settled_by - time.monotonic())))
     return Verdict(not problems, tuple(problems))

@@ -197,7 +197,7 @@ def test_a_broken_release_is_rolled_back_by_the_box_and_no_sale_is_lost(
     took = time.monotonic() - switched
     assert states[-1]["state"] == "rolled_back", (states, box.logs())
     assert why in states[-1]["reason"]
-    assert took < box.health_s + 30
+    assert took < 2 * box.health_s + 30  # the gate, then its settling for what is late
     assert box.layout.current() == __version__
     # Back on the old release: it runs on the database the new one migrated, sells again, and
     # every sale is there.
