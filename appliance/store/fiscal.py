@@ -16,6 +16,7 @@ import os
 import sqlite3
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from appliance import clock
@@ -192,7 +193,7 @@ def _check_stretch(
     """One stretch (rowids `lo` to `hi`), after the record stored just before it; the `last`
     stretch also checks the chain's signed end `end`."""
     kind = RecordType(kind_value)
-    db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    db = sqlite3.connect(f"{Path(path).as_uri()}?mode=ro", uri=True)  # names with # or ? too
     try:
         before = db.execute(
             "SELECT body, signature FROM fiscal_records WHERE type = ? AND rowid < ? "

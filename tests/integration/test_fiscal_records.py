@@ -209,3 +209,15 @@ def test_a_chain_checked_in_stretches_on_several_cores_names_the_same_first_brea
     (report,) = [r for r in fiscal.verify(db, workers=3) if r.type is RecordType.EVENT]
     assert str(report.broken or "") == in_one
     assert bool(in_one) is (tampering != "nothing")
+
+
+def test_a_box_whose_folder_name_has_uri_characters_is_verified_in_stretches(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from appliance.store.db import open_database
+
+    db = open_database(tmp_path / "caisse #1?x=y" / "comptoir.db")
+    write_events(db, 12)
+    monkeypatch.setattr(fiscal, "STRETCH", 5)
+    assert [r.broken for r in fiscal.verify(db, workers=2)] == [None] * len(RecordType)
+    db.close()
