@@ -229,18 +229,22 @@ def _etc_files(config: Config) -> list[dict[str, Any]]:
 
 def _sales(db: sqlite3.Connection) -> dict[str, int]:
     """What a power cut must neither lose nor double: the sales, the approved card payments
-    without their sale (should be none), the sale events in the outbox (one per sale)."""
+    without their sale, real or training (should be none), the sale events in the outbox (one
+    per real sale)."""
     sales, last_receipt = db.execute(
         "SELECT count(*), coalesce(max(receipt_number), 0) FROM sales"
     ).fetchone()
+    training = db.execute("SELECT count(*) FROM training_sales").fetchone()[0]
     orphans = db.execute(
         "SELECT count(*) FROM payment_attempts WHERE state IN ('approved', 'charged') "
-        "AND id NOT IN (SELECT attempt_id FROM sales)"
+        "AND id NOT IN (SELECT attempt_id FROM sales) "
+        "AND id NOT IN (SELECT attempt_id FROM training_sales)"
     ).fetchone()[0]
     events = db.execute("SELECT count(*) FROM outbox WHERE type = 'sale'").fetchone()[0]
     return {
         "sales": sales,
         "last_receipt": last_receipt,
+        "training_sales": training,
         "approved_without_sale": orphans,
         "sale_events": events,
     }

@@ -10,7 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from appliance.store import agent_state, device_commands, outbox
+from appliance.core.catalogue import Product, SoldBy
+from appliance.core.sale import Basket, SaleLine
+from appliance.store import agent_state, device_commands, fiscal, outbox
 from appliance.store.db import open_database, transaction
 from tests.agent_support import Mosquitto, RunningAgent, Watcher, wait_until, write_config
 
@@ -429,8 +431,15 @@ def test_long_logs_are_cut_to_the_size_limit_keeping_the_newest_lines(
 
 
 def test_status_reports_the_journal_the_config_files_and_the_sales_to_the_installer(
-    agent: RunningAgent, admin: Watcher, box_config: Path
+    agent: RunningAgent, admin: Watcher, box_config: Path, data_dir: Path
 ) -> None:
+    from tests.pasteque_support import sell
+
+    db = open_database(data_dir / "comptoir.db")
+    with transaction(db):
+        fiscal.set_state(db, "mode", "training")
+    sell(db, BOX, Basket((SaleLine.pieces(Product("oeufs", "Œufs", SoldBy.PIECE, 320, 550), 1),)))
+    db.close()
     box_config.chmod(0o600)
     (box_config.parent / "mqtt.pass").chmod(0o640)
     answer = admin.command(BOX, "status")
@@ -443,6 +452,7 @@ def test_status_reports_the_journal_the_config_files_and_the_sales_to_the_instal
     assert status["sales"] == {
         "sales": 0,
         "last_receipt": 0,
+        "training_sales": 1,  # paid, and no orphan: its sale is a training one
         "approved_without_sale": 0,
         "sale_events": 0,
     }
