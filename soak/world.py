@@ -9,7 +9,6 @@ and the fake Pastèque (the shop's till server) run here too, on the shared cloc
 
 from __future__ import annotations
 
-import email
 import re
 import socket
 import subprocess
@@ -17,9 +16,6 @@ import threading
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
-
-from aiosmtpd.controller import Controller
-from aiosmtpd.smtp import Envelope
 
 from appliance.agent.identity import Identity, new_identity
 from appliance.devices.sensors.simulator import W1Folder
@@ -29,7 +25,8 @@ from appliance.pasteque import fake as pasteque_fake
 from appliance.pasteque.fake import seed as pasteque_seed
 from soak.clock import real_monotonic
 from soak.processes import Reaper
-from tests.agent_support import Mosquitto, free_port, wait_until
+from tests import mail_support
+from tests.agent_support import Mosquitto, wait_until
 
 ADMIN = "comptoir-admin"
 SENSORS = ("28-00000a1b2c3d", "28-00000a1b2c3e")
@@ -55,38 +52,15 @@ class Broker(Mosquitto):
         self.process = None
 
 
-@dataclass
-class Mail:
-    to: str
-    subject: str
-    body: str
-
-
-class Inbox:
+class Inbox(mail_support.Inbox):
     """The shop's customers' mailboxes: every e-mail the box sends lands here."""
-
-    def __init__(self) -> None:
-        self.mails: list[Mail] = []
-        self.lock = threading.Lock()
-
-    async def handle_DATA(self, server: object, session: object, envelope: Envelope) -> str:
-        message = email.message_from_bytes(envelope.original_content or b"")
-        body = ""
-        for part in message.walk():
-            if part.get_content_type() == "text/plain":
-                payload = part.get_payload(decode=True)
-                body = payload.decode("utf-8", "replace") if isinstance(payload, bytes) else ""
-                break
-        with self.lock:
-            self.mails.append(Mail(message["To"], message["Subject"], body))
-        return "250 OK"
 
     def pickup_code(self, order_number: str) -> str | None:
         """The newest pickup code sent for this order (what the customer reads)."""
         with self.lock:
-            for mail in reversed(self.mails):
-                if order_number in mail.subject:
-                    found = re.search(r"Code de retrait : (\d+)", mail.body)
+            for message in reversed(self.messages):
+                if order_number in (message["Subject"] or ""):
+                    found = re.search(r"Code de retrait : (\d+)", mail_support.text_of(message))
                     if found:
                         return found[1]
         return None
@@ -121,10 +95,7 @@ class World:
         self.ofn_url = self.stack.enter_context(serve(self.ofn))
         self.pasteque = pasteque_seed.demo(pasteque_fake.FakeState())
         self.pasteque_url = self.stack.enter_context(pasteque_fake.serve(self.pasteque))
-        self.smtp_port = free_port()
-        controller = Controller(self.inbox, hostname="127.0.0.1", port=self.smtp_port)
-        controller.start()
-        self.stack.callback(controller.stop)
+        _, self.smtp_port = self.stack.enter_context(mail_support.mail_server(self.inbox))
         self.box_identity = new_identity(device_id)
         self.admin_identity = new_identity(ADMIN, admin=True)
         self.broker = Broker(

@@ -2,20 +2,18 @@
 
 from __future__ import annotations
 
-import email
-import socket
 from collections.abc import Iterator
 from datetime import UTC, datetime
-from email.message import Message
 from pathlib import Path
 
 import pytest
-from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
 from PIL import Image
 
 from appliance import config
 from appliance.notify.pickup_email import NotifySendError, PickupNotice, send_pickup_code
+from tests.agent_support import free_port
+from tests.mail_support import Inbox, mail_server, payload
 
 NOTICE = PickupNotice(
     to="alice@example.org",
@@ -28,40 +26,16 @@ NOTICE = PickupNotice(
 )
 
 
-class Inbox:
-    def __init__(self) -> None:
-        self.messages: list[Message] = []
-
-    async def handle_DATA(self, server: object, session: object, envelope: object) -> str:
-        self.messages.append(email.message_from_bytes(envelope.content))  # type: ignore[attr-defined]
-        return "250 OK"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture
 def smtp_server() -> Iterator[tuple[Inbox, int]]:
-    inbox = Inbox()
-    port = free_port()
-
-    def authenticate(server, session, envelope, mechanism, auth_data):
+    def authenticate(
+        server: object, session: object, envelope: object, mechanism: str, auth_data: object
+    ) -> AuthResult:
         ok = isinstance(auth_data, LoginPassword) and auth_data.password == b"s3cret"
         return AuthResult(success=ok)
 
-    controller = Controller(
-        inbox,
-        hostname="127.0.0.1",
-        port=port,
-        authenticator=authenticate,
-        auth_require_tls=False,
-    )
-    controller.start()
-    yield inbox, port
-    controller.stop()
+    with mail_server(authenticator=authenticate) as served:
+        yield served
 
 
 def settings(port: int, tmp_path: Path, **smtp: object) -> config.Config:
@@ -92,13 +66,13 @@ def test_the_customer_gets_the_code_the_compartment_and_a_readable_qr_image(
     assert message["To"] == "alice@example.org"
     assert "R123456789" in message["Subject"]
     text = next(p for p in message.walk() if p.get_content_type() == "text/plain")
-    body = _payload(text).decode()
+    body = payload(text).decode()
     assert "casier n° 12" in body and "locker no. 12" in body
     assert "048213" in body and "04 75 00 00 00" in body
     assert body.index("Bonjour") < body.index("Hello")
     image = next(p for p in message.walk() if p.get_content_type() == "image/png")
     png = tmp_path / "qr.png"
-    png.write_bytes(_payload(image))
+    png.write_bytes(payload(image))
     with Image.open(png) as qr:
         assert qr.size[0] > 100
 
@@ -123,10 +97,3 @@ def test_a_mail_server_that_is_down_is_named(tmp_path: Path) -> None:
 def test_an_order_without_an_address_is_said_plainly(tmp_path: Path) -> None:
     with pytest.raises(NotifySendError, match="no e-mail address"):
         send_pickup_code(settings(25, tmp_path), PickupNotice(**{**NOTICE.__dict__, "to": ""}))
-
-
-def _payload(part: Message) -> bytes:
-    """A part's content, its transfer encoding undone."""
-    data = part.get_payload(decode=True)
-    assert isinstance(data, bytes), part
-    return data

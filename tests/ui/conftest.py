@@ -2,22 +2,20 @@
 
 from __future__ import annotations
 
-import email
 import os
-import socket
 import subprocess
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
-from email.message import Message
 from pathlib import Path
 
 import pytest
-from aiosmtpd.controller import Controller
 
 from appliance.core.catalogue import Product, SoldBy
 from appliance.store import catalogue
 from appliance.store.db import open_database, transaction
+from tests.mail_support import Inbox
+from tests.mail_support import mail_server as serve_mail
 
 ROOT = Path(__file__).resolve().parents[2]
 JOURNEY_TIMEOUT_S = 120
@@ -151,30 +149,13 @@ def run_journey(kiosk_env, shop_config):
     return run
 
 
-class Inbox:
-    def __init__(self) -> None:
-        self.messages: list[Message] = []
-
-    async def handle_DATA(self, server: object, session: object, envelope: object) -> str:
-        self.messages.append(email.message_from_bytes(envelope.content))  # type: ignore[attr-defined]
-        return "250 OK"
-
-
 @contextmanager
 def mail_server(config_path: Path) -> Iterator[Inbox]:
     """A real SMTP server on a free port, and the config's [smtp] pointed at it."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    received = Inbox()
-    controller = Controller(received, hostname="127.0.0.1", port=port)
-    controller.start()
-    config_path.write_text(
-        config_path.read_text()
-        + f'\n[smtp]\nhost = "127.0.0.1"\nport = {port}\nstarttls = false\n'
-        + 'sender = "casiers@ferme.test"\n'
-    )
-    try:
+    with serve_mail() as (received, port):
+        config_path.write_text(
+            config_path.read_text()
+            + f'\n[smtp]\nhost = "127.0.0.1"\nport = {port}\nstarttls = false\n'
+            + 'sender = "casiers@ferme.test"\n'
+        )
         yield received
-    finally:
-        controller.stop()

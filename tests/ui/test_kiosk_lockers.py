@@ -13,7 +13,8 @@ from appliance.core.order import OrderState
 from appliance.core.pickup_code import Verdict
 from appliance.store import alerts, journal, lockers, orders, outbox, pickup_codes
 from appliance.store.db import open_database
-from tests.ui.conftest import Inbox, mail_server
+from tests.mail_support import Inbox
+from tests.ui.conftest import mail_server
 
 pytestmark = pytest.mark.ui
 
