@@ -192,8 +192,8 @@ def _stamps(
     db: sqlite3.Connection, config: Config, day: date, count: int, rng: random.Random
 ) -> list[datetime]:
     """`count` moments of `day` between opening and closing, in order; refused for a day that
-    is not past, already closed, or before sales already recorded (tickets stay in time
-    order)."""
+    is not past, already closed (training sales are in no closing), or before sales already
+    recorded (the tickets of a chain stay in time order)."""
     from appliance.core.fiscal import RecordType
     from appliance.store import closings, fiscal
 
@@ -201,10 +201,11 @@ def _stamps(
     today = clock.now().astimezone(zone).date()
     if day >= today:
         raise UsageError(f"--date {day} is not a past day: leave --date out to record sales now")
-    closed = closings.closed_until(db)
+    training = config.shop.mode == "training"
+    closed = None if training else closings.closed_until(db)
     if closed is not None and day <= closed:
         raise UsageError(f"{day} is closed already (closings up to {closed}): pick a later day")
-    latest = fiscal.latest_ts(db, RecordType.TICKET)
+    latest = fiscal.latest_ts(db, RecordType.TRAINING if training else RecordType.TICKET)
     if latest and datetime.fromisoformat(latest).astimezone(zone).date() > day:
         raise UsageError(f"tickets after {day} are recorded already: simulate days in time order")
     opens = datetime.combine(day, DAY_OPENS, zone)

@@ -102,6 +102,12 @@ def test_training_sales_touch_no_real_figure_and_live_numbering_carries_on(
     assert (day["tickets"], day["total_cents"]) == (2, total)
     assert day["training_tickets"] == 4  # shown on the Z, in none of its figures
     assert comptoir(demo, "fiscal", "verify").returncode == 0
+
+    training = box(tmp_path, "training")  # a closed day takes training sales: in no closing
+    assert simulate(training, 1) == [5]
+    before = str(yesterday() - timedelta(days=1))
+    older = comptoir(training, "sales", "simulate", "--count", "1", "--date", before)
+    assert older.returncode == 2 and "time order" in older.stderr
     db.close()
 
 
