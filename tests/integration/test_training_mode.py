@@ -105,8 +105,8 @@ def test_training_sales_touch_no_real_figure_and_live_numbering_carries_on(
 
     training = box(tmp_path, "training")  # a closed day takes training sales: in no closing
     assert simulate(training, 1) == [5]
-    before = str(yesterday() - timedelta(days=1))
-    older = comptoir(training, "sales", "simulate", "--count", "1", "--date", before)
+    earlier = str(yesterday() - timedelta(days=1))
+    older = comptoir(training, "sales", "simulate", "--count", "1", "--date", earlier)
     assert older.returncode == 2 and "time order" in older.stderr
     db.close()
 
