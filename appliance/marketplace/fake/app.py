@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from flask import Flask
 
-from appliance.marketplace.fake.routes import catalogue, dfc, gate, orders
+from appliance.marketplace.fake.routes import catalogue, dfc, gate, images, orders
 from appliance.marketplace.fake.routes.common import STATE_KEY
 from appliance.marketplace.fake.state import FakeState
 
@@ -19,6 +19,6 @@ def create_app(state: FakeState) -> Flask:
     app = Flask("fake_ofn")
     app.config["JSON_SORT_KEYS"] = False
     app.extensions[STATE_KEY] = state
-    for group in (gate, catalogue, orders, dfc):
+    for group in (gate, catalogue, orders, dfc, images):
         app.register_blueprint(group.bp)
     return app

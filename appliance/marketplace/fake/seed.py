@@ -72,7 +72,7 @@ def demo(state: FakeState | None = None) -> FakeState:
     variant_ids = set()
     for producer_id, name, variants in _DEMO_CATALOGUE:
         product_id = state.next_id()
-        product = Product(product_id, name, f"https://example.test/img/{product_id}.jpg")
+        product = Product(product_id, name, f"/img/{product_id}.jpg")
         made = []
         for display, unit, value, price, on_hand, on_demand in variants:
             made.append(

@@ -9,6 +9,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from flask import has_request_context, request
+
 from appliance.marketplace.fake.state import FakeState, Order, Product, Variant
 
 MONTHS_FR = (
@@ -24,6 +26,14 @@ def money(cents: int) -> str:
     if rest == 0:
         return f"{sign}{euros}.0"
     return f"{sign}{euros}.{rest:02d}".rstrip("0")
+
+
+def picture_url(product: Product) -> str:
+    """OFN sends absolute picture addresses; the fake keeps its own as paths (`/img/7.jpg`,
+    served by routes/images.py) and makes them absolute on the address it was asked on."""
+    if product.image_url.startswith("/") and has_request_context():
+        return request.host_url.rstrip("/") + product.image_url
+    return product.image_url
 
 
 def french_date(moment: datetime | None) -> str:
@@ -59,7 +69,7 @@ def bulk_product(state: FakeState, product: Product, producers: set[int]) -> dic
                 "id": v.id,
                 "name": f"{product.name} - {v.display_name or unit_to_display(v)}",
                 "producer_name": producer.name,
-                "image": product.image_url,
+                "image": picture_url(product),
                 "sku": v.sku,
                 "import_date": None,
                 "tax_category_id": 1,
@@ -90,8 +100,8 @@ def bulk_product(state: FakeState, product: Product, producers: set[int]) -> dic
         "inherits_properties": True,
         "price": "0.0",  # a dead attr_accessor in OFN: always 0.0
         "import_date": None,
-        "image_url": product.image_url,
-        "thumb_url": product.image_url,
+        "image_url": picture_url(product),
+        "thumb_url": picture_url(product),
         "variants": variants,
     }
 
@@ -116,7 +126,7 @@ def api_variant(state: FakeState, v: Variant, fees_cents: int = 0) -> dict[str, 
         "fees_name": {"admin": "Frais de la boutique"},
         "price_with_fees": money(v.price_cents + fees_cents),
         "tag_list": [],
-        "thumb_url": product.image_url,
+        "thumb_url": picture_url(product),
         "unit_price_price": money(v.price_cents),
         "unit_price_unit": "kg" if v.variant_unit == "weight" else "pièce",
         "enterprise": {"id": v.producer_id},
@@ -137,7 +147,7 @@ def shop_product(
         "description_html": "",
         "properties_with_values": [],
         "variants": [api_variant(state, v, fees_cents) for v in variants],
-        "image": {"id": 1, "alt": product.name, "image_url": product.image_url},
+        "image": {"id": 1, "alt": product.name, "image_url": picture_url(product)},
     }
 
 
