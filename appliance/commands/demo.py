@@ -265,7 +265,7 @@ def run(args: argparse.Namespace) -> int:
     ):
         site = shop.site(config)
         printer = shop.label_printer(site, labels)
-        terminal = open_terminal(site.payment)
+        terminal = open_terminal(site.payment, training=site.shop.mode == "training")
         app = KioskApp(
             site,
             lambda post: Effects(site, printer, terminal, post),

@@ -37,6 +37,6 @@ def run(args: argparse.Namespace) -> int:
     from appliance.kiosk.effects import Effects
 
     printer = open_printer(config.printer)
-    terminal = open_terminal(config.payment)
+    terminal = open_terminal(config.payment, training=config.shop.mode == "training")
     KioskApp(config, lambda post: Effects(config, printer, terminal, post)).run()
     return 0

@@ -56,7 +56,7 @@ def kiosk(
         effects = Effects(
             site,
             shop.label_printer(site, tmp_path / "labels"),
-            open_terminal(site.payment),
+            open_terminal(site.payment, training=site.shop.mode == "training"),
             posted.put,
         ).start()
         executor = CommandExecutor(site.database_path, remote.handlers(effects, IdleScreens()))

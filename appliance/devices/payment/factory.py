@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import logging
+
 from appliance.config import Payment
 from appliance.devices import registry
 from appliance.devices.payment.base import Terminal
+from appliance.devices.payment.training import TrainingTerminal
+
+log = logging.getLogger(__name__)
 
 #: `[payment] terminal` -> what opens it from the [payment] section.
 TERMINALS = {
@@ -12,9 +17,13 @@ TERMINALS = {
 }
 
 
-def open_terminal(settings: Payment) -> Terminal | None:
-    """`[payment] terminal = "none"` is a site that only hands out orders paid online."""
+def open_terminal(settings: Payment, *, training: bool = False) -> Terminal | None:
+    """`[payment] terminal = "none"` is a site that only hands out orders paid online; a box
+    in training mode (`[shop] mode = "training"`) never charges a card, whatever is plugged in."""
     if settings.terminal == "none":
         return None
+    if training:
+        log.warning("training mode: the card terminal is not used, no card is charged")
+        return TrainingTerminal()
     terminal: Terminal = registry.load("payment.terminal", settings.terminal, TERMINALS)(settings)
     return terminal
