@@ -116,11 +116,18 @@ class KioskDriver:
         )
 
     def wait_screen(self, *names: str, timeout: float = STEP_TIMEOUT_S) -> str:
-        return self.wait(
-            lambda: self.screen if self.screen in names or self.journey in names else "",
-            f"screen {'/'.join(names)}",
-            timeout,
-        )
+        def shown() -> str:
+            if "home" in names and self.screen == "attract":
+                self.wake()  # a person arriving at a kiosk nobody used for a while
+            return self.screen if self.screen in names or self.journey in names else ""
+
+        return self.wait(shown, f"screen {'/'.join(names)}", timeout)
+
+    def wake(self) -> None:
+        """Touch the attract screen (shown when nobody touched the kiosk for a while)."""
+        spot = self.find(lambda s: s.id == "touch")
+        if spot is not None:
+            self.touch_spot(spot)
 
     def wait_settled(self, timeout: float = 90) -> None:
         """After a start: the home screen, laid out (two maps in a row agree)."""

@@ -29,6 +29,8 @@ ORDER = re.compile(r"R\d{9}\b")
 PATIENCE_S = 40.0
 #: A product tile touched this many times at most, each waited on this long (real seconds).
 TILE_TRIES, TILE_WAIT_S = 3, 8.0
+#: The screens of a kiosk nobody is using: home, and the attract screen after a while.
+WELCOME = ("home", "attract")
 
 
 @dataclass
@@ -92,10 +94,13 @@ class Customer:
         k = self.kiosk
         shop = self.world.shop
         assert shop
-        if screen == "home":
-            if any(seen != "home" for seen in self.visit.screens):
+        if screen in WELCOME:
+            if any(seen not in WELCOME for seen in self.visit.screens):
                 return True  # paid, told not to pay again, or sent home by the kiosk: gone
-            k.touch(id="start")
+            if screen == "attract":
+                k.wake()
+            else:
+                k.touch(id="start")
         elif screen == "catalogue":
             if self.visit.items >= self.wanted:
                 k.touch(id="basket")
@@ -237,7 +242,7 @@ class Producer:
             self._touch_any(("OK",))
             k.wait(lambda: k.step != "deposited", "the menu again")
         self._touch_any(("Terminé", "OK", "Retour"))
-        k.wait(lambda: k.screen == "home", "home after the refill", 40)
+        k.wait(lambda: k.screen in WELCOME, "home after the refill", 40)
         return done
 
     def _wait_door(self, compartment: int) -> bool:
@@ -309,7 +314,7 @@ class Collector:
             return ended
         if leave_open:
             return "left_open"
-        k.wait(lambda: k.step in ("done", "item_left") or k.screen == "home", "the pickup done")
+        k.wait(lambda: k.step in ("done", "item_left") or k.screen in WELCOME, "the pickup done")
         ended = k.step or "done"
         back_home(k)
         return ended
@@ -336,7 +341,9 @@ class Collector:
             type_digits(k, "".join(rng.choice("0123456789") for _ in range(6)))
             typed += 1
             self._until_taken(k)
-            k.wait(lambda: k.step in ("refused", "locked") or k.screen == "home", "the refusal", 30)
+            k.wait(
+                lambda: k.step in ("refused", "locked") or k.screen in WELCOME, "the refusal", 30
+            )
             if k.step == "refused":
                 self.pass_time(REFUSAL_S)  # they read the refusal until the keypad is back
         locked = locked or k.step == "locked"
@@ -350,7 +357,7 @@ class Collector:
         more (counted in the driver's `touches_again`)."""
         for _ in range(6):
             try:
-                k.wait(lambda: k.step != "enter_code" or k.screen == "home", "the code", 4)
+                k.wait(lambda: k.step != "enter_code" or k.screen in WELCOME, "the code", 4)
                 return
             except KioskStuck:
                 k.touches_again += 1
@@ -360,13 +367,13 @@ class Collector:
 def back_home(k: KioskDriver) -> None:
     """Touch Back / OK / Terminé until the kiosk is home (or it goes home by itself)."""
     for _ in range(6):
-        if k.screen == "home":
+        if k.screen in WELCOME:
             return
         spot = k.find(lambda s: s.text.startswith(("Retour", "OK", "Terminé", "Annuler")))
         if spot is not None:
             k.touch_spot(spot)
         time.sleep(0.5)
-    k.wait(lambda: k.screen == "home", "home", 60)
+    k.wait(lambda: k.screen in WELCOME, "home", 60)
 
 
 def _named(name: str, spot: Spot) -> bool:

@@ -46,6 +46,7 @@ from appliance.kiosk.flows.kiosk import KioskFlow
 from appliance.kiosk.flows.values import Settings
 from appliance.kiosk.health import CatalogueWatch, Heartbeat
 from appliance.kiosk.i18n import translator
+from appliance.kiosk.pictures import for_site
 from appliance.kiosk.probe import Probe
 from appliance.kiosk.view import MESSAGE_SCREENS
 from appliance.kiosk.wedge import Wedge
@@ -57,6 +58,7 @@ log = logging.getLogger(__name__)
 
 TICK_S = 0.5
 _SCREENS = {
+    "attract": screens.AttractScreen,
     "home": screens.HomeScreen,
     "about": screens.AboutScreen,
     "catalogue": screens.CatalogueScreen,
@@ -131,6 +133,7 @@ class KioskApp(App):
         self._ = translator(self.flow.language)
         self.lang = self.flow.language
         self.probe = Probe()  # the screen map for the soak's robot; off on a box
+        self.pictures = for_site(site)  # only its paths here: the workers make the files
 
     # -- Kivy -----------------------------------------------------------------------------------
 

@@ -37,6 +37,9 @@ DOWNLOAD_TIMEOUT_S = 10.0
 #: A source image larger than this is refused (a mistake, not a product photo).
 MAX_SOURCE_BYTES = 20 * 1024 * 1024
 
+#: The attract screen's three steps: choose, weigh, pay by card.
+HOW_IT_WORKS = ("basket", "scale", "card")
+
 #: Pictogram kinds, by words found in a category's name (French and English).
 _KINDS = (
     ("fruit", ("fruit", "pomme", "poire")),
@@ -70,9 +73,12 @@ class Pictures:
 
     def dress(self, products: Iterable[Product]) -> tuple[Product, ...]:
         """The products with `photo` naming a thumbnail on this box: their own, or their
-        category's pictogram. Never raises for a bad picture: it is logged and left out."""
+        category's pictogram. Never raises for a bad picture: it is logged and left out.
+        The attract screen's "how it works" pictures are made here too, off the UI thread."""
         with self._lock:
             self.folder.mkdir(parents=True, exist_ok=True, mode=0o750)
+            for kind in HOW_IT_WORKS:
+                self._pictogram(kind)
             dressed = tuple(replace(p, photo=str(self._picture(p))) for p in products)
             self._save_index()
             self._trim({Path(p.photo) for p in dressed})
@@ -134,8 +140,12 @@ class Pictures:
             partial.replace(target)
         return name
 
+    def pictogram(self, kind: str) -> Path:
+        """Where `kind`'s pictogram is (made by `dress`)."""
+        return self.folder / f"pictogram-{kind}.png"
+
     def _pictogram(self, kind: str) -> Path:
-        target = self.folder / f"pictogram-{kind}.png"
+        target = self.pictogram(kind)
         if not target.is_file():
             partial = target.with_suffix(".part")
             draw_pictogram(kind).save(partial, format="PNG")
@@ -203,6 +213,8 @@ _BACKGROUND = {
     "jar": (250, 238, 205),
     "egg": (240, 238, 232),
     "basket": (228, 240, 228),
+    "scale": (232, 236, 240),
+    "card": (226, 238, 250),
 }
 
 
@@ -244,6 +256,19 @@ def draw_pictogram(kind: str, size: int = THUMB_PX) -> Image.Image:
         d.rounded_rectangle(box(0.32, 0.36, 0.68, 0.8), radius=s * 0.06, fill=(226, 160, 40))
         d.rectangle(box(0.3, 0.26, 0.7, 0.36), fill=(170, 60, 50))
         d.rectangle(box(0.38, 0.5, 0.62, 0.64), fill=(250, 244, 228))
+    elif kind == "scale":
+        d.rounded_rectangle(box(0.22, 0.56, 0.78, 0.8), radius=s * 0.04, fill=(90, 96, 104))
+        d.rectangle(box(0.34, 0.62, 0.66, 0.72), fill=(170, 230, 180))
+        d.rectangle(box(0.47, 0.46, 0.53, 0.56), fill=(90, 96, 104))
+        d.chord(box(0.18, 0.22, 0.82, 0.5), 0, 180, fill=(160, 166, 174))
+        d.ellipse(box(0.36, 0.2, 0.52, 0.36), fill=(206, 52, 46))
+        d.ellipse(box(0.5, 0.22, 0.64, 0.36), fill=(236, 124, 32))
+    elif kind == "card":
+        d.rounded_rectangle(box(0.18, 0.3, 0.82, 0.7), radius=s * 0.05, fill=(40, 90, 160))
+        d.rectangle(box(0.18, 0.38, 0.82, 0.46), fill=(20, 40, 80))
+        d.rounded_rectangle(box(0.26, 0.52, 0.38, 0.62), radius=s * 0.015, fill=(230, 190, 80))
+        for x in (0.56, 0.64, 0.72):
+            d.arc(box(x - 0.05, 0.5, x + 0.05, 0.64), 300, 60, fill=(255, 255, 255), width=s // 80)
     elif kind == "egg":
         for x0 in (0.22, 0.5):
             d.ellipse(box(x0, 0.3, x0 + 0.28, 0.72), fill=(236, 200, 160))

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 import qrcode
 from kivy.core.image import Image as CoreImage
 from kivy.core.text import Label as CoreLabel
+from kivy.factory import Factory
 from kivy.graphics.texture import Texture
 from kivy.lang import Builder
 from kivy.metrics import dp, sp
@@ -36,7 +37,17 @@ KV_DIR = Path(__file__).resolve().parent / "kv"
 
 
 def load_kv() -> None:
-    kv_files = ("common", "home", "about", "catalogue", "weigh", "basket", "receipt", "message")
+    kv_files = (
+        "common",
+        "attract",
+        "home",
+        "about",
+        "catalogue",
+        "weigh",
+        "basket",
+        "receipt",
+        "message",
+    )
     for name in (*kv_files, "lockers"):
         Builder.load_file(str(KV_DIR / f"{name}.kv"))
 
@@ -60,6 +71,46 @@ class HelpPanel(ModalView):
             body += " You can also call:"
         self.ids.body.text = app.tr(body, app.lang)
         self.ids.phone.text = phone
+
+
+#: The attract screen shows this many of today's products.
+OFFERS = 4
+
+
+class AttractScreen(KioskScreen):
+    """The shop, a few of today's products (those with their own picture first) and how it
+    works, while nobody is at the kiosk."""
+
+    _shown: tuple = ()
+
+    def render(self, app: KioskApp) -> None:
+        journey = app.flow.journey
+        products = journey.browse.products
+        key = (app.lang, products, journey.settings.payment_enabled)
+        if key == self._shown:
+            return
+        self._shown = key
+        self.ids.shop.text = app.site.device.name
+        self.ids.today.text = app.tr("Today at the shop", app.lang) if products else ""
+        self.ids.touch.text = app.tr("Touch the screen to start", app.lang)
+        pictures = app.pictures
+        steps = (
+            (self.ids.step_choose, "basket", "1. Choose"),
+            (self.ids.step_weigh, "scale", "2. Weigh"),
+            (self.ids.step_pay, "card", "3. Pay by card"),
+        )
+        for step, kind, text in steps:
+            step.source = str(pictures.pictogram(kind))
+            step.text = app.tr(text, app.lang)
+        if not journey.settings.payment_enabled:
+            self.ids.step_pay.text = app.tr("3. Stick the label", app.lang)
+        row = self.ids.offers
+        row.clear_widgets()
+        own = sorted(products, key=lambda p: Path(p.photo).name.startswith("pictogram-"))
+        for product in own[:OFFERS]:
+            card = ProductCard()
+            card.show(product, view.unit_price(product, app.lang, app._))
+            row.add_widget(card)
 
 
 class HomeScreen(KioskScreen):
@@ -98,13 +149,12 @@ def measure(text: str, font_size: float) -> float:
     return _measurer(font_size).get_extents(text)[0]
 
 
-class ProductTile(ButtonBehavior, BoxLayout):
+class ProductCard(BoxLayout):
     """A product's picture (or its category's pictogram), its name and its price."""
 
     name = ""
 
     def show(self, product: Product, price: str) -> None:
-        self.sku = product.sku
         self.name = product.name
         self.ids.price.text = price
         self.ids.photo.source = product.photo
@@ -114,6 +164,14 @@ class ProductTile(ButtonBehavior, BoxLayout):
         label = self.ids.name
         fitted = view.fit_name(self.name, label.width - dp(8), measure, NAME_SIZES)
         label.text, label.font_size = fitted.text, sp(fitted.font_size)
+
+
+class ProductTile(ButtonBehavior, ProductCard):
+    """A product card of the catalogue: a touch chooses it."""
+
+    def show(self, product: Product, price: str) -> None:
+        self.sku = product.sku
+        super().show(product, price)
 
 
 class CatalogueScreen(KioskScreen):
@@ -149,8 +207,6 @@ class CatalogueScreen(KioskScreen):
             grid.add_widget(tile)
 
     def _categories(self, app: KioskApp, categories: tuple[str, ...], chosen: str) -> None:
-        from kivy.factory import Factory
-
         row = self.ids.categories
         row.clear_widgets()
         for name in ("", *categories):

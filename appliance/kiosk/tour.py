@@ -222,6 +222,7 @@ def later_steps(weighed: str) -> list[Step]:
         ("weigh-empty-pan", chosen, True),
         ("basket-label-printed", labelled, True),
         ("help", [*chosen, _stable(640), _touch(Action.HELP)], True),
+        ("idle-attract", [_stable(0), TimerFired()], True),
     ]
 
 

@@ -284,3 +284,24 @@ async def help_asked(k) -> None:
     await k.tap_widget(k.find(help_text))  # the one in the weighing screen's title bar
     await k.wait_for(lambda: k.app.help_panel.parent is not None)
     assert k.screen == "weigh"  # the customer's choice is kept under the panel
+
+
+async def left_alone(k) -> None:
+    """A basket left alone: "Are you still there?", then home, then the attract screen; a
+    touch there is home again."""
+    await k.wait_screen("home")
+    await k.tap("start")
+    await k.tap_product("OEUFS")
+    await k.wait_screen("pieces")
+    await k.tap("add")
+    await k.wait_screen("basket")
+    await k.wait_for(lambda: k.app.idle_prompt.parent is not None, timeout=40)
+    await k.wait_for(lambda: k.screen in ("home", "attract"), timeout=40)
+    assert k.app.flow.journey.lines == []
+    await k.wait_screen("attract")
+    assert k.shown == "attract"
+    await k.frames(3)
+    shop = k.widget("shop").text
+    assert shop == k.app.site.device.name and len(k.widget("offers").children) == 2
+    await k.tap("touch")
+    await k.wait_screen("home")

@@ -151,3 +151,18 @@ def test_buttons_wait_for_a_stable_weight_and_a_cancelled_basket_is_recorded(run
         db.close()
     assert left.details == {"why": "cancelled", "lines": 1, "total_cents": 431, "labelled": 1}
     assert _sales(data_dir) == []
+
+
+def test_a_basket_left_alone_goes_home_then_to_the_attract_screen(
+    run_journey, shop_config, data_dir
+):
+    shop_config.write_text(
+        shop_config.read_text().replace("[kiosk]\n", "[kiosk]\nidle_timeout_s = 10\n", 1)
+    )
+    run_journey("left_alone")
+    db = open_database(data_dir / "comptoir.db")
+    try:
+        (left,) = technical_events.events(db, technical_events.EventKind.BASKET_ABANDONED)
+    finally:
+        db.close()
+    assert left.details["why"] == "idle" and left.details["lines"] == 1

@@ -517,10 +517,10 @@ def test_a_touch_on_the_idle_prompt_keeps_the_basket():
     assert kiosk.screen is Screen.BASKET and len(kiosk.journey.lines) == 1
 
 
-def test_home_is_never_idle():
+def test_home_never_asks_if_anyone_is_still_there():
     kiosk = Kiosk(idle=30)
     kiosk.send(TimerFired(), after=1000)
-    assert not kiosk.flow.idle_prompt and kiosk.screen is Screen.HOME
+    assert not kiosk.flow.idle_prompt and kiosk.screen is Screen.ATTRACT
 
 
 def test_a_price_computing_scale_is_shown_and_sold_exactly_as_it_sent():
@@ -617,3 +617,25 @@ def test_help_alerts_once_with_what_the_customer_was_doing_and_closes_by_itself(
     kiosk.send(TimerFired(), after=HELP_REPEAT_S)
     (again,) = kiosk.touch(Action.HELP)
     assert (again.doing, again.product) == ("weigh", "Pommes Gala")
+
+
+def test_home_left_alone_shows_the_attract_screen_and_a_touch_there_is_home():
+    kiosk = Kiosk(idle=30)
+    kiosk.send(TimerFired(), after=29)
+    assert kiosk.screen is Screen.HOME
+    kiosk.send(TimerFired(), after=1)
+    assert kiosk.screen is Screen.ATTRACT and kiosk.flow.idle
+    assert kiosk.touch(Action.WAKE) == [] and kiosk.screen is Screen.HOME
+    kiosk.send(TimerFired(), after=31)
+    kiosk.touch(Action.START)  # any touch wakes it and does what it asks on home
+    assert kiosk.screen is Screen.CATALOGUE
+
+
+def test_a_basket_left_alone_goes_home_then_to_the_attract_screen():
+    kiosk = Kiosk(idle=30)
+    kiosk.weigh_apples(1000)
+    kiosk.send(TimerFired(), after=31)
+    kiosk.send(TimerFired(), after=IDLE_GRACE_S)
+    assert kiosk.screen is Screen.HOME
+    kiosk.send(TimerFired(), after=0.5)
+    assert kiosk.screen is Screen.ATTRACT and kiosk.journey.lines == []

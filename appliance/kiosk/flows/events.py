@@ -46,6 +46,7 @@ class Action(StrEnum):
     RETRY = "retry"
     DONE = "done"
     STILL_HERE = "still_here"
+    WAKE = "wake"  # a touch on the attract screen: home
     HELP = "help"  # "Need help?", on every screen
     CLOSE_HELP = "close_help"
     PICKUP = "pickup"  # from home: collect an order at the lockers

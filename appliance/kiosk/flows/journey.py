@@ -49,6 +49,7 @@ LABEL_TO_COUNTER = "Label printed: stick it on your produce and pay at the count
 
 
 class Screen(StrEnum):
+    ATTRACT = "attract"  # nobody there: the shop, today's products and how it works
     HOME = "home"
     ABOUT = "about"
     CATALOGUE = "catalogue"
@@ -111,7 +112,20 @@ class Journey:
     @property
     def resting(self) -> bool:
         """Someone is choosing (not at home, not paying): the idle rule may start afresh."""
-        return self._screen not in (Screen.HOME, Screen.PAYING)
+        return self._screen not in (Screen.ATTRACT, Screen.HOME, Screen.PAYING)
+
+    @property
+    def welcoming(self) -> bool:
+        """Home or the attract screen: nobody has started anything."""
+        return self._screen in (Screen.ATTRACT, Screen.HOME)
+
+    def attract(self, now: float) -> None:
+        if self._screen is Screen.HOME:
+            self._go(Screen.ATTRACT, now)
+
+    def wake(self, now: float) -> None:
+        if self._screen is Screen.ATTRACT:
+            self._go(Screen.HOME, now)
 
     @property
     def total_cents(self) -> int:
@@ -341,7 +355,7 @@ class Journey:
     def _apply_catalogue(self) -> None:
         """The waiting catalogue replaces the shown one, keeping the search and category."""
         products = self.pending_catalogue
-        if products is None or self._screen not in (Screen.HOME, Screen.CATALOGUE):
+        if products is None or self._screen not in (Screen.ATTRACT, Screen.HOME, Screen.CATALOGUE):
             return
         shown = self.browse
         self.browse = Browse(products)

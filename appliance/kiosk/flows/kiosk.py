@@ -52,6 +52,7 @@ class KioskFlow:
         self._help_asked_at: float | None = None
         self._help_since = 0.0
         self._waiting_since = 0.0  # since when the kiosk waits for a person's touch
+        self._touched_at: float | None = None  # the last touch of anybody (None: since start)
         self._prompt_since = 0.0
 
     def start(self) -> list[Intention]:
@@ -71,12 +72,15 @@ class KioskFlow:
     def idle(self) -> bool:
         """Nobody at the kiosk: home, an empty basket, no visit (an update may restart it)."""
         journey = self.journey
-        return journey.screen is Screen.HOME and not journey.lines and self.visit is None
+        return journey.welcoming and not journey.lines and self.visit is None
 
     def handle(self, event: Event, now: float) -> list[Intention]:
+        if self._touched_at is None:
+            self._touched_at = now  # the kiosk's first event: it has just started
         if isinstance(event, PersonEvent):
-            self._waiting_since = now
+            self._waiting_since = self._touched_at = now
             self.idle_prompt = False
+            self.journey.wake(now)  # a touch on the attract screen is home's
         match event:
             case TimerFired():
                 if self.help_shown and now - self._help_since >= HELP_SHOWN_S:
@@ -140,7 +144,7 @@ class KioskFlow:
     def _start_visit(self, kind: VisitKind) -> list[Intention]:
         if not self.settings.lockers or self.visit is not None:
             return []
-        if self.journey.screen is not Screen.HOME:
+        if not self.journey.welcoming:
             return []
         if kind is VisitKind.WALKIN and not self.settings.payment_enabled:
             return []
@@ -163,6 +167,10 @@ class KioskFlow:
         The clock runs only while the kiosk waits for a touch (not at home, paying, or while a
         door is open), so a long payment never ends in the prompt."""
         resting = self.visit.resting if self.visit is not None else self.journey.resting
+        quiet = self.visit is None and not self.help_shown
+        touched = now if self._touched_at is None else self._touched_at
+        if quiet and now - touched >= self.settings.idle_timeout_s:
+            self.journey.attract(now)
         if not resting:
             self.idle_prompt = False
             self._waiting_since = now
