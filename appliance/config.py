@@ -146,6 +146,8 @@ class Kiosk:
     idle_timeout_s: int = setting(90, check=_between(10, 3600))
     receipt_base_url: str = ""
     help_email: str = ""  # where "Besoin d'aide ?" is e-mailed (through [smtp]); "" e-mails none
+    # Spoken prompts (accessibility mode) written there as WAV files instead of played
+    speech_wav_dir: Path | None = None
 
 
 @dataclass(frozen=True)

@@ -125,7 +125,7 @@ class KioskDriver:
 
     def wake(self) -> None:
         """Touch the attract screen (shown when nobody touched the kiosk for a while)."""
-        spot = self.find(lambda s: s.id == "touch")
+        spot = self.find(lambda s: s.id == "wake")
         if spot is not None:
             self.touch_spot(spot)
 

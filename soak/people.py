@@ -365,15 +365,17 @@ class Collector:
 
 
 def back_home(k: KioskDriver) -> None:
-    """Touch Back / OK / Terminé until the kiosk is home (or it goes home by itself)."""
+    """Touch Back / OK / Terminé until the kiosk is home (or it goes home by itself); an
+    attract screen shown meanwhile is touched, as the next thing they do starts from home."""
     for _ in range(6):
         if k.screen in WELCOME:
-            return
+            break
         spot = k.find(lambda s: s.text.startswith(("Retour", "OK", "Terminé", "Annuler")))
         if spot is not None:
             k.touch_spot(spot)
         time.sleep(0.5)
     k.wait(lambda: k.screen in WELCOME, "home", 60)
+    k.wait_screen("home")
 
 
 def _named(name: str, spot: Spot) -> bool:

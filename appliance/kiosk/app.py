@@ -13,12 +13,14 @@ import logging
 import time
 from collections.abc import Callable
 from concurrent.futures import Future
+from dataclasses import asdict
 from typing import Any
 
 from kivy.app import App
 from kivy.clock import Clock
 from kivy.core.window import Window
-from kivy.properties import BooleanProperty, StringProperty
+from kivy.metrics import sp
+from kivy.properties import BooleanProperty, ColorProperty, NumericProperty, StringProperty
 from kivy.uix.modalview import ModalView
 from kivy.uix.screenmanager import NoTransition, ScreenManager
 
@@ -26,7 +28,7 @@ from appliance.certificate import web_fingerprint
 from appliance.config import Config
 from appliance.core.receipt import MODE_MARKS
 from appliance.core.weighing import ScaleSpec
-from appliance.kiosk import locker_screens, locker_view, remote, screens
+from appliance.kiosk import locker_screens, locker_view, remote, screens, view
 from appliance.kiosk.back_soon import BackSoon
 from appliance.kiosk.commands import CommandExecutor
 from appliance.kiosk.effects import Effects, Post
@@ -41,11 +43,12 @@ from appliance.kiosk.flows.events import (
     TimerFired,
     Touched,
 )
-from appliance.kiosk.flows.intentions import Intention
+from appliance.kiosk.flows.intentions import Intention, Say
 from appliance.kiosk.flows.kiosk import KioskFlow
 from appliance.kiosk.flows.values import Settings
 from appliance.kiosk.health import CatalogueWatch, Heartbeat
 from appliance.kiosk.i18n import translator
+from appliance.kiosk.looks import STANDARD, Looks, looks
 from appliance.kiosk.pictures import for_site
 from appliance.kiosk.probe import Probe
 from appliance.kiosk.view import MESSAGE_SCREENS
@@ -102,6 +105,23 @@ class KioskApp(App):
     lockers = BooleanProperty(False)  # the home screen offers pickup and the producers' entry
     walkin = BooleanProperty(False)  # ... and buying from a walk-in compartment
     mode_mark = StringProperty("")  # FORMATION or DÉMO on every screen of such a box
+    # The look (looks.py): the accessibility mode's larger text and high contrast
+    accessible = BooleanProperty(False)
+    text_scale = NumericProperty(STANDARD.text_scale)
+    paper = ColorProperty(STANDARD.paper)
+    card = ColorProperty(STANDARD.card)
+    ink = ColorProperty(STANDARD.ink)
+    accent = ColorProperty(STANDARD.accent)
+    primary = ColorProperty(STANDARD.primary)
+    primary_down = ColorProperty(STANDARD.primary_down)
+    primary_ink = ColorProperty(STANDARD.primary_ink)
+    quiet = ColorProperty(STANDARD.quiet)
+    quiet_down = ColorProperty(STANDARD.quiet_down)
+    quiet_ink = ColorProperty(STANDARD.quiet_ink)
+    ready = ColorProperty(STANDARD.ready)
+    wait = ColorProperty(STANDARD.wait)
+    notice = ColorProperty(STANDARD.notice)
+    notice_ink = ColorProperty(STANDARD.notice_ink)
 
     def __init__(
         self,
@@ -134,6 +154,7 @@ class KioskApp(App):
         self.lang = self.flow.language
         self.probe = Probe()  # the screen map for the soak's robot; off on a box
         self.pictures = for_site(site)  # only its paths here: the workers make the files
+        self._spoken = ""  # the accessibility mode's last prompt said aloud
 
     # -- Kivy -----------------------------------------------------------------------------------
 
@@ -141,12 +162,20 @@ class KioskApp(App):
         screens.load_kv()
         self.portrait = Window.height > Window.width
         manager = ScreenManager(transition=NoTransition())
+        self._build_screens(manager)
+        Window.bind(on_key_down=self._key_down)
+        return manager
+
+    def _build_screens(self, manager: ScreenManager) -> None:
+        """Every screen and overlay, made in the current look (kv rules read it once)."""
+        for overlay in ("idle_prompt", "help_panel"):
+            if getattr(self, overlay, None) is not None:
+                _overlay(getattr(self, overlay), False)
+        manager.clear_widgets()
         for name, cls in _SCREENS.items():
             manager.add_widget(cls(name=name))
         self.idle_prompt = screens.IdlePrompt()
         self.help_panel = screens.HelpPanel()
-        Window.bind(on_key_down=self._key_down)
-        return manager
 
     def on_start(self) -> None:
         effects = self.effects
@@ -225,6 +254,10 @@ class KioskApp(App):
         self.send(Scanned(text))
         return True
 
+    def fs(self, size: float, scale: float) -> float:
+        """For kv rules: `app.fs(20, app.text_scale)`, a text size that follows the look."""
+        return float(sp(size * scale))
+
     def tr(self, text: str, _lang: str) -> str:
         """For kv rules: `app.tr("Pay by card", app.lang)` follows the language as it changes."""
         return self._(text)
@@ -239,6 +272,10 @@ class KioskApp(App):
         manager = self.root
         if manager is None:
             return
+        if flow.accessible != self.accessible:
+            self._apply(looks(flow.accessible))
+            self.accessible = flow.accessible
+            self._build_screens(manager)
         if flow.visit is not None:
             self.locker_page = locker_view.page(
                 flow.visit, time.monotonic(), flow.language, self._, flow.journey.browse.products
@@ -255,7 +292,23 @@ class KioskApp(App):
         if flow.help_shown:
             self.help_panel.show(self)
         _overlay(self.idle_prompt, flow.idle_prompt)
+        self._speak()
         self.probe.rendered(self)
+
+    def _speak(self) -> None:
+        """In the accessibility mode, say a weighing or payment step's prompt when it changes."""
+        flow = self.flow
+        text = ""
+        if flow.accessible and flow.visit is None:
+            text = view.spoken(flow.journey, self.site.scale.interval_g, self._)
+        if text and text != self._spoken:
+            self._carry_out([Say(text, flow.language)])
+        self._spoken = text
+
+    def _apply(self, look: Looks) -> None:
+        """The look's colours and text scale; only screens made afterwards show it whole."""
+        for name, value in asdict(look).items():
+            setattr(self, name, value)
 
     # -- device commands that need the screens (remote.Screens) ---------------------------------
 

@@ -29,6 +29,7 @@ from appliance.devices.printers.status import PrinterStatus
 from appliance.devices.printers.worker import PrinterWorker
 from appliance.devices.scales.base import Article
 from appliance.devices.scales.monitor import ScaleMonitor
+from appliance.devices.speaker import Speaker
 from appliance.devices.worker import log_failure
 from appliance.errors import ComptoirError
 from appliance.kiosk import health
@@ -44,7 +45,7 @@ from appliance.kiosk.flows.events import (
     ReadingArrived,
     TerminalChanged,
 )
-from appliance.kiosk.flows.intentions import Charge, Intention, OpenDoor, SetArticle
+from appliance.kiosk.flows.intentions import Charge, Intention, OpenDoor, Say, SetArticle
 from appliance.kiosk.flows.values import PaperState
 from appliance.kiosk.shop_actions import ShopActions, Till, printer_error
 
@@ -97,6 +98,7 @@ class Effects:
             else None
         )
         self.shop = ShopActions(site, self.printer)
+        self.speaker = Speaker(site.kiosk.speech_wav_dir)
         checkout = (
             Checkout(self._pay, site.device.id, site.kiosk.receipt_base_url)
             if self.terminal
@@ -118,6 +120,7 @@ class Effects:
         else:
             self.post(ReadingArrived(Reading(ReadingStatus.ERROR, detail="no scale configured")))
         self.printer.start()
+        self.speaker.start()
         if self.terminal:
             self.terminal.start()
         if self.locks:
@@ -130,6 +133,7 @@ class Effects:
         if self.terminal:
             self.terminal.stop()
         self.printer.stop()
+        self.speaker.stop()
         if self.scale:
             self.scale.stop()
         self.shop.worker.stop()
@@ -150,6 +154,8 @@ class Effects:
                     self.scale.set_article(article).add_done_callback(log_failure("set article"))
             case OpenDoor(compartment=number):
                 self._unlock(number).add_done_callback(self._unlocked)
+            case Say(text=text, language=language):
+                self.speaker.say(text, language)
             case Charge():
                 till = self.till
                 self._answer(till.worker.run(partial(till.charge, charge=intention)), intention)

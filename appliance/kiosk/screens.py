@@ -86,7 +86,7 @@ class AttractScreen(KioskScreen):
     def render(self, app: KioskApp) -> None:
         journey = app.flow.journey
         products = journey.browse.products
-        key = (app.lang, products, journey.settings.payment_enabled)
+        key = (app.lang, app.accessible, products, journey.settings.payment_enabled)
         if key == self._shown:
             return
         self._shown = key
@@ -161,8 +161,12 @@ class ProductCard(BoxLayout):
         self.fit()
 
     def fit(self) -> None:
+        from kivy.app import App
+
         label = self.ids.name
-        fitted = view.fit_name(self.name, label.width - dp(8), measure, NAME_SIZES)
+        scale = App.get_running_app().text_scale
+        sizes = tuple(size * scale for size in NAME_SIZES)
+        fitted = view.fit_name(self.name, label.width - dp(8), measure, sizes)
         label.text, label.font_size = fitted.text, sp(fitted.font_size)
 
 
@@ -194,7 +198,7 @@ class CatalogueScreen(KioskScreen):
         self.ids.basket.disabled = not journey.settings.payment_enabled
         if self.ids.search.text != browse.search:
             self.ids.search.text = browse.search
-        key = (app.lang, browse.category, browse.categories, browse.visible)
+        key = (app.lang, app.accessible, browse.category, browse.categories, browse.visible)
         if key == self._shown:
             return
         self._shown = key
@@ -214,7 +218,7 @@ class CatalogueScreen(KioskScreen):
             button = getattr(Factory, kind)(
                 text=name or app.tr("All", app.lang), size_hint_x=None, height=dp(52)
             )
-            button.width = max(dp(120), len(button.text) * dp(13) + dp(24))
+            button.width = max(dp(120), len(button.text) * dp(13) * app.text_scale + dp(24))
             button.bind(on_release=lambda b, n=name: app.touch(Action.CATEGORY, n))
             row.add_widget(button)
 
@@ -233,7 +237,7 @@ class WeighScreen(KioskScreen):
         self.ids.unit_price.value = texts.unit_price
         self.ids.price.value = texts.price
         self.ids.status.text = texts.status
-        self.ids.status.color = _READY if texts.ready else _WAIT
+        self.ids.status.color = app.ready if texts.ready else app.wait
         self.ids.tare_info.text = texts.tare
         _offer_payment(self, journey.settings.payment_enabled)
         self.ids.print_label.disabled = not texts.ready
@@ -249,10 +253,6 @@ class PiecesScreen(KioskScreen):
         self.ids.unit_price.value = view.unit_price(product, app.lang, app._) if product else ""
         self.ids.price.value = view.money(journey.pieces_price_cents, app.lang)
         _offer_payment(self, journey.settings.payment_enabled)
-
-
-_READY = (0.1, 0.3, 0.18, 1)  # the status line: green when the buttons can act
-_WAIT = (0.6, 0.3, 0.0, 1)  # amber: it says what to do first
 
 
 def _offer_payment(screen: KioskScreen, enabled: bool) -> None:
@@ -271,7 +271,7 @@ class BasketScreen(KioskScreen):
 
     def render(self, app: KioskApp) -> None:
         journey = app.flow.journey
-        key = (app.lang, tuple(journey.lines))
+        key = (app.lang, app.accessible, tuple(journey.lines))
         self.ids.total.text = (
             app.tr("Total", app.lang) + " " + view.money(journey.total_cents, app.lang)
         )

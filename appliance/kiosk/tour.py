@@ -223,6 +223,10 @@ def later_steps(weighed: str) -> list[Step]:
         ("basket-label-printed", labelled, True),
         ("help", [*chosen, _stable(640), _touch(Action.HELP)], True),
         ("idle-attract", [_stable(0), TimerFired()], True),
+        ("accessible-home", [_touch(Action.ACCESSIBLE)], True),
+        ("accessible-catalogue", [_touch(Action.ACCESSIBLE), *chosen[:2]], True),
+        ("accessible-weigh", [_touch(Action.ACCESSIBLE), *chosen, _stable(1234)], True),
+        ("accessible-basket", [_touch(Action.ACCESSIBLE), *labelled], True),
     ]
 
 

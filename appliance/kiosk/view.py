@@ -250,3 +250,33 @@ def _wrap(words: list[str], width: float, measure: Measure, size: float) -> list
         else:
             lines.append(word)
     return lines or [""]
+
+
+def spoken(journey: Journey, interval_g: int, _: Translate) -> str:
+    """What the accessibility mode says aloud on the weighing and payment steps ("" elsewhere):
+    what to do, then the figures the screen shows."""
+    screen = journey.screen
+    if screen is Screen.WEIGH:
+        texts = weigh_texts(journey, interval_g, _)
+        if not texts.ready:
+            return texts.status
+        said = _("Weight {weight}, price {price}.").format(weight=texts.weight, price=texts.price)
+        return f"{texts.status}. {said}"
+    if screen is Screen.PIECES and journey.product is not None:
+        return _("{name}: {quantity}, price {price}.").format(
+            quantity=journey.quantity,
+            name=journey.product.name,
+            price=money(journey.pieces_price_cents, journey.language),
+        )
+    if screen is Screen.BASKET and journey.lines:
+        return _("Total {total}. Touch pay by card at the bottom right.").format(
+            total=money(journey.total_cents, journey.language)
+        )
+    if screen is Screen.RECEIPT:
+        return _("Payment accepted: {total}. Thank you.").format(
+            total=money(journey.paid_cents, journey.language)
+        )
+    if screen in MESSAGE_SCREENS and screen.value.startswith(("paying", "payment", "terminal")):
+        shown = message(journey, _)
+        return f"{shown.title}. {shown.body}".replace("\n", " ")
+    return ""

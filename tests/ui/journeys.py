@@ -305,3 +305,38 @@ async def left_alone(k) -> None:
     assert shop == k.app.site.device.name and len(k.widget("offers").children) == 2
     await k.tap("touch")
     await k.wait_screen("home")
+
+
+async def accessible_mode(k) -> None:
+    """The accessibility mode: larger text in high contrast on every screen, until the customer
+    leaves; the next customer starts in the usual look."""
+    await k.wait_screen("home")
+    usual = k.widget("start").font_size
+    await k.tap("accessible")
+    await k.wait_for(lambda: k.app.accessible)
+    await k.frames(3)
+    assert k.widget("start").font_size >= usual * 1.25
+    assert tuple(k.widget("start").background_color)[:3] == (1, 0.85, 0)  # yellow on black
+    assert tuple(k.widget("shop").color) == (1, 1, 1, 1)
+    assert tuple(k.app.paper)[:3] == (0, 0, 0)
+    await k.tap("start")
+    await k.tap_product("POMMES")
+    await k.wait_screen("weigh")
+    assert k.widget("weight").children[0].font_size > 54 * 1.25  # the weight's big figures
+    k.shop.put(1234)
+    await k.wait_for(lambda: not k.widget("add").disabled)
+    prompts = k.app.site.kiosk.speech_wav_dir
+
+    def said(words: str) -> bool:
+        return any(words in p.read_text() for p in prompts.glob("*.txt"))
+
+    await k.wait_for(lambda: said("Poids 1,234 kg, prix 4,31 €"), timeout=40)  # espeak-ng
+    await k.tap("add")
+    await k.wait_screen("basket")
+    assert k.text("total") == "Total 4,31 €"
+    await k.wait_for(lambda: said("Total 4,31 €. Touchez payer par carte"), timeout=40)
+    await k.tap("cancel")
+    await k.wait_screen("home")
+    await k.wait_for(lambda: not k.app.accessible)
+    await k.frames(3)
+    assert k.widget("start").font_size == usual

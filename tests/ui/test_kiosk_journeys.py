@@ -166,3 +166,14 @@ def test_a_basket_left_alone_goes_home_then_to_the_attract_screen(
     finally:
         db.close()
     assert left.details["why"] == "idle" and left.details["lines"] == 1
+
+
+def test_the_accessibility_mode_enlarges_contrasts_and_speaks(run_journey, shop_config, data_dir):
+    prompts = data_dir / "prompts"
+    shop_config.write_text(
+        shop_config.read_text().replace("[kiosk]\n", f'[kiosk]\nspeech_wav_dir = "{prompts}"\n', 1)
+    )
+    run_journey("accessible_mode")
+    waves = sorted(prompts.glob("prompt-*.wav"))
+    assert waves and all(w.read_bytes()[:4] == b"RIFF" and w.stat().st_size > 4000 for w in waves)
+    assert len(waves) == len(list(prompts.glob("prompt-*.txt")))

@@ -35,7 +35,7 @@ from appliance.kiosk.flows.values import (
 )
 from appliance.kiosk.flows.weigh import UNSTABLE_LIMIT_S
 from appliance.kiosk.i18n import translator
-from appliance.kiosk.view import weigh_texts
+from appliance.kiosk.view import spoken, weigh_texts
 
 APPLES = Product("pommes", "Pommes Gala", SoldBy.WEIGHT, 349, 550, category="Fruits")
 PEACHES = Product("peches", "Pêches", SoldBy.WEIGHT, 590, 550, category="Fruits")
@@ -639,3 +639,22 @@ def test_a_basket_left_alone_goes_home_then_to_the_attract_screen():
     assert kiosk.screen is Screen.HOME
     kiosk.send(TimerFired(), after=0.5)
     assert kiosk.screen is Screen.ATTRACT and kiosk.journey.lines == []
+
+
+def test_the_accessibility_mode_says_the_weighing_and_payment_steps():
+    kiosk = Kiosk()
+    english = translator("en")
+
+    def said() -> str:
+        return spoken(kiosk.journey, SPEC.interval_g, english)
+
+    assert said() == ""  # home: nothing to say
+    kiosk.touch(Action.START)
+    kiosk.touch(Action.PRODUCT, "pommes")
+    assert said() == "Put your produce on the scale"
+    kiosk.send(stable(1234))
+    assert said() == "Stable weight. Weight 1,234 kg, price 4,31 €."
+    kiosk.touch(Action.ADD)
+    assert said() == "Total 4,31 €. Touch pay by card at the bottom right."
+    kiosk.touch(Action.PAY)
+    assert said().startswith("Pay by card. Follow the instructions on the card terminal.")

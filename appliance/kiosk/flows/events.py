@@ -29,6 +29,7 @@ class Action(StrEnum):
     ABOUT = "about"
     BACK = "back"
     LANGUAGE = "language"
+    ACCESSIBLE = "accessible"  # the accessibility mode on or off
     CATEGORY = "category"
     SEARCH = "search"
     PRODUCT = "product"

@@ -32,7 +32,16 @@ class OpenDoor:
     reason: str
 
 
-DeviceIntention = SetArticle | OpenDoor
+@dataclass(frozen=True)
+class Say:
+    """Speak a prompt (the accessibility mode): what the screen says, in the customer's
+    language."""
+
+    text: str
+    language: str
+
+
+DeviceIntention = SetArticle | OpenDoor | Say
 
 # -- the till -------------------------------------------------------------------------------------
 

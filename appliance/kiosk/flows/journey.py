@@ -85,6 +85,7 @@ class Journey:
         self.browse = Browse()
         self.panel = WeighPanel(settings.spec)
         self.language = settings.language
+        self.accessible = False  # larger text, high contrast, spoken prompts: per customer
         self.lines: list[BasketLine] = []
         self.product: Product | None = None
         self.quantity = 1
@@ -175,6 +176,8 @@ class Journey:
         screen = self.screen
         if action is Action.LANGUAGE:
             self.language = arg if arg in ("fr", "en") else self.settings.language
+        elif action is Action.ACCESSIBLE:
+            self.accessible = not self.accessible
         elif action is Action.BACK:
             self._back(screen, now)
         elif screen is Screen.HOME:
@@ -377,6 +380,7 @@ class Journey:
         self.product = None
         self.browse.reset()
         self.language = self.settings.language
+        self.accessible = False
         self.outcome = None
         self.receipt_number = ""
         self.receipt_url = ""

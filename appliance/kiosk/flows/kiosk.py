@@ -64,6 +64,10 @@ class KioskFlow:
         return self.journey.language
 
     @property
+    def accessible(self) -> bool:
+        return self.journey.accessible
+
+    @property
     def busy(self) -> bool:
         """A customer is paying or someone is at the lockers: not the moment for a restart."""
         return self.journey.screen is Screen.PAYING or self.visit is not None
@@ -97,7 +101,7 @@ class KioskFlow:
             case Touched(action=action) if action in _VISITS:
                 return self._start_visit(_VISITS[action])
             case (
-                Touched(action=Action.LANGUAGE)
+                Touched(action=Action.LANGUAGE | Action.ACCESSIBLE)
                 | ReadingArrived()
                 | PrinterChanged()
                 | TerminalChanged()
