@@ -40,6 +40,7 @@ from appliance.kiosk.flows.events import (
     Event,
     PinEntered,
     Scanned,
+    StoreDamaged,
     TimerFired,
     Touched,
 )
@@ -185,7 +186,9 @@ class KioskApp(App):
             pictures = effects.shop.pictures  # one cache, locked, for both threads that load
             self._threads = [
                 CommandExecutor(path, remote.handlers(effects, self)),
-                Heartbeat(path, effects.health),
+                Heartbeat(
+                    path, effects.health, on_damage=lambda tables: self.post(StoreDamaged(tables))
+                ),
                 CatalogueWatch(
                     path, lambda products: self.post(CatalogueLoaded(pictures.dress(products)))
                 ),

@@ -22,6 +22,7 @@ from appliance.core.catalogue import Product
 from appliance.core.weighing import ReadingStatus
 from appliance.devices.sensors.ds18b20 import DEVICES
 from appliance.store import agent_state
+from appliance.store.alerts import Alarm, open_alerts
 from appliance.store.catalogue import list_products
 from appliance.store.db import CommitWatch, open_database
 
@@ -85,17 +86,29 @@ class _Loop:
 
 
 class Heartbeat(_Loop):
+    """The beat, and at each beat the tables the agent's database check found damaged (its open
+    `database_damaged` alerts): `on_damage` hears when that set changes."""
+
     def __init__(
         self,
         database_path: Path,
         health: Callable[[], dict[str, str]],
         *,
         interval_s: float = HEARTBEAT_S,
+        on_damage: Callable[[frozenset[str]], None] | None = None,
     ) -> None:
         super().__init__(database_path, interval_s, "kiosk-heartbeat")
         self.health = health
+        self.on_damage = on_damage
+        self._damaged: frozenset[str] = frozenset()
 
     def step(self, db: sqlite3.Connection) -> None:
+        if self.on_damage is not None:
+            damaged = frozenset(a.subject for a in open_alerts(db, Alarm.DATABASE_DAMAGED))
+            if damaged != self._damaged:
+                log.warning("damaged tables: %s", ", ".join(sorted(damaged)) or "none")
+                self._damaged = damaged
+                self.on_damage(damaged)
         agent_state.beat(db, "kiosk", stale_after_s=STALE_AFTER_S, detail=self.health())
 
 

@@ -48,6 +48,7 @@ from appliance.kiosk.flows.events import (
     ProducerIdentified,
     ReadingArrived,
     ShelfLoaded,
+    StoreDamaged,
     TimerFired,
     Touched,
     WallLoaded,
@@ -227,6 +228,7 @@ def later_steps(weighed: str) -> list[Step]:
         ("accessible-catalogue", [_touch(Action.ACCESSIBLE), *chosen[:2]], True),
         ("accessible-weigh", [_touch(Action.ACCESSIBLE), *chosen, _stable(1234)], True),
         ("accessible-basket", [_touch(Action.ACCESSIBLE), *labelled], True),
+        ("out-of-order", [StoreDamaged(frozenset({"sales"})), _touch(Action.START)], True),
     ]
 
 

@@ -187,6 +187,19 @@ def message(journey: Journey, _: Translate) -> Message:
         )
     if screen is Screen.THANK_YOU:
         return Message(_("Thank you!"), _("See you soon."), "success", (_("OK"), Action.DONE))
+    if screen is Screen.OUT_OF_ORDER:
+        phone = journey.settings.phone
+        call = _("Call the shop: {phone}").format(phone=phone) if phone else ""
+        return Message(
+            _("Out of order"),
+            _(
+                "This kiosk cannot record a sale right now, so it takes none. "
+                "Nothing was charged. The shop has been alerted."
+            )
+            + ("\n" + call if call else ""),
+            "error",
+            (_("OK"), Action.DONE),
+        )
     scale = {
         Screen.SCALE_MISSING: _("The scale does not answer. It will be back shortly."),
         Screen.SCALE_UNSTABLE: _("The scale does not settle. Keep the load still."),
@@ -204,6 +217,7 @@ MESSAGE_SCREENS = (
     Screen.TERMINAL_UNAVAILABLE,
     Screen.PAPER_OUT,
     Screen.NO_PAYMENT,
+    Screen.OUT_OF_ORDER,
     Screen.THANK_YOU,
     Screen.SCALE_MISSING,
     Screen.SCALE_UNSTABLE,

@@ -340,3 +340,30 @@ async def accessible_mode(k) -> None:
     await k.wait_for(lambda: not k.app.accessible)
     await k.frames(3)
     assert k.widget("start").font_size == usual
+
+
+async def damaged_database(k) -> None:
+    """The database check found a damaged table: the kiosk refuses to sell, saying so, until
+    the alert is resolved (after the repair)."""
+    from appliance.store import alerts
+    from appliance.store.alerts import Alarm
+    from appliance.store.db import open_database, transaction
+
+    await k.wait_screen("home")
+    db = open_database(k.app.site.database_path)  # as the agent's database check does
+    try:
+        with transaction(db):
+            alerts.raise_alarm(db, Alarm.DATABASE_DAMAGED, "table sales damaged", subject="sales")
+        await k.wait_for(lambda: k.app.flow.journey.damaged == {"sales"})
+        await k.tap("start")
+        await k.wait_screen("out_of_order")
+        assert k.text("body").startswith("La borne ne peut pas enregistrer"), k.text("body")
+        await k.tap_text("OK")
+        await k.wait_screen("home")
+        with transaction(db):
+            alerts.resolve_about(db, "database_damaged", "sales", "installer", "restored")
+        await k.wait_for(lambda: not k.app.flow.journey.damaged)
+    finally:
+        db.close()
+    await k.tap("start")
+    await k.wait_screen("catalogue")

@@ -177,3 +177,7 @@ def test_the_accessibility_mode_enlarges_contrasts_and_speaks(run_journey, shop_
     waves = sorted(prompts.glob("prompt-*.wav"))
     assert waves and all(w.read_bytes()[:4] == b"RIFF" and w.stat().st_size > 4000 for w in waves)
     assert len(waves) == len(list(prompts.glob("prompt-*.txt")))
+
+
+def test_a_damaged_database_stops_sales_until_repaired(run_journey):
+    run_journey("damaged_database")

@@ -14,6 +14,7 @@ from appliance.kiosk.flows.events import (
     PaymentAnswered,
     PrinterChanged,
     ReadingArrived,
+    StoreDamaged,
     TerminalChanged,
     TimerFired,
     Touched,
@@ -658,3 +659,19 @@ def test_the_accessibility_mode_says_the_weighing_and_payment_steps():
     assert said() == "Total 4,31 €. Touch pay by card at the bottom right."
     kiosk.touch(Action.PAY)
     assert said().startswith("Pay by card. Follow the instructions on the card terminal.")
+
+
+def test_a_damaged_database_refuses_every_sale_until_it_is_repaired():
+    kiosk = Kiosk()
+    kiosk.weigh_apples(1000)
+    kiosk.send(StoreDamaged(frozenset({"sales"})))
+    assert kiosk.touch(Action.PAY) == [] and kiosk.screen is Screen.OUT_OF_ORDER
+    assert kiosk.journey.lines == []  # nothing charged, nothing kept to pay later
+    kiosk.touch(Action.DONE)
+    assert kiosk.screen is Screen.HOME
+    kiosk.touch(Action.START)
+    assert kiosk.screen is Screen.OUT_OF_ORDER
+    kiosk.send(StoreDamaged(frozenset()))
+    assert kiosk.screen is Screen.HOME
+    kiosk.touch(Action.START)
+    assert kiosk.screen is Screen.CATALOGUE

@@ -291,8 +291,17 @@ class ShelfLoaded:
     items: tuple[ForSale, ...]
 
 
+@dataclass(frozen=True)
+class StoreDamaged:
+    """The tables the database check found damaged (empty again once repaired and resolved):
+    while any is, the kiosk records nothing and so sells nothing."""
+
+    tables: frozenset[str]
+
+
 ShopAnswer = (
     CatalogueLoaded
+    | StoreDamaged
     | PaymentAnswered
     | CodeChecked
     | OrderReread

@@ -25,6 +25,7 @@ from appliance.kiosk.flows.events import (
     PaymentAnswered,
     PrinterChanged,
     ReadingArrived,
+    StoreDamaged,
     TerminalChanged,
     TimerFired,
     Touched,
@@ -67,6 +68,7 @@ class Screen(StrEnum):
     SCALE_MISSING = "scale_missing"
     SCALE_UNSTABLE = "scale_unstable"
     SCALE_OVERLOAD = "scale_overload"
+    OUT_OF_ORDER = "out_of_order"  # the database is damaged: nothing can be recorded
 
 
 _SCALE_SCREENS = {
@@ -99,6 +101,7 @@ class Journey:
         self.receipt_url = ""
         self.pending_catalogue: tuple[Product, ...] | None = None
         self.notice = ""  # one line for the screen's message place ("Label printed…")
+        self.damaged: frozenset[str] = frozenset()  # tables the database check found damaged
         self._screen = Screen.HOME
         self._entered_at = 0.0
 
@@ -160,6 +163,17 @@ class Journey:
             case CatalogueLoaded(products):
                 self.pending_catalogue = products
                 self._apply_catalogue()
+            case StoreDamaged(tables):
+                self.damaged = tables
+                if not tables and self._screen is Screen.OUT_OF_ORDER:
+                    self.reset(now)
+        return []
+
+    def out_of_order(self, now: float) -> list[Intention]:
+        """Refuse to sell: nothing could be recorded (the basket, unpaid, is dropped)."""
+        self.lines.clear()
+        self.product = None
+        self._go(Screen.OUT_OF_ORDER, now)
         return []
 
     @property
@@ -181,6 +195,8 @@ class Journey:
         elif action is Action.BACK:
             self._back(screen, now)
         elif screen is Screen.HOME:
+            if action is Action.START and self.damaged:
+                return self.out_of_order(now)
             if action is Action.START:
                 self._go(Screen.CATALOGUE, now)
             elif action is Action.ABOUT:
@@ -206,7 +222,12 @@ class Journey:
         elif action is Action.DONE:
             if screen is Screen.RECEIPT:
                 self._go(Screen.THANK_YOU, now)
-            elif screen in (Screen.THANK_YOU, Screen.PAYMENT_UNKNOWN, Screen.NO_PAYMENT):
+            elif screen in (
+                Screen.THANK_YOU,
+                Screen.PAYMENT_UNKNOWN,
+                Screen.NO_PAYMENT,
+                Screen.OUT_OF_ORDER,
+            ):
                 self.reset(now)
         return []
 
@@ -266,6 +287,8 @@ class Journey:
         return []
 
     def _add_or_label(self, action: Action, now: float) -> list[Intention]:
+        if self.damaged:
+            return self.out_of_order(now)
         labelled = action is Action.PRINT_LABEL or not self.settings.payment_enabled
         if labelled and not self._paper_ok:
             self.paper_out_for_label = True
@@ -302,6 +325,8 @@ class Journey:
             self._go(Screen.CATALOGUE, now)
         elif action is Action.CANCEL:
             return self.abandon(now, "cancelled")
+        elif action is Action.PAY and self.lines and self.damaged:
+            return self.out_of_order(now)
         elif action is Action.PAY and self.lines:
             self.skip_receipt = False
             return self._pay(now)

@@ -17,6 +17,7 @@ from appliance.kiosk.flows.events import (
     PersonEvent,
     PrinterChanged,
     ReadingArrived,
+    StoreDamaged,
     TerminalChanged,
     TimerFired,
     Touched,
@@ -99,13 +100,14 @@ class KioskFlow:
                 self.help_shown = False
                 return []
             case Touched(action=action) if action in _VISITS:
-                return self._start_visit(_VISITS[action])
+                return self._start_visit(_VISITS[action], now)
             case (
                 Touched(action=Action.LANGUAGE | Action.ACCESSIBLE)
                 | ReadingArrived()
                 | PrinterChanged()
                 | TerminalChanged()
                 | CatalogueLoaded()
+                | StoreDamaged()
             ):
                 return self.journey.handle(event, now)
         if self.visit is not None:
@@ -145,11 +147,13 @@ class KioskFlow:
             )
         ]
 
-    def _start_visit(self, kind: VisitKind) -> list[Intention]:
+    def _start_visit(self, kind: VisitKind, now: float) -> list[Intention]:
         if not self.settings.lockers or self.visit is not None:
             return []
         if not self.journey.welcoming:
             return []
+        if self.journey.damaged:
+            return self.journey.out_of_order(now)
         if kind is VisitKind.WALKIN and not self.settings.payment_enabled:
             return []
         settings = self.settings
