@@ -8,6 +8,7 @@ ten times a second costs three label updates.
 from __future__ import annotations
 
 import io
+import time
 from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -77,11 +78,28 @@ class HelpPanel(ModalView):
 OFFERS = 4
 
 
+#: A touch this soon after the attract screen appeared was aimed at home: home takes it.
+ATTRACT_GRACE_S = 1.5
+
+
 class AttractScreen(KioskScreen):
     """The shop, a few of today's products (those with their own picture first) and how it
     works, while nobody is at the kiosk."""
 
     _shown: tuple = ()
+    _since = 0.0
+
+    def on_pre_enter(self, *_args) -> None:
+        self._since = time.monotonic()
+
+    def on_touch_down(self, touch) -> bool:
+        if time.monotonic() - self._since >= ATTRACT_GRACE_S:
+            return bool(super().on_touch_down(touch))
+        from kivy.app import App
+
+        app = App.get_running_app()
+        app.touch(Action.WAKE)  # home is on screen again: the touch lands on its button
+        return bool(app.root.current_screen.dispatch("on_touch_down", touch))
 
     def render(self, app: KioskApp) -> None:
         journey = app.flow.journey
