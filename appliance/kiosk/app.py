@@ -156,6 +156,7 @@ class KioskApp(App):
         self.probe = Probe()  # the screen map for the soak's robot; off on a box
         self.pictures = for_site(site)  # only its paths here: the workers make the files
         self._spoken = ""  # the accessibility mode's last prompt said aloud
+        self.stopped = False
 
     # -- Kivy -----------------------------------------------------------------------------------
 
@@ -201,6 +202,7 @@ class KioskApp(App):
         self.render()
 
     def on_stop(self) -> None:
+        self.stopped = True
         for thread in self._threads:
             thread.stop()
         if self.effects is not None:
@@ -221,7 +223,11 @@ class KioskApp(App):
 
     def post(self, event: Event) -> None:
         """From any thread: deliver `event` on the UI thread at the next frame."""
-        Clock.schedule_once(lambda _dt: self.send(event), -1)
+        Clock.schedule_once(lambda _dt: self._arrived(event), -1)
+
+    def _arrived(self, event: Event) -> None:
+        if not self.stopped:  # a worker's answer after the window closed: nobody to show it
+            self.send(event)
 
     def send(self, event: Event) -> None:
         """The one way through: the flow answers, the effects carry out, the screen follows."""
