@@ -207,9 +207,11 @@ class Producer:
         self.kiosk = kiosk
         self.world = world
         self.pin = pin
+        self.deposited: list[tuple[str, int]] = []  # kept even when the visit fails midway
 
     def deposit(self, how_many: int = 2) -> list[tuple[str, int]]:
-        """Put up to `how_many` waiting orders in lockers; returns (order, door) deposited."""
+        """Put up to `how_many` waiting orders in lockers; returns (order, door) deposited.
+        When the kiosk says no compartment is free, the producer goes back and stops."""
         k = self.kiosk
         k.wait_screen("home")
         k.touch(id="producers")
@@ -217,7 +219,7 @@ class Producer:
         type_digits(k, self.pin)
         k.touch(id="key_ok")
         k.wait(lambda: k.step in ("menu", "refused", "locked"), "the producer's menu")
-        done: list[tuple[str, int]] = []
+        done = self.deposited
         while len(done) < how_many and k.step == "menu":
             offer = k.find(lambda s: s.text.startswith("Déposer des commandes ("))
             if offer is None or offer.text.startswith("Déposer des commandes (0"):
@@ -231,7 +233,12 @@ class Producer:
             if k.step == "no_place":
                 self._touch_any(("OK", "Retour"))
                 break
-            door = k.wait(lambda: k.find(lambda s: s.text.startswith("N° ")), "a free door")
+            k.fresh_map()
+            door = k.find(lambda s: s.text.startswith("N° "))
+            if door is None:  # "No compartment is free."
+                self._touch_any(("Retour",))
+                k.wait(lambda: k.step == "menu", "the menu again")
+                break
             compartment = int(door.text.split()[1])
             k.touch_spot(door)
             if not self._wait_door(compartment):

@@ -452,10 +452,13 @@ class Soak:
         return self._command("sync_now", {}, timeout_s=60)
 
     def producer_deposit(self) -> None:
-        done = Producer(self.kiosk, self.world, self.people.producer_pin).deposit(3)
-        for number, door in done:
-            self.in_lockers[number] = door
-        self.activity["orders deposited"] += len(done)
+        producer = Producer(self.kiosk, self.world, self.people.producer_pin)
+        try:
+            producer.deposit(3)
+        finally:
+            for number, door in producer.deposited:
+                self.in_lockers[number] = door
+            self.activity["orders deposited"] += len(producer.deposited)
 
     def collector(self, *, leave_open: bool = False) -> str:
         if not self.in_lockers:
@@ -877,7 +880,8 @@ class Soak:
             db.close()
 
     def _till_behind(self) -> int:
-        """Sales and closings of the box that the till does not hold yet."""
+        """Sales of the box the till does not hold yet, and daily closings with sales whose
+        cash session the till has not closed yet."""
         db = checks.open_readonly(self.box.config_path.parent / "data" / "comptoir.db")
         try:
             sales = db.execute("SELECT count(*) FROM sales").fetchone()[0]
@@ -887,13 +891,15 @@ class Soak:
             queued = db.execute(
                 "SELECT count(*) FROM pasteque_tickets WHERE state = 'queued'"
             ).fetchone()[0]
-            unclosed = db.execute(
-                "SELECT count(*) FROM pasteque_sessions WHERE closing IS NOT NULL "
-                "AND closed_at IS NULL"
+            closed = db.execute(
+                "SELECT count(*) FROM pasteque_sessions WHERE closed_at IS NOT NULL"
             ).fetchone()[0]
+            with_sales = sum(
+                1 for c in box_closings.closings(db, Period.DAY) if c.data.get("tickets")
+            )
         finally:
             db.close()
-        return sales - sent + queued + unclosed
+        return sales - sent + queued + max(0, with_sales - closed)
 
     # -- the end ----------------------------------------------------------------------------------
 
