@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import io
 import time
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -327,8 +327,10 @@ class ReceiptScreen(KioskScreen):
         self.ids.qr.opacity = 1 if url else 0
 
 
-@cache
+@lru_cache(maxsize=1)
 def qr_texture(url: str) -> Texture:
+    """The receipt's QR code, kept while its receipt is on screen: each receipt's URL is new, so
+    keeping them all held a texture (half a megabyte) per sale for ever."""
     image = qrcode.make(url, box_size=8, border=2, image_factory=PilImage)
     data = io.BytesIO()
     image.save(data, format="PNG")

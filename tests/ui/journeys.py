@@ -367,3 +367,31 @@ async def damaged_database(k) -> None:
         db.close()
     await k.tap("start")
     await k.wait_screen("catalogue")
+
+
+def _open_files() -> int:
+    import os
+
+    return len(os.listdir("/proc/self/fd"))
+
+
+async def many_sales(k) -> None:
+    """Twelve customers in a row, each with a receipt and its QR code: the kiosk ends with the
+    open files it had after the first, and holds one QR code, not one per receipt."""
+    from appliance.kiosk.flows.events import Action, Touched
+    from appliance.kiosk.screens import qr_texture
+
+    after_first = 0
+    for sale in range(12):
+        await k.wait_screen("home")
+        await pay_for_eggs(k)
+        await k.wait_screen("receipt")
+        assert k.widget("qr").texture is not None
+        await k.tap("done")
+        await k.wait_screen("thank_you")
+        k.app.send(Touched(Action.DONE))  # the next customer touches the screen
+        await k.wait_screen("home")
+        if sale == 0:
+            after_first = _open_files()
+    assert qr_texture.cache_info().currsize == 1, qr_texture.cache_info()
+    assert _open_files() == after_first, (after_first, _open_files())
