@@ -67,6 +67,9 @@ async def _measure(app, shop, figures: dict) -> None:
 
         Clock.schedule_once(deliver, -1)
 
+    # The first catalogue: its 40 photos are made thumbnails (once) by the shop's thread.
+    await until(lambda: app.flow.journey.browse.products, timeout=300)
+    figures["pictures_ready_s"] = time.time() - float(os.environ["BENCH_STARTED"])
     if app.effects.scale is not None:
         app.effects.scale.on_reading = lambda r: timed_post(ReadingArrived(r))
     touch("start")
@@ -266,6 +269,12 @@ def main() -> None:
     rss_100, rss_end = figures["rss_mb_100"], figures[f"rss_mb_{SALES}"]
     rows = [
         ("cold start to first frame (s)", f"{figures['first_frame_s']:.2f}", "-", "-"),
+        (
+            f"first catalogue, {PHOTOS} new photos made thumbnails (s)",
+            f"{figures['pictures_ready_s']:.2f}",
+            "-",
+            "-",
+        ),
         ("frame time p50 at 10 readings/s (ms)", f"{percentile(frames, 50):.1f}", "-", "-"),
         ("frame time p99 at 10 readings/s (ms)", f"{percentile(frames, 99):.1f}", "33", ""),
         ("stable reading to price, p50 (frames)", f"{percentile(latency, 50)}", "-", "-"),
