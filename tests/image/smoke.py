@@ -44,11 +44,12 @@ CATALOGUE = (
     "PAIN,Pain,piece,2.50,5.5,yes\\nMIEL,Miel,piece,8.00,5.5,yes\\n"
 )
 # The simulated shop inside the VM: one real checkout after another (a Caisse-AP terminal
-# simulator on a socket), in training mode, each sale written to the serial console once
-# committed: the console is a file on this machine, so what was acknowledged survives the cut.
+# simulator on a socket), in demo mode (training sales are kept apart with no outbox event),
+# each sale written to the serial console once committed: the console is a file on this
+# machine, so what was acknowledged survives the cut.
 SHOP = f"""
 sed -n p /etc/comptoir/comptoir.toml > /run/shop.toml
-printf '\\n[shop]\\nmode = "training"\\n' >> /run/shop.toml
+printf '\\n[shop]\\nmode = "demo"\\n' >> /run/shop.toml
 chown comptoir /run/shop.toml
 printf '{CATALOGUE}' > /run/shop.csv
 shop() {{ runuser -u comptoir -- {COMPTOIR} --config /run/shop.toml "$@"; }}
@@ -75,9 +76,9 @@ class Report:
     def print(self) -> None:
         width = max(len(r[0]) for r in self.rows)
         print("\nimage-smoke")
-        print(f"{'step':<{width}}  {'result':<28} verdict")
+        print(f"{'step':<{width}}  {'result':<40} verdict")
         for what, value, verdict in self.rows:
-            print(f"{what:<{width}}  {value:<28} {verdict}")
+            print(f"{what:<{width}}  {value:<40} {verdict}")
 
 
 def card(password: str, extra: str = "") -> str:
@@ -326,7 +327,7 @@ def second_boot(box: Box, fleet: Admin, password: str, report: Report) -> None:
     unchanged = "nothing to do" in said and now == before
     report.add(
         "second boot, same card: not provisioned again",
-        said.splitlines()[-1][:28] if said else "?",
+        "nothing to do, toml untouched" if unchanged else (said or "?")[-40:],
         unchanged and online,
     )
 
@@ -388,7 +389,8 @@ def power_cut(box: Box, fleet: Admin, moment: str, report: Report) -> None:
     )
     report.add(
         f"power cut {moment}",
-        f"{len(acked)} acked, {sales.get('sales')} sales, {len(fleet.sale_events)} at admin",
+        f"{len(acked)} acked, {sales.get('sales')} sales, {len(fleet.sale_events)} at admin, "
+        f"journal {status.get('journal', {}).get('entries')}",
         intact,
     )
 

@@ -129,6 +129,10 @@ def test_the_provision_unit_runs_once_before_the_others_when_a_card_is_there() -
         "/opt/comptoir/current/venv/bin/comptoir provision --boot /boot/firmware"
     )
     assert provision_unit["Unit"]["ConditionPathExists"] == "/boot/firmware/comptoir.txt"
+    # It writes the config, takes the secrets off the card, and makes the box's keys once in
+    # the data directory: under ProtectSystem=strict each must be listed, or the first boot fails.
+    writable = set(provision_unit["Service"]["ReadWritePaths"].split())
+    assert writable == {"/etc/comptoir", "/boot/firmware", "/var/lib/comptoir"}
     before = set(provision_unit["Unit"]["Before"].split())
     assert before == {f"comptoir-{name}.service" for name in PROCESSES}
     # Before= without Requires=: a bad card fails this unit only, the box stays up.
