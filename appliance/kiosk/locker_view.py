@@ -27,7 +27,7 @@ from appliance.kiosk.flows.events import (
 )
 from appliance.kiosk.flows.values import MenuChoice, OrderToDeposit, Problem
 from appliance.kiosk.flows.visit import Visit
-from appliance.kiosk.i18n import Translate
+from appliance.kiosk.i18n import Translate, plural
 from appliance.kiosk.view import money
 
 
@@ -193,7 +193,9 @@ def _refill(flow: r.Refill, phone: str, now: float, language: str, _: Translate,
             _("Which order do you deposit?"),
             "" if flow.orders else _("No order waits for a deposit here."),
             choices=tuple(
-                Choice(f"{o.number} · {o.customer_name}", OrderChosen(o.number), _lines(o, _))
+                Choice(
+                    f"{o.number} · {o.customer_name}", OrderChosen(o.number), _lines(o, language)
+                )
                 for o in flow.orders
             ),
             buttons=_back(_),
@@ -274,8 +276,9 @@ def _refill(flow: r.Refill, phone: str, now: float, language: str, _: Translate,
     return _call_site(flow.problem, phone, _)
 
 
-def _lines(order: OrderToDeposit, _: Translate) -> str:
-    return _("{count} lines").format(count=order.lines)
+def _lines(order: OrderToDeposit, language: str) -> str:
+    count = order.lines
+    return plural(language)("{count} line", "{count} lines", count).format(count=count)
 
 
 # -- walk-in --------------------------------------------------------------------------------------

@@ -45,3 +45,12 @@ def test_french_is_translated_and_english_reads_the_ids():
     assert translator("fr")("Pay by card") == "Payer par carte"
     assert translator("en")("Pay by card") == "Pay by card"
     assert translator("de")("Pay by card") == "Pay by card"
+
+
+def test_counts_agree_with_their_noun_in_both_languages():
+    from appliance.kiosk.flows.values import OrderToDeposit
+    from appliance.kiosk.locker_view import _lines
+
+    one, three = OrderToDeposit("R1", "Paul", 1), OrderToDeposit("R2", "Alice", 3)
+    assert (_lines(one, "fr"), _lines(three, "fr")) == ("1 ligne", "3 lignes")
+    assert (_lines(one, "en"), _lines(three, "en")) == ("1 line", "3 lines")

@@ -16,6 +16,7 @@ LOCALE_DIR = Path(__file__).resolve().parent
 DOMAIN = "comptoir"
 
 Translate = Callable[[str], str]
+Plural = Callable[[str, str, int], str]
 
 
 @cache
@@ -24,3 +25,11 @@ def translator(language: str) -> Translate:
     return gettext.translation(
         DOMAIN, localedir=LOCALE_DIR, languages=[language], fallback=True
     ).gettext
+
+
+@cache
+def plural(language: str) -> Plural:
+    """`ngettext` for `language`: "1 ligne", "2 lignes"."""
+    return gettext.translation(
+        DOMAIN, localedir=LOCALE_DIR, languages=[language], fallback=True
+    ).ngettext
