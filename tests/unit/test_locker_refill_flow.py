@@ -147,3 +147,10 @@ def test_a_wrong_pin_says_so_and_five_lock_the_keypad() -> None:
     assert flow.step is Step.LOCKED and flow.entered == ""
     flow.handle(DigitPressed("1"), 41)
     assert flow.step is Step.IDENTIFY
+
+
+def test_a_pin_typed_on_a_keyboard_is_a_pin_not_a_badge() -> None:
+    flow = Refill()
+    assert flow.handle(Scanned("1234"), 0) == [IdentifyProducer("1234", badge=False)]
+    flow = Refill()
+    assert flow.handle(Scanned("0012345678"), 0) == [IdentifyProducer("0012345678", badge=True)]

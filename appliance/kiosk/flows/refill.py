@@ -108,7 +108,8 @@ class Refill:
                 return [IdentifyProducer(pin)]
             case Step.IDENTIFY, Scanned(text=text) if text.strip():
                 self.step = Step.CHECKING
-                return [IdentifyProducer(text.strip(), badge=True)]
+                typed = text.strip()  # a PIN typed on a keyboard arrives like a scan
+                return [IdentifyProducer(typed, badge=not _looks_like_pin(typed))]
             case Step.IDENTIFY | Step.MENU, Back():
                 self.finished = True
             case Step.CHECKING, ProducerIdentified() as who:
@@ -220,3 +221,8 @@ class Refill:
         self.step = Step.CALL_SITE
         self.problem = problem
         return [ReportProblem(problem, self.compartment, self.order_number)]
+
+
+def _looks_like_pin(text: str) -> bool:
+    """4 to 8 digits, as a PIN is (store/producers.py); a badge reader types more."""
+    return text.isdigit() and 4 <= len(text) <= 8
