@@ -325,6 +325,11 @@ class ReceiptScreen(KioskScreen):
         self.ids.hint.text = app.tr("Scan to keep your receipt.", app.lang) if url else ""
         self.ids.qr.texture = qr_texture(url) if url else None
         self.ids.qr.opacity = 1 if url else 0
+        qr = self.ids.qr
+        qr.size_hint = (1, 1) if url else (None, None)  # no link: the amount centred alone
+        qr.parent.spacing = dp(24) if url else 0
+        if not url:
+            qr.size = (0, 0)
 
 
 @lru_cache(maxsize=1)

@@ -395,3 +395,14 @@ async def many_sales(k) -> None:
             after_first = _open_files()
     assert qr_texture.cache_info().currsize == 1, qr_texture.cache_info()
     assert _open_files() == after_first, (after_first, _open_files())
+
+
+async def receipt_without_link(k) -> None:
+    """Without `receipt_base_url` there is no QR code, and the amount is centred alone."""
+    await k.wait_screen("home")
+    await pay_for_eggs(k)
+    await k.wait_screen("receipt")
+    await k.frames(3)
+    assert k.widget("qr").opacity == 0 and k.widget("qr").width == 0
+    total = k.widget("total")
+    assert abs(total.center_x - k.app.root.width / 2) < 2, (total.center_x, k.app.root.width)

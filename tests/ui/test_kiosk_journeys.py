@@ -186,3 +186,9 @@ def test_the_accessibility_mode_enlarges_contrasts_and_speaks(run_journey, shop_
 
 def test_a_damaged_database_stops_sales_until_repaired(run_journey):
     run_journey("damaged_database")
+
+
+def test_a_receipt_without_a_link_centres_its_amount(run_journey, shop_config):
+    text = shop_config.read_text().replace('receipt_base_url = "https://example.org/r"\n', "")
+    shop_config.write_text(text)
+    run_journey("receipt_without_link")
