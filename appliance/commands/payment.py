@@ -8,11 +8,13 @@ amount.
 from __future__ import annotations
 
 import argparse
+import logging
 import sys
 import threading
 import uuid
 
 from appliance.commands._common import add_json_flag, print_json
+from appliance.devices.payment import caisse_ap
 from appliance.devices.payment.base import PaymentOutcome
 from appliance.devices.payment.caisse_ap import MAX_AMOUNT_CENTS, CaisseApTerminal, split_address
 from appliance.devices.payment.simulator import Scenario, TerminalSimulator
@@ -107,6 +109,10 @@ def run_test(args: argparse.Namespace) -> int:
         raise UsageError("--amount-cents must be a whole number of cents above 0, such as 100")
     if not 1 <= args.register <= 99 or args.timeout < 1:
         raise UsageError("--register must be 1-99 and --timeout at least 1 second")
+    driver_log = logging.getLogger(caisse_ap.__name__)
+    if not driver_log.isEnabledFor(logging.INFO):
+        # this command reports every outcome itself: the driver's warning would say it twice
+        driver_log.setLevel(logging.ERROR)
     terminal = CaisseApTerminal(host, port, register_number=args.register, timeout_s=args.timeout)
     result = terminal.pay(args.amount_cents, reference=f"test-{uuid.uuid4().hex}")
     if args.json:
@@ -120,6 +126,13 @@ def run_test(args: argparse.Namespace) -> int:
                 "card_application": result.card_application,
                 "message": result.message,
             }
+        )
+    elif result.outcome is PaymentOutcome.ERROR and not result.result_code:  # never reached it
+        print(
+            f"comptoir: no payment made on {terminal.address}: {result.message}. Check that the"
+            " terminal is on and on the shop network, and that its Caisse-AP link is enabled"
+            f" on port {port}; then run this test again.",
+            file=sys.stderr,
         )
     else:
         codes = " ".join(

@@ -271,3 +271,13 @@ def test_simulate_command_serves_and_changes_outcome_from_stdin() -> None:
     finally:
         process.kill()
         process.wait()
+
+
+def test_installer_test_command_with_no_terminal_listening_prints_one_error() -> None:
+    port = free_port()
+    done = comptoir("payment", "test", "--terminal", f"127.0.0.1:{port}", "--amount-cents", "100")
+    assert done.returncode == 1 and done.stdout == ""
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1, done.stderr
+    assert "WARNING" not in lines[0] and "no payment made" in lines[0]
+    assert "cannot reach the terminal" in lines[0] and f"port {port}" in lines[0]
