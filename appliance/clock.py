@@ -52,3 +52,17 @@ def day_span(day: date, tz: tzinfo) -> tuple[datetime, datetime]:
     start = datetime.combine(day, time(), tz).astimezone(UTC)
     end = datetime.combine(day + timedelta(days=1), time(), tz).astimezone(UTC)
     return start, end
+
+
+def console_time(stamp: str, tz: tzinfo | None = None) -> str:
+    """A stored time as a person at the console reads it: '03/12 14:05' in its local zone (or
+    `tz`), with the year only when it is not this year's; the text itself when it is no time."""
+    try:
+        moment = datetime.fromisoformat(stamp)
+    except ValueError:
+        return stamp
+    if moment.tzinfo is None:
+        return stamp
+    local = moment.astimezone(tz)
+    this_year = now().astimezone(tz).year
+    return local.strftime("%d/%m %H:%M" if local.year == this_year else "%d/%m/%Y %H:%M")

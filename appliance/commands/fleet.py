@@ -14,6 +14,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from appliance import clock
 from appliance.agent import topics
 from appliance.agent.console import FleetConsole, Message
 from appliance.agent.identity import new_identity, write_password_file
@@ -189,7 +190,7 @@ def run_list(args: argparse.Namespace) -> int:
     for box in boxes:
         print(
             f"{box['device']:<30} {box.get('state', '?'):<8} session {box.get('session', '?'):<5} "
-            f"last seen {box.get('ts', '?')}"
+            f"last seen {clock.console_time(box['ts']) if box.get('ts') else '?'}"
         )
     if not boxes:
         print("no box has announced itself on this broker")

@@ -11,8 +11,10 @@ import sys
 import threading
 import uuid
 from collections.abc import Iterator
+from datetime import datetime
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -183,6 +185,10 @@ def test_fleet_list_shows_each_box_with_its_state(fleet: Fleet) -> None:
     assert listed.returncode == 0, listed.stderr
     boxes = {b["device"]: b for b in json.loads(listed.stdout)}
     assert boxes[BOX_B]["state"] == "online"
+    plain = fleet.fleet("list", TZ="Europe/Paris")
+    line = next(line for line in plain.stdout.splitlines() if line.startswith(BOX_B))
+    seen = datetime.fromisoformat(boxes[BOX_B]["ts"]).astimezone(ZoneInfo("Europe/Paris"))
+    assert line.endswith(f"last seen {seen:%d/%m %H:%M}"), line
 
 
 def test_fleet_config_changes_a_setting_and_reports_refusals(fleet: Fleet) -> None:

@@ -35,3 +35,11 @@ def test_the_shops_day_is_its_local_day_even_when_the_clocks_change() -> None:
     assert end - start == timedelta(hours=23)
     start, end = clock.day_span(date(2026, 10, 25), timezone(timedelta(hours=-3)))
     assert (start.hour, end - start) == (3, timedelta(hours=24))
+
+
+def test_the_console_shows_a_stored_time_in_its_local_zone_to_the_minute() -> None:
+    paris = ZoneInfo("Europe/Paris")
+    this_year = clock.now().year
+    assert clock.console_time(f"{this_year}-12-03T13:05:42.123456+00:00", paris) == "03/12 14:05"
+    assert clock.console_time("2020-07-01T06:00:00.000000+00:00", paris) == "01/07/2020 08:00"
+    assert clock.console_time("not a time") == "not a time"
