@@ -1,7 +1,8 @@
 """Kiosk speed: cold start, frame time under a changing weight, reading-to-screen latency, and
-memory after 1,000 sales with pictures on (40 products, each with its own photo, every category
-shown). The kiosk runs in a child process under a private Xvfb, against the simulated scale,
-printer and card terminal, through its real drivers.
+memory and open files after 1,000 sales with pictures on (40 products, each with its own photo,
+every category shown) and each receipt with its QR code. The kiosk runs in a child process
+under a private Xvfb, against the simulated scale, printer and card terminal, through its real
+drivers.
 """
 
 from __future__ import annotations
@@ -98,6 +99,7 @@ async def _measure(app, shop, figures: dict) -> None:
         if sale in (100, SALES):
             await _show_pictures(app, until)
             figures[f"rss_mb_{sale}"] = _rss_mb()
+            figures[f"fds_{sale}"] = len(os.listdir("/proc/self/fd"))
 
 
 async def _show_pictures(app, until) -> None:
@@ -186,7 +188,7 @@ def _seed(folder: Path) -> Path:
     path = folder / "comptoir.toml"
     path.write_text(
         f'[device]\nid = "bench"\ndata_dir = "{data}"\n[kiosk]\nfullscreen = false\n'
-        "idle_timeout_s = 3600\n"
+        'idle_timeout_s = 3600\nreceipt_base_url = "https://example.org/r"\n'
     )
     return path
 
@@ -282,6 +284,12 @@ def main() -> None:
         ("resident memory at first frame (MB)", f"{figures['rss_mb_start']:.1f}", "-", "-"),
         (f"resident memory after {SALES} sales (MB)", f"{rss_end:.1f}", "150", ""),
         (f"memory growth sales 100..{SALES} (MB)", f"{rss_end - rss_100:+.1f}", "0", "-"),
+        (
+            f"open files after sales 100 and {SALES}",
+            f"{figures['fds_100']}, {figures[f'fds_{SALES}']}",
+            "-",
+            "-",
+        ),
         ("bare Kivy window, same display (MB)", f"{floor_mb:.1f}", "-", "-"),
         ("kiosk above the bare window, pictures on (MB)", f"{rss_end - floor_mb:.1f}", "40", ""),
     ]
