@@ -1,7 +1,9 @@
 """The last lines of a process's log for `get_logs`, with secrets and pickup codes removed.
 
 On a box the logs are in journald (`journalctl -u comptoir-NAME`); elsewhere, or when configured
-so, in a log file of the data directory. The answer is size-limited: the newest lines are kept.
+so, in the configured log file, else the file `comptoir supervise` writes for that process
+(ROOT/logs/NAME.log); with none of them the answer says where it looked and what to set. The
+answer is size-limited: the newest lines are kept.
 Redaction is by pattern (`password=...`) and by value: the box's own secrets, read from its
 secret files, are removed wherever they appear, and so is anything shaped like a pickup code
 (6 to 10 digits standing alone) or a QR pickup token.
@@ -69,6 +71,7 @@ class LogSource:
     kind: str
     log_file: Path
     secrets: tuple[str, ...] = ()  # the box's own secret values, removed wherever they appear
+    supervisor_logs: Path | None = None  # where `comptoir supervise` writes each process's output
 
     @property
     def uses_journald(self) -> bool:
@@ -79,7 +82,21 @@ class LogSource:
     def last_lines(self, process: str, lines: int) -> list[str]:
         if self.uses_journald:
             return _journald(process, lines)
-        return _tail(self.log_file, lines)
+        files = [self.log_file]
+        if self.supervisor_logs is not None:
+            files.append(self.supervisor_logs / f"{process}.log")
+        for path in files:
+            if path.is_file():
+                return _tail(path, lines)
+        raise LogsNotFound(
+            f"no log of {process} on this box: systemd does not run it (no journald) and"
+            f" {' nor '.join(map(str, files))} does not exist. Set [mqtt] log_file to the file"
+            " its output goes to, or run it under `comptoir supervise`"
+        )
+
+
+class LogsNotFound(OSError):
+    """Neither journald nor any log file the box knows of holds this process's output."""
 
 
 def read_logs(source: LogSource, process: str, lines: int) -> tuple[list[str], bool]:

@@ -106,6 +106,7 @@ class Agent:
                         config.device.data_dir / "web_secret_key",
                     )
                 ),
+                supervisor_logs=config.updates.root / "logs",
             ),
             session=lambda: self.session,
             telemetry_changed=self._telemetry_changed,

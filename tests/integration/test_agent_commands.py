@@ -456,3 +456,38 @@ def test_status_reports_the_journal_the_config_files_and_the_sales_to_the_instal
         "approved_without_sale": 0,
         "sale_events": 0,
     }
+
+
+@pytest.fixture
+def supervised_box_config(tmp_path: Path, data_dir: Path, broker: Mosquitto) -> Path:
+    """A box without systemd run by `comptoir supervise --root ROOT`, whose log_file was never
+    written (the default one)."""
+    return write_config(
+        tmp_path / "comptoir.toml",
+        data_dir,
+        BOX,
+        broker,
+        sections={"updates": {"root": str(tmp_path / "root")}},
+        logs_source="auto",
+        log_file=str(data_dir / "logs" / "comptoir.log"),
+    )
+
+
+def test_logs_on_a_box_without_systemd_come_from_the_supervisors_files_or_say_where_to_look(
+    supervised_box_config: Path, admin: Watcher, tmp_path: Path, data_dir: Path
+) -> None:
+    running = RunningAgent(supervised_box_config)
+    try:
+        admin.wait_for(lambda t, p, r: t.endswith("/status") and p["state"] == "online")
+        missing = admin.command(BOX, "get_logs", {"process": "kiosk", "lines": 5})
+        (tmp_path / "root" / "logs").mkdir(parents=True)
+        (tmp_path / "root" / "logs" / "kiosk.log").write_text("kiosk started\nscale ready\n")
+        found = admin.command(BOX, "get_logs", {"process": "kiosk", "lines": 5})
+    finally:
+        running.stop()
+    assert missing["ok"] is False
+    assert "No such file" not in missing["error"]
+    assert str(data_dir / "logs" / "comptoir.log") in missing["error"]
+    assert str(tmp_path / "root" / "logs" / "kiosk.log") in missing["error"]
+    assert "log_file" in missing["error"]
+    assert found["ok"] is True and found["result"]["lines"] == ["kiosk started", "scale ready"]
