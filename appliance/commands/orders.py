@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
+from gettext import ngettext
 from pathlib import Path
 from typing import Any
 
@@ -39,7 +40,7 @@ def run_list(args: argparse.Namespace) -> int:
         return 0
     for o in found:
         where = f"compartment {o.compartment}" if o.compartment is not None else "-"
-        lines = f"{len(o.lines)} lines"
+        lines = ngettext("%d line", "%d lines", len(o.lines)) % len(o.lines)
         print(f"{o.number:<12} {o.state.value:<10} {where:<15} {lines:<9} {o.customer_name}")
     return 0
 

@@ -143,6 +143,9 @@ def test_orders_import_adds_orders_for_sites_without_marketplace(site, tmp_path,
     assert [(o["number"], o["state"], o["source"]) for o in listed] == [
         ("A-17", "waiting", "import")
     ]
+    assert main([*args, "orders", "list"]) == 0
+    row = capsys.readouterr().out.splitlines()[-1]
+    assert " 1 line " in row and "lines" not in row and row.endswith("Zoé Blanc")
 
 
 def test_orders_import_refuses_a_bad_file_and_keeps_nothing(site, tmp_path, capsys):
