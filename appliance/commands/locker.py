@@ -13,7 +13,9 @@ import os
 import sys
 from typing import Any
 
+from appliance import config as config_module
 from appliance.commands._common import add_json_flag, load_config, print_json
+from appliance.config import Lockers
 from appliance.core.locker import compartments_from
 from appliance.devices.locks.base import LockUnavailable
 from appliance.devices.locks.kerong import KerongLocks, Wiring, open_bus
@@ -123,14 +125,14 @@ def run_open(args: argparse.Namespace) -> int:
 def run_test(args: argparse.Namespace) -> int:
     if not (0 <= args.board <= 15 and 0 <= args.lock <= 15):
         raise UsageError("--board and --lock are 0 to 15 (the lock index, not the door number)")
-    cfg = load_config(args)
+    settings = _lock_settings(args)
     bus = open_bus(args.port)
     locks = KerongLocks(
         bus,
         {1: Wiring(args.board, args.lock)},
-        lock_bit_closed=cfg.lockers.lock_bit_closed,
-        confirm_s=cfg.lockers.unlock_confirm_ms / 1000,
-        poll_s=cfg.lockers.status_poll_ms / 1000,
+        lock_bit_closed=settings.lock_bit_closed,
+        confirm_s=settings.unlock_confirm_ms / 1000,
+        poll_s=settings.status_poll_ms / 1000,
     )
     report: dict[str, Any] = {"port": args.port, "board": args.board, "lock": args.lock}
     try:
@@ -161,13 +163,23 @@ def run_test(args: argparse.Namespace) -> int:
             if report["confirmed"]
             else (
                 "NOT confirmed: the lock bit did not change (jammed lock, or try lock_bit_closed = "
-                f"{str(not cfg.lockers.lock_bit_closed).lower()})"
+                f"{str(not settings.lock_bit_closed).lower()})"
             )
         )
         print(f"board {args.board} lock {args.lock}: {verdict}")
         before, after = report["before"]["lock_bits"], report["after"]["lock_bits"]
         print(f"  lock bits before {before}  after {after}")
     return 0 if report["confirmed"] else 1
+
+
+def _lock_settings(args: argparse.Namespace) -> Lockers:
+    """The [lockers] timings of the config file, or the defaults when the installer has none
+    yet (no --config, no $COMPTOIR_CONFIG, nothing at the default path): --port, --board and
+    --lock say all the test needs."""
+    path = config_module.config_path(args.config)
+    if path == config_module.DEFAULT_PATH and not path.exists():
+        return Lockers()
+    return load_config(args).lockers
 
 
 def run_resend(args: argparse.Namespace) -> int:

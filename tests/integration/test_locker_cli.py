@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import threading
@@ -99,6 +100,25 @@ def test_installer_test_unlocks_one_lock_and_reports_the_board(
     assert answer["before"]["lock_bits"] == "1" * 16
     assert answer["after"]["lock_bits"] == "1111111101111111"
     assert sim.board(3).open_doors == {7}
+
+
+def test_installer_test_needs_no_config_file_when_port_board_and_lock_are_given(
+    bus: tuple[Cu16Bus, str], tmp_path: Path
+) -> None:
+    sim, path = bus
+    env = {k: v for k, v in os.environ.items() if k != "COMPTOIR_CONFIG"}
+    test = ["locker", "test", "--port", path, "--board", "0", "--lock", "4"]
+    done = subprocess.run(
+        [sys.executable, "-m", "appliance", *test],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=tmp_path,
+        env=env,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "board 0 lock 4: opened (confirmed by the board)" in done.stdout
+    assert sim.board(0).open_doors == {4}
 
 
 def test_installer_test_of_a_silent_board_exits_non_zero(
