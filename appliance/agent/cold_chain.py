@@ -16,6 +16,7 @@ from appliance import clock
 from appliance.config import Config
 from appliance.core import haccp
 from appliance.devices.sensors.ds18b20 import SensorReading, read_sensor
+from appliance.said import Said, said
 from appliance.store import alerts
 from appliance.store.alerts import Alarm
 from appliance.store.db import transaction
@@ -50,7 +51,12 @@ def log_once(cfg: Config, db: sqlite3.Connection, now: datetime) -> list[ZoneRea
                 db,
                 Alarm.TEMPERATURE_SENSOR_FAULT,
                 f"sensor {r.reading.sensor}",
-                f"sensor {r.reading.sensor} ({r.zone}): {r.reading.problem}",
+                said(
+                    "sensor %(sensor)s (%(zone)s): %(problem)s",
+                    sensor=r.reading.sensor,
+                    zone=r.zone,
+                    problem=r.reading.problem,
+                ),
                 now,
                 zone=r.zone,
                 sensor=r.reading.sensor,
@@ -66,8 +72,13 @@ def log_once(cfg: Config, db: sqlite3.Connection, now: datetime) -> list[ZoneRea
                     db,
                     Alarm.TEMPERATURE_EXCURSION,
                     f"zone {zone.name}",
-                    f"zone {zone.name} above {zone.limit_c} °C for {minutes} min "
-                    f"(peak {haccp.format_mc(excursion.peak_mc)} °C)",
+                    said(
+                        "zone %(zone)s above %(limit)s °C for %(minutes)s min (peak %(peak_mc)s)",
+                        zone=zone.name,
+                        limit=zone.limit_c,
+                        minutes=minutes,
+                        peak_mc=excursion.peak_mc,
+                    ),
                     now,
                     zone=zone.name,
                     peak_mc=excursion.peak_mc,
@@ -79,7 +90,7 @@ def _alarm_once(
     db: sqlite3.Connection,
     alarm: Alarm,
     subject: str,
-    message: str,
+    message: Said,
     now: datetime,
     **details: Any,
 ) -> None:

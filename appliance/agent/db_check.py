@@ -15,6 +15,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from appliance import clock
+from appliance.said import said
 from appliance.store import alerts
 from appliance.store.alerts import Alarm
 from appliance.store.db import damaged_tables, open_database, transaction
@@ -73,8 +74,12 @@ def check(db: sqlite3.Connection, *, full: bool = False) -> dict[str, str]:
             alerts.raise_alarm(
                 db,
                 Alarm.DATABASE_DAMAGED,
-                f"table {table} of the database is damaged ({problem[:200]}): restore it from "
-                f"a backup or call the installer",
+                said(
+                    "table %(table)s of the database is damaged (%(problem)s): restore it from "
+                    "a backup or call the installer",
+                    table=table,
+                    problem=problem[:200],
+                ),
                 subject=table,
                 table=table,
             )

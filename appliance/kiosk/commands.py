@@ -16,6 +16,8 @@ from pathlib import Path
 from typing import Any
 
 from appliance.errors import ComptoirError
+from appliance.said import of as said_of
+from appliance.said import said
 from appliance.store import device_commands
 from appliance.store.db import CommitWatch, open_database
 from appliance.store.device_commands import CommandName
@@ -80,7 +82,13 @@ class CommandExecutor:
         if handler is None:
             known = ", ".join(sorted(self.handlers))
             device_commands.refuse(
-                db, command.id, f"unknown command {command.name!r}: this kiosk knows {known}"
+                db,
+                command.id,
+                said(
+                    "unknown command %(name)s: this kiosk knows %(known)s",
+                    name=repr(command.name),
+                    known=known,
+                ),
             )
             log.warning(
                 "refused unknown device command %s from %s", command.name, command.requested_by
@@ -90,12 +98,13 @@ class CommandExecutor:
         try:
             result = handler(command)
         except CommandRefused as exc:
-            device_commands.refuse(db, command.id, str(exc))
+            device_commands.refuse(db, command.id, said_of(exc))
         except ComptoirError as exc:
-            device_commands.finish(db, command.id, False, {"error": str(exc)})
+            device_commands.finish(db, command.id, False, device_commands.failure(said_of(exc)))
         except Exception as exc:  # a bug in one command must not stop the queue
             log.exception("device command %s failed", command.name)
-            device_commands.finish(db, command.id, False, {"error": f"internal error: {exc}"})
+            failed = said("internal error: %(error)s", error=str(exc))
+            device_commands.finish(db, command.id, False, device_commands.failure(failed))
         else:
             device_commands.finish(db, command.id, True, result)
 

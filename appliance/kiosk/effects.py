@@ -48,6 +48,7 @@ from appliance.kiosk.flows.events import (
 from appliance.kiosk.flows.intentions import Charge, Intention, OpenDoor, Say, SetArticle
 from appliance.kiosk.flows.values import PaperState
 from appliance.kiosk.shop_actions import ShopActions, Till, printer_error
+from appliance.said import said
 
 log = logging.getLogger(__name__)
 
@@ -215,9 +216,13 @@ class Effects:
             )
         ).result(REMOTE_OPEN_TIMEOUT_S)
         if unlock.outcome is Unlocked.STAYED_SHUT:
-            raise ComptoirError(f"door {number} stayed shut after the unlock: check the lock")
+            raise ComptoirError(
+                said("door %(number)s stayed shut after the unlock: check the lock", number=number)
+            )
         if unlock.outcome is Unlocked.FAULT:
-            raise ComptoirError(f"door {number}: {unlock.message}")
+            raise ComptoirError(
+                said("door %(number)s: %(problem)s", number=number, problem=unlock.message)
+            )
         return {"compartment": number, "opened": True}
 
     # -- what the devices say (in their threads) --------------------------------------------------

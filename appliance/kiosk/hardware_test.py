@@ -21,12 +21,25 @@ from appliance.errors import ComptoirError
 from appliance.kiosk.checkout import Checkout
 from appliance.kiosk.flows.intentions import Charge
 from appliance.kiosk.flows.values import BasketLine
+from appliance.said import Said, said
 from appliance.store import tickets
 from appliance.store.device_commands import TEST_PAYMENT_CENTS, TEST_PAYMENT_MOST_CENTS
 
 #: The test line of the ticket (never in the catalogue).
 TEST_SKU = "ESSAI-TPE"
 TEST_NAME = "Essai du terminal de paiement"
+
+
+#: What the terminal's answer means, its own words (`message`, maybe empty) after.
+_NOT_APPROVED = {
+    PaymentOutcome.DECLINED: said("the terminal declined the payment %(message)s"),
+    PaymentOutcome.ABANDONED: said("the payment was abandoned on the terminal %(message)s"),
+    PaymentOutcome.TIMEOUT: said("the terminal did not answer in time %(message)s"),
+    PaymentOutcome.ERROR: said("the terminal refused to start, nothing charged %(message)s"),
+    PaymentOutcome.UNKNOWN: said(
+        "nobody knows whether the card was charged: settle it on the Alerts page %(message)s"
+    ),
+}
 
 
 class PaymentTestFailed(ComptoirError):
@@ -46,7 +59,11 @@ def amount_of(args: dict[str, Any]) -> int:
     most = TEST_PAYMENT_MOST_CENTS
     if not isinstance(amount, int) or isinstance(amount, bool) or not 1 <= amount <= most:
         raise ComptoirError(
-            f"a test payment is 1 to {most} cents (asked: {amount!r}); 10 is enough"
+            said(
+                "a test payment is 1 to %(most_cents)s (asked: %(asked)s); 0.10 is enough",
+                most_cents=most,
+                asked=repr(amount),
+            )
         )
     return amount
 
@@ -60,13 +77,8 @@ def charge_test_payment(
         db, Charge(amount_cents, (BasketLine(line, quantity=1, price_cents=amount_cents),))
     )
     if answered.outcome is not PaymentOutcome.APPROVED:
-        said = f": {answered.message}" if answered.message else ""
-        unknown = (
-            " (nobody knows whether the card was charged: settle it on the Alerts page)"
-            if answered.outcome is PaymentOutcome.UNKNOWN
-            else ""
-        )
-        raise PaymentTestFailed(f"the terminal answered {answered.outcome.value}{said}{unknown}")
+        meaning = _NOT_APPROVED[answered.outcome]
+        raise PaymentTestFailed(Said(meaning.template, {"message": answered.message}))
     receipt = int(answered.receipt_number)
     ticket = tickets.ticket_of_sale(
         db, checkout.device_id, receipt, training=tickets.in_training(db)
@@ -74,10 +86,16 @@ def charge_test_payment(
     return ChargedTest(answered.amount_cents, receipt, ticket.number if ticket else 0)
 
 
+def _problem(problem: str | Said) -> dict[str, Any]:
+    """A sensor's problem in English, and as said for the reader's language on the web."""
+    said_json = {"problem_said": problem.to_json()} if isinstance(problem, Said) else {}
+    return {"problem": str(problem), **said_json}
+
+
 def read_thermometers(haccp: Haccp) -> list[dict[str, Any]]:
     """Each configured sensor read once: zone, sensor, and millidegrees or the problem."""
     if not haccp.zones:
-        raise ComptoirError("no thermometer is configured here ([[haccp.zones]] sensors)")
+        raise ComptoirError(said("no thermometer is configured here ([[haccp.zones]] sensors)"))
     found: list[dict[str, Any]] = []
     for zone in haccp.zones:
         for sensor in zone.sensors:
@@ -85,6 +103,6 @@ def read_thermometers(haccp: Haccp) -> list[dict[str, Any]]:
             found.append(
                 {"zone": zone.name, "sensor": sensor, "temp_mc": reading.temp_mc}
                 if reading.temp_mc is not None
-                else {"zone": zone.name, "sensor": sensor, "problem": reading.problem}
+                else {"zone": zone.name, "sensor": sensor, **_problem(reading.problem)}
             )
     return found

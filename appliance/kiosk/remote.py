@@ -18,6 +18,8 @@ from appliance.errors import ComptoirError
 from appliance.kiosk import hardware_test
 from appliance.kiosk.commands import CommandRefused, Handler
 from appliance.kiosk.effects import ANSWER_MARGIN_S, Effects
+from appliance.said import of as said_of
+from appliance.said import said
 from appliance.store.device_commands import CommandName, DeviceCommand
 from appliance.store.payments import PaymentInFlight
 
@@ -46,36 +48,42 @@ def handlers(effects: Effects, screens: Screens) -> dict[CommandName, Handler]:
 
     def scale_zero(_command: DeviceCommand) -> dict:
         if effects.scale is None:
-            raise ComptoirError("no scale is configured ([scale] protocol = none)")
+            raise ComptoirError(said("no scale is configured ([scale] protocol = none)"))
         effects.scale.zero().result(ZERO_TIMEOUT_S)
         return {"zeroed": True}
 
     def restart_ui(_command: DeviceCommand) -> dict:
         if effects.paying or not screens.ask_restart().result(UI_TIMEOUT_S):
-            raise CommandRefused("a customer is paying or at the lockers: ask again later")
+            raise CommandRefused(said("a customer is paying or at the lockers: ask again later"))
         return {"restarted": True}
 
     def pause_for_update(command: DeviceCommand) -> dict:
         least, default, most = HOLD_S
         hold_s = min(max(int(command.args.get("hold_s", default)), least), most)
         if effects.paying or not screens.ask_pause(hold_s).result(UI_TIMEOUT_S):
-            raise CommandRefused("a customer is at the kiosk: the update waits")
+            raise CommandRefused(said("a customer is at the kiosk: the update waits"))
         return {"paused_s": hold_s}
 
     def open_door(command: DeviceCommand) -> dict:
         locks = effects.locks
         if locks is None:
-            raise CommandRefused('no lockers here: [lockers] controller is "none"')
+            raise CommandRefused(said('no lockers here: [lockers] controller is "none"'))
         number = command.args.get("compartment")
         if not isinstance(number, int) or number not in locks.numbers:
             known = ", ".join(map(str, locks.numbers))
-            raise CommandRefused(f"compartment {number} is unknown here (known: {known})")
+            raise CommandRefused(
+                said(
+                    "compartment %(number)s is unknown here (known: %(known)s)",
+                    number=number,
+                    known=known,
+                )
+            )
         return effects.open_door(number, command.requested_by, command.reason or "no reason")
 
     def reprint_receipt(command: DeviceCommand) -> dict:
         number = command.args.get("receipt")
         if not isinstance(number, int) or number < 1:
-            raise CommandRefused('give the receipt number to reprint: {"receipt": 12}')
+            raise CommandRefused(said('give the receipt number to reprint: {"receipt": 12}'))
         shop = effects.shop
         printed = shop.worker.run(
             partial(shop.print_receipt, number=number, copy_by=command.requested_by)
@@ -85,19 +93,25 @@ def handlers(effects: Effects, screens: Screens) -> dict[CommandName, Handler]:
     def print_closing(command: DeviceCommand) -> dict:
         number = command.args.get("closing")
         if number is not None and (not isinstance(number, int) or number < 1):
-            raise CommandRefused('give the closing number to print: {"closing": 12}, or none')
+            raise CommandRefused(said('give the closing number to print: {"closing": 12}, or none'))
         shop = effects.shop
         printed = shop.worker.run(partial(shop.print_closing, number=number))
         return printed.result(PRINT_TIMEOUT_S * 2)
 
     def read_scale(_command: DeviceCommand) -> dict:
         if effects.scale is None:
-            raise CommandRefused("no scale is configured ([scale] protocol = none)")
+            raise CommandRefused(said("no scale is configured ([scale] protocol = none)"))
         reading = effects.next_reading(READ_TIMEOUT_S)
         if reading is None:
-            raise ComptoirError(f"the scale gave no reading in {READ_TIMEOUT_S:.0f} s")
+            raise ComptoirError(
+                said("the scale gave no reading in %(seconds)d s", seconds=READ_TIMEOUT_S)
+            )
         if reading.status in (ReadingStatus.ERROR, ReadingStatus.TIMEOUT):
-            raise ComptoirError(f"the scale does not answer: {reading.detail or reading.status}")
+            raise ComptoirError(
+                said(
+                    "the scale does not answer: %(detail)s", detail=reading.detail or reading.status
+                )
+            )
         return {
             "status": reading.status.value,
             "weight_g": reading.weight_g,
@@ -106,16 +120,18 @@ def handlers(effects: Effects, screens: Screens) -> dict[CommandName, Handler]:
 
     def read_thermometers(_command: DeviceCommand) -> dict:
         if not effects.site.haccp.zones:
-            raise CommandRefused("no thermometer is configured here ([[haccp.zones]] sensors)")
+            raise CommandRefused(
+                said("no thermometer is configured here ([[haccp.zones]] sensors)")
+            )
         return {"sensors": hardware_test.read_thermometers(effects.site.haccp)}
 
     def test_payment(command: DeviceCommand) -> dict:
         checkout = effects.till.checkout
         if checkout is None:
-            raise CommandRefused("no card terminal is configured ([payment] terminal)")
+            raise CommandRefused(said("no card terminal is configured ([payment] terminal)"))
         amount = hardware_test.amount_of(command.args)
         if effects.paying:
-            raise CommandRefused("a customer is paying: ask again in a minute")
+            raise CommandRefused(said("a customer is paying: ask again in a minute"))
         till = effects.till
         charged = till.worker.run(
             partial(hardware_test.charge_test_payment, checkout=checkout, amount_cents=amount)
@@ -123,7 +139,7 @@ def handlers(effects: Effects, screens: Screens) -> dict[CommandName, Handler]:
         try:
             done = charged.result(effects.site.payment.timeout_s + 2 * ANSWER_MARGIN_S)
         except PaymentInFlight as exc:
-            raise CommandRefused(str(exc)) from None
+            raise CommandRefused(said_of(exc)) from None
         return {
             "approved": True,
             "amount_cents": done.amount_cents,

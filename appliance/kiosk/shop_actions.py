@@ -52,6 +52,8 @@ from appliance.kiosk.flows.values import BasketLine, ForSale, OrderToDeposit
 from appliance.kiosk.pictures import Pictures, for_site
 from appliance.notify.help_request import send_help_request
 from appliance.notify.pickup_email import NotifySendError, PickupNotice, send_pickup_code
+from appliance.said import Said, said
+from appliance.said import of as said_of
 from appliance.store import (
     alerts,
     catalogue,
@@ -174,10 +176,7 @@ class ShopActions:
                 if not lockers.collect(db, number, c, code_id=code_id):
                     log.warning("order %s was not in compartment %s any more", number, c)
             case i.ReportProblem(problem=problem, compartment=c, order_number=number):
-                about = f"order {number}: " if number else ""
-                lockers.raise_alarm(
-                    db, Alarm(problem.value), c, about + problem.value.replace("_", " ")
-                )
+                lockers.raise_alarm(db, Alarm(problem.value), c, _problem(problem.value, number))
             case i.IdentifyProducer(text=text, badge=badge):
                 who = producers.identify_producer(db, text, key=self.key, badge=badge)
                 return ProducerIdentified(
@@ -218,8 +217,13 @@ class ShopActions:
                     db,
                     Alarm.WALKIN_REFUND_NEEDED,
                     c,
-                    f"walk-in sale {reference or '?'} paid {amount} cents but door {c} stayed "
-                    f"shut: refund the customer",
+                    said(
+                        "walk-in sale %(reference)s paid %(amount_cents)s but door %(number)s "
+                        "stayed shut: refund the customer",
+                        reference=reference or "?",
+                        amount_cents=amount,
+                        number=c,
+                    ),
                     amount_cents=amount,
                     reference=reference,
                 )
@@ -275,7 +279,7 @@ class ShopActions:
             alarm = Alarm(notice.notice.value)
             lockers.raise_alarm(db, alarm, n, notice.message or notice.notice.value)
         elif n is not None:
-            lockers.record_door_event(db, n, notice.notice.value, detail=notice.message)
+            lockers.record_door_event(db, n, notice.notice.value, detail=str(notice.message))
         if n is None:
             log.warning("lock controller: %s %s", notice.notice.value, notice.message)
 
@@ -400,10 +404,29 @@ class ShopActions:
                 db,
                 Alarm.PICKUP_CODE_NOT_SENT,
                 send.compartment,
-                f"order {send.order_number}: {exc} (send a new code: comptoir locker resend)",
+                said(
+                    "order %(order)s: %(error)s (send a new code: comptoir locker resend)",
+                    order=send.order_number,
+                    error=said_of(exc),
+                ),
             )
             return CodeSent(send.order_number, False, str(exc))
         return CodeSent(send.order_number, True)
+
+
+#: The problems at the locker that are alarms, as staff read them.
+_PROBLEMS = {
+    "cancelled": said("cancelled"),
+    "door_failed": said("door failed"),
+    "lock_fault": said("lock fault"),
+    "item_left": said("item left"),
+}
+
+
+def _problem(problem: str, order: str | None) -> Said | str:
+    """A problem at the locker as staff read it ('order 12: door failed')."""
+    what = _PROBLEMS.get(problem, problem.replace("_", " "))
+    return said("order %(order)s: %(problem)s", order=order, problem=what) if order else what
 
 
 def printer_error(

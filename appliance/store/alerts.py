@@ -9,16 +9,18 @@ which closes its alert in the same transaction; any other alert by `resolve_abou
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
 from appliance import clock
+from appliance.said import Said
 from appliance.store import outbox
 from appliance.store.db import insert_row, require_transaction
 
-_COLUMNS = "id, kind, subject, message, created_at, resolved_at, resolved_by, resolution"
+_COLUMNS = "id, kind, subject, message, created_at, resolved_at, resolved_by, resolution, said"
 
 
 class Alarm(StrEnum):
@@ -55,12 +57,18 @@ class Alert:
     resolved_at: str | None = None
     resolved_by: str | None = None
     resolution: str | None = None
+    said: Said | None = None  # the message as it was said, for the reader's language
+
+    @classmethod
+    def of_row(cls, row: tuple[Any, ...]) -> Alert:
+        said = Said.from_json(json.loads(row[-1])) if row[-1] else None
+        return cls(*row[:-1], said=said)
 
 
 def raise_alarm(
     db: sqlite3.Connection,
     alarm: Alarm,
-    message: str,
+    message: str | Said,
     *,
     subject: str = "",
     ts: str | None = None,
@@ -68,16 +76,19 @@ def raise_alarm(
     **details: Any,
 ) -> Alert:
     """Open an alert and emit its `alarm` event ({"message", **details}); call inside the
-    transaction of what caused it."""
+    transaction of what caused it. A `Said` message is kept as said too (the web says it in
+    the reader's language); its English text is the message everywhere else."""
     require_transaction(db, "alerts.raise_alarm")
     ts = ts or clock.now_iso()
+    text = str(message)
+    said = message if isinstance(message, Said) else None
     alert_id = insert_row(
         db,
-        "INSERT INTO alerts (kind, subject, message, created_at) VALUES (?, ?, ?, ?)",
-        (alarm.value, subject, message, ts),
+        "INSERT INTO alerts (kind, subject, message, created_at, said) VALUES (?, ?, ?, ?, ?)",
+        (alarm.value, subject, text, ts, json.dumps(said.to_json()) if said else None),
     )
-    outbox.emit(db, alarm.value, {"message": message, **details}, event_id=event_id, ts=ts)
-    return Alert(alert_id, alarm.value, subject, message, ts)
+    outbox.emit(db, alarm.value, {"message": text, **details}, event_id=event_id, ts=ts)
+    return Alert(alert_id, alarm.value, subject, text, ts, said=said)
 
 
 def open_alerts(db: sqlite3.Connection, kind: Alarm | None = None) -> list[Alert]:
@@ -87,7 +98,7 @@ def open_alerts(db: sqlite3.Connection, kind: Alarm | None = None) -> list[Alert
     if kind:
         sql += " AND kind = ?"
         params = (kind,)
-    return [Alert(*row) for row in db.execute(sql + " ORDER BY created_at, id", params)]
+    return [Alert.of_row(row) for row in db.execute(sql + " ORDER BY created_at, id", params)]
 
 
 def resolve_about(db: sqlite3.Connection, kind: str, subject: str, by: str, resolution: str) -> int:

@@ -18,6 +18,7 @@ from typing import Any
 
 from appliance import clock
 from appliance.core.journal import canonical_json
+from appliance.said import Said, said
 from appliance.store.db import transaction
 
 
@@ -46,6 +47,8 @@ class CommandName(StrEnum):
         except ValueError:
             return None
 
+
+_EXPIRED = said("expired before it could run")
 
 #: A `test_payment` charges this many cents unless asked otherwise, and never more than the most.
 TEST_PAYMENT_CENTS = 10
@@ -126,21 +129,29 @@ def take_next(db: sqlite3.Connection, now: str | None = None) -> DeviceCommand |
                 return None
             command = _command(row)
             if command.expires_at <= now:
-                _finish(db, command.id, "refused", {"error": "expired before it could run"}, now)
+                _finish(db, command.id, "refused", failure(_EXPIRED), now)
                 continue
             db.execute("UPDATE device_commands SET state = 'running' WHERE id = ?", (command.id,))
             return _command(row, state="running")
 
 
+def failure(error: str | Said) -> dict[str, Any]:
+    """A failed command's result: `{"error": English text}`, and the error as it was said
+    (`"error_said"`) for the reader's language on the web."""
+    if isinstance(error, Said):
+        return {"error": str(error), "error_said": error.to_json()}
+    return {"error": error}
+
+
 def finish(db: sqlite3.Connection, command_id: str, ok: bool, result: dict[str, Any]) -> None:
-    """Record the outcome: `result` on success, `{"error": ...}` on failure."""
+    """Record the outcome: `result` on success, `failure(...)` on failure."""
     with transaction(db):
         _finish(db, command_id, "done" if ok else "failed", result, clock.now_iso())
 
 
-def refuse(db: sqlite3.Connection, command_id: str, reason: str) -> None:
+def refuse(db: sqlite3.Connection, command_id: str, reason: str | Said) -> None:
     with transaction(db):
-        _finish(db, command_id, "refused", {"error": reason}, clock.now_iso())
+        _finish(db, command_id, "refused", failure(reason), clock.now_iso())
 
 
 def wait(db: sqlite3.Connection, command_id: str, timeout_s: float) -> DeviceCommand | None:

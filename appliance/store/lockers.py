@@ -22,6 +22,7 @@ from appliance.core.haccp import DoorOpening
 from appliance.core.locker import Compartment, Use
 from appliance.core.order import Order, OrderState
 from appliance.errors import ComptoirError
+from appliance.said import Said
 from appliance.store import alerts, journal, orders, outbox
 from appliance.store.alerts import Alarm
 from appliance.store.db import insert_row, transaction
@@ -279,7 +280,7 @@ def raise_alarm(
     db: sqlite3.Connection,
     alarm: Alarm,
     compartment: int | None,
-    message: str,
+    message: str | Said,
     *,
     now: datetime | None = None,
     **details: Any,
@@ -299,7 +300,7 @@ def raise_alarm(
             **details,
         )
         if compartment is not None:
-            _door_event(db, compartment, alarm.value, detail=message, now=now)
+            _door_event(db, compartment, alarm.value, detail=str(message), now=now)
 
 
 def door_events(

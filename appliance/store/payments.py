@@ -31,10 +31,10 @@ from typing import Any
 
 from appliance import clock
 from appliance.core.journal import canonical_json
-from appliance.core.money import format_euros
 from appliance.core.payment import PaymentOutcome, PaymentResult
 from appliance.core.sale import Basket
 from appliance.errors import ComptoirError
+from appliance.said import said
 from appliance.store import alerts, journal, outbox, technical_events
 from appliance.store.alerts import Alarm
 from appliance.store.db import transaction
@@ -97,8 +97,11 @@ def begin_attempt(db: sqlite3.Connection, amount_cents: int, basket: Basket) -> 
         pending = db.execute("SELECT id FROM payment_attempts WHERE state = 'pending'").fetchone()
         if pending:
             raise PaymentInFlight(
-                f"payment {pending[0]} is still waiting for the terminal: wait for its answer "
-                f"(or restart the kiosk, which marks it unknown) before starting another"
+                said(
+                    "payment %(attempt)s is still waiting for the terminal: wait for its answer "
+                    "(or restart the kiosk, which marks it unknown) before starting another",
+                    attempt=pending[0],
+                )
             )
         db.execute(
             "INSERT INTO payment_attempts (id, amount_cents, basket, created_at) "
@@ -118,7 +121,7 @@ def get_attempt(db: sqlite3.Connection, attempt_id: str) -> Attempt:
         f"SELECT {_COLUMNS} FROM payment_attempts WHERE id = ?", (attempt_id,)
     ).fetchone()
     if row is None:
-        raise AttemptStateError(f"there is no payment attempt {attempt_id}")
+        raise AttemptStateError(said("there is no payment attempt %(attempt)s", attempt=attempt_id))
     return _attempt(row)
 
 
@@ -174,6 +177,10 @@ def record_outcome(db: sqlite3.Connection, attempt: Attempt, result: PaymentResu
         )
 
 
+#: Why a payment in flight at the kiosk's start is unknown.
+KIOSK_STOPPED = said("the kiosk stopped while the terminal was handling this payment")
+
+
 def recover(db: sqlite3.Connection) -> list[str]:
     """At kiosk start: every PENDING attempt becomes UNKNOWN with an alert; returns their ids.
     Call it before the first payment, never while one is in flight."""
@@ -186,7 +193,7 @@ def recover(db: sqlite3.Connection) -> list[str]:
                 PaymentResult(
                     PaymentOutcome.UNKNOWN,
                     attempt.amount_cents,
-                    message="the kiosk stopped while the terminal was handling this payment",
+                    message=str(KIOSK_STOPPED),
                 ),
             )
             recovered.append(attempt.id)
@@ -205,7 +212,11 @@ def settle_unknown(db: sqlite3.Connection, attempt_id: str, charged: bool, by: s
         return False
     if attempt.state is not AttemptState.UNKNOWN:
         raise AttemptStateError(
-            f"payment {attempt_id} is {attempt.state}, not unknown: nothing to resolve"
+            said(
+                "payment %(attempt)s is %(state)s, not unknown: nothing to resolve",
+                attempt=attempt_id,
+                state=attempt.state.value,
+            )
         )
     db.execute("UPDATE payment_attempts SET state = ? WHERE id = ?", (state.value, attempt_id))
     journal.append(
@@ -241,13 +252,17 @@ def _alert_unknown(db: sqlite3.Connection, attempt: Attempt, why: str) -> None:
         {"attempt": attempt.id, "amount_cents": attempt.amount_cents, "reason": why},
         by="kiosk",
     )
-    amount = format_euros(attempt.amount_cents)
     alerts.raise_alarm(
         db,
         Alarm.PAYMENT_UNKNOWN,
-        f"card payment of {amount} (attempt {attempt.id}): outcome unknown ({why}). The "
-        f"customer may have been charged: check the terminal's journal or the bank remittance, "
-        f"then mark it charged or not charged.",
+        said(
+            "card payment of %(amount_cents)s (attempt %(attempt)s): outcome unknown "
+            "(%(why)s). The customer may have been charged: check the terminal's journal or "
+            "the bank remittance, then mark it charged or not charged.",
+            amount_cents=attempt.amount_cents,
+            attempt=attempt.id,
+            why=KIOSK_STOPPED if why == str(KIOSK_STOPPED) else why,  # else the terminal's words
+        ),
         subject=attempt.id,
         event_id=f"payment-unknown-{attempt.id}",
         attempt=attempt.id,

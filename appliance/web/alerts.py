@@ -18,6 +18,7 @@ from appliance.store import alerts, sales
 from appliance.store.alerts import Alarm
 from appliance.store.db import transaction
 from appliance.store.web_users import Role
+from appliance.web import words
 from appliance.web.auth import actor, record_action, requires
 from appliance.web.context import db, settings
 
@@ -51,7 +52,7 @@ def resolve(alert_id: int) -> Any:
                 store, alert.subject, outcome == "charged", by, device_id=settings().device.id
             )
         except ComptoirError as exc:
-            return _page(str(exc))
+            return _page(words.error(exc))
         if sale is None:
             flash(gettext("Alert %(id)d resolved: not charged, no sale recorded.", id=alert_id))
         else:

@@ -15,6 +15,7 @@ from typing import Any
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext
 
+from appliance.said import Said
 from appliance.store import device_commands
 from appliance.store.device_commands import (
     TEST_PAYMENT_CENTS,
@@ -120,7 +121,7 @@ def said(command: DeviceCommand) -> list[str]:
     if command.state == "running":
         return [gettext("The kiosk is on it...")]
     if command.state != "done":
-        return [f"{words.command_state(command.state)}: {result.get('error', '')}"]
+        return [f"{words.command_state(command.state)}: {words.said_in(result)}"]
     match command.name:
         case CommandName.READ_SCALE:
             line = gettext(
@@ -150,7 +151,11 @@ def said(command: DeviceCommand) -> list[str]:
         case CommandName.READ_THERMOMETERS:
             return [
                 f"{s['zone']} · {s['sensor']}: "
-                + (words.celsius(s["temp_mc"]) if "temp_mc" in s else str(s.get("problem")))
+                + (
+                    words.celsius(s["temp_mc"])
+                    if "temp_mc" in s
+                    else words.say(Said.from_json(s.get("problem_said")), str(s.get("problem")))
+                )
                 for s in result.get("sensors", [])
             ]
     return [gettext("ok")]

@@ -9,9 +9,11 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from flask_babel import format_decimal, gettext, lazy_gettext, ngettext
+from flask_babel import format_currency, format_decimal, gettext, lazy_gettext, ngettext
 
 from appliance.core import haccp
+from appliance.said import Said
+from appliance.said import of as said_of
 from appliance.store.alerts import Alarm
 
 _ROLES = {"producer": lazy_gettext("producer"), "installer": lazy_gettext("installer")}
@@ -200,7 +202,40 @@ def celsius(temp_mc: int | None) -> str:
     return gettext("%(temp)s °C", temp=format_decimal(Decimal(text), format="0.0"))
 
 
+def say(said: Said | None, english: str = "") -> str:
+    """What a part of the box said (appliance/said.py), in the reader's language through the
+    catalogue; `english`, the stored text, when it was not kept as said (an older row)."""
+    if said is None:
+        return english
+    values = {name: _value(name, value) for name, value in said.values.items()}
+    return gettext(said.template, **values)
+
+
+def said_in(result: dict[str, Any] | None) -> str:
+    """A device command's error in the reader's language (`device_commands.failure`)."""
+    result = result or {}
+    return say(Said.from_json(result.get("error_said")), str(result.get("error", "")))
+
+
+def error(exc: BaseException) -> str:
+    """An error's message in the reader's language when it was said (`ComptoirError(said(...))`)."""
+    message = said_of(exc)
+    return say(message) if isinstance(message, Said) else message
+
+
+def _value(name: str, value: Any) -> Any:
+    if isinstance(value, Said):
+        return say(value)
+    if name.endswith("_cents") and isinstance(value, int):
+        return format_currency(value / 100, "EUR")
+    if name.endswith("_mc") and isinstance(value, int):
+        return celsius(value)
+    return "" if value is None else value
+
+
 GLOBALS = {
+    "say": say,
+    "said_in": said_in,
     "role_name": role_name,
     "alert_name": alert_name,
     "alert_advice": alert_advice,

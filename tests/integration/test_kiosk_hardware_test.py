@@ -105,7 +105,7 @@ def test_a_declined_test_payment_fails_with_the_terminals_answer_and_records_no_
     shop.next_payment(Scenario.DECLINED)
     done = run(db, executor, CommandName.TEST_PAYMENT)
     assert done.state == "failed"
-    assert found(done.result)["error"].startswith("the terminal answered declined")
+    assert found(done.result)["error"].startswith("the terminal declined the payment")
     assert [r.amount_cents for r in shop.terminal.ledger] == [10]  # the default amount
     assert sales.sale_by_receipt(db, "test-box", 1) is None
     assert [a.amount_cents for a in payments.attempts_in(db, AttemptState.DECLINED)] == [10]
@@ -114,7 +114,7 @@ def test_a_declined_test_payment_fails_with_the_terminals_answer_and_records_no_
 def test_a_test_payment_of_more_than_five_euros_is_refused_before_the_terminal(kiosk, db) -> None:
     shop, executor = kiosk
     done = run(db, executor, CommandName.TEST_PAYMENT, amount_cents=5000)
-    assert done.state == "failed" and "1 to 500 cents" in found(done.result)["error"]
+    assert done.state == "failed" and "1 to 5,00 €" in found(done.result)["error"]
     assert shop.terminal.ledger == []
 
 
@@ -148,5 +148,10 @@ def test_each_thermometer_is_read_once_with_its_temperature_or_its_problem(
     assert done.state == "done"
     assert found(done.result)["sensors"] == [
         {"zone": "frigo", "sensor": "28-aaaa", "temp_mc": 3250},
-        {"zone": "frigo", "sensor": "28-bbbb", "problem": "sensor not found on the bus"},
+        {
+            "zone": "frigo",
+            "sensor": "28-bbbb",
+            "problem": "sensor not found on the bus",  # and as said, for the web's French
+            "problem_said": {"said": "sensor not found on the bus", "values": {}},
+        },
     ]

@@ -53,11 +53,11 @@ def test_the_w1_file_of_a_real_sensor_is_read() -> None:
 
 def test_bad_reads_are_reported_with_their_reason_never_guessed(w1: W1Folder) -> None:
     w1.set("28-00000a1b2c3d", 3500, crc_ok=False)
-    assert "CRC" in read_sensor(w1.root, "28-00000a1b2c3d").problem
+    assert "CRC" in str(read_sensor(w1.root, "28-00000a1b2c3d").problem)
     w1.set("28-00000a1b2c3d", 85000)
     assert read_sensor(w1.root, "28-00000a1b2c3d").temp_mc is None
     w1.remove("28-00000a1b2c3d")
-    assert read_sensor(w1.root, "28-00000a1b2c3d").problem == "sensor not found on the bus"
+    assert str(read_sensor(w1.root, "28-00000a1b2c3d").problem) == "sensor not found on the bus"
     assert sensor_ids(w1.root) == ["28-00000e4f5a6b"]
 
 

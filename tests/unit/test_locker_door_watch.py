@@ -33,7 +33,7 @@ def test_a_door_opened_without_a_command_is_reported_as_forced() -> None:
     w.observe(OPEN, 1.0)
     notices = w.observe(OPEN, 1.5)
     assert kinds(notices) == [Notice.OPENED, Notice.FORCED]
-    assert "door 1" in notices[1].message and notices[1].notice.is_alarm
+    assert "door 1" in str(notices[1].message) and notices[1].notice.is_alarm
 
 
 def test_a_short_bounce_of_the_switch_is_not_a_door_opening() -> None:

@@ -22,6 +22,7 @@ from appliance.web.i18n import TRANSLATIONS
 from appliance.web.words import alert_advice, alert_name, command_name, sync_direction
 
 WEB = Path(web.__file__).resolve().parent
+APPLIANCE = WEB.parent
 KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2), "lazy_gettext": None}
 #: Text a template may write as it is: units, symbols, product names of the code.
 UNTRANSLATED = re.compile(r"^[\s·,.:;()×→/%°€\-]*$|^(Comptoir|sha256|Français|English)$")
@@ -37,6 +38,16 @@ def messages_in_code() -> set[str | tuple[str, ...]]:
     return found
 
 
+def said_by_the_box() -> set[str]:
+    """What other parts of the box say to people with `said(...)` (appliance/said.py)."""
+    return {
+        message
+        for _file, _line, message, _comments, _context in extract_from_dir(
+            APPLIANCE, [("**.py", "python")], keywords={"said": None}
+        )
+    }
+
+
 def test_every_text_of_the_admin_has_a_french_translation() -> None:
     french = read(TRANSLATIONS / "fr/LC_MESSAGES/messages.po")
     translated = {
@@ -44,7 +55,7 @@ def test_every_text_of_the_admin_has_a_french_translation() -> None:
         for m in french
         if m.id and not m.fuzzy and (all(m.string or ()) if isinstance(m.id, tuple) else m.string)
     }
-    found = messages_in_code()
+    found = messages_in_code() | said_by_the_box()
     assert len(found) > 100
     assert sorted(map(str, found - translated)) == []
 

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 
 from appliance.devices.locks.base import Door, DoorStatus, LockController, LockUnavailable
+from appliance.said import Said, said
 
 log = logging.getLogger(__name__)
 
@@ -46,7 +47,7 @@ class DoorNotice:
     notice: Notice
     compartment: int | None
     item_present: bool | None = None
-    message: str = ""
+    message: str | Said = ""
 
 
 @dataclass
@@ -122,7 +123,10 @@ class DoorWatch:
                     DoorNotice(
                         Notice.FLAPPING,
                         number,
-                        message=f"the switch of door {number} keeps changing: check its wiring",
+                        message=said(
+                            "the switch of door %(number)s keeps changing: check its wiring",
+                            number=number,
+                        ),
                     )
                 )
         if door.candidate is not None and now - door.candidate_since >= self.debounce_s:
@@ -144,7 +148,11 @@ class DoorWatch:
         notices = [DoorNotice(Notice.OPENED, number, status.item)]
         if expected is None or now > expected:
             notices.append(
-                DoorNotice(Notice.FORCED, number, message=f"door {number} opened without a command")
+                DoorNotice(
+                    Notice.FORCED,
+                    number,
+                    message=said("door %(number)s opened without a command", number=number),
+                )
             )
         return notices
 
@@ -160,7 +168,11 @@ class DoorWatch:
             minutes = int(open_for // 60)
             return [
                 DoorNotice(
-                    Notice.LEFT_OPEN, number, message=f"door {number} open for {minutes} min"
+                    Notice.LEFT_OPEN,
+                    number,
+                    message=said(
+                        "door %(number)s open for %(minutes)s min", number=number, minutes=minutes
+                    ),
                 )
             ]
         return []

@@ -13,6 +13,8 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from appliance.said import Said, said
+
 DEVICES = Path("sys/bus/w1/devices")
 FAMILY = "28-"
 POWER_ON_MC = 85000
@@ -27,22 +29,22 @@ class SensorReading:
 
     sensor: str
     temp_mc: int | None
-    problem: str = ""
+    problem: str | Said = ""  # what went wrong, for a person
 
 
-def parse_w1_slave(text: str) -> tuple[int | None, str]:
+def parse_w1_slave(text: str) -> tuple[int | None, str | Said]:
     """(millidegrees, "") for a good read, (None, why) otherwise."""
     lines = text.strip().splitlines()
     if len(lines) != 2 or not _CRC.fullmatch(lines[0].strip()):
-        return None, "unreadable answer from the sensor"
+        return None, said("unreadable answer from the sensor")
     if not lines[0].strip().endswith("YES"):
-        return None, "CRC error on the 1-wire bus (long cable or bad contact?)"
+        return None, said("CRC error on the 1-wire bus (long cable or bad contact?)")
     match = _TEMP.fullmatch(lines[1].strip())
     if not match:
-        return None, "temperature line missing"
+        return None, said("temperature line missing")
     temp_mc = int(match[1])
     if temp_mc == POWER_ON_MC:
-        return None, "85 °C power-on value: the sensor lost power"
+        return None, said("85 °C power-on value: the sensor lost power")
     return temp_mc, ""
 
 
@@ -58,7 +60,9 @@ def read_sensor(root: Path, sensor: str) -> SensorReading:
     try:
         text = path.read_text(encoding="ascii", errors="replace")
     except OSError as exc:
-        why = "sensor not found on the bus" if isinstance(exc, FileNotFoundError) else str(exc)
+        why = (
+            said("sensor not found on the bus") if isinstance(exc, FileNotFoundError) else str(exc)
+        )
         return SensorReading(sensor, None, why)
     temp_mc, problem = parse_w1_slave(text)
     return SensorReading(sensor, temp_mc, problem)
