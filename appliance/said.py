@@ -36,7 +36,9 @@ class Said:
         """What `to_json` wrote; None for anything else (an old row, a plain text)."""
         if not isinstance(data, dict) or not isinstance(data.get("said"), str):
             return None
-        values = data.get("values") if isinstance(data.get("values"), dict) else {}
+        values = data.get("values")
+        if not isinstance(values, dict):
+            values = {}
         return cls(data["said"], {k: cls.from_json(v) or v for k, v in values.items()})
 
 

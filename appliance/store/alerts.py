@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
 from typing import Any
 
@@ -61,8 +61,9 @@ class Alert:
 
     @classmethod
     def of_row(cls, row: tuple[Any, ...]) -> Alert:
-        said = Said.from_json(json.loads(row[-1])) if row[-1] else None
-        return cls(*row[:-1], said=said)
+        *columns, said = row
+        alert = cls(*columns)
+        return replace(alert, said=Said.from_json(json.loads(said))) if said else alert
 
 
 def raise_alarm(

@@ -38,7 +38,7 @@ def messages_in_code() -> set[str | tuple[str, ...]]:
     return found
 
 
-def said_by_the_box() -> set[str]:
+def said_by_the_box() -> set[str | tuple[str, ...]]:
     """What other parts of the box say to people with `said(...)` (appliance/said.py)."""
     return {
         message
