@@ -1,8 +1,9 @@
-"""`comptoir locker status|open|test|resend|producer`: the locker wall from the shell.
+"""`comptoir locker status|open|test|simulate|resend|producer`: the locker wall from the shell.
 
 `open` never drives a lock itself: it queues an audited `open_door` command for the kiosk, owner
 of the hardware, and waits for its answer. `test` is for installers with the kiosk stopped: it
 unlocks one lock of a CU16 bus through the real driver and says what the board answered.
+`simulate` serves a CU16 bus on a pseudo-terminal, so that test can be tried without hardware.
 """
 
 from __future__ import annotations
@@ -11,6 +12,8 @@ import argparse
 import getpass
 import os
 import sys
+import threading
+from collections.abc import Callable
 from typing import Any
 
 from appliance import config as config_module
@@ -19,6 +22,7 @@ from appliance.config import Lockers
 from appliance.core.locker import compartments_from
 from appliance.devices.locks.base import LockUnavailable
 from appliance.devices.locks.kerong import KerongLocks, Wiring, open_bus
+from appliance.devices.locks.simulator import Cu16Bus, Cu16PtyServer, SimBoard
 from appliance.errors import ComptoirError, UsageError
 from appliance.notify.pickup_email import PickupNotice, send_pickup_code
 from appliance.store import device_commands, lockers, orders, pickup_codes, producers
@@ -47,6 +51,19 @@ def register(sub: argparse._SubParsersAction) -> None:
     test.add_argument("--lock", type=int, required=True, help="lock index 0-15 on that board")
     add_json_flag(test)
     test.set_defaults(func=run_test)
+
+    simulate = actions.add_parser(
+        "simulate", help="serve a simulated CU16 bus on a pseudo-terminal; control it from stdin"
+    )
+    simulate.add_argument(
+        "--boards", default="0", metavar="A,B", help="board addresses on the bus (0-15)"
+    )
+    simulate.add_argument(
+        "--lock-bit-open",
+        action="store_true",
+        help="boards report 1 for an open lock (lock_bit_closed = false)",
+    )
+    simulate.set_defaults(func=run_simulate)
 
     resend = actions.add_parser("resend", help="send a new pickup code for an order in a locker")
     resend.add_argument("number", metavar="ORDER")
@@ -170,6 +187,78 @@ def run_test(args: argparse.Namespace) -> int:
         before, after = report["before"]["lock_bits"], report["after"]["lock_bits"]
         print(f"  lock bits before {before}  after {after}")
     return 0 if report["confirmed"] else 1
+
+
+#: stdin word -> what it does to one lock of a simulated board (`B L` follow it).
+_LOCK_CHANGES: dict[str, Callable[[SimBoard, int], None]] = {
+    "open": lambda board, lock: board.open_doors.add(lock),
+    "close": lambda board, lock: board.open_doors.discard(lock),
+    "jam": lambda board, lock: board.jammed.add(lock),
+    "free": lambda board, lock: board.jammed.discard(lock),
+    "item": lambda board, lock: board.items.add(lock),
+    "empty": lambda board, lock: board.items.discard(lock),
+}
+#: stdin word -> what it does to a whole simulated board (`B` follows it).
+_BOARD_CHANGES: dict[str, dict[str, bool]] = {
+    "silent": {"silent": True},
+    "badchecksum": {"bad_checksum": True},
+    "ok": {"silent": False, "bad_checksum": False},
+}
+_SIMULATOR_HELP = (
+    "commands: close B L, open B L, jam B L, free B L, item B L, empty B L,"
+    " silent B, badchecksum B, ok B, status"
+)
+
+
+def run_simulate(args: argparse.Namespace) -> int:
+    try:
+        addresses = sorted({int(a) for a in args.boards.split(",")})
+    except ValueError:
+        raise UsageError(f"--boards {args.boards!r}: give addresses such as 0 or 0,1") from None
+    if not all(0 <= a <= 15 for a in addresses):
+        raise UsageError("--boards: a CU16 board address is 0 to 15 (its DIP switches)")
+    bus = Cu16Bus(addresses, lock_bit_closed=not args.lock_bit_open)
+    server = Cu16PtyServer(bus).start()
+    print(server.path, flush=True)
+    print(_SIMULATOR_HELP, flush=True)
+    try:
+        for line in sys.stdin:
+            if line.strip():
+                print(_change_bus(bus, line.split()), flush=True)
+        threading.Event().wait()  # stdin closed: keep serving until killed
+    finally:
+        server.stop()
+    return 0
+
+
+def _change_bus(bus: Cu16Bus, words: list[str]) -> str:
+    """Apply one stdin command to the simulated boards; the acknowledgement or the problem."""
+    if words == ["status"]:
+        return "; ".join(_board_state(board) for board in bus.boards.values())
+    numbers = [int(w) for w in words[1:] if w.isdigit()]
+    board = bus.boards.get(numbers[0]) if numbers and len(numbers) == len(words) - 1 else None
+    if words[0] in _LOCK_CHANGES and len(numbers) == 2 and board and 0 <= numbers[1] <= 15:
+        _LOCK_CHANGES[words[0]](board, numbers[1])
+    elif words[0] in _BOARD_CHANGES and len(numbers) == 1 and board:
+        for name, value in _BOARD_CHANGES[words[0]].items():
+            setattr(board, name, value)
+    else:
+        boards = ",".join(map(str, bus.boards))
+        return (
+            f"unknown command {' '.join(words)!r} (boards {boards}; locks 0-15); {_SIMULATOR_HELP}"
+        )
+    return "ok " + " ".join(words)
+
+
+def _board_state(board: SimBoard) -> str:
+    def listed(locks: set[int]) -> str:
+        return ",".join(map(str, sorted(locks))) or "-"
+
+    faults = [name for name in ("silent", "bad_checksum") if getattr(board, name)]
+    return (
+        f"board {board.address}: open {listed(board.open_doors)} items {listed(board.items)}"
+        f" jammed {listed(board.jammed)}" + (f" {' '.join(faults)}" if faults else "")
+    )
 
 
 def _lock_settings(args: argparse.Namespace) -> Lockers:

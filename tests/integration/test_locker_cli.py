@@ -173,3 +173,56 @@ def test_a_resend_that_cannot_be_mailed_keeps_the_old_code_working(
     assert done.returncode != 0 and "[smtp] host" in done.stderr
     assert pickup_codes.check_code(db, issued.code, key=key).verdict is Verdict.OK
     db.close()
+
+
+def test_simulate_serves_a_bus_the_installer_test_opens_and_stdin_closes_again(
+    tmp_path: Path,
+) -> None:
+    simulator = subprocess.Popen(
+        [sys.executable, "-m", "appliance", "locker", "simulate", "--boards", "0,2"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert simulator.stdin is not None and simulator.stdout is not None
+
+    def tell(line: str) -> str:
+        assert simulator.stdin is not None and simulator.stdout is not None
+        simulator.stdin.write(line + "\n")
+        simulator.stdin.flush()
+        return simulator.stdout.readline().strip()
+
+    try:
+        path = simulator.stdout.readline().strip()
+        assert "close B L" in simulator.stdout.readline()
+        env = {k: v for k, v in os.environ.items() if k != "COMPTOIR_CONFIG"}
+
+        def unlock(board: str, lock: str) -> subprocess.CompletedProcess[str]:
+            command = ["locker", "test", "--port", path, "--board", board, "--lock", lock]
+            return subprocess.run(
+                [sys.executable, "-m", "appliance", *command],
+                capture_output=True,
+                text=True,
+                timeout=60,
+                cwd=tmp_path,
+                env=env,
+            )
+
+        opened = unlock("2", "5")
+        status_after_test = tell("status")
+        assert tell("close 2 5") == "ok close 2 5"
+        assert tell("jam 0 1") == "ok jam 0 1"
+        jammed = unlock("0", "1")
+        assert tell("silent 2") == "ok silent 2"
+        silent = unlock("2", "0")
+        refused = tell("open 7 1")
+        final = tell("status")
+    finally:
+        simulator.kill()
+        simulator.wait(30)
+    assert opened.returncode == 0 and "opened (confirmed by the board)" in opened.stdout
+    assert "board 2: open 5 " in status_after_test
+    assert jammed.returncode == 1 and "NOT confirmed" in jammed.stdout
+    assert silent.returncode == 1 and "does not answer" in silent.stdout
+    assert refused.startswith("unknown command 'open 7 1' (boards 0,2;")
+    assert final == "board 0: open - items - jammed 1; board 2: open - items - jammed - silent"
