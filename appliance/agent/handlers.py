@@ -104,6 +104,13 @@ class Handlers:
 
     def do_open_door(self, command: RemoteCommand, db: sqlite3.Connection) -> Answer:
         compartment = _int(command.args, "compartment", None, 1, 999)
+        known = sorted(c.number for c in self.config.lockers.compartments)
+        if self.config.lockers.controller == "none" or not known:
+            raise BadArgs("this box has no lockers ([lockers] controller = none): no door to open")
+        if compartment not in known:
+            raise BadArgs(
+                f"compartment {compartment} is not one of this box's: " + ", ".join(map(str, known))
+            )
         reason = command.args.get("reason")
         if not isinstance(reason, str) or not reason.strip():
             raise BadArgs("open_door needs a reason (args.reason), kept in the door audit trail")

@@ -31,14 +31,19 @@ def broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Mosquitto]:
 def box_config(tmp_path: Path, data_dir: Path, broker: Mosquitto) -> Path:
     secret = tmp_path / "mqtt.pass"
     secret.write_text("not-used-by-an-anonymous-broker\n")
-    return write_config(
+    path = write_config(
         tmp_path / "comptoir.toml",
         data_dir,
         BOX,
         broker,
         password_file=str(secret),
         log_file=str(data_dir / "comptoir.log"),
+        sections={"lockers": {"controller": "kerong"}},
     )
+    path.write_text(
+        path.read_text() + "".join(f"[[lockers.compartments]]\nnumber = {n}\n" for n in (2, 3, 12))
+    )
+    return path
 
 
 @pytest.fixture
@@ -138,6 +143,11 @@ def _expired() -> str:
         ("ping", "not a json object", "not a JSON object"),
         ("ping", {"id": "big-1", "args": {"pad": "x" * 20000}}, "command too large"),
         ("open_door", {"id": "door-no-reason", "args": {"compartment": 2}}, "needs a reason"),
+        (
+            "open_door",
+            {"id": "door-9", "args": {"compartment": 9, "reason": "x"}},
+            "compartment 9 is not one of this box's: 2, 3, 12",
+        ),
         ("ping", {"id": "naive-1", "expires_at": "2030-01-01T00:00:00"}, "UTC offset"),
         ("get_logs", {"id": "logs-1", "args": {"lines": -3}}, "args.lines"),
     ],
@@ -491,3 +501,18 @@ def test_logs_on_a_box_without_systemd_come_from_the_supervisors_files_or_say_wh
     assert str(tmp_path / "root" / "logs" / "kiosk.log") in missing["error"]
     assert "log_file" in missing["error"]
     assert found["ok"] is True and found["result"]["lines"] == ["kiosk started", "scale ready"]
+
+
+def test_a_box_without_lockers_refuses_open_door_at_once(
+    tmp_path: Path, data_dir: Path, broker: Mosquitto, admin: Watcher
+) -> None:
+    """No kiosk to wait for: the agent itself says there is no door (before: a 60 s timeout)."""
+    config = write_config(tmp_path / "bare.toml", data_dir, BOX, broker)
+    running = RunningAgent(config)
+    try:
+        admin.wait_for(lambda t, p, r: t.endswith(f"{BOX}/status") and p["state"] == "online", 30)
+        answer = admin.command(BOX, "open_door", {"compartment": 1, "reason": "stuck customer"})
+        assert answer["ok"] is False
+        assert "this box has no lockers" in answer["error"]
+    finally:
+        running.stop()
