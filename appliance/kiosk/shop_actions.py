@@ -74,6 +74,22 @@ from appliance.store.technical_events import EventKind
 
 log = logging.getLogger(__name__)
 
+#: The help alert's words by (a product on screen, a basket): said, so read in French too.
+HELP_TEMPLATES = {
+    (False, False): said("a customer asks for help at the kiosk (screen %(doing)s)"),
+    (True, False): said(
+        "a customer asks for help at the kiosk (screen %(doing)s, product %(product)s)"
+    ),
+    (False, True): said(
+        "a customer asks for help at the kiosk (screen %(doing)s, basket of %(lines)s "
+        "line(s), %(total_cents)s)"
+    ),
+    (True, True): said(
+        "a customer asks for help at the kiosk (screen %(doing)s, product %(product)s, "
+        "basket of %(lines)s line(s), %(total_cents)s)"
+    ),
+}
+
 T = TypeVar("T")
 #: How long a label may take at the printer before it counts as not printed.
 PRINT_TIMEOUT_S = 30.0
@@ -240,7 +256,13 @@ class ShopActions:
             alerts.raise_alarm(
                 db,
                 Alarm.HELP_REQUESTED,
-                f"a customer asks for help at the kiosk ({what})",
+                said(
+                    HELP_TEMPLATES[bool(asked.product), bool(asked.lines)].template,
+                    doing=asked.doing,
+                    product=asked.product,
+                    lines=asked.lines,
+                    total_cents=asked.total_cents,
+                ),
                 subject=self.site.device.id,
                 doing=asked.doing,
                 product=asked.product,

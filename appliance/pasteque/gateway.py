@@ -34,6 +34,7 @@ from appliance.pasteque.client import (
 from appliance.pasteque.mapping import Mapping, MappingError, build, check_version
 from appliance.pasteque.mapping import register_reference as reference_of
 from appliance.pasteque.tickets import Figures
+from appliance.said import Said, said
 from appliance.store import agent_state, alerts, pasteque
 from appliance.store.db import transaction
 
@@ -269,9 +270,14 @@ class Gateway:
                 alerts.raise_alarm(
                     self.db,
                     REFUSED,
-                    f"Pastèque refused ticket {number} ({by_number[number].source}) for good: "
-                    f"{_reason(message)}. The server kept a signed trace; the box's totals and "
-                    "the till's Z now differ by this ticket.",
+                    said(
+                        "Pastèque refused ticket %(ticket)s (%(source)s) for good: %(reason)s. "
+                        "The server kept a signed trace; the box's totals and the till's Z now "
+                        "differ by this ticket.",
+                        ticket=number,
+                        source=by_number[number].source,
+                        reason=_reason(message),
+                    ),
                     subject=f"ticket {number}",
                     register=mapping.register_reference,
                     ticket=number,
@@ -362,11 +368,16 @@ class Gateway:
         if differences:
             self._mismatch(
                 f"box closing {closing.get('number')}",
-                f"The till's session for {s.day} does not hold what the box's closing "
-                f"{closing.get('number')} counted: " + "; ".join(differences) + ".",
+                said(
+                    "The till's session for %(day)s does not hold what the box's closing "
+                    "%(closing)s counted: %(differences)s.",
+                    day=s.day,
+                    closing=closing.get("number"),
+                    differences="; ".join(differences),
+                ),
             )
 
-    def _mismatch(self, subject: str, message: str) -> None:
+    def _mismatch(self, subject: str, message: Said) -> None:
         if any(a.subject == subject for a in alerts.open_alerts(self.db, MISMATCH)):
             return
         with transaction(self.db):
@@ -396,10 +407,13 @@ class Gateway:
         if differences:
             self._mismatch(
                 f"session {s.sequence}",
-                f"Pastèque's session {s.sequence} does not add up to what the box sent: "
-                + "; ".join(differences)
-                + ". The box closes it with its own figures; check who else writes to "
-                "this register.",
+                said(
+                    "Pastèque's session %(session)s does not add up to what the box sent: "
+                    "%(differences)s. The box closes it with its own figures; check who else "
+                    "writes to this register.",
+                    session=s.sequence,
+                    differences="; ".join(differences),
+                ),
             )
 
     # -- failures ---------------------------------------------------------------------------------
@@ -416,9 +430,13 @@ class Gateway:
                 alerts.raise_alarm(
                     self.db,
                     UNREACHABLE,
-                    f"The box could not send to Pastèque {failures} "
-                    f"time{'s' * (failures > 1)} in a row (last: {error}). Sales go on and "
-                    "wait in the box; see comptoir pasteque status.",
+                    said(
+                        "The box could not send to Pastèque (failures in a row: %(failures)s; "
+                        "the last: %(error)s). Sales go on and wait in the box; see comptoir "
+                        "pasteque status.",
+                        failures=failures,
+                        error=error,
+                    ),
                     subject=self._subject(),
                     register=reference_of(self.config),
                     failures=failures,
@@ -433,8 +451,11 @@ class Gateway:
                 alerts.raise_alarm(
                     self.db,
                     STOPPED,
-                    f"The Pastèque gateway stopped: {reason}. The box keeps selling and keeps "
-                    "everything for Pastèque until this is fixed.",
+                    said(
+                        "The Pastèque gateway stopped: %(reason)s. The box keeps selling and "
+                        "keeps everything for Pastèque until this is fixed.",
+                        reason=reason,
+                    ),
                     subject=self._subject(),
                     register=reference_of(self.config),
                 )

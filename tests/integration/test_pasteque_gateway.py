@@ -119,7 +119,7 @@ def test_while_pastèque_is_down_sales_wait_and_a_repeated_failure_raises_an_ale
     assert not alerts.open_alerts(shop, UNREACHABLE)
     assert not gateway.round().ok
     (alert,) = alerts.open_alerts(shop, UNREACHABLE)
-    assert "2 times in a row" in alert.message and "HTTP 503" in alert.message
+    assert "failures in a row: 2" in alert.message and "HTTP 503" in alert.message
     down = status.report(config, shop)
     assert down["state"] == "failing" and "maintenance" in down["last_failure"]
     assert down["events_not_taken"] == 4 and down["retry_at"]

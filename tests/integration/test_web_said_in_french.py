@@ -90,3 +90,36 @@ def test_an_alert_raised_by_an_older_release_shows_its_english_message(
     page = text(client.get("/alerts/"))
     assert "door 7 opened without a command" in page  # as it was stored
     assert "Porte ouverte sans commande" in page  # its kind, named in French
+
+
+def test_the_tills_and_the_help_alerts_read_in_french(
+    shop: sqlite3.Connection,  # noqa: F811
+    settings: config_module.Config,  # noqa: F811
+    tmp_path: Path,
+    data_dir: Path,
+) -> None:
+    from appliance.kiosk.shop_actions import HELP_TEMPLATES
+    from appliance.pasteque.fake import Fault, seed, serve
+    from appliance.pasteque.fake.scripting import demo_site
+    from appliance.pasteque.gateway import Gateway
+    from appliance.said import said
+    from appliance.store.db import transaction
+
+    till = seed.demo()
+    with serve(till) as url:
+        site = demo_site(url, tmp_path / "p.pass", data_dir, {}, alert_after=1)
+        till.fail_next(Fault.MAINTENANCE, times=3)
+        Gateway(site, shop).round()
+    template = HELP_TEMPLATES[True, True].template
+    with transaction(shop):
+        alerts.raise_alarm(
+            shop,
+            Alarm.HELP_REQUESTED,
+            said(template, doing="weigh", product="Tomates", lines=2, total_cents=1250),
+        )
+    client = create_app(settings, settings.database_path).test_client()
+    log_in(client, "ines")
+    page = text(client.get("/alerts/")).replace("&#39;", "'")
+    assert "Le boîtier n'a pas pu envoyer à Pastèque (échecs d'affilée : 1" in page
+    assert "un client demande de l'aide à la borne (écran weigh, produit Tomates" in page
+    assert "panier de 2 ligne(s), 12,50\xa0€" in page
