@@ -105,7 +105,7 @@ def test_a_declined_test_payment_fails_with_the_terminals_answer_and_records_no_
     shop, executor = kiosk
     shop.next_payment(Scenario.DECLINED)
     done = run(db, executor, CommandName.TEST_PAYMENT)
-    assert done.state == "failed"
+    assert done.state == "failed", done.result
     assert found(done.result)["error"].startswith("the terminal declined the payment")
     assert [r.amount_cents for r in shop.terminal.ledger] == [10]  # the default amount
     assert sales.sale_by_receipt(db, "test-box", 1) is None
