@@ -14,7 +14,7 @@ import pytest
 
 from appliance.provisioning import KNOWN_KEYS, read_card
 from tests.found import found
-from tests.image import security
+from tests.image import security, testimage
 
 REPO = Path(__file__).resolve().parents[2]
 IMAGE = REPO / "image"
@@ -59,6 +59,23 @@ def test_both_images_run_the_one_install_step() -> None:
     # Nothing else installs packages, users or units into either image.
     assert not list((IMAGE / "stage-comptoir").rglob("*-packages*"))
     assert "systemctl enable" not in stage and "useradd" not in stage
+
+
+def test_the_test_image_initramfs_is_told_the_root_is_ext4_before_the_kernel_comes(
+    tmp_path: Path,
+) -> None:
+    """Without it the initramfs has no fsck and a power-cut root is mounted unchecked."""
+    builder = (REPO / "tests" / "image" / "testimage.py").read_text()
+    # The essential hook runs before the --include packages, the kernel's initramfs among them.
+    assert 'f"--essential-hook={INITRAMFS_FSCK}"' in builder
+    subprocess.run(["sh", "-c", testimage.INITRAMFS_FSCK, "exec", str(tmp_path)], check=True)
+    conf = tmp_path / "etc" / "initramfs-tools" / "conf.d" / "comptoir-root-fsck"
+    told = subprocess.run(
+        ["sh", "-c", '. "$1" && echo "$FSTYPE"', "sh", str(conf)], capture_output=True, text=True
+    )
+    assert told.stdout.strip() == "ext4"
+    assert '"mkfs.ext4", "-q", "-F", "-L", ROOT_LABEL' in builder
+    assert "LABEL={ROOT_LABEL} / ext4 " in builder
 
 
 def test_the_install_step_puts_the_first_release_where_updates_expect_it() -> None:

@@ -28,8 +28,14 @@ DEBIAN = os.environ.get("COMPTOIR_TEST_DEBIAN", "trixie")
 MIRROR = "http://deb.debian.org/debian"
 PYTHON_VERSION = {"trixie": "3.13", "bookworm": "3.11"}
 CACHE = Path(os.environ.get("COMPTOIR_IMAGE_CACHE", "/var/tmp/comptoir-test-image"))
-# e2fsprogs before the kernel: its initramfs then checks the root after a power cut.
 BASE_PACKAGES = "systemd-sysv,udev,dbus,iproute2,kmod,e2fsprogs,initramfs-tools,linux-image-amd64"
+# initramfs-tools' fsck hook probes the device behind the root's fstab line, which a chroot does
+# not have, and leaves fsck out ("fsck not present" at boot): told the type before the kernel's
+# package makes the initramfs, it puts fsck.ext4 in, so the root is checked after a power cut.
+INITRAMFS_FSCK = (
+    'mkdir -p "$1/etc/initramfs-tools/conf.d" && '
+    'echo FSTYPE=ext4 > "$1/etc/initramfs-tools/conf.d/comptoir-root-fsck"'
+)
 BUNDLE_PATHS = ("appliance", "pyproject.toml", "README.md", "image", "systemd", "provisioning")
 MiB = 1024 * 1024
 BOOT_MIB, DATA_MIB = 64, 256
@@ -104,6 +110,7 @@ def build(*, quiet: bool = False) -> TestImage:
         "--mode=root",
         "--variant=apt",
         f"--include={BASE_PACKAGES}",
+        f"--essential-hook={INITRAMFS_FSCK}",
         f'--customize-hook=cp -a {bundle} "$1/tmp/comptoir-bundle"',
         f"--customize-hook={install}",
         '--customize-hook=rm -rf "$1/tmp/comptoir-bundle"',
