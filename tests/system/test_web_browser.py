@@ -81,7 +81,7 @@ def test_an_installer_resolves_an_alert_and_opens_a_door_from_the_browser(
     browser.find("#log-in").click()
 
     alert = browser.wait_for_text("main", "outcome unknown")
-    assert "7,50" in alert  # 3 leeks at 2,50 €
+    assert "€7.50" in alert  # 3 leeks at €2.50, in the English browser's format
     browser.find("button.charged").click()
     browser.wait_for_text("main", "No open alert.")
     assert "sale recorded, receipt 1" in browser.find("main").text
