@@ -61,6 +61,9 @@ def kiosk(
             posted.put,
         ).start()
         executor = CommandExecutor(site.database_path, remote.handlers(effects, IdleScreens()))
+        deadline = time.monotonic() + 60  # the till's start (recovery) is not a customer paying
+        while effects.till.paying and time.monotonic() < deadline:
+            time.sleep(0.05)
         try:
             yield shop, executor
         finally:
