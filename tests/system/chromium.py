@@ -12,7 +12,7 @@ import time
 from pathlib import Path
 
 from selenium import webdriver
-from selenium.common.exceptions import StaleElementReferenceException
+from selenium.common.exceptions import StaleElementReferenceException, WebDriverException
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
@@ -83,8 +83,10 @@ class Browser:
         while time.monotonic() < deadline:
             try:
                 seen = self.find(css, timeout_s).text
-            except StaleElementReferenceException:  # the page changed under us: look again
-                seen = ""
+            except (StaleElementReferenceException, WebDriverException) as exc:
+                # The page changed under us ("stale", or Chromium's "Node ... does not belong to
+                # the document" while it navigates): look again; a real problem still times out.
+                seen = f"({type(exc).__name__})"
             if text in seen:
                 return seen
             time.sleep(0.1)
