@@ -6,7 +6,9 @@ import argparse
 import json
 import sqlite3
 import sys
-from typing import Any
+import threading
+from collections.abc import Callable
+from typing import Any, Protocol
 
 from appliance import config as config_module
 from appliance.config import Config
@@ -30,3 +32,27 @@ def print_json(value: Any) -> None:
 
 def add_json_flag(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", action="store_true", help="print machine-readable JSON")
+
+
+class _Served(Protocol):
+    path: str
+
+    def stop(self) -> None: ...
+
+
+def serve_simulator(
+    server: _Served, change: Callable[[list[str]], str], help_text: str = ""
+) -> int:
+    """A started pty simulator for an installer: its path, then one stdin command a line (each
+    answered on one line), serving on after stdin closes until killed."""
+    print(server.path, flush=True)
+    if help_text:
+        print(help_text, flush=True)
+    try:
+        for line in sys.stdin:
+            if line.strip():
+                print(change(line.split()), flush=True)
+        threading.Event().wait()  # stdin closed: keep serving until killed
+    finally:
+        server.stop()
+    return 0

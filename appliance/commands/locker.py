@@ -12,12 +12,12 @@ import argparse
 import getpass
 import os
 import sys
-import threading
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 from appliance import config as config_module
-from appliance.commands._common import add_json_flag, load_config, print_json
+from appliance.commands._common import add_json_flag, load_config, print_json, serve_simulator
 from appliance.config import Lockers
 from appliance.core.locker import compartments_from
 from appliance.devices.locks.base import LockUnavailable
@@ -219,16 +219,7 @@ def run_simulate(args: argparse.Namespace) -> int:
         raise UsageError("--boards: a CU16 board address is 0 to 15 (its DIP switches)")
     bus = Cu16Bus(addresses, lock_bit_closed=not args.lock_bit_open)
     server = Cu16PtyServer(bus).start()
-    print(server.path, flush=True)
-    print(_SIMULATOR_HELP, flush=True)
-    try:
-        for line in sys.stdin:
-            if line.strip():
-                print(_change_bus(bus, line.split()), flush=True)
-        threading.Event().wait()  # stdin closed: keep serving until killed
-    finally:
-        server.stop()
-    return 0
+    return serve_simulator(server, partial(_change_bus, bus), _SIMULATOR_HELP)
 
 
 def _change_bus(bus: Cu16Bus, words: list[str]) -> str:

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import argparse
 import re
-import sys
-import threading
+from functools import partial
 from typing import cast
 
 import serial.tools.list_ports
 
 from appliance import config
-from appliance.commands._common import add_json_flag, print_json
+from appliance.commands._common import add_json_flag, print_json, serve_simulator
 from appliance.core.money import format_euros
 from appliance.core.weighing import (
     Reading,
@@ -179,15 +178,7 @@ def run_simulate(args: argparse.Namespace) -> int:
         pan, interval_g=args.interval_g, capacity_g=args.capacity_g
     )
     server = PtyServer(simulator, baud=driver_class(protocol).default_baud).start()
-    print(server.path, flush=True)
-    try:
-        for line in sys.stdin:
-            if line.strip():
-                print(_change_pan(pan, line.split()), flush=True)
-        threading.Event().wait()  # stdin closed: keep serving until killed
-    finally:
-        server.stop()
-    return 0
+    return serve_simulator(server, partial(_change_pan, pan))
 
 
 def _change_pan(pan: Pan, words: list[str]) -> str:
