@@ -306,9 +306,7 @@ class Collector:
         code = code or self.world.inbox.pickup_code(order)
         if code is None:
             return "no_code"
-        k.wait_screen("home")
-        k.touch(id="pickup")
-        k.wait(lambda: k.step == "enter_code", "the code keypad")
+        open_keypad(k)
         type_digits(k, code)
         k.wait(lambda: k.step not in ("enter_code", "checking", "confirming"), "the code check", 30)
         if k.step != "opening" and k.step != "take_order":
@@ -330,9 +328,7 @@ class Collector:
         """Someone types `times` wrong codes, waiting out each lockout; returns (codes typed,
         whether the keypad locked)."""
         k = self.kiosk
-        k.wait_screen("home")
-        k.touch(id="pickup")
-        k.wait(lambda: k.step == "enter_code", "the code keypad")
+        open_keypad(k)
         typed, locked = 0, False
         while typed < times:
             for _ in range(40):
@@ -342,8 +338,7 @@ class Collector:
                 self.pass_time(120)  # they wait in front of the locked keypad
             if k.step != "enter_code":  # the kiosk went home while they waited: start again
                 back_home(k)
-                k.touch(id="pickup")
-                k.wait(lambda: k.step in ("enter_code", "locked"), "the code keypad")
+                open_keypad(k, ("enter_code", "locked"))
                 continue
             type_digits(k, "".join(rng.choice("0123456789") for _ in range(6)))
             typed += 1
@@ -369,6 +364,22 @@ class Collector:
             except KioskStuck:
                 k.touches_again += 1
                 k.touch(id="key_0")
+
+
+def open_keypad(k: KioskDriver, steps: tuple[str, ...] = ("enter_code",)) -> None:
+    """From home, touch the pickup button until the code keypad shows (one of `steps`): a touch
+    that lands as the kiosk dims to its attract screen is made again, as a person would."""
+    for _ in range(3):
+        k.wait_screen("home")
+        k.touch(id="pickup")
+        try:
+            k.wait(lambda: k.step in steps, "the code keypad", 8)
+            return
+        except KioskStuck:
+            if k.screen not in WELCOME:
+                raise
+            k.touches_again += 1
+    k.wait(lambda: k.step in steps, "the code keypad")
 
 
 def back_home(k: KioskDriver) -> None:
