@@ -45,7 +45,8 @@ if [ -n "$(git -C "$repo" status --porcelain --untracked-files=no)" ]; then
 fi
 version=$(git -C "$repo" describe --always --tags --dirty)
 package_version=$(sed -n 's/^version = "\(.*\)"$/\1/p' "$repo/pyproject.toml")
-release_name="$package_version-$(git -C "$repo" rev-parse --short=8 HEAD)"
+# The release is named by its version alone (install.sh refuses more: updates compare it).
+release_name=$package_version
 
 rm -rf "$pigen"
 mkdir -p "$work"

@@ -33,6 +33,12 @@ case "$target" in
 	pi | test) ;;
 	*) echo "install.sh: --target pi or --target test is required" >&2; exit 2 ;;
 esac
+# The release folder is named by its version: an update compares it with the bundle's to refuse a
+# downgrade (docs/updates.md), so a build name such as 0.1.0-1a2b3c4d would refuse every update.
+if [ -n "$release" ] && ! [[ $release =~ ^[0-9]+(\.[0-9]+){0,3}((a|b|rc)[0-9]+)?$ ]]; then
+	echo "install.sh: --release $release is not a release version such as 0.1.0 or 0.2.0rc1" >&2
+	exit 2
+fi
 if [ "$(id -u)" -ne 0 ]; then
 	echo "install.sh: run it as root inside the image's root file system" >&2
 	exit 2

@@ -100,6 +100,19 @@ def test_the_install_step_refuses_to_guess_its_target() -> None:
     assert done.returncode == 2 and "--target pi or --target test" in done.stderr
 
 
+def test_the_first_release_is_named_by_its_version_so_updates_can_compare_it() -> None:
+    """A build name (0.1.0-1a2b3c4d, as the images once had) made every update fail: the box
+    could not tell a downgrade from its running release's name."""
+    done = subprocess.run(
+        ["bash", str(IMAGE / "install.sh"), "--target", "test", "--release", "0.1.0-1a2b3c4d"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 2 and "is not a release version" in done.stderr
+    assert "release_name=$package_version\n" in (IMAGE / "build.sh").read_text()
+
+
 def test_the_lock_pins_every_package_with_hashes_and_kivy_2_3_1_or_newer() -> None:
     lock = (IMAGE / "constraints.txt").read_text()
     assert "make lock" in lock.splitlines()[1]

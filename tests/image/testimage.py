@@ -99,7 +99,7 @@ def build(*, quiet: bool = False) -> TestImage:
         stdout=subprocess.DEVNULL if quiet else None,
     )
     rootfs = work / "rootfs"
-    release = f"{_package_version()}-{key[:8]}"
+    release = _package_version()  # a version: updates compare it (docs/updates.md)
     install = (
         f'chroot "$1" /tmp/comptoir-bundle/image/install.sh --target test --release {release} '
         f"--data-label {DATA_LABEL}"
