@@ -40,7 +40,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         "--platform",
         default="",
         metavar="TAG",
-        help="wheel platform of the boxes, e.g. manylinux2014_aarch64",
+        help="wheel platform of the boxes, their glibc in it: manylinux_2_41_aarch64 (Pi, Trixie)",
     )
     build.add_argument("--python", default="", metavar="X.Y", help="the boxes' Python")
     build.add_argument(

@@ -13,6 +13,7 @@ import hashlib
 import io
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -113,6 +114,26 @@ def source_root() -> Path:
     return root
 
 
+_MANYLINUX = re.compile(r"manylinux_2_(\d+)_(\w+)|manylinux2014_(\w+)")
+_OLDEST_GLIBC = 17  # manylinux2014
+
+
+def pip_platforms(platform: str) -> list[str]:
+    """The wheel tags a box of `platform` runs, for pip download, which takes only the tags it
+    is given: `manylinux_2_36_aarch64` (a box with glibc 2.36) runs every wheel built for that
+    glibc or an older one (Pillow 13 ships manylinux_2_28 only, so manylinux2014 alone found
+    no Pillow); any other tag is taken as it is."""
+    match = _MANYLINUX.fullmatch(platform)
+    if match is None:
+        return [platform]
+    glibc, arch = (int(match[1]), match[2]) if match[1] else (_OLDEST_GLIBC, match[3])
+    if glibc < _OLDEST_GLIBC:
+        raise ReleaseError(f"--platform {platform}: glibc 2.{glibc} is older than any box's")
+    return [f"manylinux_2_{n}_{arch}" for n in range(glibc, _OLDEST_GLIBC - 1, -1)] + [
+        f"manylinux2014_{arch}"
+    ]
+
+
 def build(
     source: Path,
     private: Ed25519PrivateKey,
@@ -126,8 +147,8 @@ def build(
 ) -> Path:
     """Build `out/comptoir-<version>.bundle` from the checkout at `source`; returns its path.
 
-    `platform` (a wheel platform tag such as manylinux2014_aarch64) and `python` (3.11) build
-    for a box that is not this machine; pip then takes binary wheels only.
+    `platform` (a wheel platform tag such as manylinux_2_41_aarch64: see `pip_platforms`) and
+    `python` (3.13) build for a box that is not this machine; pip then takes binary wheels only.
     """
     problems = migrations_rule.check_folder(source / "appliance" / "store" / "migrations")
     if problems:
@@ -146,8 +167,7 @@ def build(
             []
             if not platform
             else [
-                "--platform",
-                platform,
+                *(arg for tag in pip_platforms(platform) for arg in ("--platform", tag)),
                 "--python-version",
                 python,
                 "--implementation",

@@ -169,3 +169,20 @@ def test_keygen_writes_a_private_key_only_its_owner_reads_and_never_replaces_it(
     assert (tmp_path / "k" / "release.key").stat().st_mode & 0o777 == 0o600
     again = run_comptoir("release", "keygen", "--out", str(tmp_path / "k"), check=False)
     assert again.returncode == 1 and "--force" in again.stderr
+
+
+def test_a_box_platform_takes_every_wheel_of_its_glibc_or_an_older_one():
+    """Pillow 13 ships only manylinux_2_28 wheels: manylinux2014 alone built no bundle."""
+    from appliance.release.bundle import pip_platforms
+
+    tags = pip_platforms("manylinux_2_41_aarch64")
+    assert tags[0] == "manylinux_2_41_aarch64" and "manylinux_2_28_aarch64" in tags
+    assert tags[-2:] == ["manylinux_2_17_aarch64", "manylinux2014_aarch64"]
+    assert "manylinux_2_42_aarch64" not in tags
+    assert pip_platforms("manylinux2014_x86_64") == [
+        "manylinux_2_17_x86_64",
+        "manylinux2014_x86_64",
+    ]
+    assert pip_platforms("win_amd64") == ["win_amd64"]
+    with pytest.raises(ReleaseError, match="older than any box"):
+        pip_platforms("manylinux_2_5_x86_64")
