@@ -130,10 +130,19 @@ class Box(Protocol):
 Report = Callable[..., None]  # report(state, percent=None, reason="")
 
 
-def run_job(box: Box, order: Order, report: Report, *, wait: Callable[[float], bool]) -> bool:
+def run_job(
+    box: Box,
+    order: Order,
+    report: Report,
+    *,
+    wait: Callable[[float], bool],
+    downloaded: int | None = None,
+) -> bool:
     """The job up to the hand-over; False (reported `failed` with the reason) when refused.
 
     `wait(seconds)` sleeps and returns True when the job must stop (the agent is stopping).
+    `downloaded`: the percent a job taken up again had already reported (100 past the download),
+    so the fleet never sees it go back to `downloading 0` while the download resumes.
     """
     try:
         running = box.running()
@@ -141,8 +150,16 @@ def run_job(box: Box, order: Order, report: Report, *, wait: Callable[[float], b
             raise ReleaseError(
                 f"{order.version} is older than the running {running}: a downgrade is refused"
             )
-        report("downloading", percent=0)
-        path = box.download(order, lambda percent: report("downloading", percent=percent))
+        shown = [downloaded or 0]
+        if downloaded is None:
+            report("downloading", percent=0)
+
+        def progress(percent: int) -> None:
+            if percent > shown[0]:
+                shown[0] = percent
+                report("downloading", percent=percent)
+
+        path = box.download(order, progress)
         report("verifying")
         try:
             manifest = box.verify(path)
@@ -182,13 +199,11 @@ class RealBox:
         from appliance.release.download import fetch
 
         updates = self.config.updates
-        shown = [0]  # run_job said 0 % already
 
         def step(done: int, total: int) -> None:
-            percent = (done * 10 // total) * 10 if total else 0  # every 10 %
-            if percent != shown[0]:
-                shown[0] = percent
-                progress(percent)
+            progress(
+                (done * 10 // total) * 10 if total else 0
+            )  # every 10 % (run_job says each once)
 
         def room(total: int) -> None:
             install.check_space(
@@ -200,8 +215,7 @@ class RealBox:
         path = fetch(
             order.url, target, order.sha256, ca_file=updates.ca_file, progress=step, room=room
         )
-        if shown[0] != 100:  # whole already: kept from before an agent restart
-            progress(100)
+        progress(100)  # also when it was whole already: kept from before an agent restart
         return path
 
     def _bundle_path(self, order: Order) -> Path:
@@ -339,27 +353,38 @@ class Updates:
                     _parse_window(job.switch_window),
                     job.requested_by,
                 )
-                self._spawn(order)
+                self._spawn(order, _downloaded(job))
 
-    def _spawn(self, order: Order) -> None:
+    def _spawn(self, order: Order, downloaded: int | None = None) -> None:
         if self._thread is not None and self._thread.is_alive():
             return
         self._thread = threading.Thread(
-            target=self._run, args=(order,), name=f"update-{order.job}", daemon=True
+            target=self._run, args=(order, downloaded), name=f"update-{order.job}", daemon=True
         )
         self._thread.start()
 
-    def _run(self, order: Order) -> None:
+    def _run(self, order: Order, downloaded: int | None) -> None:
         db = open_database(self.config.database_path)
         try:
             run_job(
-                RealBox(self.config, db), order, report_to_db(db, order.job), wait=self.stop.wait
+                RealBox(self.config, db),
+                order,
+                report_to_db(db, order.job),
+                wait=self.stop.wait,
+                downloaded=downloaded,
             )
         except Exception:
             log.exception("update %s failed", order.job)
             update_jobs.set_state(db, order.job, "failed", reason="internal error, see the logs")
         finally:
             db.close()
+
+
+def _downloaded(job: update_jobs.UpdateJob) -> int | None:
+    """How far a job taken up again had got with its download, as the fleet last saw it."""
+    if job.state == "queued":
+        return None
+    return (job.percent or 0) if job.state == "downloading" else 100
 
 
 def do_update(handlers: Handlers, command: RemoteCommand, db: sqlite3.Connection) -> Answer:

@@ -17,6 +17,7 @@ import tarfile
 import threading
 from datetime import UTC, datetime
 from datetime import time as clock
+from pathlib import Path
 
 import pytest
 
@@ -24,7 +25,7 @@ from appliance import __version__
 from appliance import clock as box_clock
 from appliance import config as config_module
 from appliance.agent.remote_command import parse
-from appliance.agent.update_job import Order, RealBox, in_window, parse_order
+from appliance.agent.update_job import Order, RealBox, in_window, parse_order, run_job
 from appliance.kiosk.commands import CommandExecutor, CommandRefused
 from appliance.release import keys as release_keys
 from appliance.release.bundle import bundle_name, sha256_of
@@ -104,6 +105,34 @@ def _run_update(box, broker, tls, served, args_extra=None, *, config_edit=None, 
         admin.close()
         agent.stop()
     return answer, states, again
+
+
+def test_a_job_taken_up_again_resumes_its_percent_instead_of_showing_downloading_0():
+    """The fleet saw `downloading 50`, the agent restarted: it goes on from 50, never 0."""
+    from tests.updates.simulated_fleet import FastBox
+
+    class Resumed(FastBox):
+        def download(self, order, progress):
+            for percent in (50, 60, 70, 80, 90, 100, 100):  # the partial file, then the rest
+                progress(percent)
+            return Path("/nonexistent")
+
+        def hand_over(self, order):
+            said.append(("handed over", None))
+
+    class Sim:
+        version, offered = "0.1.0", "0.2.0"
+
+    said: list[tuple[str, int | None]] = []
+    order = Order("j1", "https://files/b", "0" * 64, "0.2.0", 60)
+    for downloaded in (50, None):
+        said.clear()
+        box = Resumed(Sim())  # type: ignore[arg-type]
+        run_job(box, order, lambda s, percent=None, reason="": said.append((s, percent)),
+                wait=lambda s: False, downloaded=downloaded)  # fmt: skip
+        shown = [percent for state, percent in said if state == "downloading"]
+        assert shown == ([60, 70, 80, 90, 100] if downloaded else [0, 50, 60, 70, 80, 90, 100])
+        assert said[-3:] == [("verifying", None), ("installing", None), ("handed over", None)]
 
 
 def test_a_tampered_bundle_fails_with_the_reason_and_nothing_changes(
@@ -226,16 +255,19 @@ def test_an_agent_killed_half_way_through_the_download_resumes_it_and_ends_the_j
     assert sent - size == size - kept  # the first try, then only what the cut left missing
     db = open_database(config_module.load(config).database_path)
     try:
-        states = [
-            json.loads(payload)["state"]
+        percents = [
+            (json.loads(payload)["state"], json.loads(payload)["percent"])
             for (payload,) in db.execute(
                 "SELECT payload FROM outbox WHERE type = 'update_state' ORDER BY id"
             )
         ]
     finally:
         db.close()
+    states = [state for state, _ in percents]
     assert states.count("failed") == 1 and states[-1] == "failed"
     assert states.count("verifying") == 1  # verified once, after the whole file was there
+    shown = [p for s, p in percents if s == "downloading"]
+    assert shown == sorted(shown) and shown.count(0) == 1  # never back to 0 once resumed
     assert list(layout.downloads.iterdir()) == [] and layout.installed() == [RUNNING]
 
 
