@@ -2,9 +2,12 @@
 
 Bundles are built with `comptoir release build` from a copy of the checkout (the second with a
 bumped version, some deliberately broken) and kept in a cache keyed by the source they come
-from, so a second run does not build them again. A box is a root folder with the first release
-installed, a config, and `comptoir supervise` running the three real processes (the kiosk in a
-private Xvfb).
+from, so a second run does not build them again. The cache keeps the `KEEP` bundles used last
+(each ~57 MB; a use touches its folder): every change of the checkout makes new ones, and the
+older ones are removed after each build, with any half build an interrupted run left.
+
+A box is a root folder with the first release installed, a config, and `comptoir supervise`
+running the three real processes (the kiosk in a private Xvfb).
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ import sys
 import tarfile
 import tempfile
 import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -34,6 +38,9 @@ ROOT = Path(__file__).resolve().parents[1]
 COMPTOIR = Path(sys.executable).with_name("comptoir")
 CACHE = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "comptoir-test-bundles"
 NEXT = f"{__version__}.1"
+#: Bundles kept in the cache: every one the update tests, the bench and the image's update smoke
+#: use for one checkout (6), and a little room.
+KEEP = 8
 
 #: Source changes that make a release broken in a way a box must notice by itself.
 AGENT_EXITS = {
@@ -91,8 +98,12 @@ def checkout_copy(target: Path, version: str, patches: dict[str, tuple[str, str]
     return target
 
 
-def _source_key(version: str, patches: dict[str, tuple[str, str]], public: bytes) -> str:
-    digest = hashlib.sha256(version.encode() + repr(sorted(patches.items())).encode() + public)
+def _source_key(
+    version: str, patches: dict[str, tuple[str, str]], public: bytes, target: tuple[str, ...]
+) -> str:
+    digest = hashlib.sha256(
+        version.encode() + repr(sorted(patches.items())).encode() + public + repr(target).encode()
+    )
     for name in tracked_files():
         if name.startswith(("appliance/", "image/constraints", "pyproject")):
             digest.update(name.encode() + (ROOT / name).read_bytes())
@@ -113,13 +124,23 @@ def make_keys() -> Keys:
     return Keys(folder / "release.key", folder / "release.pub")
 
 
-def bundle(keys: Keys, version: str, patches: dict[str, tuple[str, str]] | None = None) -> Path:
-    """A real bundle of this checkout at `version` (with `patches`), built once and cached."""
+def bundle(
+    keys: Keys,
+    version: str,
+    patches: dict[str, tuple[str, str]] | None = None,
+    *,
+    platform: str = "",
+    python: str = "",
+) -> Path:
+    """A real bundle of this checkout at `version` (with `patches`), built once and cached;
+    `platform` and `python` as `release build` takes them (another box than this machine)."""
     patches = patches or {}
-    key = _source_key(version, patches, keys.public.read_bytes())
+    target = ("--platform", platform, "--python", python) if platform else ()
+    key = _source_key(version, patches, keys.public.read_bytes(), target)
     folder = CACHE / key
     found = list(folder.glob("comptoir-*.bundle"))
     if found:
+        os.utime(folder)  # used last: kept by the next prune
         return found[0]
     CACHE.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix=f".work-{key}-", dir=CACHE))  # two runs may build at once
@@ -133,13 +154,34 @@ def bundle(keys: Keys, version: str, patches: dict[str, tuple[str, str]] | None 
         str(work / "out"),
         "--source",
         str(source),
+        *target,
     )
     folder.mkdir(parents=True, exist_ok=True)
     [built] = (work / "out").glob("comptoir-*.bundle")
-    target = folder / built.name
-    os.replace(built, target)  # whole or not there: a run building the same one may read it
+    path = folder / built.name
+    os.replace(built, path)  # whole or not there: a run building the same one may read it
     shutil.rmtree(work, ignore_errors=True)
-    return target
+    prune(CACHE, KEEP)
+    return path
+
+
+def prune(cache: Path, keep: int, *, stale_s: float = 3600) -> list[Path]:
+    """Remove all but the `keep` bundle folders used last, and half builds (`.work-*`) older
+    than `stale_s` (a run building now is younger); the signing key stays. What was removed."""
+    folders = [p for p in cache.iterdir() if p.is_dir() and p.name != "keys"]
+    built = sorted(
+        (p for p in folders if not p.name.startswith(".work-")),
+        key=lambda p: p.stat().st_mtime,
+        reverse=True,
+    )
+    now = time.time()
+    stale = [
+        p for p in folders if p.name.startswith(".work-") and now - p.stat().st_mtime > stale_s
+    ]
+    removed = built[keep:] + stale
+    for folder in removed:
+        shutil.rmtree(folder, ignore_errors=True)
+    return removed
 
 
 def rewritten(source: Path, target: Path, change: Callable[[str, bytes], bytes]) -> Path:
