@@ -127,7 +127,7 @@ def test_a_job_taken_up_again_resumes_its_percent_instead_of_showing_downloading
     order = Order("j1", "https://files/b", "0" * 64, "0.2.0", 60)
     for downloaded in (50, None):
         said.clear()
-        box = Resumed(Sim())  # type: ignore[arg-type]
+        box = Resumed(Sim())
         run_job(box, order, lambda s, percent=None, reason="": said.append((s, percent)),
                 wait=lambda s: False, downloaded=downloaded)  # fmt: skip
         shown = [percent for state, percent in said if state == "downloading"]
