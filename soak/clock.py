@@ -109,16 +109,17 @@ class SharedClock:
 class _Follower:
     """The reader side, in each process: keeps this process's clocks on the shared file."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, elapsed: bool = True) -> None:
         import time_machine
 
         self.path = path
-        wall, elapsed = read(path)
-        self.wall, self.elapsed = wall, elapsed
+        wall, skipped = read(path)
+        self.wall, self.elapsed = wall, skipped
         self._traveller = time_machine.travel(_real_time() + wall, tick=True)
         self._coordinates = self._traveller.start()
-        time.monotonic = self.monotonic
-        time.monotonic_ns = self.monotonic_ns
+        if elapsed:
+            time.monotonic = self.monotonic
+            time.monotonic_ns = self.monotonic_ns
         thread = threading.Thread(target=self._follow, name="soak-clock", daemon=True)
         thread.start()
 
@@ -148,14 +149,15 @@ def _sleep_real(seconds: float) -> None:
 _follower: _Follower | None = None
 
 
-def install(path: Path) -> None:
-    """Put this process on the shared clock (once); from then on it follows the file."""
+def install(path: Path, elapsed: bool = True) -> None:
+    """Put this process on the shared clock (once); from then on it follows the file. Without
+    `elapsed`, only its wall clock: its monotonic clock stays the machine's."""
     global _follower
     if _follower is None:
-        _follower = _Follower(path)
+        _follower = _Follower(path, elapsed)
 
 
-def install_from_env() -> None:
+def install_from_env(elapsed: bool = True) -> None:
     where = os.environ.get(ENV)
     if where:
-        install(Path(where))
+        install(Path(where), elapsed)

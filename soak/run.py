@@ -16,6 +16,7 @@ import json
 import os
 import random
 import shutil
+import subprocess
 import sys
 import tempfile
 import threading
@@ -30,6 +31,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from appliance import __version__
 from appliance.core.closing import Period
 from appliance.devices.payment.caisse_ap import request_id
 from appliance.devices.payment.simulator import Scenario
@@ -37,16 +39,18 @@ from appliance.devices.printers.simulator import Paper
 from appliance.devices.scales.simulator.base import Fault as LineFault
 from appliance.marketplace.fake import Fault as OfnFault
 from appliance.marketplace.fake import seed
+from appliance.release.bundle import sha256_of
 from appliance.store import closings as box_closings
 from soak import checks, clock, site
-from soak.box import Box, sample
+from soak.box import NAMES, Box, sample
 from soak.browser import Browser
 from soak.kiosk_driver import KioskDriver, KioskStuck
 from soak.people import Collector, Customer, Producer, back_home
 from soak.processes import Reaper
 from soak.report import FaultRecord, Report
 from soak.world import SENSORS, World
-from tests.agent_support import Watcher
+from tests.agent_support import Watcher, make_tls
+from tests.release_support import AGENT_EXITS, NEXT, bundle, file_server, make_keys, url_of
 
 ROOT = Path(__file__).resolve().parents[1]
 ZONE = ZoneInfo("Europe/Paris")
@@ -65,6 +69,12 @@ ALERTS_OF = {
     "order cancelled online after the deposit": {"cancelled"},
     "Pastèque down for hours": {"pasteque_unreachable"},
 }
+#: The release the broken update brings (its agent exits at start): above NEXT, which it follows.
+BROKEN = f"{__version__}.2"
+#: The box's data directory is a file system of its own this size (a tmpfs: the disk fault).
+DATA_MB = 256
+#: What the disk fault leaves free: less than the kiosk's reserve for a sale (checkout.py).
+NEARLY_FULL_KB = 512
 
 
 #: Every fault of issue 16 that the box has today: (name, Soak method, its arguments).
@@ -91,7 +101,14 @@ FAULTS: tuple[tuple[str, str, tuple[Any, ...]], ...] = (
     ("wrong pickup code typed ten times", "f_wrong_codes", ()),
     ("order cancelled online after the deposit", "f_cancelled", ()),
     ("Pastèque down for hours", "f_pasteque_down", ()),
+    ("disk nearly full", "f_disk_full", ()),
+    ("signed update over MQTT", "f_update", (NEXT, False)),
+    ("broken update over MQTT (rolled back)", "f_update", (BROKEN, True)),
 )
+#: Faults of the middle of the week only (a real release installed each: minutes of real time).
+MID_WEEK = ("signed update over MQTT", "broken update over MQTT (rolled back)")
+#: The shortest run that has them.
+MID_WEEK_DAYS = 4
 
 
 #: Customers sent to the kiosk, one after the other, until one reaches the payment.
@@ -195,7 +212,20 @@ class Soak:
         self.clock = clock.SharedClock(self.folder / "clock.json", start.timestamp())
         clock.install(self.folder / "clock.json")
         self.world = World(self.folder / "world", self.reaper).start(site.DEVICE_ID)
-        config, web_port = site.write_site(self.world, self.folder / "box", self.folder / "logs")
+        root = self.folder / "box" / "root"
+        self.tls = make_tls(self.folder / "tls")
+        self.keys = make_keys()
+        updates = {
+            "root": str(root),
+            "trusted_keys": [str(self.keys.public)],
+            "ca_file": str(self.tls["ca"]),
+            "health_s": 20,
+            "services": "supervisor",
+            "keep_free_mb": 10,
+        }
+        config, web_port = site.write_site(self.world, self.folder / "box", root / "logs", updates)
+        self.data = self.folder / "box" / "data"
+        self.small_disk = self._mount_data()
         env = dict(os.environ)
         env.update(
             PYTHONPATH=str(hook),
@@ -205,8 +235,14 @@ class Soak:
             KIVY_HOME=str(self.folder / "kivy"),
         )
         env.pop("COMPTOIR_CONFIG", None)
-        self.box = Box(self.reaper, config, env, self.folder / "logs")
+        self.box = Box(self.reaper, config, env, self.folder / "logs", root)
+        self.box.link_first_release()
         self.people = site.set_up(self.box)
+        if self.p.days >= MID_WEEK_DAYS:  # built once per source, cached with the tests'
+            self.bundles = {
+                NEXT: bundle(self.keys, NEXT),
+                BROKEN: bundle(self.keys, BROKEN, AGENT_EXITS),
+            }
         self.web_url = f"https://127.0.0.1:{web_port}"
         assert self.world.broker and self.world.admin_identity
         self.consumer = Watcher(
@@ -223,8 +259,7 @@ class Soak:
                 f"comptoir/v1/{site.DEVICE_ID}/status",
             ),
         ).ready()
-        for name in ("kiosk", "agent", "web"):
-            self.box.start(name, self._real())
+        self.box.start(self._real())
         self.kiosk = KioskDriver(
             self.world.display,
             self.folder / "kiosk-screen.json",
@@ -252,6 +287,20 @@ class Soak:
                 (hook / extension.name).symlink_to(extension)
         return hook
 
+    def _mount_data(self) -> bool:
+        """The box's data directory on a small file system of its own (a tmpfs), so that the
+        disk fault fills it and never the machine's disk; mounting needs root (CI has it)."""
+        self.data.mkdir(parents=True, exist_ok=True)
+        done = subprocess.run(
+            ["mount", "-t", "tmpfs", "-o", f"size={DATA_MB}m,mode=0755", "tmpfs", str(self.data)],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        if done.returncode != 0:
+            self._finding(f"the data directory is not a file system of its own: {done.stderr}")
+        return done.returncode == 0
+
     def _tear_down(self) -> None:
         box = getattr(self, "box", None)
         if box is not None:
@@ -269,6 +318,8 @@ class Soak:
             except Exception:
                 self.report.findings.append("stopping the world: " + traceback.format_exc()[-300:])
         self.reaper.close()
+        if getattr(self, "small_disk", False):
+            subprocess.run(["umount", "-l", str(self.data)], check=False)
 
     # -- time ---------------------------------------------------------------------------------
 
@@ -389,6 +440,8 @@ class Soak:
             items.append((at + timedelta(minutes=minute), f"collector:{n}", self.collector))
         for name, action in faults:
             minute = self.rng.randrange(9 * 60, 18 * 60)
+            if name in MID_WEEK:  # the good release first (10:00), the broken over it (14:00)
+                minute = 10 * 60 + 4 * 60 * MID_WEEK.index(name)
             items.append((at + timedelta(minutes=minute), f"fault:{name}", action))
         items.sort(key=lambda item: item[0])
         return items
@@ -526,8 +579,10 @@ class Soak:
                 self._finding(f"MQTT {name} answered {answer}")
         self.activity["MQTT commands"] += 3
 
-    def _command(self, name: str, args: dict[str, Any], timeout_s: float = 30) -> dict[str, Any]:
-        command_id = uuid.uuid4().hex
+    def _command(
+        self, name: str, args: dict[str, Any], timeout_s: float = 30, command_id: str = ""
+    ) -> dict[str, Any]:
+        command_id = command_id or uuid.uuid4().hex
         self.admin.publish(
             f"comptoir/v1/{site.DEVICE_ID}/cmd/{name}", {"id": command_id, "args": args}
         )
@@ -554,6 +609,12 @@ class Soak:
             table = self._fault_table()
             days: dict[int, list[tuple[str, Callable[[], tuple[bool, str]]]]] = {}
             for name, action in table:
+                if name in MID_WEEK:
+                    if self.p.days >= MID_WEEK_DAYS:
+                        days.setdefault(self.p.days // 2, []).append((name, action))
+                    continue
+                if name == "disk nearly full" and not self.small_disk:
+                    continue
                 for _ in range(1 if self.p.days < 4 else self.rng.choice((1, 1, 2))):
                     days.setdefault(self.rng.randrange(self.p.days), []).append((name, action))
             self._fault_days = days
@@ -585,7 +646,7 @@ class Soak:
         old = self.box.kill(name, self._real())
         if name == "kiosk":
             self.kiosk.forget_window()
-        self._wait(lambda: self.box.services[name].running, f"{name} restarted", 60)
+        self._wait(lambda: self.box.services[name].pid not in (None, old), f"{name} restarted", 60)
         if name == "kiosk":
             self.kiosk.wait_settled()
         elif name == "agent":
@@ -615,7 +676,9 @@ class Soak:
             terminal.delay_s = 0.0
         if not killed:
             return False, "the payment never started; customers saw " + " | ".join(tries)
-        self._wait(lambda: self.box.services["kiosk"].running, "kiosk restarted", 60)
+        self._wait(
+            lambda: self.box.services["kiosk"].pid not in (None, killed.pid), "kiosk back", 60
+        )
         self.kiosk.wait_settled()
         state = self._wait(lambda: self._attempt_state(killed.request), "the attempt", 30)
         alerted = self._alerts("payment_unknown") > before
@@ -629,17 +692,17 @@ class Soak:
         """One customer pays; the kiosk is killed the moment the terminal holds their request."""
         back_home_quietly(self.kiosk)
         self.kiosk.wait_screen("home", timeout=60)
-        service = self.box.services["kiosk"]
+        self.box.watch(self._real())
+        pid = self.box.services["kiosk"].pid
         killed = Killed()
         paid = threading.Event()
 
         def killer() -> None:
             while not paid.is_set():
                 request = terminal.charging
-                if request is not None and service.process is not None:
-                    service.incarnations[-1].killed_by_soak = True
-                    self.reaper.kill(service.process)
-                    killed.pid, killed.request = service.process.pid, request
+                if request is not None and pid is not None:
+                    self.box.kill_pid("kiosk", pid)
+                    killed.pid, killed.request = pid, request
                     return
                 time.sleep(0.02)
 
@@ -901,6 +964,118 @@ class Soak:
             db.close()
         return sales - sent + queued + max(0, with_sales - closed)
 
+    def f_disk_full(self) -> tuple[bool, str]:
+        """The data directory's file system filled but for NEARLY_FULL_KB: the kiosk refuses
+        the sale before any card is charged, the fleet's status says the disk is almost full,
+        a sync fails without harm; once the space is back the next customer pays and the status
+        is clear again (the end's journal and fiscal checks say nothing recorded was harmed)."""
+        assert self.world.shop
+        ledger = self.world.shop.terminal.ledger
+        charges, sales = len(ledger), self._sales()
+        filler = self.data / "soak-filler"
+        self._status_seen()
+        try:
+            _fill(filler, NEARLY_FULL_KB * 1024)
+            visit = Customer(self.kiosk, self.world, self.rng, "customer").shop(budget_s=20)
+            refused = "terminal_unavailable" in visit.screens
+            charged = len(ledger) - charges
+            with contextlib.suppress(AssertionError):
+                self._sync_now()
+            self.skip_to(self.now() + timedelta(minutes=1), "the disk is full")  # telemetry
+            alerted = self._status_says(lambda s: any("disk" in r for r in s.get("reasons", [])))
+        finally:
+            filler.unlink(missing_ok=True)
+        back_home_quietly(self.kiosk)
+        self.skip_to(self.now() + timedelta(minutes=1), "room again")
+        cleared = self._status_says(lambda s: s.get("state") == "online")
+        paid = self.customer()
+        sold = self._sales() - sales
+        return (
+            refused and not charged and alerted and cleared and sold == 1,
+            f"sale refused: {refused} ({charged} charged), fleet alerted: {alerted}, "
+            f"clear again: {cleared}, then {sold} sale ({' > '.join(paid.screens[-3:])})",
+        )
+
+    def _status_seen(self) -> None:
+        """Forget the box's statuses seen so far: the next one read is news."""
+        self.admin.drain()
+        self.admin.seen.clear()
+
+    def _status_says(self, test: Callable[[dict[str, Any]], bool], timeout_s: float = 90) -> bool:
+        """Whether the box's status (retained on the broker, as the fleet reads it) comes to
+        pass `test` within `timeout_s`; the telemetry runs on the simulated clock, so it moves."""
+        deadline = self._real() + timeout_s
+        while self._real() < deadline:
+            try:
+                self.admin.wait_for(
+                    lambda t, p, r: t.endswith("/status") and isinstance(p, dict) and test(p), 5
+                )
+                return True
+            except AssertionError:
+                self.tick()
+        return False
+
+    def f_update(self, version: str, broken: bool) -> tuple[bool, str]:
+        """A signed bundle over MQTT, as `comptoir fleet update` sends it, from an HTTPS file
+        server; a customer buys while the new release is judged. The good one is kept and the
+        fleet sees its version; the broken one (its agent exits at start) is rolled back by the
+        box itself and the fleet sees the old version again. No sale lost or doubled across the
+        switch: the payment invariants at the end."""
+        path = self.bundles[version]
+        before = self.box.layout.current()
+        job = f"soak-{version}"
+        self._status_seen()
+        self.box.expecting = True
+        bought = ""
+        try:
+            with file_server(path.parent, self.tls) as server:
+                args = {"url": url_of(server, path), "sha256": sha256_of(path), "version": version}
+                answer = self._command("update", args, timeout_s=60, command_id=job)
+                if not answer.get("ok"):
+                    return False, f"the update was refused: {answer}"
+                deadline = self._real() + 600
+                state, reason = "", ""
+                while self._real() < deadline:
+                    self.tick()
+                    state, reason = self._update_job(job)
+                    if state == "health_check" and not bought:
+                        self.kiosk.forget_window()
+                        visit = self.customer()
+                        bought = visit.receipt or visit.walked_away[:60] or "no receipt"
+                    if state in ("succeeded", "rolled_back", "failed"):
+                        break
+                    time.sleep(1)
+            wanted = "rolled_back" if broken else "succeeded"
+            now_on = before if broken else version
+            seen = self._status_says(lambda s: s.get("version") == now_on, 120)
+            self.kiosk.forget_window()
+            for name in NAMES:
+                self._wait(functools.partial(self._running, name), f"{name} running", 60)
+            self.kiosk.wait_settled()
+            self._wait(self._ping, "the agent online", 90)
+            self.box.watch(self._real())
+        finally:
+            self.box.expecting = False
+        current = self.box.layout.current()
+        return (
+            state == wanted and current == now_on and seen,
+            f"{state} ({reason[:80]}); runs {current}, the fleet sees it: {seen}; "
+            f"a customer during the health check: {bought or 'none'}",
+        )
+
+    def _running(self, name: str) -> bool:
+        return self.box.services[name].pid is not None
+
+    def _update_job(self, job: str) -> tuple[str, str]:
+        db = checks.open_readonly(self.data / "comptoir.db")
+        try:
+            row = db.execute(
+                "SELECT state, reason FROM update_jobs WHERE job = ?", (job,)
+            ).fetchone()
+        finally:
+            db.close()
+        return (row[0], row[1]) if row else ("", "")
+
     # -- the end ----------------------------------------------------------------------------------
 
     def _finish(self) -> None:
@@ -988,7 +1163,8 @@ class Soak:
         report.checks += resource_checks
         report.figures["resources"] = figures
         report.checks.append(self._restarts())
-        report.checks.append(checks.logs_clean(sorted((self.folder / "logs").glob("*.log"))))
+        logs = [*self.box.unit_logs(), *sorted((self.folder / "logs").glob("*.log"))]
+        report.checks.append(checks.logs_clean(logs))
         report.checks.append(
             checks.Check(
                 "the kiosk never stuck outside a fault",
@@ -1021,12 +1197,27 @@ class Soak:
         loops = []
         figure = []
         for name, service in self.box.services.items():
-            unexpected = [i for i in service.incarnations[:-1] if not i.killed_by_soak]
+            unexpected = [i for i in service.incarnations[:-1] if not i.expected]
             figure.append(f"{name} {len(service.incarnations)} runs")
-            loops += [f"{name} pid {i.pid} exited {i.exit_code} by itself" for i in unexpected]
+            loops += [f"{name} pid {i.pid} exited by itself" for i in unexpected]
+            extra = service.restarts - service.expected_restarts
+            if extra > 0:  # exits the supervisor restarted faster than the soak looked
+                loops.append(f"{name}: {extra} restarts by the supervisor the soak did not cause")
         return checks.Check(
             "no restart loop, no exit but the soak's kills", not loops, ", ".join(figure), loops
         )
+
+
+def _fill(path: Path, leave: int) -> None:
+    """Fill the file system of `path` with it, but for `leave` bytes."""
+    with path.open("wb") as stream:
+        while True:
+            stat = os.statvfs(path.parent)
+            room = stat.f_bavail * stat.f_frsize - leave
+            if room <= 0:
+                return
+            stream.write(b"\0" * min(room, 8 << 20))
+            stream.flush()
 
 
 def back_home_quietly(kiosk: KioskDriver) -> None:

@@ -45,7 +45,9 @@ class People:
     producer_pin: str
 
 
-def config_tables(world: World, data_dir: Path, logs: Path, web_port: int) -> dict[str, Any]:
+def config_tables(
+    world: World, data_dir: Path, logs: Path, web_port: int, updates: dict[str, Any]
+) -> dict[str, Any]:
     assert world.shop and world.broker and world.box_identity
     shop = world.shop
     secrets_dir = data_dir.parent / "secrets"
@@ -114,11 +116,13 @@ def config_tables(world: World, data_dir: Path, logs: Path, web_port: int) -> di
             "interval_s": 10,
             "zones": [{"name": ZONE, "limit_c": 4, "allowed_min": 30, "sensors": list(SENSORS)}],
         },
+        "updates": updates,
     }
 
 
-def write_site(world: World, folder: Path, logs: Path) -> tuple[Path, int]:
-    """The config file and its secrets; returns (config path, web port)."""
+def write_site(world: World, folder: Path, logs: Path, updates: dict[str, Any]) -> tuple[Path, int]:
+    """The config file and its secrets; `logs` is where the supervisor writes each unit's
+    output, `updates` the [updates] table; returns (config path, web port)."""
     assert world.box_identity
     data_dir = folder / "data"
     data_dir.mkdir(parents=True, exist_ok=True)
@@ -132,7 +136,9 @@ def write_site(world: World, folder: Path, logs: Path) -> tuple[Path, int]:
     till.chmod(0o600)
     web_port = free_port()
     path = folder / "comptoir.toml"
-    path.write_text(toml_text(config_tables(world, data_dir, logs, web_port)), encoding="utf-8")
+    path.write_text(
+        toml_text(config_tables(world, data_dir, logs, web_port, updates)), encoding="utf-8"
+    )
     assert world.shop
     world.shop.site(config.load(path))  # the simulated wall learns which lock is which door
     return path, web_port
