@@ -17,7 +17,7 @@ from appliance.config import Config
 from appliance.core.order import Order
 from appliance.marketplace import mapping, moments
 from appliance.marketplace.client import Answer, Client
-from appliance.store import orders
+from appliance.store import handouts, orders
 from appliance.store.db import transaction
 from appliance.store.sync_state import directions, orders_read, variants
 
@@ -58,7 +58,9 @@ def download(
             elif existing is not None:  # cancelled or handed out elsewhere: no need for lines
                 state = mapping.local_state(summary, existing)
                 if state is not None and state is not existing.state:
-                    orders.save(db, dataclasses.replace(existing, state=state))
+                    changed = dataclasses.replace(existing, state=state)
+                    orders.save(db, changed)
+                    handouts.cancelled_in_locker(db, existing, changed, now)
                     saved += 1
                 orders_read.remember(
                     db, summary.number, summary.fingerprint, summary.order_cycle_id, None, read_at
@@ -66,7 +68,7 @@ def download(
     details = client.map(client.order, to_read)
     with transaction(db):
         for detail in details:
-            if keep(config, db, detail, read_at) is None:
+            if keep(config, db, detail, now) is None:
                 skipped += 1
             else:
                 saved += 1
@@ -80,14 +82,15 @@ def reread(
     """The order as the marketplace has it right now, stored; the local copy if not ours."""
     detail = client.order(number)
     with transaction(db):
-        kept = keep(config, db, detail, clock.iso(now))
+        kept = keep(config, db, detail, now)
     return kept or orders.get(db, number)
 
 
 def keep(
-    config: Config, db: sqlite3.Connection, detail: dict[str, Any], read_at: str
+    config: Config, db: sqlite3.Connection, detail: dict[str, Any], now: datetime
 ) -> Order | None:
     """Store an order's detail if it is ours; checks the filters the server may have ignored."""
+    read_at = clock.iso(now)
     m = config.marketplace
     summary = mapping.summary_of(detail)
     method = mapping.shipping_method_of(detail)
@@ -103,6 +106,8 @@ def keep(
         return None
     order = mapping.order_from_detail(detail, state, variants.producer_names(db), existing, read_at)
     orders.save(db, order)
+    if existing is not None:
+        handouts.cancelled_in_locker(db, existing, order, now)
     orders_read.remember(
         db, summary.number, summary.fingerprint, summary.order_cycle_id, method, read_at
     )

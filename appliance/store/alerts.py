@@ -35,6 +35,7 @@ class Alarm(StrEnum):
     LOCK_FAULT = "lock_fault"  # the lock board did not answer the unlock
     ITEM_LEFT = "item_left"  # the item sensor still sees something after a pickup
     CANCELLED = "cancelled"  # an order cancelled online was asked for at the locker
+    CANCELLED_IN_LOCKER = "cancelled_in_locker"  # cancelled online while in a compartment
     WALKIN_REFUND_NEEDED = "walkin_refund_needed"  # paid, but the door stayed shut
     PICKUP_CODE_NOT_SENT = "pickup_code_not_sent"
     TEMPERATURE_EXCURSION = "temperature_excursion"  # a zone above its limit too long

@@ -67,6 +67,13 @@ def _refusal(number: str, reason: str) -> str:
             "Order %(number)s is not on this box: check the number, or sync the marketplace.",
             number=number,
         )
+    if order.state is OrderState.CANCELLED and order.compartment is not None:
+        return gettext(
+            "Order %(number)s was cancelled on the marketplace and is still in compartment "
+            "%(compartment)s: do not hand it out, take it back from the Lockers page.",
+            number=number,
+            compartment=order.compartment,
+        )
     if order.state is OrderState.CANCELLED:
         return gettext(
             "Order %(number)s was cancelled on the marketplace: do not hand it out.",

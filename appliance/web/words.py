@@ -28,6 +28,7 @@ _ALERTS: dict[str, Any] = {
     Alarm.LOCK_FAULT: lazy_gettext("Lock did not answer"),
     Alarm.ITEM_LEFT: lazy_gettext("Item left in a compartment"),
     Alarm.CANCELLED: lazy_gettext("Cancelled order asked for at the locker"),
+    Alarm.CANCELLED_IN_LOCKER: lazy_gettext("Cancelled order to take back from a locker"),
     Alarm.WALKIN_REFUND_NEEDED: lazy_gettext("Walk-in purchase to refund"),
     Alarm.PICKUP_CODE_NOT_SENT: lazy_gettext("Pickup code not sent"),
     Alarm.TEMPERATURE_EXCURSION: lazy_gettext("Temperature excursion"),
@@ -70,6 +71,10 @@ _ADVICE: dict[str, Any] = {
     Alarm.CANCELLED: lazy_gettext(
         "This order was cancelled online but asked for at the locker: take it out and contact "
         "the customer."
+    ),
+    Alarm.CANCELLED_IN_LOCKER: lazy_gettext(
+        'Open the compartment from the Lockers page, take the bag back and tick "Taken '
+        'back": the compartment is freed and this alert settled.'
     ),
     Alarm.WALKIN_REFUND_NEEDED: lazy_gettext(
         "A customer paid but the door stayed shut: refund them (amount and reference in the "
