@@ -4,11 +4,9 @@ takes the bag back from the Lockers page, and the compartment and its code are f
 from __future__ import annotations
 
 import html
-import random
 import sqlite3
 from collections.abc import Iterator
-from dataclasses import replace
-from datetime import UTC, datetime
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import pytest
@@ -37,42 +35,50 @@ from appliance.store.handouts import HandoutRefused, take_back
 from appliance.store.web_users import Role
 from appliance.web import create_app
 from tests.found import found
+from tests.integration.test_counter_handout import KEY, NOW, in_locker
 from tests.integration.test_web_admin import PASSWORD, log_in, post, text
-
-KEY = b"device-key-for-tests-0123456789a"
-NOW = datetime(2026, 11, 20, 9, 30, tzinfo=UTC)
 
 
 def deposit(db: sqlite3.Connection, number: str, compartment: int) -> str:
     lockers.sync_compartments(db, [Compartment(n, Size.M) for n in (1, 2)])
-    issued = lockers.deposit(
-        db,
-        number,
-        compartment,
-        producer="Ferme des Lilas",
-        key=KEY,
-        validity_days=7,
-        rng=random.Random(1),
-        now=NOW,
-    )
-    return issued.code
+    return in_locker(db, number, compartment)
+
+
+@dataclass
+class Hub:
+    """The fake marketplace and a box syncing with it, a sync interval apart each time."""
+
+    fake: FakeState
+    config: Config
+    db: sqlite3.Connection
+    clock: SimClock
+
+    def sync(self) -> None:
+        self.clock.sleep(self.config.marketplace.sync_interval_s)
+        assert sync.sync_once(self.config, self.db, self.clock(), sleep=self.clock.sleep).ok
+
+    def deposited(self, compartment: int) -> str:
+        """The first order to hand out, synced here and put in `compartment`; its number."""
+        self.sync()
+        number = orders.list_orders(self.db, OrderState.WAITING)[0].number
+        deposit(self.db, number, compartment)
+        return number
+
+
+@pytest.fixture
+def hub(tmp_path: Path, data_dir: Path, db: sqlite3.Connection) -> Iterator[Hub]:
+    fake = seed.demo()
+    with serve(fake) as url:
+        yield Hub(fake, demo_site(url, tmp_path / "ofn.key", data_dir), db, SimClock())
 
 
 def test_a_cancellation_reaching_an_order_in_a_locker_asks_to_take_it_back_once(
-    tmp_path: Path, data_dir: Path, db: sqlite3.Connection
+    hub: Hub, db: sqlite3.Connection
 ) -> None:
-    fake: FakeState = seed.demo()
-    clock = SimClock()
-    with serve(fake) as url:
-        config = demo_site(url, tmp_path / "ofn.key", data_dir)
-        assert sync.sync_once(config, db, clock(), sleep=clock.sleep).ok
-        number = orders.list_orders(db, OrderState.WAITING)[0].number
-        deposit(db, number, 2)
-        fake.cancel(number)
-        clock.sleep(config.marketplace.sync_interval_s)
-        assert sync.sync_once(config, db, clock(), sleep=clock.sleep).ok
-        clock.sleep(config.marketplace.sync_interval_s)
-        assert sync.sync_once(config, db, clock(), sleep=clock.sleep).ok
+    number = hub.deposited(2)
+    hub.fake.cancel(number)
+    hub.sync()
+    hub.sync()
 
     assert found(orders.get(db, number)).state is OrderState.CANCELLED
     (alert,) = alerts.open_alerts(db, Alarm.CANCELLED_IN_LOCKER)  # once, not at every sync
@@ -122,27 +128,19 @@ def test_an_order_that_is_not_cancelled_is_never_taken_back(db: sqlite3.Connecti
 
 
 def test_an_order_taken_back_then_resumed_online_waits_for_a_new_deposit(
-    tmp_path: Path, data_dir: Path, db: sqlite3.Connection
+    hub: Hub, db: sqlite3.Connection
 ) -> None:
     """Regression: the compartment stayed on the order, so a resumed order read as in_locker."""
-    fake: FakeState = seed.demo()
-    clock = SimClock()
-    with serve(fake) as url:
-        config = demo_site(url, tmp_path / "ofn.key", data_dir)
-        assert sync.sync_once(config, db, clock(), sleep=clock.sleep).ok
-        number = orders.list_orders(db, OrderState.WAITING)[0].number
-        shipment = fake.orders[number].shipment_state
-        deposit(db, number, 1)
-        fake.cancel(number)
-        clock.sleep(config.marketplace.sync_interval_s)
-        assert sync.sync_once(config, db, clock(), sleep=clock.sleep).ok
-        take_back(db, 1, by="web:paul")
-        with fake.lock:  # the hub resumes the order
-            fake.orders[number].state = "complete"
-            fake.orders[number].shipment_state = shipment
-            fake.orders[number].updated_at = fake.clock()
-        clock.sleep(config.marketplace.sync_interval_s)
-        assert sync.sync_once(config, db, clock(), sleep=clock.sleep).ok
+    number = hub.deposited(1)
+    shipment = hub.fake.orders[number].shipment_state
+    hub.fake.cancel(number)
+    hub.sync()
+    take_back(db, 1, by="web:paul")
+    with hub.fake.lock:  # the hub resumes the order
+        resumed = hub.fake.orders[number]
+        resumed.state, resumed.shipment_state = "complete", shipment
+        resumed.updated_at = hub.fake.clock()
+    hub.sync()
     order = found(orders.get(db, number))
     assert order.state is OrderState.WAITING and order.compartment is None
 
