@@ -175,7 +175,9 @@ class Agent:
         now = time.monotonic()
         if now >= self._heartbeat_at:
             self._heartbeat_at = now + HEARTBEAT_S
-            agent_state.beat(db, "agent", stale_after_s=3 * HEARTBEAT_S)
+            # The kiosk's installer screen says whether the box reached the fleet's broker.
+            broker = "connected" if self._connected.is_set() else "offline" if self.linked else ""
+            agent_state.beat(db, "agent", stale_after_s=3 * HEARTBEAT_S, detail={"broker": broker})
         if self.config.haccp.zones and now >= self._cold_chain_at:
             self._cold_chain_at = now + self.config.haccp.interval_s
             self._log_temperatures()

@@ -5,7 +5,9 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from appliance import config as config_module
 from appliance.commands._common import load_config
+from appliance.errors import ConfigError
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -19,11 +21,24 @@ def register(sub: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--windowed", action="store_true", help="a window instead of full screen (for a desk)"
     )
+    parser.add_argument(
+        "--data",
+        type=Path,
+        default=config_module.Device.data_dir,
+        metavar="DIR",
+        help="while there is no config: the data directory whose provisioning status the "
+        "screen shows (default %(default)s)",
+    )
     parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    config = load_config(args)
+    try:
+        config = load_config(args)
+    except ConfigError as exc:
+        if args.tour:
+            raise
+        return _unprovisioned(args, str(exc))
     from appliance.kiosk import window  # Kivy is configured before it is imported
 
     window.prepare(config.kiosk, fullscreen=False if args.tour or args.windowed else None)
@@ -39,4 +54,18 @@ def run(args: argparse.Namespace) -> int:
     printer = open_printer(config.printer)
     terminal = open_terminal(config.payment, training=config.shop.mode == "training")
     KioskApp(config, lambda post: Effects(config, printer, terminal, post)).run()
+    return 0
+
+
+def _unprovisioned(args: argparse.Namespace, problem: str) -> int:
+    """No usable config (a box just flashed, a card refused on its first boot): the screen shows
+    the installer how provisioning goes, and the kiosk ends once it has written a config, for
+    systemd to start it again on it."""
+    from appliance.kiosk import window
+
+    defaults = config_module.from_dict({"device": {"data_dir": str(args.data)}})
+    window.prepare(defaults.kiosk, fullscreen=False if args.windowed else None)
+    from appliance.kiosk.app import KioskApp
+
+    KioskApp(defaults, problem=problem).run()
     return 0

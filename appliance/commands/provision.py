@@ -9,6 +9,7 @@ same card a second time it changes nothing. Every check happens before the first
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import pwd
 from dataclasses import dataclass
@@ -36,9 +37,12 @@ from appliance.provisioning import (
     settings,
     split_written,
 )
+from appliance.provisioning_status import STATUS_NAME, State, Status, Step
 
 if TYPE_CHECKING:
     from appliance.certificate import Authority
+
+log = logging.getLogger(__name__)
 
 # Every file of /etc/comptoir: read by the service user only (the card's CA is public, but one
 # rule is easier to check than two).
@@ -104,22 +108,59 @@ def register(sub: argparse._SubParsersAction) -> None:
     parser.set_defaults(func=run)
 
 
+class Progress:
+    """Each step in the data directory's status file, for the kiosk's screen
+    (appliance.provisioning_status). The screen is a help, not the job: a status that cannot be
+    written is logged, and provisioning goes on."""
+
+    def __init__(self, data: Path, owner: Owner | None) -> None:
+        self.data = data
+        self.owner = owner
+        self.device_id = ""
+        self.step = Step.CARD
+
+    def at(self, step: Step) -> None:
+        self.step = step
+        self._write(Status(State.RUNNING, step, device_id=self.device_id))
+
+    def done(self, changed: bool) -> None:
+        self._write(Status(State.DONE, Step.CARD_CLEANED, (), self.device_id, changed))
+
+    def failed(self, problems: tuple[str, ...]) -> None:
+        self._write(Status(State.FAILED, self.step, problems, self.device_id))
+
+    def _write(self, status: Status) -> None:
+        try:
+            if not self.data.exists():
+                self.data.mkdir(mode=0o755, parents=True)
+                if self.owner is not None:
+                    os.chown(self.data, self.owner.uid, self.owner.gid)
+            _replace(self.data / STATUS_NAME, status.to_json(), PRIVATE, self.owner)
+        except OSError as exc:
+            log.warning("cannot write the provisioning status in %s: %s", self.data, exc)
+
+
 def run(args: argparse.Namespace) -> int:
     """Provision, and leave the outcome where the agent reports it: a refused card's problems
     in PROBLEMS_NAME beside comptoir.toml (the box keeps its last good settings), none once a
-    card was taken."""
+    card was taken; and where the kiosk shows it (Progress)."""
     problems_path = args.etc.absolute() / PROBLEMS_NAME
+    owner = _owner(args.owner)
+    progress = Progress(args.data.absolute(), owner)
+    progress.at(Step.CARD)
     try:
-        done = _provision(args)
-    except (SiteCardError, HandEdited) as exc:
-        if args.etc.absolute().is_dir():
-            _replace(problems_path, f"{exc}\n".encode(), PRIVATE, _owner(args.owner))
+        done = _provision(args, progress)
+    except ComptoirError as exc:
+        problems = exc.problems if isinstance(exc, SiteCardError) else (str(exc),)
+        progress.failed(problems)
+        if isinstance(exc, (SiteCardError, HandEdited)) and args.etc.absolute().is_dir():
+            _replace(problems_path, f"{exc}\n".encode(), PRIVATE, owner)
         raise
     problems_path.unlink(missing_ok=True)
     return done
 
 
-def _provision(args: argparse.Namespace) -> int:
+def _provision(args: argparse.Namespace, progress: Progress) -> int:
     card_path = args.boot / CARD_NAME
     try:
         raw = card_path.read_bytes()
@@ -130,8 +171,9 @@ def _provision(args: argparse.Namespace) -> int:
     except OSError as exc:
         raise UsageError(f"{card_path} cannot be read: {exc.strerror}") from None
     card, problems = parse_card(raw)
+    progress.device_id = card.device_id
     etc: Path = args.etc.absolute()
-    owner = _owner(args.owner)
+    owner = progress.owner
 
     writes = [
         Write(etc / SECRETS[e.key].file_name, (e.value + "\n").encode(), PRIVATE, owner)
@@ -165,12 +207,14 @@ def _provision(args: argparse.Namespace) -> int:
         for e in card.secrets
     }
 
+    progress.at(Step.SETTINGS)
     written = [w for w in writes if _differs(w)]
     if written:
         etc.mkdir(mode=0o755, parents=True, exist_ok=True)
     for write in written:
         _put_in_place(write)
-    _signing_key(args.data.absolute(), owner)
+    progress.at(Step.KEYS)
+    made_key = _signing_key(args.data.absolute(), owner)
     fingerprint = _web_certificate(args.data.absolute(), owner, config, authority)
     ca_key = card.get(WEB_CA_KEY_KEY)
     if ca_key is not None:  # the CA's key signed this box's certificate: it leaves the card
@@ -178,28 +222,28 @@ def _provision(args: argparse.Namespace) -> int:
             f"{WEB_CA_KEY_KEY}: used by comptoir provision to sign this box's web certificate, "
             f"then removed from the card"
         )
+    progress.at(Step.CARD_CLEANED)
     if notes:  # only once the secrets are safely in their files
         _replace(card_path, redact(raw, notes))
     if ca_key is not None:
         (args.boot / ca_key.value).unlink(missing_ok=True)
+    progress.done(bool(written or notes or made_key))
     _report(args, card, toml_path, state, written, notes, fingerprint)
     return 0
 
 
-def _signing_key(data: Path, owner: Owner | None) -> None:
+def _signing_key(data: Path, owner: Owner | None) -> bool:
     """The box's Ed25519 key for fiscal records (docs/fiscal.md): made once, mode 600, owned by
-    the service user; a second run leaves it alone."""
+    the service user; a second run leaves it alone. Whether it was made now."""
     from appliance.store import fiscal_key
 
     if (data / fiscal_key.KEY_NAME).exists():
-        return
-    made_dir = not data.exists()
+        return False
     fiscal_key.ensure_key(data)
     if owner is not None:
         for path in (data / fiscal_key.KEY_NAME, data / fiscal_key.PUBLIC_NAME):
             os.chown(path, owner.uid, owner.gid)
-        if made_dir:
-            os.chown(data, owner.uid, owner.gid)
+    return True
 
 
 def _web_certificate(

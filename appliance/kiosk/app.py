@@ -49,12 +49,14 @@ from appliance.kiosk.flows.kiosk import KioskFlow
 from appliance.kiosk.flows.values import Settings
 from appliance.kiosk.health import CatalogueWatch, Heartbeat
 from appliance.kiosk.i18n import translator
+from appliance.kiosk.installer import InstallerPanel, InstallerWatch, Page, Seen, outdated, page_for
 from appliance.kiosk.looks import STANDARD, Looks, looks
 from appliance.kiosk.pictures import for_site
 from appliance.kiosk.probe import Probe
 from appliance.kiosk.view import MESSAGE_SCREENS
 from appliance.kiosk.wedge import Wedge
 from appliance.legal import legal_identity
+from appliance.provisioning_status import Status, uptime_s
 from appliance.store.fiscal_key import public_key
 from appliance.systemd_notify import Notifier
 
@@ -99,7 +101,9 @@ def _overlay(view: ModalView, shown: bool) -> None:
 
 
 class KioskApp(App):
-    """The touchscreen. Without `effects` (the screenshot tour) events are scripted."""
+    """The touchscreen. Without `effects` (the screenshot tour) events are scripted.
+    `problem` says why there is no config yet (`site` is then the defaults): the kiosk shows
+    only the installer's page until provisioning gives it one."""
 
     lang = StringProperty("fr")
     portrait = BooleanProperty(False)
@@ -130,6 +134,7 @@ class KioskApp(App):
         effects: Callable[[Post], Effects] | None = None,
         *,
         on_ready: Callable[[KioskApp], Any] | None = None,
+        problem: str = "",
     ) -> None:
         super().__init__()
         self.site = site
@@ -157,6 +162,10 @@ class KioskApp(App):
         self.pictures = for_site(site)  # only its paths here: the workers make the files
         self._spoken = ""  # the accessibility mode's last prompt said aloud
         self.stopped = False
+        self.problem = problem
+        self.started_uptime_s = uptime_s()  # what provisioning finished before, this kiosk read
+        self._installer_status: Status | None = None  # the status the installer's page shows
+        self._installer_left: Status | None = None  # ... and the one whose page was dismissed
 
     # -- Kivy -----------------------------------------------------------------------------------
 
@@ -166,6 +175,7 @@ class KioskApp(App):
         manager = ScreenManager(transition=NoTransition())
         self._build_screens(manager)
         Window.bind(on_key_down=self._key_down)
+        self.installer = InstallerPanel(self._installer_leave)
         return manager
 
     def _build_screens(self, manager: ScreenManager) -> None:
@@ -194,8 +204,17 @@ class KioskApp(App):
                     path, lambda products: self.post(CatalogueLoaded(pictures.dress(products)))
                 ),
             ]
-            for thread in self._threads:
-                thread.start()
+        if effects is not None or self.problem:
+            self._threads.append(
+                InstallerWatch(
+                    self.site,
+                    self.site.device.data_dir,
+                    lambda seen: Clock.schedule_once(lambda _dt: self._installer_seen(seen), -1),
+                    health=effects.health if effects is not None and not self.problem else None,
+                )
+            )
+        for thread in self._threads:
+            thread.start()
         self._carry_out(self.flow.start())
         Clock.schedule_interval(lambda _dt: self._tick(), TICK_S)
         Clock.schedule_once(self._first_frame, 0)
@@ -318,6 +337,29 @@ class KioskApp(App):
         """The look's colours and text scale; only screens made afterwards show it whole."""
         for name, value in asdict(look).items():
             setattr(self, name, value)
+
+    # -- the installer's pages (installer.py) ---------------------------------------------------
+
+    def _installer_seen(self, seen: Seen) -> None:
+        if self.stopped:
+            return
+        configured = not self.problem
+        started = self.started_uptime_s
+        if outdated(seen.status, configured=configured, started_uptime_s=started):
+            if not self.flow.busy:  # nobody paying or at a door: start again on the new config
+                log.info("provisioning wrote a new config: the kiosk starts again to read it")
+                self.stop()
+            return
+        page = page_for(seen.status, configured=configured, started_uptime_s=started)
+        if page is Page.NONE or (seen.status is not None and seen.status == self._installer_left):
+            if self.installer.page is not Page.NONE:
+                self.installer.leave()
+            return
+        self.installer.show(page, seen, self.site, problem=self.problem, tr=self._)
+        self._installer_status = seen.status
+
+    def _installer_leave(self) -> None:
+        self._installer_left = self._installer_status
 
     # -- device commands that need the screens (remote.Screens) ---------------------------------
 

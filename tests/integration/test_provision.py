@@ -303,3 +303,31 @@ def test_a_ca_key_that_does_not_match_its_certificate_is_a_bad_card(box: dict[st
     assert "the CA key does not belong to the CA certificate" in result.stderr
     assert not (box["data"] / "web-tls.crt").exists()  # nothing made, nothing written
     assert (box["boot"] / "coop-ca.key").exists()
+
+
+def test_the_kiosk_is_told_how_provisioning_went_in_the_data_directory(
+    box: dict[str, Path],
+) -> None:
+    from appliance.provisioning_status import State, Step, read
+
+    assert provision(box).returncode == 0
+    first = read(box["data"])
+    assert first is not None and first.current()
+    assert (first.state, first.device_id, first.changed) == (State.DONE, "ferme-lilas-1", True)
+    status_file = box["data"] / "provisioning.json"
+    assert status_file.stat().st_mode & 0o777 == 0o600
+    assert SECRET_PASSWORD not in status_file.read_text()
+
+    assert provision(box).returncode == 0  # the same card again: done, nothing changed
+    again = read(box["data"])
+    assert again is not None and (again.state, again.changed) == (State.DONE, False)
+
+    card = box["boot"] / "comptoir.txt"
+    card.write_bytes(card.read_bytes() + b"hub = 12\r\nhub_id = douze\r\n")
+    assert provision(box).returncode == 2
+    refused = read(box["data"])
+    assert refused is not None and (refused.state, refused.step) == (State.FAILED, Step.CARD)
+    assert [p.split(":")[0] for p in refused.problems] == [
+        "comptoir.txt line 12",
+        "comptoir.txt line 13",
+    ]

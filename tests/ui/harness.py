@@ -166,9 +166,13 @@ def main(journey_name: str, config_path: str) -> int:
     from appliance.kiosk.app import KioskApp
     from appliance.kiosk.effects import Effects
     from appliance.kiosk.simulated import SimulatedShop
-    from tests.ui import journeys, locker_journeys
+    from tests.ui import installer_journeys, journeys, locker_journeys
 
-    journey = getattr(journeys, journey_name, None) or getattr(locker_journeys, journey_name)
+    journey = next(
+        getattr(module, journey_name)
+        for module in (journeys, locker_journeys, installer_journeys)
+        if hasattr(module, journey_name)
+    )
     failures: list[str] = []
     with SimulatedShop(
         interval_g=site.scale.interval_g, capacity_g=site.scale.capacity_g, pace=False
