@@ -324,14 +324,19 @@ class KioskApp(App):
         self.probe.rendered(self)
 
     def _speak(self) -> None:
-        """In the accessibility mode, say a weighing or payment step's prompt when it changes."""
+        """In the accessibility mode, say a weighing, payment or locker step's prompt when it
+        changes."""
         flow = self.flow
-        text = ""
+        text = key = ""
         if flow.accessible and flow.visit is None:
-            text = view.spoken(flow.journey, self.site.scale.interval_g, self._)
-        if text and text != self._spoken:
+            text = key = view.spoken(flow.journey, self.site.scale.interval_g, self._)
+        elif flow.accessible and self.locker_page is not None:
+            text = locker_view.spoken(self.locker_page, self._)
+            # a locked keypad's countdown changes the body each second: said once
+            key = f"{self.locker_page.title} {self.locker_page.big}"
+        if text and key != self._spoken:
             self._carry_out([Say(text, flow.language)])
-        self._spoken = text
+        self._spoken = key
 
     def _apply(self, look: Looks) -> None:
         """The look's colours and text scale; only screens made afterwards show it whole."""

@@ -70,6 +70,13 @@ def page(
     return _walkin(flow, language, _)
 
 
+def spoken(shown: Page, _: Translate) -> str:
+    """What the accessibility mode says aloud at the lockers: the step, the compartment's number,
+    what to do. Never the digits typed: a code said aloud is a code given away."""
+    number = _("Compartment {number}.").format(number=shown.big) if shown.big else ""
+    return " ".join(part for part in (shown.title, number, shown.body) if part)
+
+
 def _ok(_: Translate) -> tuple[Choice, ...]:
     return (Choice(_("OK"), Back(), primary=True),)
 

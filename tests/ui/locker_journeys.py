@@ -205,3 +205,30 @@ async def catalogue_follows_changes(k) -> None:
         await k.wait_for(lambda: tile.ids.price.text.startswith("3,99"))
     finally:
         db.close()
+
+
+async def accessible_pickup(k) -> None:
+    """The accessibility mode at the lockers: the open compartment is said aloud with its
+    number, the typed code never is."""
+    db = _db(k)
+    try:
+        _order(db, "R100")
+        code = lockers.deposit(db, "R100", 2, producer="Ferme", key=_key(k), validity_days=7).code
+    finally:
+        db.close()
+    await k.wait_screen("home")
+    await k.tap("accessible")
+    await k.wait_for(lambda: k.app.accessible)
+    await k.frames(3)
+    await k.tap("pickup")
+    await k.wait_for(lambda: k.shown == "locker_keypad")
+    await _type(k, code)
+    await k.wait_step("take_order")
+    prompts = k.app.site.kiosk.speech_wav_dir
+
+    def said(words: str) -> bool:
+        return any(words in p.read_text() for p in prompts.glob("*.txt"))
+
+    await k.wait_for(lambda: said("Votre casier est ouvert Casier 2."), timeout=40)  # espeak-ng
+    assert said("Tapez votre code")
+    assert not any(code in p.read_text() for p in prompts.glob("*.txt"))

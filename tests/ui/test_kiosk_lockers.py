@@ -99,3 +99,17 @@ def test_open_door_through_the_command_queue_is_audited(locker_config, run_journ
 
 def test_the_catalogue_follows_a_price_change_without_a_restart(run_journey):
     run_journey("catalogue_follows_changes")
+
+
+def test_the_accessibility_mode_says_the_open_compartment_aloud(
+    locker_config, run_journey, data_dir
+):
+    prompts = data_dir / "prompts"
+    locker_config.write_text(
+        locker_config.read_text().replace(
+            "[kiosk]\n", f'[kiosk]\nspeech_wav_dir = "{prompts}"\n', 1
+        )
+    )
+    run_journey("accessible_pickup")
+    waves = sorted(prompts.glob("prompt-*.wav"))
+    assert waves and all(w.read_bytes()[:4] == b"RIFF" for w in waves)
