@@ -10,8 +10,9 @@
 # `comptoir` user and its groups, the first release in /opt/comptoir/releases/NAME/venv (pinned
 # by image/constraints.txt with hashes) with /opt/comptoir/current pointing at it, /etc/comptoir
 # and /var/lib/comptoir (private), the units (enabled), the polkit rule, journald and console
-# settings, and comptoir.txt.example on the boot partition. --data-label mounts the ext4 file
-# system of that label on /var/lib/comptoir (options: docs/image.md). Safe to run again.
+# settings, and comptoir.txt.example on the boot partition. The fstab line mounts the ext4 file
+# system labelled comptoir-data (--data-label) on /var/lib/comptoir (options: docs/image.md);
+# comptoir-data-partition.service makes it at the first boot of a fresh card. Safe to run again.
 set -euo pipefail
 
 export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
@@ -19,7 +20,7 @@ bundle=$(cd "$(dirname "$0")/.." && pwd)
 target=""
 release=""
 boot=/boot/firmware
-data_label=""
+data_label=comptoir-data
 while [ $# -gt 0 ]; do
 	case "$1" in
 		--target) target=$2; shift 2 ;;
@@ -65,13 +66,13 @@ apt-get install -y -qq --no-install-recommends "${wanted[@]}"
 apt-get clean
 
 # -- the service user -----------------------------------------------------------------------------
-for group in dialout gpio video render input systemd-journal; do
+for group in dialout gpio video render input audio systemd-journal; do
 	getent group "$group" >/dev/null || groupadd --system "$group"
 done
 id -u comptoir >/dev/null 2>&1 ||
 	useradd --system --user-group --home-dir /var/lib/comptoir --no-create-home \
 		--shell /usr/sbin/nologin comptoir
-usermod -aG dialout,gpio,video,render,input comptoir
+usermod -aG dialout,gpio,video,render,input,audio comptoir
 install -d -o comptoir -g comptoir -m 750 /var/lib/comptoir
 install -d -o root -g comptoir -m 750 /etc/comptoir
 
@@ -113,10 +114,12 @@ fi
 install -d -m 2755 -g systemd-journal /var/log/journal
 # The screen belongs to the kiosk: no login prompt on tty1.
 systemctl mask getty@tty1.service
-if [ -n "$data_label" ]; then
-	sed -i '\#[[:space:]]/var/lib/comptoir[[:space:]]#d' /etc/fstab
-	echo "LABEL=$data_label /var/lib/comptoir ext4 defaults,noatime,nodev,nosuid,noexec,commit=5,errors=remount-ro 0 2" >>/etc/fstab
-fi
+# The data partition, made at the first boot by comptoir-data-partition (both images). nofail:
+# a card without it still boots, its data on the root (after systemd's 90 s wait for the device:
+# under emulation udev may take 45 s to see a partition of the root's own card).
+sed -i '\#[[:space:]]/var/lib/comptoir[[:space:]]#d' /etc/fstab
+echo "LABEL=$data_label /var/lib/comptoir ext4 defaults,nofail,noatime,nodev,nosuid,noexec,commit=5,errors=remount-ro 0 2" >>/etc/fstab
+install -d -m 755 /var/lib/misc
 install -d -m 755 "$boot"
 install -m 644 "$bundle/image/comptoir.txt.example" "$boot/comptoir.txt.example"
 if [ -f "$boot/cmdline.txt" ]; then # the Pi: no console blanking, no blinking cursor, no logo
@@ -124,6 +127,7 @@ if [ -f "$boot/cmdline.txt" ]; then # the Pi: no console blanking, no blinking c
 		grep -qw "$word" "$boot/cmdline.txt" || sed -i "1 s/\$/ $word/" "$boot/cmdline.txt"
 	done
 fi
-systemctl enable systemd-timesyncd.service comptoir-provision.service comptoir-kiosk.service \
+systemctl enable systemd-timesyncd.service comptoir-data-partition.service \
+	comptoir-provision.service comptoir-kiosk.service \
 	comptoir-agent.service comptoir-web.service comptoir-update-check.service
 say "done: $("$venv/bin/comptoir" version)"

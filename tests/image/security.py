@@ -20,6 +20,8 @@ GOALS = {
     "comptoir-web.service": 2.5,
     "comptoir-kiosk.service": 4.0,
     "comptoir-provision.service": 6.0,
+    # Partitions the card and mounts in the system's namespace: no sandbox can hold it.
+    "comptoir-data-partition.service": 4.5,
     "comptoir-update.service": 2.5,
     "comptoir-update-check.service": 2.5,
 }

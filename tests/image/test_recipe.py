@@ -200,7 +200,7 @@ def test_the_kiosk_reaches_only_its_own_devices() -> None:
     assert service["Service"]["DevicePolicy"] == "closed"
     assert set(allowed) == {
         "char-ttyUSB", "char-ttyACM", "char-ttyAMA", "/dev/tty1", "char-usb",
-        "char-usb_device", "char-gpiochip", "char-drm", "char-input",
+        "char-usb_device", "char-gpiochip", "char-drm", "char-input", "char-alsa",
     }  # fmt: skip
 
 

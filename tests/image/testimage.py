@@ -6,8 +6,9 @@ raw disk assembled without loop devices or mounts, cached by the hash of its inp
 Steps: `image/bundle.sh` (the working tree's tracked files, via `git stash create`), mmdebstrap
 of Debian with the kernel and `install.sh --target test` run in its chroot, then the disk: an MBR
 (sfdisk on a file), a FAT boot partition made with mtools (the Pi's /boot/firmware, with
-comptoir.txt.example), an ext4 root made with `mkfs.ext4 -d`, and an empty ext4 data partition
-for /var/lib/comptoir; each partition is written into the disk file at its offset with dd.
+comptoir.txt.example), an ext4 root made with `mkfs.ext4 -d`, each written into the disk file at
+its offset with dd, and free space after them: like a freshly flashed Pi card, the first boot
+grows the root and makes the data partition (comptoir-data-partition).
 Needs root (mmdebstrap's chroot), network to the Debian archive and PyPI, ~4 minutes.
 """
 
@@ -38,7 +39,10 @@ INITRAMFS_FSCK = (
 )
 BUNDLE_PATHS = ("appliance", "pyproject.toml", "README.md", "image", "systemd", "provisioning")
 MiB = 1024 * 1024
-BOOT_MIB, DATA_MIB = 64, 256
+BOOT_MIB = 64
+# A sparse file the size of a small SD card (an "8 GB" card holds about 7.4 GiB): room for the
+# root's fixed 6 GiB and a data partition of more than the 1 GiB minimum.
+CARD_MIB = 7600
 BOOT_LABEL, ROOT_LABEL, DATA_LABEL = "BOOTFS", "rootfs", "comptoir-data"
 
 
@@ -160,7 +164,7 @@ def _write_fstab(rootfs: Path) -> None:
 
 
 def _assemble(rootfs: Path, work: Path) -> None:
-    """boot (FAT, mtools) + root (ext4 -d) + data (ext4), written into one disk file."""
+    """boot (FAT, mtools) + root (ext4 -d) in a card-sized disk file, the rest left free."""
     boot_dir = rootfs / "boot" / "firmware"
     fat = work / "boot.fat"
     run("mkfs.fat", "-C", "-F", "32", "-n", BOOT_LABEL, fat, str(BOOT_MIB * 1024))
@@ -174,33 +178,15 @@ def _assemble(rootfs: Path, work: Path) -> None:
     root_mib = int(used * 1.3) + 256
     root = work / "root.ext4"
     run("mkfs.ext4", "-q", "-F", "-L", ROOT_LABEL, "-d", rootfs, root, f"{root_mib}M")
-    uid, gid = _comptoir_ids(rootfs)
-    data = work / "data.ext4"
-    run("mkfs.ext4", "-q", "-F", "-L", DATA_LABEL, "-E", f"root_owner={uid}:{gid}", data,
-        f"{DATA_MIB}M")  # fmt: skip
     disk = work / "disk.img"
-    total = 1 + BOOT_MIB + root_mib + DATA_MIB + 1
     with disk.open("wb") as stream:
-        stream.truncate(total * MiB)
-    layout = (
-        "label: dos\n"
-        f"start=1MiB, size={BOOT_MIB}MiB, type=c\n"
-        f"size={root_mib}MiB, type=83\n"
-        f"size={DATA_MIB}MiB, type=83\n"
-    )
+        stream.truncate(CARD_MIB * MiB)
+    layout = f"label: dos\nstart=1MiB, size={BOOT_MIB}MiB, type=c\nsize={root_mib}MiB, type=83\n"
     run("sfdisk", "--quiet", disk, input=layout, stdout=subprocess.DEVNULL)
-    for part, start_mib in ((fat, 1), (root, 1 + BOOT_MIB), (data, 1 + BOOT_MIB + root_mib)):
+    for part, start_mib in ((fat, 1), (root, 1 + BOOT_MIB)):
         run("dd", f"if={part}", f"of={disk}", "bs=1M", f"seek={start_mib}", "conv=notrunc,sparse",
             "status=none")  # fmt: skip
         part.unlink()
-
-
-def _comptoir_ids(rootfs: Path) -> tuple[int, int]:
-    for line in (rootfs / "etc" / "passwd").read_text().splitlines():
-        fields = line.split(":")
-        if fields[0] == "comptoir":
-            return int(fields[2]), int(fields[3])
-    raise RuntimeError("install.sh did not create the comptoir user")
 
 
 if __name__ == "__main__":
