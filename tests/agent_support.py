@@ -48,13 +48,22 @@ def wait_until(condition: Callable[[], Any], timeout_s: float = 20, what: str = 
     raise AssertionError(f"timed out after {timeout_s} s waiting for {what or condition}")
 
 
-def make_tls(folder: Path) -> dict[str, Path]:
-    """A throwaway CA and a server certificate for localhost / 127.0.0.1."""
+def make_tls(
+    folder: Path, names: str = "DNS:localhost,IP:127.0.0.1", *, strict: bool = True
+) -> dict[str, Path]:
+    """A throwaway CA and a server certificate for `names` (subjectAltName: localhost), with the
+    key usages that strict X.509 checking needs (Python 3.13's default, the boxes' on Trixie);
+    `strict=False`: a CA without them, as `openssl req -x509` makes by default."""
     folder.mkdir(parents=True, exist_ok=True)
     ca_key, ca_crt = folder / "ca.key", folder / "ca.crt"
     key, csr, crt = folder / "server.key", folder / "server.csr", folder / "server.crt"
     ext = folder / "server.ext"
-    ext.write_text("subjectAltName=DNS:localhost,IP:127.0.0.1\n")
+    ext.write_text(
+        f"subjectAltName={names}\n"
+        "keyUsage=critical,digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth\n"
+        "subjectKeyIdentifier=hash\nauthorityKeyIdentifier=keyid:always\n"
+    )
+    usage = ["-addext", "keyUsage=critical,keyCertSign,cRLSign"] if strict else []
 
     def openssl(*args: str) -> None:
         subprocess.run(["openssl", *args], check=True, capture_output=True)
@@ -73,6 +82,7 @@ def make_tls(folder: Path) -> dict[str, Path]:
         "2",
         "-subj",
         "/CN=Comptoir test CA",
+        *usage,
     )
     openssl(
         "req",

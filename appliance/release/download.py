@@ -52,6 +52,9 @@ def fetch(
     partial = target.with_name(target.name + ".part")
     target.parent.mkdir(parents=True, exist_ok=True)
     context = ssl.create_default_context(cafile=str(ca_file) if ca_file else None)
+    # Strict X.509, as Python 3.13 (Trixie boxes) does by default: a CA that a Trixie box would
+    # refuse is refused on every box, so the admin learns it on the first one.
+    context.verify_flags |= ssl.VERIFY_X509_STRICT
     last_error = ""
     for attempt in range(tries):
         try:
@@ -61,7 +64,9 @@ def fetch(
             if isinstance(exc, ssl.SSLCertVerificationError):
                 raise ReleaseError(
                     f"the file server's certificate is not trusted ({exc.verify_message}): "
-                    "check the CA file ([updates] ca_file on a box, --files-ca for the console)"
+                    "check the CA file ([updates] ca_file on a box, --files-ca for the console); "
+                    "a CA needs keyUsage keyCertSign, a server certificate its names and an "
+                    "authority key id (strict X.509)"
                 ) from None
             last_error = str(exc) or type(exc).__name__
         time.sleep(pause_s * (attempt + 1))

@@ -65,6 +65,15 @@ def test_a_server_whose_certificate_is_not_trusted_is_refused(served, tls, tmp_p
         fetch(_url(server), tmp_path / "b.bundle", sha, ca_file=other["ca"], pause_s=0.01)
 
 
+def test_a_ca_without_key_usage_is_refused_on_every_box_as_python_3_13_does(served, tmp_path):
+    """Found in the test image (Trixie, Python 3.13): its strict X.509 refused the file server
+    that every box on 3.11 had accepted; now every box checks the same way and says why."""
+    folder, sha = served
+    loose = make_tls(tmp_path / "loose", strict=False)
+    with file_server(folder, loose) as server, pytest.raises(ReleaseError, match="keyCertSign"):
+        fetch(_url(server), tmp_path / "b", sha, ca_file=loose["ca"], pause_s=0)
+
+
 def test_only_https_urls_are_fetched(tmp_path):
     with pytest.raises(ReleaseError, match="expected https://"):
         fetch("http://localhost/b.bundle", tmp_path / "b.bundle", "0" * 64)
