@@ -2,7 +2,7 @@
 VENV := .venv
 PY := $(VENV)/bin/python
 
-.PHONY: setup demo test lint bench format lock image-smoke test-updates soak
+.PHONY: setup demo test lint bench format lock image-smoke image-update-smoke test-updates soak
 
 setup:
 	@bash scripts/bootstrap.sh
@@ -49,3 +49,7 @@ lock: setup
 # The QEMU test image booted through the installer's whole job (root, minutes; docs/image.md).
 image-smoke: setup
 	$(PY) -m tests.image.smoke
+
+# An update and a rollback inside the booted QEMU test image, over MQTT (root; docs/updates.md).
+image-update-smoke: setup
+	$(PY) -m tests.image.update_smoke

@@ -71,6 +71,7 @@ BAD_LINE = "hub = 12"
 class Report:
     rows: list[tuple[str, str, str]] = field(default_factory=list)
     failed: bool = False
+    title: str = "image-smoke"
 
     def add(self, what: str, value: str, ok: bool | None = None) -> None:
         verdict = "" if ok is None else ("ok" if ok else "FAILED")
@@ -80,7 +81,7 @@ class Report:
 
     def print(self) -> None:
         width = max(len(r[0]) for r in self.rows)
-        print("\nimage-smoke")
+        print(f"\n{self.title}")
         print(f"{'step':<{width}}  {'result':<40} verdict")
         for what, value, verdict in self.rows:
             print(f"{what:<{width}}  {value:<40} {verdict}")
@@ -153,8 +154,14 @@ class Admin:
             return {"ok": False, "error": str(exc)[:200]}
 
     def listed(self) -> bool:
-        done = subprocess.run(
-            [sys.executable, "-m", "appliance", "fleet", "list", "--json"],
+        done = self.fleet("list", "--json")
+        boxes = json.loads(done.stdout) if done.returncode == 0 and done.stdout.strip() else []
+        return any(b["device"] == DEVICE and b.get("state") == "online" for b in boxes)
+
+    def fleet(self, *args: str) -> subprocess.CompletedProcess[str]:
+        """`comptoir fleet ARGS` as the admin, on this machine's broker."""
+        return subprocess.run(
+            [sys.executable, "-m", "appliance", "fleet", *args],
             capture_output=True,
             text=True,
             timeout=30,
@@ -166,8 +173,6 @@ class Admin:
                 "COMPTOIR_FLEET_PASSWORD_FILE": str(self.admin_file),
             },
         )
-        boxes = json.loads(done.stdout) if done.returncode == 0 and done.stdout.strip() else []
-        return any(b["device"] == DEVICE and b.get("state") == "online" for b in boxes)
 
 
 class Clock:
