@@ -54,6 +54,22 @@ def load_kv() -> None:
 
 
 class KioskScreen(Screen):
+    #: The accessibility mode moves this screen's top bar (the title bar with its help and Aa+
+    #: buttons, home's help/Aa+/language row, the catalogue's search row) to the bottom of the
+    #: screen, within reach from a wheelchair; a screen whose top is no bar says False.
+    top_bar = True
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(**kwargs)
+        from kivy.app import App
+
+        app = App.get_running_app()
+        if self.top_bar and app is not None and app.accessible:
+            body = self.children[0]  # the screen's one vertical layout, its top bar first
+            bar = body.children[-1]
+            body.remove_widget(bar)
+            body.add_widget(bar)  # index 0: the bottom of a vertical BoxLayout
+
     def render(self, app: KioskApp) -> None:
         raise NotImplementedError
 
@@ -85,6 +101,8 @@ ATTRACT_GRACE_S = 1.5
 class AttractScreen(KioskScreen):
     """The shop, a few of today's products (those with their own picture first) and how it
     works, while nobody is at the kiosk."""
+
+    top_bar = False  # the whole screen is one touch area, with the shop's name on top
 
     _shown: tuple = ()
     _since = 0.0

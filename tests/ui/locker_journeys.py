@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 
 from appliance.core.order import Order, OrderLine, OrderState
+from appliance.devices.payment.simulator import Scenario
 from appliance.store import (
     agent_state,
     catalogue,
@@ -232,3 +233,74 @@ async def accessible_pickup(k) -> None:
     await k.wait_for(lambda: said("Votre casier est ouvert Casier 2."), timeout=40)  # espeak-ng
     assert said("Tapez votre code")
     assert not any(code in p.read_text() for p in prompts.glob("*.txt"))
+
+
+def _reach(k) -> dict[str, float]:
+    """Where the screen's bar controls sit (help, Aa+, languages, search row): each one's centre
+    height as a fraction of the window from its bottom; below 0.5 is within reach from a
+    wheelchair."""
+    from kivy.core.window import Window
+
+    screen = k.app.root.current_screen
+    named = {v: n for n, v in screen.ids.items()}
+    spots: dict[str, float] = {}
+    for widget in screen.walk(restrict=True):
+        name = named.get(widget) or type(widget).__name__
+        if name in _BAR_IDS or name in ("HelpButton", "AccessButton"):
+            spots[name] = widget.to_window(*widget.center)[1] / Window.height
+    return spots
+
+
+#: Home's top row and the catalogue's search row; title bars' buttons are known by their kind.
+_BAR_IDS = {"help", "accessible", "lang_fr", "lang_en", "back", "search", "basket"}
+
+
+async def accessible_reach(k) -> None:
+    """In the accessibility mode the help, Aa+, language and search controls sit in the lower
+    half of the screen on every customer step; in the usual look they stay at the top."""
+
+    def at(screen: str, low: bool, least: int) -> None:
+        spots = _reach(k)
+        assert len(spots) >= least, (screen, spots)
+        wrong = {n: round(y, 2) for n, y in spots.items() if (0 < y < 0.5) != low}
+        assert not wrong, f"{screen}: {'above' if low else 'below'} the middle: {wrong}"
+
+    await k.wait_screen("home")
+    at("home", low=False, least=4)
+    await k.tap("start")
+    await k.wait_screen("catalogue")
+    at("catalogue", low=False, least=5)
+    await k.tap("back")
+    await k.wait_screen("home")
+    await k.tap("accessible")
+    await k.wait_for(lambda: k.app.accessible)
+    await k.frames(3)
+    at("home", low=True, least=4)
+    await k.tap("start")
+    await k.wait_screen("catalogue")
+    at("catalogue", low=True, least=5)
+    await k.tap_product("POMMES")
+    await k.wait_screen("weigh")
+    at("weigh", low=True, least=2)
+    k.shop.put(1234)
+    await k.wait_for(lambda: not k.widget("add").disabled)
+    await k.tap("add")
+    await k.wait_screen("basket")
+    at("basket", low=True, least=2)
+    k.shop.next_payment(Scenario.DECLINED)
+    await k.tap("pay")
+    await k.wait_screen("payment_failed")
+    at("payment", low=True, least=2)
+    await k.tap_text("Retour au panier")
+    await k.wait_screen("basket")
+    await k.tap("cancel")
+    await k.wait_screen("home")
+    await k.wait_for(lambda: not k.app.accessible)  # the next customer starts in the usual look
+    await k.frames(3)
+    at("home", low=False, least=4)
+    await k.tap("accessible")
+    await k.wait_for(lambda: k.app.accessible)
+    await k.tap("pickup")
+    await k.wait_for(lambda: k.shown == "locker_keypad")
+    await k.frames(3)
+    at("pickup keypad", low=True, least=2)

@@ -113,3 +113,7 @@ def test_the_accessibility_mode_says_the_open_compartment_aloud(
     run_journey("accessible_pickup")
     waves = sorted(prompts.glob("prompt-*.wav"))
     assert waves and all(w.read_bytes()[:4] == b"RIFF" for w in waves)
+
+
+def test_the_accessibility_mode_brings_the_bar_controls_within_reach(locker_config, run_journey):
+    run_journey("accessible_reach")
