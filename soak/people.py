@@ -383,12 +383,17 @@ def open_keypad(k: KioskDriver, steps: tuple[str, ...] = ("enter_code",)) -> Non
 
 
 def back_home(k: KioskDriver) -> None:
-    """Touch Back / OK / Terminé until the kiosk is home (or it goes home by itself); an
-    attract screen shown meanwhile is touched, as the next thing they do starts from home."""
+    """Touch Back / OK / Terminé (on the basket: cancel everything) until the kiosk is home (or
+    it goes home by itself), answering "are you still there?" first (a visit that ran out of
+    time may leave it over the basket);
+    an attract screen shown meanwhile is touched, as the next thing they do starts from home."""
     for _ in range(6):
         if k.screen in WELCOME:
             break
+        if k.answer_prompt():  # "are you still there?" covers the screen: nothing under it works
+            continue
         spot = k.find(lambda s: s.text.startswith(("Retour", "OK", "Terminé", "Annuler")))
+        spot = spot or k.find(lambda s: s.id == "cancel")  # the basket's "cancel everything"
         if spot is not None:
             k.touch_spot(spot)
         time.sleep(0.5)
