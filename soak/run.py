@@ -66,7 +66,7 @@ ALERTS_OF = {
     "door left open": {"door_left_open"},
     "lock board silent": {"lock_board_down", "lock_fault", "door_failed"},
     "thermometer gone": {"temperature_sensor_fault"},
-    "order cancelled online after the deposit": {"cancelled"},
+    "order cancelled online after the deposit": {"cancelled", "cancelled_in_locker"},
     "Pastèque down for hours": {"pasteque_unreachable"},
 }
 #: The release the broken update brings (its agent exits at start): above NEXT, which it follows.
