@@ -130,7 +130,13 @@ class Customer:
         elif screen == "payment_failed":
             shop.next_payment(Scenario.APPROVED)  # another card
             self._touch_choice(primary=True)
-        elif screen in ("payment_unknown", "no_payment", "terminal_unavailable", "paper_out"):
+        elif screen in (
+            "payment_unknown",
+            "no_payment",
+            "terminal_unavailable",
+            "paper_out",
+            "out_of_order",
+        ):
             self._touch_choice(primary=True)
         elif screen.startswith("scale_"):
             shop.put(0)

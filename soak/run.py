@@ -978,7 +978,7 @@ class Soak:
         try:
             _fill(filler, NEARLY_FULL_KB * 1024)
             visit = Customer(self.kiosk, self.world, self.rng, "customer").shop(budget_s=30)
-            refused = "terminal_unavailable" in visit.screens
+            refused = "out_of_order" in visit.screens
             charged = len(ledger) - charges
             with contextlib.suppress(AssertionError):
                 self._sync_now()

@@ -73,7 +73,9 @@ class Checkout:
             attempt_id = payments.begin_attempt(db, basket.total_cents, basket)
         except sqlite3.Error as exc:
             log.error("no card charged: the payment cannot be recorded (%s)", exc)
-            return PaymentAnswered(PaymentOutcome.ERROR, basket.total_cents, message=str(exc))
+            return PaymentAnswered(
+                PaymentOutcome.ERROR, basket.total_cents, message=str(exc), cannot_record=True
+            )
         try:
             result = self.pay(basket.total_cents, attempt_id)
         except Exception as exc:  # a driver bug or no answer: the attempt stays, staff settle it

@@ -105,6 +105,7 @@ def test_a_nearly_full_disk_refuses_the_sale_before_the_terminal(tmp_path, termi
             (disk / "filler").write_bytes(b"\0" * (free - RESERVE_BYTES // 2))
             answer = Checkout(card.pay, "box").charge(db, CHARGE)
             assert answer.outcome is PaymentOutcome.ERROR and "full" in answer.message
+            assert answer.cannot_record  # the kiosk says out of order, not "terminal"
             assert sim.ledger == []
             (disk / "filler").unlink()  # space is back: the next customer pays
             assert Checkout(card.pay, "box").charge(db, CHARGE).outcome is PaymentOutcome.APPROVED

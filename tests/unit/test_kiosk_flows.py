@@ -357,6 +357,19 @@ def test_a_failed_payment_keeps_the_basket_and_offers_to_try_again(outcome):
     assert kiosk.screen is Screen.BASKET
 
 
+def test_a_sale_the_box_cannot_record_says_out_of_order_not_terminal_unavailable():
+    """Regression: a full disk read as 'Card terminal unavailable', sending the customer to
+    another card; nothing was charged and nothing can be recorded, so the kiosk is out of order."""
+    kiosk = Kiosk()
+    kiosk.weigh_apples(1000)
+    kiosk.touch(Action.PAY)
+    kiosk.send(PaymentAnswered(PaymentOutcome.ERROR, 349, cannot_record=True))
+    assert kiosk.screen is Screen.OUT_OF_ORDER
+    assert kiosk.journey.lines == []
+    kiosk.touch(Action.DONE)
+    assert kiosk.screen is Screen.HOME
+
+
 def test_an_unknown_outcome_stops_the_sale_and_never_offers_to_pay_again():
     kiosk = Kiosk()
     kiosk.weigh_apples(1000)

@@ -231,6 +231,7 @@ class PaymentAnswered:
     receipt_number: str = ""
     message: str = ""
     receipt_url: str = ""  # the QR code's link to the receipt; empty without a base URL
+    cannot_record: bool = False  # nothing charged: the box cannot record a sale (disk full)
 
 
 @dataclass(frozen=True)

@@ -351,6 +351,8 @@ class Journey:
         if self._screen is not Screen.PAYING:
             return []
         self.outcome = answer.outcome
+        if answer.cannot_record:  # nothing charged, and the next customer would fare no better
+            return self.out_of_order(now)
         if answer.outcome is PaymentOutcome.APPROVED:
             self.paid_cents = answer.amount_cents
             self.receipt_number = answer.receipt_number
