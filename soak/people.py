@@ -219,9 +219,7 @@ class Producer:
         """Put up to `how_many` waiting orders in lockers; returns (order, door) deposited.
         When the kiosk says no compartment is free, the producer goes back and stops."""
         k = self.kiosk
-        k.wait_screen("home")
-        k.touch(id="producers")
-        k.wait(lambda: k.step == "identify", "the PIN keypad")
+        from_home(k, "producers", ("identify",), "the PIN keypad")
         type_digits(k, self.pin)
         k.touch(id="key_ok")
         k.wait(lambda: k.step in ("menu", "refused", "locked"), "the producer's menu")
@@ -312,7 +310,7 @@ class Collector:
         code = code or self.world.inbox.pickup_code(order)
         if code is None:
             return "no_code"
-        open_keypad(k)
+        from_home(k, "pickup", ("enter_code",), "the code keypad")
         type_digits(k, code)
         k.wait(lambda: k.step not in ("enter_code", "checking", "confirming"), "the code check", 30)
         if k.step != "opening" and k.step != "take_order":
@@ -334,7 +332,7 @@ class Collector:
         """Someone types `times` wrong codes, waiting out each lockout; returns (codes typed,
         whether the keypad locked)."""
         k = self.kiosk
-        open_keypad(k)
+        from_home(k, "pickup", ("enter_code",), "the code keypad")
         typed, locked = 0, False
         while typed < times:
             for _ in range(40):
@@ -344,7 +342,7 @@ class Collector:
                 self.pass_time(120)  # they wait in front of the locked keypad
             if k.step != "enter_code":  # the kiosk went home while they waited: start again
                 back_home(k)
-                open_keypad(k, ("enter_code", "locked"))
+                from_home(k, "pickup", ("enter_code", "locked"), "the code keypad")
                 continue
             type_digits(k, "".join(rng.choice("0123456789") for _ in range(6)))
             typed += 1
@@ -372,20 +370,20 @@ class Collector:
                 k.touch(id="key_0")
 
 
-def open_keypad(k: KioskDriver, steps: tuple[str, ...] = ("enter_code",)) -> None:
-    """From home, touch the pickup button until the code keypad shows (one of `steps`): a touch
-    that lands as the kiosk dims to its attract screen is made again, as a person would."""
+def from_home(k: KioskDriver, button: str, steps: tuple[str, ...], what: str) -> None:
+    """From home, touch `button` until the kiosk is at one of `steps`: a touch that lands as the
+    kiosk dims to its attract screen is made again, as a person would."""
     for _ in range(3):
         k.wait_screen("home")
-        k.touch(id="pickup")
+        k.touch(id=button)
         try:
-            k.wait(lambda: k.step in steps, "the code keypad", 8)
+            k.wait(lambda: k.step in steps, what, 8)
             return
         except KioskStuck:
             if k.screen not in WELCOME:
                 raise
             k.touches_again += 1
-    k.wait(lambda: k.step in steps, "the code keypad")
+    k.wait(lambda: k.step in steps, what)
 
 
 def back_home(k: KioskDriver) -> None:
