@@ -11,7 +11,7 @@ cd "$(dirname "$0")/.."
 # logs a CRITICAL line at every start), fonts-dejavu-core (the font of the admin's PDFs),
 # poppler-utils (pdftotext: the tests read the PDFs back), xdotool (the soak touches the kiosk's
 # window through X like a person), espeak-ng (the kiosk's spoken prompts, accessibility mode).
-APT_PACKAGES=(mosquitto xvfb xauth libmtdev1 libgl1-mesa-dri chromium chromium-driver python3-venv xclip
+APT_PACKAGES=(mosquitto fdisk xvfb xauth libmtdev1 libgl1-mesa-dri chromium chromium-driver python3-venv xclip
               fonts-dejavu-core poppler-utils xdotool espeak-ng)
 
 missing=()

@@ -8,7 +8,6 @@ from __future__ import annotations
 import importlib.machinery
 import importlib.util
 import json
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -20,7 +19,6 @@ REPO = Path(__file__).resolve().parents[2]
 SCRIPT = REPO / "image" / "rootfs" / "usr" / "local" / "sbin" / "comptoir-data-partition"
 MiB = 1024 * 1024
 GiB = 1024 * MiB
-pytestmark = pytest.mark.skipif(not shutil.which("sfdisk"), reason="needs sfdisk (fdisk)")
 
 
 def load() -> ModuleType:
