@@ -20,10 +20,11 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from appliance.agent.identity import new_identity, write_password_file
 from appliance.marketplace.fake import seed, serve
@@ -200,6 +201,47 @@ def floor(image: testimage.TestImage, work: Path) -> float:
     return seconds
 
 
+AdminT = TypeVar("AdminT", bound=Admin)
+
+
+@dataclass
+class Fleet(Generic[AdminT]):
+    """What a box of either image run reaches once booted: its fleet's broker (with the box's and
+    an admin's identities) and the fake marketplace, through these forwards."""
+
+    admin: AdminT
+    box_password: str
+    forwards: list[Forward]
+
+
+@contextmanager
+def fleet_and_market(
+    work: Path, client_id: str, admin_class: type[AdminT]
+) -> Iterator[Fleet[AdminT]]:
+    """The fleet broker and the marketplace on 127.0.0.1 for one run, stopped at its end."""
+    box_identity = new_identity(DEVICE)
+    admin_identity = new_identity("comptoir-admin", admin=True)
+    admin_file = work / "admin.mqtt-password"
+    write_password_file(admin_file, admin_identity)
+    broker = Mosquitto(work / "broker", identities=(box_identity, admin_identity), persistent=True)
+    broker.start()
+    try:
+        with serve(seed.demo()) as market_url:
+            forwards = [
+                Forward(BROKER_IP, 1883, broker.port),
+                Forward(MARKET_IP, 8080, int(market_url.rsplit(":", 1)[1])),
+            ]
+            watcher = Watcher(broker, admin_identity, client_id=client_id).ready()
+            try:
+                yield Fleet(
+                    admin_class(broker, watcher, admin_file), box_identity.password, forwards
+                )
+            finally:
+                watcher.close()
+    finally:
+        broker.stop()
+
+
 def main(argv: list[str]) -> int:
     """`--first-boot`: the floor and the first boot only (its times and checks, ~5 minutes),
     to try a change to the boot before the whole run."""
@@ -211,33 +253,15 @@ def main(argv: list[str]) -> int:
     image = testimage.build()
     with tempfile.TemporaryDirectory(prefix="comptoir-smoke-") as tmp:
         work = Path(tmp)
-        box_identity = new_identity(DEVICE)
-        admin = new_identity("comptoir-admin", admin=True)
-        admin_file = work / "admin.mqtt-password"
-        write_password_file(admin_file, admin)
-        broker = Mosquitto(work / "broker", identities=(box_identity, admin), persistent=True)
-        broker.start()
-        try:
-            with serve(seed.demo()) as market_url:
-                market_port = int(market_url.rsplit(":", 1)[1])
-                forwards = [
-                    Forward(BROKER_IP, 1883, broker.port),
-                    Forward(MARKET_IP, 8080, market_port),
-                ]
-                watcher = Watcher(broker, admin, client_id="smoke-admin").ready()
-                watcher.publish(
-                    f"comptoir/v1/{DEVICE}/config/desired",
-                    {"version": 1, "settings": {"mqtt.telemetry_period_s": TELEMETRY_PERIOD_S}},
-                    retain=True,
-                )
-                fleet = Admin(broker, watcher, admin_file)
-                try:
-                    password = box_identity.password
-                    scenario(image, work, fleet, forwards, password, report, first_only)
-                finally:
-                    watcher.close()
-        finally:
-            broker.stop()
+        with fleet_and_market(work, "smoke-admin", Admin) as fleet:
+            fleet.admin.watcher.publish(
+                f"comptoir/v1/{DEVICE}/config/desired",
+                {"version": 1, "settings": {"mqtt.telemetry_period_s": TELEMETRY_PERIOD_S}},
+                retain=True,
+            )
+            scenario(
+                image, work, fleet.admin, fleet.forwards, fleet.box_password, report, first_only
+            )
     report.print()
     return 1 if report.failed else 0
 

@@ -26,12 +26,10 @@ from pathlib import Path
 from typing import Any
 
 from appliance import __version__
-from appliance.agent.identity import new_identity, write_password_file
-from appliance.marketplace.fake import seed, serve
 from appliance.release.bundle import MANIFEST, sha256_of
-from tests.agent_support import Mosquitto, Watcher, make_tls
+from tests.agent_support import make_tls
 from tests.image import testimage
-from tests.image.smoke import BROKER_IP, DEVICE, MARKET_IP, Admin, Report, card
+from tests.image.smoke import DEVICE, Admin, Report, card, fleet_and_market
 from tests.image.vm import Box, Forward, require_tools
 from tests.release_support import AGENT_EXITS, NEXT, bundle, file_server, make_keys, rewritten
 
@@ -126,33 +124,19 @@ def main() -> int:
             shutil.copy(path, files / path.name)
         forged = rewritten(good, files / f"forged-{good.name}", _forge)
         tls = make_tls(work / "tls", f"IP:{FILES_IP}")
-        box_identity = new_identity(DEVICE)
-        admin = new_identity("comptoir-admin", admin=True)
-        admin_file = work / "admin.mqtt-password"
-        write_password_file(admin_file, admin)
-        broker = Mosquitto(work / "broker", identities=(box_identity, admin), persistent=True)
-        broker.start()
-        try:
-            with serve(seed.demo()) as market_url, file_server(files, tls) as server:
-                forwards = [
-                    Forward(BROKER_IP, 1883, broker.port),
-                    Forward(MARKET_IP, 8080, int(market_url.rsplit(":", 1)[1])),
-                    Forward(FILES_IP, FILES_PORT, server.server_address[1]),
-                ]
-                watcher = Watcher(broker, admin, client_id="update-smoke-admin").ready()
-                fleet = UpdateAdmin(broker, watcher, admin_file)
-                try:
-                    with Box(image, work / "box", forwards=forwards) as box:
-                        box.write_card(card(box_identity.password))
-                        prepare(box, fleet, keys.public, tls["ca"], report)
-                        url = f"https://{FILES_IP}:{FILES_PORT}/"
-                        refused(box, fleet, forged, url + forged.name, report)
-                        updated(box, fleet, good, url + good.name, report)
-                        rolled_back(box, fleet, broken, url + broken.name, report)
-                finally:
-                    watcher.close()
-        finally:
-            broker.stop()
+        with (
+            fleet_and_market(work, "update-smoke-admin", UpdateAdmin) as fleet,
+            file_server(files, tls) as server,
+        ):
+            forwards = [*fleet.forwards, Forward(FILES_IP, FILES_PORT, server.server_address[1])]
+            admin = fleet.admin
+            with Box(image, work / "box", forwards=forwards) as box:
+                box.write_card(card(fleet.box_password))
+                prepare(box, admin, keys.public, tls["ca"], report)
+                url = f"https://{FILES_IP}:{FILES_PORT}/"
+                refused(box, admin, forged, url + forged.name, report)
+                updated(box, admin, good, url + good.name, report)
+                rolled_back(box, admin, broken, url + broken.name, report)
     report.print()
     return 1 if report.failed else 0
 
