@@ -41,6 +41,16 @@ def _order(db, number: str, email: str = "alice@example.org") -> None:
         )
 
 
+def _alices_order_in_2(k) -> str:
+    """Alice's order R100 put in compartment 2 by a producer: the pickup code she was sent."""
+    db = _db(k)
+    try:
+        _order(db, "R100")
+        return lockers.deposit(db, "R100", 2, producer="Ferme", key=_key(k), validity_days=7).code
+    finally:
+        db.close()
+
+
 async def _take_and_close(k, number: int) -> None:
     """A person opens the door wide, takes or puts something, and pushes it shut: the door
     watch must have counted it open first (it ignores a door shut within its debounce time)."""
@@ -58,12 +68,7 @@ async def _type(k, digits: str) -> None:
 
 
 async def pickup_with_a_good_code(k) -> None:
-    db = _db(k)
-    try:
-        _order(db, "R100")
-        code = lockers.deposit(db, "R100", 2, producer="Ferme", key=_key(k), validity_days=7).code
-    finally:
-        db.close()
+    code = _alices_order_in_2(k)
     await k.wait_screen("home")
     await k.tap("pickup")
     await k.wait_for(lambda: k.shown == "locker_keypad")
@@ -211,12 +216,7 @@ async def catalogue_follows_changes(k) -> None:
 async def accessible_pickup(k) -> None:
     """The accessibility mode at the lockers: the open compartment is said aloud with its
     number, the typed code never is."""
-    db = _db(k)
-    try:
-        _order(db, "R100")
-        code = lockers.deposit(db, "R100", 2, producer="Ferme", key=_key(k), validity_days=7).code
-    finally:
-        db.close()
+    code = _alices_order_in_2(k)
     await k.wait_screen("home")
     await k.tap("accessible")
     await k.wait_for(lambda: k.app.accessible)
