@@ -967,7 +967,7 @@ class Soak:
 
     def f_disk_full(self) -> tuple[bool, str]:
         """The data directory's file system filled but for NEARLY_FULL_KB: the kiosk refuses
-        the sale before any card is charged, the fleet's status says the disk is almost full,
+        the sale before any card is charged, the fleet's status says the disk is full,
         a sync fails without harm; once the space is back the next customer pays and the status
         is clear again (the end's journal and fiscal checks say nothing recorded was harmed)."""
         assert self.world.shop
@@ -983,15 +983,19 @@ class Soak:
             with contextlib.suppress(AssertionError):
                 self._sync_now()
             self.skip_to(self.now() + timedelta(minutes=1), "the disk is full")  # telemetry
-            # The telemetry's alerts: the status says a new reason only when its state changes
-            # (a box already in `alert` for another reason stays so, without saying the disk).
-            alerted = self._status_says(lambda s: any("disk" in r for r in s.get("alerts", [])))
+            # The retained status, as the fleet reads it: it says each new reason, even on a
+            # box already in `alert` for another one.
+            alerted = self._status_says(lambda s: any("disk" in r for r in s.get("reasons", [])))
+            self._status_seen()  # what clears it comes after
         finally:
             filler.unlink(missing_ok=True)
         back_home_quietly(self.kiosk)
         self.skip_to(self.now() + timedelta(minutes=1), "room again")
         cleared = self._status_says(
-            lambda s: "alerts" in s and not any("disk" in r for r in s["alerts"])
+            lambda s: (
+                s.get("state") in ("online", "alert")
+                and not any("disk" in r for r in s.get("reasons", []))
+            )
         )
         paid = self.customer()
         sold = self._sales() - sales

@@ -60,7 +60,8 @@ class Agent:
         db = self.db()
         self.settings = LiveSettings.of(config, agent_state.overrides(db))
         self.session = agent_state.counter(db, agent_state.SESSION)
-        self._status = ""
+        #: The status last published, with its reasons: republished when either changes.
+        self._status: tuple[str, list[str]] = ("", [])
         self._telemetry_at = 0.0
         self._heartbeat_at = 0.0
         self._cold_chain_at = 0.0
@@ -217,7 +218,7 @@ class Agent:
     # -- status and telemetry ---------------------------------------------------------------------
 
     def _publish_status(self, state: str, reasons: list[str] | None = None) -> mqtt.MQTTMessageInfo:
-        self._status = state
+        self._status = (state, reasons or [])
         body: dict[str, Any] = {
             "state": state,
             "session": self.session,
@@ -241,9 +242,9 @@ class Agent:
             pasteque_loop=self.pasteque_loop.state() if self.pasteque_loop else None,
         )
         self.client.publish(topics.telemetry(self.device_id), json.dumps(body), qos=0)
-        wanted = "alert" if body["alerts"] else "online"
+        wanted = ("alert" if body["alerts"] else "online", body["alerts"])
         if wanted != self._status:
-            self._publish_status(wanted, body["alerts"])
+            self._publish_status(*wanted)
 
     def _publish_fiscal_key(self) -> None:
         """The public key of the box's fiscal signatures, retained, at every connect: the
@@ -299,7 +300,10 @@ class Agent:
                 (topics.desired(self.device_id), SubscribeOptions(qos=1)),
             ]
         )
-        self._publish_status("online")
+        # The reasons known before the link was lost: a box in alert does not flash `online`
+        # at each reconnection (the telemetry that follows at once corrects them).
+        reasons = self._status[1]
+        self._publish_status("alert" if reasons else "online", reasons)
         self._publish_fiscal_key()
         self.update_reporter.reconnected()
         self._connected.set()

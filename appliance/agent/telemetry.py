@@ -19,6 +19,7 @@ from appliance.agent import forwarding
 from appliance.agent.restart import PROCESSES
 from appliance.agent.sync_loop import LoopState
 from appliance.config import Config
+from appliance.kiosk.checkout import RESERVE_BYTES
 from appliance.provisioning import CARD_NAME, PROBLEMS_NAME
 from appliance.store import agent_state, device_commands, outbox
 
@@ -78,16 +79,26 @@ def snapshot(
 
 
 def alerts(body: dict[str, Any]) -> list[str]:
-    """Why the box needs a technician (status "alert"), if it does."""
+    """Why the box needs a technician (status "alert"), if it does.
+
+    Each reason is worded the same for as long as its cause lasts (no figure that moves with
+    every report): the status is republished when the reasons change, and only then.
+    """
     found = []
     kiosk = body["processes"]["kiosk"]
     if kiosk["state"] == "dead":
-        found.append(f"kiosk silent for {kiosk['age_s']:.0f} s")
+        found.append(f"kiosk silent since {kiosk['last_beat']}")
     card = body.get("provisioning") or {}
     if card.get("state") == "card_refused":
         found.append(f"{CARD_NAME} refused at boot, last good settings kept: {card['problems']}")
-    if body["disk"]["free_pct"] < LOW_DISK_PCT:
-        found.append(f"disk almost full ({body['disk']['free_pct']}% free)")
+    disk = body["disk"]
+    if disk["free_bytes"] < RESERVE_BYTES:
+        found.append(
+            f"disk full (under {RESERVE_BYTES // 2**20} MB free): sales are refused, "
+            "free space in the data directory"
+        )
+    elif disk["free_pct"] < LOW_DISK_PCT:
+        found.append(f"disk almost full (under {LOW_DISK_PCT}% free)")
     till = body.get("pasteque") or {}
     if till.get("state") == "stopped":
         found.append(f"Pastèque gateway stopped: {till['stopped']}")

@@ -7,12 +7,9 @@ to the customer as an unknown outcome and alerted to staff before the next payme
 
 from __future__ import annotations
 
-import contextlib
 import os
 import sqlite3
-import subprocess
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
@@ -26,6 +23,7 @@ from appliance.kiosk.flows.values import BasketLine
 from appliance.store import alerts, catalogue, payments
 from appliance.store.alerts import Alarm
 from appliance.store.db import open_database, transaction
+from tests.disk_support import small_disk
 
 EGGS = Product("oeufs-6", "6 œufs", SoldBy.PIECE, 320, 550)
 CHARGE = Charge(640, (BasketLine(EGGS, 2, 640),))
@@ -77,25 +75,6 @@ def test_an_approved_sale_the_database_refuses_is_unknown_and_alerted_before_the
     unknown = payments.attempts_in(db, payments.AttemptState.UNKNOWN)
     assert len(unknown) == 1  # the first, for staff to settle
     assert [a.kind for a in alerts.open_alerts(db)] == [Alarm.PAYMENT_UNKNOWN.value]
-
-
-@contextlib.contextmanager
-def small_disk(folder: Path, size_kb: int) -> Iterator[Path]:
-    folder.mkdir()
-    done = subprocess.run(
-        ["mount", "-t", "tmpfs", "-o", f"size={size_kb}k", "tmpfs", str(folder)],
-        capture_output=True,
-        check=False,
-    )
-    if done.returncode != 0:
-        pytest.fail(
-            "a small file system for the full disk needs root, as make test runs in CI "
-            f"(mount: {done.stderr.decode().strip()})"
-        )
-    try:
-        yield folder
-    finally:
-        subprocess.run(["umount", "-l", str(folder)], check=False)
 
 
 def test_a_nearly_full_disk_refuses_the_sale_before_the_terminal(tmp_path, terminal) -> None:

@@ -65,7 +65,10 @@ def test_a_box_whose_clock_is_not_synchronised_is_online_with_a_warning(
     monkeypatch.setattr(telemetry, "SYSTEMD", tmp_path / "systemd")
     monkeypatch.setattr(telemetry, "TIMESYNC_FLAG", tmp_path / "synchronized")
     assert telemetry.clock_state() == "unsynced"
-    body = {"processes": {"kiosk": {"state": "alive"}}, "disk": {"free_pct": 50}}
+    body = {
+        "processes": {"kiosk": {"state": "alive"}},
+        "disk": {"free_pct": 50, "free_bytes": 2**30},
+    }
     unsynced = {**body, "clock": "unsynced"}
     assert telemetry.alerts(unsynced) == []
     assert telemetry.warnings(unsynced) == [
@@ -82,7 +85,10 @@ def test_a_refused_card_needs_a_technician_and_names_its_line(tmp_path: Path) ->
     (tmp_path / "provision-problems.txt").write_text("comptoir.txt line 12: unknown key 'hub'\n")
     state = telemetry.provisioning_state(config)
     assert state == {"state": "card_refused", "problems": "comptoir.txt line 12: unknown key 'hub'"}
-    body = {"processes": {"kiosk": {"state": "alive"}}, "disk": {"free_pct": 50}}
+    body = {
+        "processes": {"kiosk": {"state": "alive"}},
+        "disk": {"free_pct": 50, "free_bytes": 2**30},
+    }
     assert telemetry.alerts({**body, "provisioning": state}) == [
         "comptoir.txt refused at boot, last good settings kept: "
         "comptoir.txt line 12: unknown key 'hub'"
@@ -92,8 +98,31 @@ def test_a_refused_card_needs_a_technician_and_names_its_line(tmp_path: Path) ->
 def test_a_stopped_till_gateway_needs_a_technician() -> None:
     body = {
         "processes": {"kiosk": {"state": "alive"}},
-        "disk": {"free_pct": 50},
+        "disk": {"free_pct": 50, "free_bytes": 2**30},
         "pasteque": {"state": "stopped", "stopped": "Pastèque has no tax at 10 %"},
     }
     assert telemetry.alerts(body) == ["Pastèque gateway stopped: Pastèque has no tax at 10 %"]
     assert telemetry.alerts({**body, "pasteque": {"state": "failing"}}) == []
+
+
+@pytest.mark.parametrize(
+    ("free_bytes", "free_pct", "reasons"),
+    [
+        (2**30, 50.0, []),
+        (3 * 2**20, 4.1, ["disk almost full (under 5% free)"]),
+        (3 * 2**20, 3.7, ["disk almost full (under 5% free)"]),  # same words: no new status
+        (
+            0,
+            0.0,
+            ["disk full (under 2 MB free): sales are refused, free space in the data directory"],
+        ),
+    ],
+)
+def test_a_filling_disk_is_said_in_words_that_move_only_with_the_threshold(
+    free_bytes: int, free_pct: float, reasons: list[str]
+) -> None:
+    body = {
+        "processes": {"kiosk": {"state": "alive"}},
+        "disk": {"free_pct": free_pct, "free_bytes": free_bytes},
+    }
+    assert telemetry.alerts(body) == reasons
