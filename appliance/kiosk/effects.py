@@ -159,7 +159,7 @@ class Effects:
                 self.speaker.say(text, language)
             case Charge():
                 till = self.till
-                self._answer(till.worker.run(partial(till.charge, charge=intention)), intention)
+                self._answer(till.pay(partial(till.charge, charge=intention)), intention)
             case _:
                 shop = self.shop
                 self._answer(shop.worker.run(partial(shop.answer, intention=intention)), intention)

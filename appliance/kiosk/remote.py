@@ -132,8 +132,7 @@ def handlers(effects: Effects, screens: Screens) -> dict[CommandName, Handler]:
         amount = hardware_test.amount_of(command.args)
         if effects.paying:
             raise CommandRefused(said("a customer is paying: ask again in a minute"))
-        till = effects.till
-        charged = till.worker.run(
+        charged = effects.till.pay(
             partial(hardware_test.charge_test_payment, checkout=checkout, amount_cents=amount)
         )
         try:

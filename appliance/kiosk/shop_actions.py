@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import sqlite3
+import threading
 from collections.abc import Callable
 from concurrent.futures import Future
 from datetime import datetime
@@ -471,10 +472,25 @@ class Till:
         self.site = site
         self.checkout = checkout
         self.worker = StoreWorker("till", site.database_path)
+        self._charges = 0  # queued or under way
+        self._counting = threading.Lock()
 
     @property
     def paying(self) -> bool:
-        return self.worker.busy
+        """A charge (a customer's or a test payment) is queued or under way: not the start's
+        recovery or the stop, which once made a box just started refuse a test payment."""
+        return self._charges > 0
+
+    def pay(self, job: Callable[[sqlite3.Connection], T]) -> Future[T]:
+        """Queue a charge on the till's thread, counted as paying from now until answered."""
+        self._count(+1)
+        charged = self.worker.run(job)
+        charged.add_done_callback(lambda _done: self._count(-1))
+        return charged
+
+    def _count(self, change: int) -> None:
+        with self._counting:
+            self._charges += change
 
     def start(self, db: sqlite3.Connection) -> None:
         """Record the start (the mode in force, version and config changes) and settle what a

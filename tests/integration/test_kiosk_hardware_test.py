@@ -4,6 +4,7 @@ and the simulated shop (scale on a pty, Caisse-AP terminal on TCP, DS18B20 folde
 from __future__ import annotations
 
 import queue
+import threading
 import time
 from collections.abc import Iterator
 from concurrent.futures import Future
@@ -49,7 +50,7 @@ def w1(tmp_path: Path) -> W1Folder:
 @pytest.fixture
 def kiosk(
     config_file: Path, w1: W1Folder, db, tmp_path: Path
-) -> Iterator[tuple[SimulatedShop, CommandExecutor]]:
+) -> Iterator[tuple[SimulatedShop, CommandExecutor, Effects]]:
     config_file.write_text(config_file.read_text() + f'[haccp]\nw1_root = "{w1.root}"\n' + ZONES)
     with SimulatedShop() as shop:
         site = shop.site(config_module.load(config_file))
@@ -61,11 +62,8 @@ def kiosk(
             posted.put,
         ).start()
         executor = CommandExecutor(site.database_path, remote.handlers(effects, IdleScreens()))
-        deadline = time.monotonic() + 60  # the till's start (recovery) is not a customer paying
-        while effects.till.paying and time.monotonic() < deadline:
-            time.sleep(0.05)
         try:
-            yield shop, executor
+            yield shop, executor, effects
         finally:
             effects.stop()
             if executor._db is not None:
@@ -83,7 +81,7 @@ def run(db, executor: CommandExecutor, name: CommandName, **args: object) -> Dev
 def test_an_approved_test_payment_is_charged_once_and_recorded_as_a_sale_with_its_ticket(
     kiosk, db
 ) -> None:
-    shop, executor = kiosk
+    shop, executor, _effects = kiosk
     done = run(db, executor, CommandName.TEST_PAYMENT, amount_cents=10)
     assert done.state == "done", done.result
     ticket = found(fiscal.last(db, RecordType.TICKET))
@@ -102,10 +100,25 @@ def test_an_approved_test_payment_is_charged_once_and_recorded_as_a_sale_with_it
     assert ticket.data["total_cents"] == 10  # money: in the fiscal chain
 
 
+def test_a_test_payment_while_the_till_starts_up_waits_for_it_rather_than_being_refused(
+    kiosk, db
+) -> None:
+    """The till's start (recovering a crash's pending payment, which may ask the terminal) is
+    not a customer paying: a box just started once refused the installer's test payment."""
+    shop, executor, effects = kiosk
+    recovering = threading.Event()
+    effects.till.worker.run(lambda _db: recovering.wait(10))  # a slow start-up recovery
+    assert not effects.till.paying
+    threading.Timer(0.5, recovering.set).start()
+    done = run(db, executor, CommandName.TEST_PAYMENT, amount_cents=10)
+    assert done.state == "done", done.result
+    assert [(r.amount_cents, r.charged) for r in shop.terminal.ledger] == [(10, True)]
+
+
 def test_a_declined_test_payment_fails_with_the_terminals_answer_and_records_no_sale(
     kiosk, db
 ) -> None:
-    shop, executor = kiosk
+    shop, executor, _effects = kiosk
     shop.next_payment(Scenario.DECLINED)
     done = run(db, executor, CommandName.TEST_PAYMENT)
     assert done.state == "failed", done.result
@@ -116,14 +129,14 @@ def test_a_declined_test_payment_fails_with_the_terminals_answer_and_records_no_
 
 
 def test_a_test_payment_of_more_than_five_euros_is_refused_before_the_terminal(kiosk, db) -> None:
-    shop, executor = kiosk
+    shop, executor, _effects = kiosk
     done = run(db, executor, CommandName.TEST_PAYMENT, amount_cents=5000)
     assert done.state == "failed" and "1 to 5,00 €" in found(done.result)["error"]
     assert shop.terminal.ledger == []
 
 
 def test_the_scale_reads_what_is_on_the_pan(kiosk, db) -> None:
-    shop, executor = kiosk
+    shop, executor, _effects = kiosk
     shop.put(1234)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:  # the pan settles: a stable 0 may still come first
@@ -139,7 +152,7 @@ def test_the_scale_reads_what_is_on_the_pan(kiosk, db) -> None:
 
 
 def test_an_unplugged_scale_is_a_failed_reading_that_says_so(kiosk, db) -> None:
-    shop, executor = kiosk
+    shop, executor, _effects = kiosk
     shop.unplug_scale()
     for _ in range(50):
         done = run(db, executor, CommandName.READ_SCALE)
@@ -151,7 +164,7 @@ def test_an_unplugged_scale_is_a_failed_reading_that_says_so(kiosk, db) -> None:
 def test_each_thermometer_is_read_once_with_its_temperature_or_its_problem(
     kiosk, db, w1: W1Folder
 ) -> None:
-    _, executor = kiosk
+    _, executor, _effects = kiosk
     w1.set("28-aaaa", 3250)
     done = run(db, executor, CommandName.READ_THERMOMETERS)
     assert done.state == "done"
