@@ -181,7 +181,9 @@ class Lockers:
 
     controller: Literal["gpio", "kerong", "none"] = "none"
     port: str = "/dev/ttyUSB1"
-    pin_factory: Literal["lgpio", "native", "mock"] = "lgpio"
+    pin_factory: Literal["lgpio", "native", "mock", "pigpio"] = "lgpio"
+    # Where pin_factory = "pigpio" finds its pins: `comptoir locker simulate --gpio` or pigpiod.
+    pigpio_address: str = setting("127.0.0.1:8888", check=_host_port)
     unlock_pulse_ms: int = setting(500, check=_between(50, 5000))
     lock_bit_closed: bool = True
     door_open_alarm_s: int = setting(120, check=_between(5, 3600))

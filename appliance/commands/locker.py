@@ -2,8 +2,9 @@
 
 `open` never drives a lock itself: it queues an audited `open_door` command for the kiosk, owner
 of the hardware, and waits for its answer. `test` is for installers with the kiosk stopped: it
-unlocks one lock of a CU16 bus through the real driver and says what the board answered.
-`simulate` serves a CU16 bus on a pseudo-terminal, so that test can be tried without hardware.
+unlocks one lock of a CU16 bus, or one relay on GPIO pins, through the real driver and says what
+the board or the door switch answered. `simulate` serves a CU16 bus on a pseudo-terminal, or a
+GPIO bank on a local socket (pigpio's protocol), so that test can be tried without hardware.
 """
 
 from __future__ import annotations
@@ -20,7 +21,9 @@ from appliance import config as config_module
 from appliance.commands._common import add_json_flag, load_config, print_json, serve_simulator
 from appliance.config import Lockers
 from appliance.core.locker import compartments_from
-from appliance.devices.locks.base import LockUnavailable
+from appliance.devices.locks.base import Door, LockUnavailable
+from appliance.devices.locks.gpio import GpioLocks, GpioWiring, pin_factory
+from appliance.devices.locks.gpio_simulator import GpioBank, PigpioServer, SimDoor
 from appliance.devices.locks.kerong import KerongLocks, Wiring, open_bus
 from appliance.devices.locks.simulator import Cu16Bus, Cu16PtyServer, SimBoard
 from appliance.errors import ComptoirError, UsageError
@@ -45,15 +48,29 @@ def register(sub: argparse._SubParsersAction) -> None:
     add_json_flag(opening)
     opening.set_defaults(func=run_open)
 
-    test = actions.add_parser("test", help="installers, kiosk stopped: unlock one CU16 lock")
-    test.add_argument("--port", required=True, help="RS485 adapter, such as /dev/ttyUSB1")
-    test.add_argument("--board", type=int, required=True, help="board address 0-15")
-    test.add_argument("--lock", type=int, required=True, help="lock index 0-15 on that board")
+    test = actions.add_parser(
+        "test", help="installers, kiosk stopped: unlock one CU16 lock or one GPIO relay"
+    )
+    test.add_argument("--port", help="RS485 adapter, such as /dev/ttyUSB1")
+    test.add_argument("--board", type=int, help="board address 0-15")
+    test.add_argument("--lock", type=int, help="lock index 0-15 on that board")
+    test.add_argument("--relay-pin", help="GPIO: the lock relay's pin, such as GPIO17")
+    test.add_argument("--door-pin", help="GPIO: the door switch's pin, such as GPIO27")
+    test.add_argument(
+        "--pin-factory",
+        choices=("lgpio", "native", "pigpio"),
+        help="GPIO pin library (default: [lockers] pin_factory; pigpio with --pigpio)",
+    )
+    test.add_argument(
+        "--pigpio", metavar="HOST:PORT", help="GPIO bank of `locker simulate --gpio` or pigpiod"
+    )
     add_json_flag(test)
     test.set_defaults(func=run_test)
 
     simulate = actions.add_parser(
-        "simulate", help="serve a simulated CU16 bus on a pseudo-terminal; control it from stdin"
+        "simulate",
+        help="serve a simulated CU16 bus on a pseudo-terminal (or, with --gpio, a GPIO bank on"
+        " a local socket); control it from stdin",
     )
     simulate.add_argument(
         "--boards", default="0", metavar="A,B", help="board addresses on the bus (0-15)"
@@ -62,6 +79,15 @@ def register(sub: argparse._SubParsersAction) -> None:
         "--lock-bit-open",
         action="store_true",
         help="boards report 1 for an open lock (lock_bit_closed = false)",
+    )
+    simulate.add_argument(
+        "--gpio",
+        metavar="R:D[:I],...",
+        help="serve a GPIO bank instead: each lock relay pin wired to its door switch pin (and"
+        " item sensor pin), such as 17:27:22,5:6",
+    )
+    simulate.add_argument(
+        "--gpio-port", type=int, default=8888, metavar="N", help="its port on 127.0.0.1 (0: any)"
     )
     simulate.set_defaults(func=run_simulate)
 
@@ -140,6 +166,25 @@ def run_open(args: argparse.Namespace) -> int:
 
 
 def run_test(args: argparse.Namespace) -> int:
+    cu16 = (args.port, args.board, args.lock)
+    gpio = (args.relay_pin, args.door_pin)
+    if gpio != (None, None):
+        if cu16 != (None, None, None):
+            raise UsageError(
+                "give --port/--board/--lock (a CU16 lock) or --relay-pin/--door-pin (GPIO),"
+                " not both"
+            )
+        if None in gpio:
+            raise UsageError("--relay-pin and --door-pin go together (the lock and its door)")
+        return _test_gpio(args)
+    if None in cu16:
+        raise UsageError(
+            "give --port, --board and --lock (a CU16 lock), or --relay-pin and --door-pin (GPIO)"
+        )
+    return _test_cu16(args)
+
+
+def _test_cu16(args: argparse.Namespace) -> int:
     if not (0 <= args.board <= 15 and 0 <= args.lock <= 15):
         raise UsageError("--board and --lock are 0 to 15 (the lock index, not the door number)")
     settings = _lock_settings(args)
@@ -189,6 +234,60 @@ def run_test(args: argparse.Namespace) -> int:
     return 0 if report["confirmed"] else 1
 
 
+def _test_gpio(args: argparse.Namespace) -> int:
+    """Energise one relay and watch its door switch, through the real GPIO driver."""
+    settings = _lock_settings(args)
+    factory_name = args.pin_factory or ("pigpio" if args.pigpio else settings.pin_factory)
+    if factory_name == "mock":
+        raise UsageError(
+            "mock pins live inside one process: give --pigpio HOST:PORT (the GPIO bank of"
+            " `comptoir locker simulate --gpio`) or --pin-factory lgpio on the Pi"
+        )
+    address = args.pigpio or settings.pigpio_address
+    if config_module.split_host_port(address) is None:
+        raise UsageError(f"--pigpio {address!r}: host:port, such as 127.0.0.1:8888")
+    report: dict[str, Any] = {"relay_pin": args.relay_pin, "door_pin": args.door_pin}
+    try:
+        locks = GpioLocks(
+            {1: GpioWiring(args.relay_pin, args.door_pin)},
+            pin_factory(factory_name, address),
+            pulse_s=settings.unlock_pulse_ms / 1000,
+            confirm_s=settings.unlock_confirm_ms / 1000,
+            owns_factory=True,
+        )
+    except LockUnavailable as exc:
+        report.update(confirmed=False, error=str(exc))
+    else:
+        try:
+            report["before"] = locks.status()[1].door.value
+            if report["before"] == Door.OPEN.value:
+                report.update(
+                    confirmed=False,
+                    error=f"the door switch reads open: shut the door (is the switch on"
+                    f" {args.door_pin}?) and test again",
+                )
+            else:
+                report["confirmed"] = locks.unlock(1)
+                report["after"] = locks.status()[1].door.value
+        except LockUnavailable as exc:
+            report.update(confirmed=False, error=str(exc))
+        finally:
+            locks.close()
+    name = f"relay {args.relay_pin} door {args.door_pin}"
+    if args.json:
+        print_json(report)
+    elif "error" in report:
+        print(f"{name}: {report['error']}")
+    elif report["confirmed"]:
+        print(f"{name}: opened (seen open by the door switch)")
+    else:
+        print(
+            f"{name}: NOT confirmed: the door switch stayed shut (jammed lock, relay without"
+            " power, or a switch on another pin)"
+        )
+    return 0 if report["confirmed"] else 1
+
+
 #: stdin word -> what it does to one lock of a simulated board (`B L` follow it).
 _LOCK_CHANGES: dict[str, Callable[[SimBoard, int], None]] = {
     "open": lambda board, lock: board.open_doors.add(lock),
@@ -211,6 +310,8 @@ _SIMULATOR_HELP = (
 
 
 def run_simulate(args: argparse.Namespace) -> int:
+    if args.gpio:
+        return _simulate_gpio(args)
     try:
         addresses = sorted({int(a) for a in args.boards.split(",")})
     except ValueError:
@@ -250,6 +351,89 @@ def _board_state(board: SimBoard) -> str:
         f"board {board.address}: open {listed(board.open_doors)} items {listed(board.items)}"
         f" jammed {listed(board.jammed)}" + (f" {' '.join(faults)}" if faults else "")
     )
+
+
+#: stdin word -> what it does to one door of the simulated GPIO bank (its switch pin follows).
+_DOOR_CHANGES: dict[str, dict[str, bool]] = {
+    "open": {"open": True},
+    "close": {"open": False},
+    "jam": {"jammed": True},
+    "free": {"jammed": False},
+    "item": {"holding": True},
+    "empty": {"holding": False},
+}
+_GPIO_HELP = (
+    "commands: close P, open P, jam P, free P, item P, empty P, status"
+    " (P: a door switch pin, such as 27)"
+)
+
+
+def _simulate_gpio(args: argparse.Namespace) -> int:
+    doors = _parse_gpio_doors(args.gpio)
+    if not 0 <= args.gpio_port < 65536:
+        raise UsageError("--gpio-port: 0 to 65535 (0 picks a free port)")
+    try:
+        server = PigpioServer(GpioBank(doors), args.gpio_port).start()
+    except OSError as exc:
+        raise UsageError(
+            f"cannot listen on 127.0.0.1:{args.gpio_port} ({exc.strerror}): is pigpiod or another"
+            " simulator there? Try --gpio-port 0"
+        ) from None
+    first = doors[0]
+    hint = (
+        f"try: comptoir locker test --relay-pin GPIO{first.relay} --door-pin GPIO{first.door}"
+        f" --pigpio {server.path}"
+    )
+    return serve_simulator(server, partial(_change_bank, server.bank), f"{_GPIO_HELP}\n{hint}")
+
+
+def _parse_gpio_doors(text: str) -> list[SimDoor]:
+    """`17:27:22,5:6` as doors: relay, door switch and optional item sensor pins (BCM numbers)."""
+    doors: list[SimDoor] = []
+    for item in text.split(","):
+        parts = item.split(":")
+        pins = [n for n in map(_pin_number, parts) if n is not None]
+        if len(parts) not in (2, 3) or len(pins) != len(parts):
+            raise UsageError(
+                f"--gpio {item!r}: give RELAY:DOOR or RELAY:DOOR:ITEM pin numbers 0-27,"
+                " such as 17:27:22"
+            )
+        doors.append(SimDoor(pins[0], pins[1], pins[2] if len(pins) == 3 else None))
+    used = [p for d in doors for p in (d.relay, d.door, d.item) if p is not None]
+    twice = sorted({p for p in used if used.count(p) > 1})
+    if twice:
+        raise UsageError(f"--gpio: pin {', '.join(map(str, twice))} is wired twice")
+    return doors
+
+
+def _pin_number(text: str) -> int | None:
+    """A header GPIO number given as 27 or GPIO27; None when it is not one."""
+    digits = text.upper().removeprefix("GPIO")
+    return int(digits) if digits.isdigit() and int(digits) <= 27 else None
+
+
+def _change_bank(bank: GpioBank, words: list[str]) -> str:
+    """Apply one stdin command to the simulated doors; the acknowledgement or the problem."""
+    if words == ["status"]:
+        return "; ".join(_door_state(door) for door in bank.doors.values())
+    pin = _pin_number(words[1]) if len(words) == 2 else None
+    door = bank.doors.get(pin) if pin is not None else None
+    pins = ",".join(map(str, bank.doors))
+    if words[0] not in _DOOR_CHANGES or door is None:
+        return f"unknown command {' '.join(words)!r} (door switch pins {pins}); {_GPIO_HELP}"
+    if words[0] in ("item", "empty") and door.item is None:
+        return f"door {door.door} has no item sensor (wire one with --gpio R:D:I)"
+    bank.change(door.door, **_DOOR_CHANGES[words[0]])
+    return "ok " + " ".join(words)
+
+
+def _door_state(door: SimDoor) -> str:
+    state = ["open" if door.open else "closed"]
+    if door.item is not None:
+        state.append("item" if door.holding else "empty")
+    if door.jammed:
+        state.append("jammed")
+    return f"door {door.door} (relay {door.relay}): {' '.join(state)}"
 
 
 def _lock_settings(args: argparse.Namespace) -> Lockers:

@@ -226,3 +226,140 @@ def test_simulate_serves_a_bus_the_installer_test_opens_and_stdin_closes_again(
     assert silent.returncode == 1 and "does not answer" in silent.stdout
     assert refused.startswith("unknown command 'open 7 1' (boards 0,2;")
     assert final == "board 0: open - items - jammed 1; board 2: open - items - jammed - silent"
+
+
+class GpioBankProcess:
+    """`comptoir locker simulate --gpio ...` as an installer runs it, told commands on stdin."""
+
+    def __init__(self, wiring: str) -> None:
+        simulate = ["locker", "simulate", "--gpio", wiring, "--gpio-port", "0"]
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "appliance", *simulate],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        self.address = self.line()
+        self.help = [self.line(), self.line()]
+
+    def line(self) -> str:
+        assert self.process.stdout is not None
+        return self.process.stdout.readline().strip()
+
+    def tell(self, command: str) -> str:
+        assert self.process.stdin is not None
+        self.process.stdin.write(command + "\n")
+        self.process.stdin.flush()
+        return self.line()
+
+    def stop(self) -> None:
+        self.process.kill()
+        self.process.wait(30)
+
+
+def without_config(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    """`comptoir ARGS` where no config file exists, as on an installer's laptop."""
+    env = {k: v for k, v in os.environ.items() if k != "COMPTOIR_CONFIG"}
+    return subprocess.run(
+        [sys.executable, "-m", "appliance", *args],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=cwd,
+        env=env,
+    )
+
+
+def test_simulate_gpio_serves_a_bank_the_installer_test_opens_and_stdin_closes_again(
+    tmp_path: Path,
+) -> None:
+    bank = GpioBankProcess("17:27:22,5:6")
+    try:
+
+        def unlock(relay: str, door: str) -> subprocess.CompletedProcess[str]:
+            test = ["--relay-pin", relay, "--door-pin", door, "--pigpio", bank.address]
+            return without_config("locker", "test", *test, cwd=tmp_path)
+
+        opened = unlock("GPIO17", "GPIO27")
+        again = unlock("GPIO17", "GPIO27")
+        closed = bank.tell("close 27")
+        jammed_ack = bank.tell("jam GPIO6")
+        jammed = unlock("5", "6")
+        unknown = bank.tell("open 9")
+        no_sensor = bank.tell("item 6")
+        filled = bank.tell("item 27")
+        status = bank.tell("status")
+    finally:
+        bank.stop()
+    assert bank.help[1] == (
+        f"try: comptoir locker test --relay-pin GPIO17 --door-pin GPIO27 --pigpio {bank.address}"
+    )
+    assert opened.returncode == 0, opened.stderr
+    assert opened.stdout == "relay GPIO17 door GPIO27: opened (seen open by the door switch)\n"
+    assert again.returncode == 1
+    assert "the door switch reads open: shut the door (is the switch on GPIO27?)" in again.stdout
+    assert (closed, jammed_ack, filled) == ("ok close 27", "ok jam GPIO6", "ok item 27")
+    assert jammed.returncode == 1 and "NOT confirmed: the door switch stayed shut" in jammed.stdout
+    assert unknown.startswith("unknown command 'open 9' (door switch pins 27,6); commands: close P")
+    assert no_sensor == "door 6 has no item sensor (wire one with --gpio R:D:I)"
+    assert status == "door 27 (relay 17): closed item; door 6 (relay 5): closed jammed"
+
+
+def test_the_kiosk_driver_watches_the_simulated_bank_in_another_process_until_it_stops(
+    tmp_path: Path,
+) -> None:
+    """What the kiosk does with `pin_factory = "pigpio"`: the real driver in this process, the
+    bank in the installer's; a door opened from the bank's stdin is seen, a stopped bank alarms."""
+    from appliance.devices.locks.base import LockUnavailable
+    from appliance.devices.locks.door_watch import DoorWatch, DoorWatcher, Notice
+    from appliance.devices.locks.gpio import GpioLocks, GpioWiring, pin_factory
+
+    bank = GpioBankProcess("17:27")
+    locks = GpioLocks(
+        {3: GpioWiring("GPIO17", "GPIO27")}, pin_factory("pigpio", bank.address), owns_factory=True
+    )
+    watcher = DoorWatcher(locks, DoorWatch(debounce_s=0), lambda notice: None)
+    try:
+        first = watcher.poll_once()
+        assert bank.tell("open 27") == "ok open 27"
+        forced = watcher.poll_once()
+    finally:
+        bank.stop()
+    with pytest.raises(LockUnavailable, match=f"the GPIO bank at {bank.address} does not answer"):
+        locks.unlock(3)
+    down = watcher.poll_once()
+    locks.close()
+    refused = without_config(
+        "locker", "test", "--relay-pin", "17", "--door-pin", "27", "--pigpio", bank.address,
+        cwd=tmp_path,
+    )  # fmt: skip
+    assert first == []
+    assert [n.notice for n in forced] == [Notice.OPENED, Notice.FORCED]
+    assert [n.notice for n in down] == [Notice.BOARD_DOWN]
+    assert refused.returncode == 1
+    assert refused.stdout == (
+        f"relay 17 door 27: cannot use the pigpio GPIO pins: failed to connect to {bank.address}"
+        " (is `comptoir locker simulate --gpio` or pigpiod running there?)\n"
+    )
+
+
+@pytest.mark.parametrize(
+    ("args", "error"),
+    [
+        (["test", "--relay-pin", "17"], "--relay-pin and --door-pin go together"),
+        (
+            ["test", "--relay-pin", "17", "--door-pin", "27", "--port", "/dev/ttyUSB1"],
+            "give --port/--board/--lock (a CU16 lock) or --relay-pin/--door-pin (GPIO), not both",
+        ),
+        (["test"], "give --port, --board and --lock (a CU16 lock), or --relay-pin and"),
+        (["test", "--relay-pin", "17", "--door-pin", "27", "--pigpio", "8888"], "host:port"),
+        (["simulate", "--gpio", "17"], "--gpio '17': give RELAY:DOOR or RELAY:DOOR:ITEM"),
+        (["simulate", "--gpio", "17:27,27:5"], "--gpio: pin 27 is wired twice"),
+    ],
+)
+def test_gpio_options_that_do_not_fit_are_one_clear_line(
+    args: list[str], error: str, tmp_path: Path
+) -> None:
+    done = without_config("locker", *args, cwd=tmp_path)
+    assert done.returncode == 2
+    assert error in done.stderr and done.stderr.count("\n") == 1

@@ -3,21 +3,28 @@
 The relay (an `OutputDevice`) powers the lock for `unlock_pulse_ms`; the door switch is a
 `Button` wired to ground, pressed while the door is shut; an optional item sensor is an input
 that reads active (low) while something is inside. Which pin library drives them is the pin
-factory from config: lgpio on a Raspberry Pi, MockFactory in tests and the demo (reference §4.2).
+factory from config: lgpio on a Raspberry Pi, MockFactory in unit tests (reference §4.2), and
+pigpio's socket for pins in another process: `comptoir locker simulate --gpio`'s bank, which is
+how an installer tries the wiring without hardware.
 """
 
 from __future__ import annotations
 
+import contextlib
+import io
+import socket
+import struct
 import threading
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from gpiozero import Button, DigitalInputDevice, OutputDevice
 from gpiozero.exc import GPIOZeroError
 from gpiozero.pins import Factory
 
+from appliance.config import split_host_port
 from appliance.devices.locks.base import Door, DoorStatus, LockController, LockUnavailable
 from appliance.errors import ConfigError
 
@@ -32,7 +39,14 @@ class GpioWiring:
     item_pin: str = ""
 
 
-def pin_factory(name: str) -> Factory:
+#: Seconds a pigpio bank has to answer one command before the pins count as unavailable.
+PIGPIO_TIMEOUT_S = 2.0
+#: What a pin library raises when its chip or its bank stops answering (struct.error: a pigpio
+#: socket closed in the middle of a reply).
+_PIN_FAILURES = (GPIOZeroError, OSError, struct.error)
+
+
+def pin_factory(name: str, pigpio_address: str = "127.0.0.1:8888") -> Factory:
     """The gpiozero pin factory named in `[lockers] pin_factory`."""
     try:
         if name == "lgpio":
@@ -47,11 +61,53 @@ def pin_factory(name: str) -> Factory:
             from gpiozero.pins.mock import MockFactory
 
             return MockFactory()
+        if name == "pigpio":
+            return _pigpio_factory(pigpio_address)
     except (ImportError, GPIOZeroError, OSError) as exc:
-        raise LockUnavailable(
-            f"cannot use the {name} GPIO pins: {exc} (on a Pi, install python3-lgpio)"
-        ) from None
-    raise LockUnavailable(f"unknown pin factory {name!r}: lgpio, native or mock")
+        hint = (
+            "is `comptoir locker simulate --gpio` or pigpiod running there?"
+            if name == "pigpio"
+            else "on a Pi, install python3-lgpio"
+        )
+        raise LockUnavailable(f"cannot use the {name} GPIO pins: {exc} ({hint})") from None
+    raise LockUnavailable(f"unknown pin factory {name!r}: lgpio, native, mock or pigpio")
+
+
+def _pigpio_factory(address: str) -> Factory:
+    """gpiozero's pins over a pigpio daemon's socket, with a deadline on every command (pigpio
+    waits forever on a bank that hangs) and without the box pigpio prints when it cannot
+    connect (the LockUnavailable says it once)."""
+    from gpiozero.pins.pigpio import PiGPIOFactory
+
+    parts = split_host_port(address)
+    if parts is None:
+        raise ConfigError(f"lockers.pigpio_address {address!r}: host:port, such as 127.0.0.1:8888")
+    with contextlib.redirect_stdout(io.StringIO()):
+        factory = PiGPIOFactory(*parts)
+    factory.connection.sl.s.settimeout(PIGPIO_TIMEOUT_S)
+    return factory
+
+
+def _abandon_pigpio(factory: Factory) -> None:
+    """Let go of a pigpio bank that stopped answering: its notification thread would spin on the
+    closed socket, and closing the pins would talk to it again. Reaches into the pinned pigpio
+    client (1.78), which offers no other way."""
+    connection: Any = getattr(factory, "_connection", None)
+    if connection is None or connection.sl.s is None:
+        return
+    notify = connection._notify
+    if notify is not None:
+        notify.go = False  # its loop ends at the next (empty) read and closes its socket
+        with contextlib.suppress(OSError):
+            notify.sl.s.shutdown(socket.SHUT_RDWR)
+        connection._notify = None
+    connection.sl.s.close()
+    connection.sl.s = None  # gpiozero's pins then skip the daemon when they close
+
+
+def _pins_name(factory: Factory) -> str:
+    host, port = getattr(factory, "host", None), getattr(factory, "port", None)
+    return f"the GPIO bank at {host}:{port}" if host else "the GPIO pins"
 
 
 class _Compartment:
@@ -93,9 +149,10 @@ class GpioLocks(LockController):
                 c.number: GpioWiring(c.relay_pin, c.door_pin, c.item_pin)
                 for c in settings.compartments
             },
-            pin_factory(settings.pin_factory),
+            pin_factory(settings.pin_factory, settings.pigpio_address),
             pulse_s=settings.unlock_pulse_ms / 1000,
             confirm_s=settings.unlock_confirm_ms / 1000,
+            owns_factory=True,
         )
 
     def __init__(
@@ -106,16 +163,21 @@ class GpioLocks(LockController):
         pulse_s: float = 0.5,
         confirm_s: float = 3.0,
         poll_s: float = 0.01,
+        owns_factory: bool = False,
     ) -> None:
+        """`owns_factory`: the controller made the factory for itself and closes it too."""
         self.pulse_s = pulse_s
         self.confirm_s = confirm_s
         self.poll_s = poll_s
+        self._factory = factory
+        self._owns_factory = owns_factory
+        self._lost = ""  # why the pins stopped answering, once they did
         self._lock = threading.Lock()
         self._compartments: dict[int, _Compartment] = {}
         try:
             for number in sorted(wiring):
                 self._compartments[number] = _Compartment(wiring[number], factory)
-        except (GPIOZeroError, OSError) as exc:
+        except _PIN_FAILURES as exc:
             self.close()
             raise LockUnavailable(f"cannot set up the lock pins: {exc}") from None
 
@@ -127,13 +189,31 @@ class GpioLocks(LockController):
         self.check(number)
         compartment = self._compartments[number]
         start = time.monotonic()
-        with self._lock:
+        with self._answering(), self._lock:
             compartment.relay.on()
             try:
                 seen_open = self._wait_open(compartment, start + self.pulse_s)
             finally:
                 compartment.relay.off()
-        return seen_open or self._wait_open(compartment, start + self.confirm_s)
+        with self._answering():
+            return seen_open or self._wait_open(compartment, start + self.confirm_s)
+
+    @contextlib.contextmanager
+    def _answering(self) -> Iterator[None]:
+        """Turn pins that stopped answering (a pigpio bank that went away) into LockUnavailable,
+        now and for every later call: the kiosk alarms, and a restart reconnects."""
+        if self._lost:
+            raise LockUnavailable(self._lost)
+        try:
+            yield
+        except _PIN_FAILURES as exc:
+            reason = "it closed the connection" if isinstance(exc, struct.error) else str(exc)
+            self._lost = (
+                f"{_pins_name(self._factory)} does not answer ({reason or type(exc).__name__}):"
+                " check it runs, then restart the kiosk"
+            )
+            _abandon_pigpio(self._factory)
+            raise LockUnavailable(self._lost) from None
 
     def _wait_open(self, compartment: _Compartment, until: float) -> bool:
         """Watch the door switch until `until`; the relay stays on for the whole pulse."""
@@ -148,9 +228,14 @@ class GpioLocks(LockController):
         wanted = self.numbers if numbers is None else tuple(numbers)
         for number in wanted:
             self.check(number)
-        return {n: self._compartments[n].status(n) for n in wanted}
+        with self._answering():
+            return {n: self._compartments[n].status(n) for n in wanted}
 
     def close(self) -> None:
         for compartment in self._compartments.values():
-            compartment.close()
+            with contextlib.suppress(*_PIN_FAILURES):  # a bank gone away needs no goodbye
+                compartment.close()
         self._compartments.clear()
+        if self._owns_factory:
+            with contextlib.suppress(*_PIN_FAILURES):
+                self._factory.close()
