@@ -20,7 +20,7 @@ from appliance import clock
 from appliance.config import Config
 from appliance.core.fiscal import RecordType
 from appliance.store import archives, closings, fiscal, privacy, technical_events
-from appliance.store.db import open_database, transaction
+from appliance.store.db import disk_full, open_database, transaction
 from appliance.store.technical_events import EventKind
 
 log = logging.getLogger(__name__)
@@ -66,8 +66,11 @@ class FiscalJobs:
         db = open_database(self.config.database_path)
         try:
             self._round(db)
-        except Exception:
-            log.exception("fiscal jobs failed this round; the agent goes on")
+        except Exception as exc:
+            if not disk_full(exc):
+                log.exception("fiscal jobs failed this round; the agent goes on")
+            else:  # nothing was written: the same round is made again once there is room
+                log.warning("fiscal jobs wait for room on the disk (%s)", exc)
         finally:
             db.close()
 

@@ -17,6 +17,7 @@ import logging
 import sqlite3
 import threading
 import time
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -39,12 +40,13 @@ from appliance.agent.update_job import Reporter, Updates
 from appliance.config import Config
 from appliance.marketplace.sync import run_forever
 from appliance.store import agent_state, fiscal_key, technical_events
-from appliance.store.db import open_database
+from appliance.store.db import disk_full, open_database
 from appliance.systemd_notify import Notifier
 
 log = logging.getLogger(__name__)
 
 HEARTBEAT_S = 10
+DISK_FULL = "the box's disk is full: the command was not run; free space in the data directory"
 IDLE_TICK_S = 1.0
 
 
@@ -65,6 +67,7 @@ class Agent:
         self._telemetry_at = 0.0
         self._heartbeat_at = 0.0
         self._cold_chain_at = 0.0
+        self._full = False  # a write was refused for want of room, none succeeded since
         mqtt_config = config.mqtt
         #: Whether there is a fleet broker; without one, `_connected` is never set, so nothing
         #: is ever published and the outbox keeps its events for the day a broker is set.
@@ -132,7 +135,8 @@ class Agent:
     def run(self) -> None:
         """Connect and serve until `stop()`; the broker may be away at start or at any time."""
         notifier = Notifier()
-        technical_events.process_started(self.db(), self.config, "agent")
+        with self._unless_disk_full():
+            technical_events.process_started(self.db(), self.config, "agent")
         if self.linked:
             self.client.connect_async(self.address.host, self.address.port, keepalive=30)
             self.client.loop_start()
@@ -169,7 +173,8 @@ class Agent:
         if self.linked:
             self.client.disconnect()
             self.client.loop_stop()
-        technical_events.process_stopped(self.db(), "agent")
+        with self._unless_disk_full():
+            technical_events.process_stopped(self.db(), "agent")
 
     def _tick(self) -> bool:
         db = self.db()
@@ -178,7 +183,13 @@ class Agent:
             self._heartbeat_at = now + HEARTBEAT_S
             # The kiosk's installer screen says whether the box reached the fleet's broker.
             broker = "connected" if self._connected.is_set() else "offline" if self.linked else ""
-            agent_state.beat(db, "agent", stale_after_s=3 * HEARTBEAT_S, detail={"broker": broker})
+            with self._unless_disk_full():
+                agent_state.beat(
+                    db, "agent", stale_after_s=3 * HEARTBEAT_S, detail={"broker": broker}
+                )
+                if self._full:
+                    log.info("room on the disk again: the agent writes again")
+                    self._full = False
         if self.config.haccp.zones and now >= self._cold_chain_at:
             self._cold_chain_at = now + self.config.haccp.interval_s
             self._log_temperatures()
@@ -186,11 +197,27 @@ class Agent:
         self.database_check.tick()
         if self._connected.is_set():
             self.update_reporter.step(db)
-        busy = self.forwarder.step(db, self._connected.is_set())
+        busy = False
+        with self._unless_disk_full():  # the batch stays in flight, its cursor moved later
+            busy = self.forwarder.step(db, self._connected.is_set())
         if self._connected.is_set() and now >= self._telemetry_at:
             self._telemetry_at = now + self.settings.telemetry_period_s
             self._publish_telemetry(db)
         return busy
+
+    @contextlib.contextmanager
+    def _unless_disk_full(self) -> Iterator[None]:
+        """A write the full disk refused is skipped, said once: the agent stays up and linked,
+        its telemetry and status say `disk full`, and the write is made again once there is
+        room (the heartbeat's success says when)."""
+        try:
+            yield
+        except (sqlite3.Error, OSError) as exc:
+            if not disk_full(exc):
+                raise
+            if not self._full:
+                log.warning("disk full: the agent writes nothing until there is room (%s)", exc)
+                self._full = True
 
     def _log_temperatures(self) -> None:
         """One round of the cold-chain log; a failing round is logged, the agent goes on.
@@ -201,8 +228,11 @@ class Agent:
         db = open_database(self.config.database_path)
         try:
             cold_chain.log_once(self.config, db, clock.now())
-        except Exception:
-            log.exception("temperature logging failed this round")
+        except Exception as exc:
+            if not disk_full(exc):
+                log.exception("temperature logging failed this round")
+            else:
+                log.warning("temperatures not logged this round: the disk is full (%s)", exc)
         finally:
             db.close()
 
@@ -280,7 +310,11 @@ class Agent:
     # -- paho callbacks (network thread) ----------------------------------------------------------
 
     def _on_pre_connect(self, client: mqtt.Client, userdata: Any) -> None:
-        self.session = agent_state.next_session(self.db())
+        # On a full disk the new session is counted in memory only: the link comes back all
+        # the same, and the next session written to the database is above it.
+        self.session += 1
+        with self._unless_disk_full():
+            self.session = agent_state.next_session(self.db(), at_least=self.session)
         offline = {"state": "offline", "session": self.session, "version": __version__}
         client.will_set(topics.status(self.device_id), json.dumps(offline), qos=1, retain=True)
 
@@ -350,14 +384,20 @@ class Agent:
                 refused.command_id, Answer(False, error=refused.reason).payload(refused.command_id)
             )
             return
-        known = agent_state.claim_command(
-            db,
-            command.id,
-            command.name,
-            command.args,
-            requested_by=command.requested_by,
-            session=self.session,
-        )
+        try:
+            known = agent_state.claim_command(
+                db,
+                command.id,
+                command.name,
+                command.args,
+                requested_by=command.requested_by,
+                session=self.session,
+            )
+        except (sqlite3.Error, OSError) as exc:
+            if not disk_full(exc):
+                raise
+            self._answer(command.id, Answer(False, error=DISK_FULL).payload(command.id))
+            return
         if known is not None:
             if known.done and known.answer is not None:
                 self._answer(command.id, known.answer)

@@ -31,10 +31,14 @@ def counter(db: sqlite3.Connection, name: str) -> int:
     return row[0] if row else 0
 
 
-def next_session(db: sqlite3.Connection) -> int:
-    """Increment and return the MQTT session counter (one per connection attempt)."""
+def next_session(db: sqlite3.Connection, *, at_least: int = 0) -> int:
+    """Increment and return the MQTT session counter (one per connection attempt), to
+    `at_least` if it is behind (sessions counted in memory while the disk was full)."""
     with transaction(db):
-        db.execute("UPDATE agent_counters SET value = value + 1 WHERE name = ?", (SESSION,))
+        db.execute(
+            "UPDATE agent_counters SET value = max(value + 1, ?) WHERE name = ?",
+            (at_least, SESSION),
+        )
         return counter(db, SESSION)
 
 

@@ -9,6 +9,7 @@ instead of failing half-way).
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import re
 import sqlite3
@@ -96,6 +97,15 @@ def transaction(db: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
         db.execute("ROLLBACK")
         raise
     db.execute("COMMIT")
+
+
+def disk_full(error: BaseException) -> bool:
+    """Whether `error` is the data directory's disk (or quota) being full: SQLite's
+    SQLITE_FULL, or ENOSPC/EDQUOT from writing a file. Nothing was written; room again, the
+    same write succeeds."""
+    if isinstance(error, sqlite3.Error):
+        return getattr(error, "sqlite_errorcode", 0) & 0xFF == sqlite3.SQLITE_FULL
+    return isinstance(error, OSError) and error.errno in (errno.ENOSPC, errno.EDQUOT)
 
 
 class CommitWatch:

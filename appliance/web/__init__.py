@@ -22,7 +22,7 @@ from werkzeug.routing import IntegerConverter
 
 from appliance import __version__
 from appliance.config import Config
-from appliance.store.db import damaged_tables, open_database
+from appliance.store.db import damaged_tables, disk_full, open_database
 from appliance.web import (
     account,
     alerts,
@@ -145,6 +145,24 @@ def create_app(config: Config, db_path: Path) -> Flask:
                 tables=tables,
             ),
         ), 503
+
+    @app.errorhandler(sqlite3.OperationalError)
+    @app.errorhandler(OSError)
+    def full(error: Exception) -> tuple[str, int]:
+        """A write the full disk refused: nothing was recorded, say so and what to do; the
+        pages that only read still work."""
+        if not disk_full(error):
+            raise error
+        log.error("disk full: %s %s not recorded", request.method, request.path)
+        return render_template(
+            "message.html",
+            title=gettext("Disk full"),
+            message=gettext(
+                "The box's disk is full: nothing was recorded. The pages that only show "
+                "figures still work. Call your installer to free space on the box, then do it "
+                "again."
+            ),
+        ), 507
 
     @app.errorhandler(404)
     def not_found(_error: Exception) -> tuple[str, int]:
