@@ -247,13 +247,14 @@ def _test_gpio(args: argparse.Namespace) -> int:
     if config_module.split_host_port(address) is None:
         raise UsageError(f"--pigpio {address!r}: host:port, such as 127.0.0.1:8888")
     report: dict[str, Any] = {"relay_pin": args.relay_pin, "door_pin": args.door_pin}
+    reopen = partial(pin_factory, factory_name, address)
     try:
         locks = GpioLocks(
             {1: GpioWiring(args.relay_pin, args.door_pin)},
-            pin_factory(factory_name, address),
+            reopen(),
             pulse_s=settings.unlock_pulse_ms / 1000,
             confirm_s=settings.unlock_confirm_ms / 1000,
-            owns_factory=True,
+            reopen=reopen,
         )
     except LockUnavailable as exc:
         report.update(confirmed=False, error=str(exc))

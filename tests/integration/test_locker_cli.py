@@ -8,6 +8,7 @@ import subprocess
 import sys
 import threading
 from collections.abc import Iterator
+from functools import partial
 from pathlib import Path
 
 import pytest
@@ -255,6 +256,9 @@ class GpioBankProcess:
     def stop(self) -> None:
         self.process.kill()
         self.process.wait(30)
+        for pipe in (self.process.stdin, self.process.stdout):
+            if pipe is not None:
+                pipe.close()
 
 
 def without_config(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
@@ -296,6 +300,7 @@ def test_simulate_gpio_serves_a_bank_the_installer_test_opens_and_stdin_closes_a
     )
     assert opened.returncode == 0, opened.stderr
     assert opened.stdout == "relay GPIO17 door GPIO27: opened (seen open by the door switch)\n"
+    assert opened.stderr == again.stderr == jammed.stderr == ""
     assert again.returncode == 1
     assert "the door switch reads open: shut the door (is the switch on GPIO27?)" in again.stdout
     assert (closed, jammed_ack, filled) == ("ok close 27", "ok jam GPIO6", "ok item 27")
@@ -315,9 +320,8 @@ def test_the_kiosk_driver_watches_the_simulated_bank_in_another_process_until_it
     from appliance.devices.locks.gpio import GpioLocks, GpioWiring, pin_factory
 
     bank = GpioBankProcess("17:27")
-    locks = GpioLocks(
-        {3: GpioWiring("GPIO17", "GPIO27")}, pin_factory("pigpio", bank.address), owns_factory=True
-    )
+    reopen = partial(pin_factory, "pigpio", bank.address)
+    locks = GpioLocks({3: GpioWiring("GPIO17", "GPIO27")}, reopen(), reopen=reopen)
     watcher = DoorWatcher(locks, DoorWatch(debounce_s=0), lambda notice: None)
     try:
         first = watcher.poll_once()
@@ -336,7 +340,7 @@ def test_the_kiosk_driver_watches_the_simulated_bank_in_another_process_until_it
     assert first == []
     assert [n.notice for n in forced] == [Notice.OPENED, Notice.FORCED]
     assert [n.notice for n in down] == [Notice.BOARD_DOWN]
-    assert refused.returncode == 1
+    assert refused.returncode == 1 and refused.stderr == ""
     assert refused.stdout == (
         f"relay 17 door 27: cannot use the pigpio GPIO pins: failed to connect to {bank.address}"
         " (is `comptoir locker simulate --gpio` or pigpiod running there?)\n"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Iterator
+from functools import partial
 
 import pytest
 
@@ -27,9 +28,8 @@ def bank() -> Iterator[tuple[GpioBank, PigpioServer]]:
 
 @pytest.fixture
 def locks(bank: tuple[GpioBank, PigpioServer]) -> Iterator[GpioLocks]:
-    controller = GpioLocks(
-        WIRING, pin_factory("pigpio", bank[1].path), pulse_s=0.1, confirm_s=1.0, owns_factory=True
-    )
+    reopen = partial(pin_factory, "pigpio", bank[1].path)
+    controller = GpioLocks(WIRING, reopen(), pulse_s=0.1, confirm_s=1.0, reopen=reopen)
     yield controller
     controller.close()
 
@@ -126,8 +126,7 @@ def test_a_bank_that_stops_gives_lock_unavailable_and_a_board_down_alarm(
     with pytest.raises(LockUnavailable) as stopped:
         locks.unlock(1)
     assert str(stopped.value) == (
-        f"the GPIO bank at {server.path} does not answer (it closed the connection):"
-        " check it runs, then restart the kiosk"
+        f"the GPIO bank at {server.path} does not answer (it closed the connection): check it runs"
     )
     assert [(n.notice, n.message) for n in watcher.poll_once()] == [
         (Notice.BOARD_DOWN, str(stopped.value))
@@ -137,6 +136,23 @@ def test_a_bank_that_stops_gives_lock_unavailable_and_a_board_down_alarm(
     locks.close()
     # pigpio's notification thread ended instead of spinning on the closed socket
     assert not [t for t in threading.enumerate() if type(t).__name__ == "_callback_thread"]
+
+
+def test_the_driver_connects_again_when_a_bank_answers_on_the_same_port(
+    bank: tuple[GpioBank, PigpioServer], locks: GpioLocks
+) -> None:
+    sim, server = bank
+    watcher = DoorWatcher(locks, DoorWatch(debounce_s=0), lambda notice: None)
+    watcher.poll_once()
+    server.stop()
+    down = watcher.poll_once()
+    still_down = watcher.poll_once()
+    with PigpioServer(sim, server.port):
+        back = watcher.poll_once()
+        assert locks.unlock(2) is True
+        assert sim.door(6).open
+    assert [n.notice for n in down] == [Notice.BOARD_DOWN] and still_down == []
+    assert [n.notice for n in back] == [Notice.BOARD_BACK]
 
 
 def test_no_bank_listening_is_one_clear_error_and_nothing_printed(

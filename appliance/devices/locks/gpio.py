@@ -16,8 +16,9 @@ import socket
 import struct
 import threading
 import time
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from gpiozero import Button, DigitalInputDevice, OutputDevice
@@ -144,15 +145,16 @@ class GpioLocks(LockController):
                 f"lockers.compartments {missing}: relay_pin and door_pin are needed with "
                 f'controller = "gpio"'
             )
+        reopen = partial(pin_factory, settings.pin_factory, settings.pigpio_address)
         return cls(
             {
                 c.number: GpioWiring(c.relay_pin, c.door_pin, c.item_pin)
                 for c in settings.compartments
             },
-            pin_factory(settings.pin_factory, settings.pigpio_address),
+            reopen(),
             pulse_s=settings.unlock_pulse_ms / 1000,
             confirm_s=settings.unlock_confirm_ms / 1000,
-            owns_factory=True,
+            reopen=reopen,
         )
 
     def __init__(
@@ -163,33 +165,39 @@ class GpioLocks(LockController):
         pulse_s: float = 0.5,
         confirm_s: float = 3.0,
         poll_s: float = 0.01,
-        owns_factory: bool = False,
+        reopen: Callable[[], Factory] | None = None,
     ) -> None:
-        """`owns_factory`: the controller made the factory for itself and closes it too."""
+        """`reopen`: how the controller made `factory` for itself; it then closes the factory,
+        and makes a new one when the pins stopped answering (a pigpio bank restarted)."""
         self.pulse_s = pulse_s
         self.confirm_s = confirm_s
         self.poll_s = poll_s
+        self._wiring = dict(sorted(wiring.items()))
         self._factory = factory
-        self._owns_factory = owns_factory
-        self._lost = ""  # why the pins stopped answering, once they did
+        self._reopen = reopen
+        self._lost = ""  # why the pins stopped answering, while they do
+        self._guard = threading.RLock()  # losing and reopening the pins, one thread at a time
         self._lock = threading.Lock()
         self._compartments: dict[int, _Compartment] = {}
+        self._set_up()
+
+    def _set_up(self) -> None:
         try:
-            for number in sorted(wiring):
-                self._compartments[number] = _Compartment(wiring[number], factory)
+            for number, wiring in self._wiring.items():
+                self._compartments[number] = _Compartment(wiring, self._factory)
         except _PIN_FAILURES as exc:
             self.close()
             raise LockUnavailable(f"cannot set up the lock pins: {exc}") from None
 
     @property
     def numbers(self) -> tuple[int, ...]:
-        return tuple(self._compartments)
+        return tuple(self._wiring)
 
     def unlock(self, number: int) -> bool:
         self.check(number)
-        compartment = self._compartments[number]
         start = time.monotonic()
         with self._answering(), self._lock:
+            compartment = self._compartments[number]
             compartment.relay.on()
             try:
                 seen_open = self._wait_open(compartment, start + self.pulse_s)
@@ -200,20 +208,35 @@ class GpioLocks(LockController):
 
     @contextlib.contextmanager
     def _answering(self) -> Iterator[None]:
-        """Turn pins that stopped answering (a pigpio bank that went away) into LockUnavailable,
-        now and for every later call: the kiosk alarms, and a restart reconnects."""
-        if self._lost:
-            raise LockUnavailable(self._lost)
+        """Turn pins that stopped answering (a pigpio bank that went away) into LockUnavailable
+        until they answer again: the kiosk alarms, then sees them back."""
+        with self._guard:
+            if self._lost:
+                self._reconnect()
+            factory = self._factory
         try:
             yield
         except _PIN_FAILURES as exc:
             reason = "it closed the connection" if isinstance(exc, struct.error) else str(exc)
-            self._lost = (
-                f"{_pins_name(self._factory)} does not answer ({reason or type(exc).__name__}):"
-                " check it runs, then restart the kiosk"
-            )
-            _abandon_pigpio(self._factory)
-            raise LockUnavailable(self._lost) from None
+            with self._guard:
+                if factory is self._factory:  # not already lost (and reopened) by another call
+                    _abandon_pigpio(factory)
+                    self.close()
+                    self._lost = (
+                        f"{_pins_name(factory)} does not answer"
+                        f" ({reason or type(exc).__name__}): check it runs"
+                    )
+            raise LockUnavailable(self._lost or f"{_pins_name(factory)}: {reason}") from None
+
+    def _reconnect(self) -> None:
+        """Set the pins up again on a new factory, or raise why they still do not answer."""
+        if self._reopen is not None:
+            with contextlib.suppress(LockUnavailable):
+                self._factory = self._reopen()
+                self._set_up()
+                self._lost = ""
+                return
+        raise LockUnavailable(self._lost)
 
     def _wait_open(self, compartment: _Compartment, until: float) -> bool:
         """Watch the door switch until `until`; the relay stays on for the whole pulse."""
@@ -232,10 +255,12 @@ class GpioLocks(LockController):
             return {n: self._compartments[n].status(n) for n in wanted}
 
     def close(self) -> None:
-        for compartment in self._compartments.values():
-            with contextlib.suppress(*_PIN_FAILURES):  # a bank gone away needs no goodbye
-                compartment.close()
+        closing = list(self._compartments.values())
         self._compartments.clear()
-        if self._owns_factory:
-            with contextlib.suppress(*_PIN_FAILURES):
-                self._factory.close()
+        for closable in closing + ([self._factory] if self._reopen is not None else []):
+            try:
+                closable.close()
+            except _PIN_FAILURES:  # a bank gone away: let go of it, the pins then close here
+                _abandon_pigpio(self._factory)
+                with contextlib.suppress(*_PIN_FAILURES):
+                    closable.close()
