@@ -45,7 +45,7 @@ def test_the_closings_page_asks_the_kiosk_to_print_a_z(config_file: Path, db) ->
 
 
 def test_the_kiosk_prints_the_z_with_its_signature(kiosk, db, tmp_path: Path) -> None:  # noqa: F811
-    shop, executor = kiosk
+    shop, executor, _ = kiosk
     done = run(db, executor, CommandName.PRINT_CLOSING)
     assert done.state == "failed" and "no closing yet" in found(done.result)["error"]
     close_a_day(db)

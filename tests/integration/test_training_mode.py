@@ -133,7 +133,7 @@ def test_a_training_kiosk_charges_no_card_and_reprints_in_its_own_numbering(kios
     """The kiosk's own path: a payment on a training box never reaches the card terminal (no
     money without a fiscal record), becomes training receipt 1, and its reprint is a DUPLICATA
     of the training ticket, printed FORMATION."""
-    shop, executor = kiosk
+    shop, executor, _ = kiosk
     paid = run(db, executor, CommandName.TEST_PAYMENT, amount_cents=10)
     assert paid.state == "done" and paid.result is not None, paid.result
     assert (paid.result["receipt"], paid.result["ticket"]) == (1, 1)

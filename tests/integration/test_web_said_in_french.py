@@ -38,7 +38,7 @@ def test_alerts_and_command_results_read_in_french(
     config_file: Path,
 ) -> None:
     db = shop
-    simulated, executor = kiosk
+    simulated, executor, _ = kiosk
     unknown_payment(db)
     w1.set("28-aaaa", 3000)  # 28-bbbb unplugged
     cfg = config_module.load(config_file)
