@@ -10,9 +10,10 @@ from typing import TYPE_CHECKING
 
 from kivy.factory import Factory
 from kivy.metrics import dp, sp
+from kivy.uix.boxlayout import BoxLayout
 
 from appliance.kiosk.locker_view import Choice, Layout, Page
-from appliance.kiosk.screens import KioskScreen
+from appliance.kiosk.screens import KioskScreen, move
 
 if TYPE_CHECKING:
     from appliance.kiosk.app import KioskApp
@@ -60,6 +61,19 @@ class LockerScreen(KioskScreen):
 
 
 class LockerKeypadScreen(LockerScreen):
+    def within_reach(self) -> None:
+        """The typed code stays on top; the keys (7 8 9 0 Erase OK on the second row) and the
+        page's buttons go low, side by side."""
+        super().within_reach()
+        keypad, buttons = self.ids.keypad, self.ids.buttons
+        body = keypad.parent
+        low = BoxLayout(spacing=dp(16), size_hint_y=None, height=2 * dp(72) + keypad.spacing[1])
+        body.add_widget(low)
+        move(buttons, low)
+        move(keypad, low)
+        buttons.orientation, buttons.size_hint_x, buttons.width = "vertical", None, dp(160)
+        move(self.ids.key_erase, keypad, index=1)  # between 0 and OK
+
     def show(self, app: KioskApp, page: Page) -> None:
         self.ids.entry.text = page.entry
         ok = self.ids.key_ok
@@ -69,6 +83,8 @@ class LockerKeypadScreen(LockerScreen):
 
 class LockerChoicesScreen(LockerScreen):
     def show(self, app: KioskApp, page: Page) -> None:
+        if app.accessible and not page.body:  # the top half says what to choose, in full
+            self.ids.body.text = page.title
         grid = self.ids.grid
         grid.clear_widgets()
         for choice in page.choices:

@@ -53,10 +53,21 @@ def load_kv() -> None:
         Builder.load_file(str(KV_DIR / f"{name}.kv"))
 
 
+def move(widget: Widget, parent: Widget, index: int = 0) -> None:
+    """Take `widget` from where the kv rule put it to `parent` (index 0: a vertical
+    BoxLayout's bottom, a horizontal one's right end)."""
+    widget.parent.remove_widget(widget)
+    parent.add_widget(widget, index=index)
+
+
 class KioskScreen(Screen):
+    """A screen; in the accessibility mode every control it has sits in the lower half of the
+    screen, within reach from a wheelchair (kv rules that read `app.accessible`, and
+    `within_reach` for what has to move)."""
+
     #: The accessibility mode moves this screen's top bar (the title bar with its help and Aa+
     #: buttons, home's help/Aa+/language row, the catalogue's search row) to the bottom of the
-    #: screen, within reach from a wheelchair; a screen whose top is no bar says False.
+    #: screen; a screen whose top is no bar says False.
     top_bar = True
 
     def __init__(self, **kwargs) -> None:
@@ -64,11 +75,14 @@ class KioskScreen(Screen):
         from kivy.app import App
 
         app = App.get_running_app()
-        if self.top_bar and app is not None and app.accessible:
+        if app is not None and app.accessible:  # the screens are made again when the look changes
+            self.within_reach()
+
+    def within_reach(self) -> None:
+        """The accessibility mode's layout, made once with the screen."""
+        if self.top_bar:
             body = self.children[0]  # the screen's one vertical layout, its top bar first
-            bar = body.children[-1]
-            body.remove_widget(bar)
-            body.add_widget(bar)  # index 0: the bottom of a vertical BoxLayout
+            move(body.children[-1], body)
 
     def render(self, app: KioskApp) -> None:
         raise NotImplementedError
@@ -264,7 +278,18 @@ class CatalogueScreen(KioskScreen):
         return App.get_running_app()
 
 
-class WeighScreen(KioskScreen):
+class WeighingScreen(KioskScreen):
+    """The weighing and pieces screens: in the accessibility mode their buttons leave the
+    column beside the readings for a row above the bottom bar, "Other product" first."""
+
+    def within_reach(self) -> None:
+        super().within_reach()
+        actions = self.ids.actions
+        move(actions, self.children[0], index=1)
+        move(self.ids.back, actions, index=len(actions.children))
+
+
+class WeighScreen(WeighingScreen):
     def render(self, app: KioskApp) -> None:
         journey = app.flow.journey
         texts = view.weigh_texts(journey, app.site.scale.interval_g, app._)
@@ -280,7 +305,11 @@ class WeighScreen(KioskScreen):
         self.ids.add.disabled = self.ids.add.disabled or not texts.ready
 
 
-class PiecesScreen(KioskScreen):
+class PiecesScreen(WeighingScreen):
+    def within_reach(self) -> None:
+        super().within_reach()
+        move(self.ids.count, self.ids.count.parent)  # − and + below the prices
+
     def render(self, app: KioskApp) -> None:
         journey = app.flow.journey
         product = journey.product
@@ -319,16 +348,20 @@ class BasketScreen(KioskScreen):
         if key == self._shown:
             return
         self._shown = key
-        rows = self.ids.rows
+        rows, removals = self.ids.rows, self.ids.removals
         rows.clear_widgets()
+        removals.clear_widgets()
         interval = app.site.scale.interval_g
         for index, line in enumerate(journey.lines):
             row = BasketRow()
-            row.ids.name.text, row.ids.detail.text = view.line_texts(
-                line, interval, app.lang, app._
-            )
+            name, row.ids.detail.text = view.line_texts(line, interval, app.lang, app._)
+            row.ids.name.text = name
             row.ids.price.text = view.money(line.price_cents, app.lang)
-            row.ids["remove"].bind(on_release=lambda _b, i=index: app.touch(Action.REMOVE, str(i)))
+            remove = row.ids["remove"]
+            if app.accessible:  # the line's × below the list, within reach
+                remove = Factory.RemoveLine(text=f"×  {name}")
+                removals.add_widget(remove)
+            remove.bind(on_release=lambda _b, i=index: app.touch(Action.REMOVE, str(i)))
             rows.add_widget(row)
 
 

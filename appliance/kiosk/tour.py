@@ -89,6 +89,10 @@ def _touch(action: Action, argument: str = "") -> Touched:
 Step = tuple[str, list[Event], bool]
 
 
+def _two_pieces(piece: str) -> list[Event]:
+    return [_touch(Action.START), _touch(Action.PRODUCT, piece), _touch(Action.MORE)]
+
+
 def steps(weighed: str, piece: str) -> list[Step]:
     """The shop's screens; `weighed` and `piece` are the skus of a product sold by weight and
     one sold by the piece."""
@@ -121,11 +125,7 @@ def steps(weighed: str, piece: str) -> list[Step]:
         ("weigh", weigh, True),
         ("weigh-moving", [*weigh, ReadingArrived(Reading(ReadingStatus.MOTION))], True),
         ("weigh-tare", [*weigh[:3], _stable(150), _touch(Action.TARE), _stable(1384)], True),
-        (
-            "pieces",
-            [_touch(Action.START), _touch(Action.PRODUCT, piece), _touch(Action.MORE)],
-            True,
-        ),
+        ("pieces", _two_pieces(piece), True),
         ("basket", basket, True),
         ("paper-out", [PrinterChanged(PaperState.OUT), *basket, _touch(Action.PAY)], True),
         ("paying", paying, True),
@@ -149,12 +149,10 @@ def _code(verdict: Verdict = Verdict.OK, locked_for_s: float = 0.0) -> list[Even
     return [*typed, CodeChecked(verdict, locked_for_s=locked_for_s)]
 
 
-def locker_steps() -> list[Step]:
-    """The locker wall's screens, each from a fresh kiosk."""
-    opened: list[Event] = [*_code(), DoorOpened(12)]
-    refill: list[Event] = [_touch(Action.REFILL)]
-    signed_in: list[Event] = [
-        *refill,
+def _signed_in() -> list[Event]:
+    """A producer signed in with a PIN, two orders to deposit and three free compartments."""
+    return [
+        _touch(Action.REFILL),
         *(DigitPressed(d) for d in "4321"),
         PinEntered(),
         ProducerIdentified(Verdict.OK, "Ferme des Lilas"),
@@ -164,6 +162,13 @@ def locker_steps() -> list[Step]:
             frozenset({3}),
         ),
     ]
+
+
+def locker_steps() -> list[Step]:
+    """The locker wall's screens, each from a fresh kiosk."""
+    opened: list[Event] = [*_code(), DoorOpened(12)]
+    refill: list[Event] = [_touch(Action.REFILL)]
+    signed_in = _signed_in()
     place: list[Event] = [*signed_in, MenuChosen(MenuChoice.DEPOSIT), OrderChosen("R200")]
     depositing: list[Event] = [
         *place,
@@ -214,9 +219,10 @@ def locker_steps() -> list[Step]:
     ]
 
 
-def later_steps(weighed: str) -> list[Step]:
+def later_steps(weighed: str, piece: str) -> list[Step]:
     """Screens added since: numbered after the others, so earlier screenshots keep their
     names."""
+    accessible = _touch(Action.ACCESSIBLE)
     chosen: list[Event] = [_stable(0), _touch(Action.START), _touch(Action.PRODUCT, weighed)]
     labelled: list[Event] = [*chosen, _stable(1234), _touch(Action.PRINT_LABEL)]
     return [
@@ -224,15 +230,22 @@ def later_steps(weighed: str) -> list[Step]:
         ("basket-label-printed", labelled, True),
         ("help", [*chosen, _stable(640), _touch(Action.HELP)], True),
         ("idle-attract", [_stable(0), TimerFired()], True),
-        ("accessible-home", [_touch(Action.ACCESSIBLE)], True),
-        ("accessible-catalogue", [_touch(Action.ACCESSIBLE), *chosen[:2]], True),
-        ("accessible-weigh", [_touch(Action.ACCESSIBLE), *chosen, _stable(1234)], True),
-        ("accessible-basket", [_touch(Action.ACCESSIBLE), *labelled], True),
+        ("accessible-home", [accessible], True),
+        ("accessible-catalogue", [accessible, *chosen[:2]], True),
+        ("accessible-weigh", [accessible, *chosen, _stable(1234)], True),
+        ("accessible-basket", [accessible, *labelled], True),
         ("out-of-order", [StoreDamaged(frozenset({"sales"})), _touch(Action.START)], True),
+        ("accessible-pieces", [accessible, *_two_pieces(piece)], True),
+        ("accessible-pickup-code", [accessible, *_code()[:3]], True),
+        (
+            "accessible-refill-orders",
+            [accessible, *_signed_in(), MenuChosen(MenuChoice.DEPOSIT)],
+            True,
+        ),
     ]
 
 
-STEP_COUNT = len(steps("", "")) + len(locker_steps()) + len(later_steps(""))
+STEP_COUNT = len(steps("", "")) + len(locker_steps()) + len(later_steps("", ""))
 #: Staged events are this far apart, ahead of the real clock: the app's own tick finds nothing
 #: due on a staged screen (a thank-you never goes home before its screenshot).
 EVENT_GAP_S = 0.01
@@ -247,7 +260,7 @@ class Tour:
         self.products = products
         weighed = next(p.sku for p in products if p.by_weight)
         piece = next(p.sku for p in products if not p.by_weight)
-        plan = [*steps(weighed, piece), *locker_steps(), *later_steps(weighed)]
+        plan = [*steps(weighed, piece), *locker_steps(), *later_steps(weighed, piece)]
         self.plan = [(lang, step) for lang in ("fr", "en") for step in plan]
         self.saved: list[Path] = []
         self._drawn_from = 0

@@ -235,72 +235,161 @@ async def accessible_pickup(k) -> None:
     assert not any(code in p.read_text() for p in prompts.glob("*.txt"))
 
 
-def _reach(k) -> dict[str, float]:
-    """Where the screen's bar controls sit (help, Aa+, languages, search row): each one's centre
-    height as a fraction of the window from its bottom; below 0.5 is within reach from a
-    wheelchair."""
+def _touchable(k):
+    """The controls a person can touch on display (the open overlay's, else the screen's), each
+    with its centre's height as a fraction of the window from its bottom; a control scrolled
+    out of its view is not on display."""
     from kivy.core.window import Window
+    from kivy.uix.behaviors import ButtonBehavior
+    from kivy.uix.scrollview import ScrollView
+    from kivy.uix.textinput import TextInput
 
-    screen = k.app.root.current_screen
-    named = {v: n for n, v in screen.ids.items()}
-    spots: dict[str, float] = {}
-    for widget in screen.walk(restrict=True):
-        name = named.get(widget) or type(widget).__name__
-        if name in _BAR_IDS or name in ("HelpButton", "AccessButton"):
-            spots[name] = widget.to_window(*widget.center)[1] / Window.height
-    return spots
+    top = Window.children[0]  # an open overlay covers the screen and takes every touch
+
+    def shown(widget, x: float, y: float) -> bool:
+        view = widget.parent
+        while view is not None and view is not top:
+            if isinstance(view, ScrollView):
+                left, bottom = view.to_window(view.x, view.y)
+                if not (left <= x <= left + view.width and bottom <= y <= bottom + view.height):
+                    return False
+            view = view.parent
+        return True
+
+    for widget in top.walk(restrict=True):
+        if not isinstance(widget, ButtonBehavior | TextInput) or widget.disabled:
+            continue
+        if widget.opacity == 0 or widget.width <= 0 or widget.height <= 0:
+            continue
+        x, y = widget.to_window(*widget.center)
+        if shown(widget, x, y):
+            name = getattr(widget, "name", "") or getattr(widget, "text", "")
+            yield (name or type(widget).__name__).split("\n")[0], y / Window.height
 
 
-#: Home's top row and the catalogue's search row; title bars' buttons are known by their kind.
-_BAR_IDS = {"help", "accessible", "lang_fr", "lang_en", "back", "search", "basket"}
+class Reach:
+    """Every screen's controls in the accessibility mode, those above the middle noted by screen
+    and text, so that one run says all that is out of reach from a wheelchair."""
+
+    def __init__(self, k) -> None:
+        self.k = k
+        self.too_high: dict[str, list[str]] = {}
+
+    async def check(self, screen: str, least: int = 2) -> None:
+        await self.k.frames(3)
+        spots = list(_touchable(self.k))
+        assert len(spots) >= least, f"{screen}: {spots}"  # the walk is on the screen it means
+        high = [f"{name!r} at {y:.2f}" for name, y in spots if y >= 0.5]
+        if high:
+            self.too_high[screen] = high
+
+    def assert_all_low(self) -> None:
+        lines = [f"{screen}: {', '.join(high)}" for screen, high in self.too_high.items()]
+        assert not lines, "above the middle of the screen:\n" + "\n".join(lines)
+
+
+def _bar_on_top(k, screen: str) -> None:
+    """The usual look keeps the help and Aa+ buttons at the top."""
+    bar = [(n, round(y, 2)) for n, y in _touchable(k) if n == "Aa+" or n.startswith("?")]
+    assert bar and all(y > 0.5 for _n, y in bar), f"{screen} in the usual look: {bar}"
+
+
+async def _accessible(k) -> None:
+    await k.tap_widget(k.find("Aa+"))
+    await k.wait_for(lambda: k.app.accessible)
+    await k.frames(3)
 
 
 async def accessible_reach(k) -> None:
-    """In the accessibility mode the help, Aa+, language and search controls sit in the lower
-    half of the screen on every customer step; in the usual look they stay at the top."""
-
-    def at(screen: str, low: bool, least: int) -> None:
-        spots = _reach(k)
-        assert len(spots) >= least, (screen, spots)
-        wrong = {n: round(y, 2) for n, y in spots.items() if (0 < y < 0.5) != low}
-        assert not wrong, f"{screen}: {'above' if low else 'below'} the middle: {wrong}"
-
+    """In the accessibility mode every control of every step sits in the lower half of the
+    screen, a customer's and a producer's; the usual look keeps its bars at the top."""
+    db = _db(k)
+    try:
+        _order(db, "R200", "bob@example.org")
+        producers.add_producer(db, "Ferme des Lilas", key=_key(k), pin="4321")
+    finally:
+        db.close()
+    reach = Reach(k)
     await k.wait_screen("home")
-    at("home", low=False, least=4)
+    _bar_on_top(k, "home")
     await k.tap("start")
     await k.wait_screen("catalogue")
-    at("catalogue", low=False, least=5)
+    _bar_on_top(k, "catalogue")
     await k.tap("back")
     await k.wait_screen("home")
-    await k.tap("accessible")
-    await k.wait_for(lambda: k.app.accessible)
-    await k.frames(3)
-    at("home", low=True, least=4)
+    await _accessible(k)
+    await reach.check("home")
+    await k.tap("about")
+    await k.wait_screen("about")
+    await reach.check("about")
+    await k.tap("back")
+    await k.wait_screen("home")
+    await _accessible(k)
     await k.tap("start")
     await k.wait_screen("catalogue")
-    at("catalogue", low=True, least=5)
-    await k.tap_product("POMMES")
-    await k.wait_screen("weigh")
-    at("weigh", low=True, least=2)
-    k.shop.put(1234)
-    await k.wait_for(lambda: not k.widget("add").disabled)
+    await reach.check("products")
+    await k.tap_product("OEUFS")
+    await k.wait_screen("pieces")
+    await reach.check("pieces")
     await k.tap("add")
     await k.wait_screen("basket")
-    at("basket", low=True, least=2)
+    await k.tap("more")
+    await k.tap_product("POMMES")
+    await k.wait_screen("weigh")
+    await reach.check("weighing, empty pan")
+    k.shop.put(1234)
+    await k.wait_for(lambda: not k.widget("add").disabled)
+    await reach.check("weighing, stable")
+    await k.tap("add")
+    await k.wait_screen("basket")
+    await reach.check("basket")
+    await k.tap_widget(k.find("?  Besoin d'aide ?"))
+    await k.wait_for(lambda: k.app.help_panel.parent is not None)
+    await reach.check("help", least=1)
+    await k.tap_widget(k.app.help_panel.ids.close_help)
+    await k.wait_for(lambda: k.app.help_panel.parent is None)
+    await k.tap_widget(k.find("×  Œufs x6"))  # a line's × below the list
+    await k.wait_for(lambda: len(k.app.flow.journey.lines) == 1)
     k.shop.next_payment(Scenario.DECLINED)
     await k.tap("pay")
     await k.wait_screen("payment_failed")
-    at("payment", low=True, least=2)
+    await reach.check("payment declined")
     await k.tap_text("Retour au panier")
     await k.wait_screen("basket")
-    await k.tap("cancel")
+    k.shop.next_payment(Scenario.APPROVED)
+    await k.tap("pay")
+    await k.wait_screen("receipt")
+    await reach.check("receipt")
+    await k.tap("done")
+    await k.wait_screen("thank_you")
+    await reach.check("thank you")
+    await k.tap_text("OK")
     await k.wait_screen("home")
-    await k.wait_for(lambda: not k.app.accessible)  # the next customer starts in the usual look
-    await k.frames(3)
-    at("home", low=False, least=4)
-    await k.tap("accessible")
-    await k.wait_for(lambda: k.app.accessible)
+    assert not k.app.accessible  # the next customer starts in the usual look
+    await _accessible(k)
     await k.tap("pickup")
     await k.wait_for(lambda: k.shown == "locker_keypad")
-    await k.frames(3)
-    at("pickup keypad", low=True, least=2)
+    await reach.check("pickup keypad")
+    await _type(k, "000000")
+    await k.wait_step("refused")
+    await reach.check("pickup refused")
+    await k.tap_button("OK")
+    await k.wait_for(lambda: k.shown == "home")
+    if not k.app.accessible:
+        await _accessible(k)
+    await k.tap("producers")
+    await k.wait_for(lambda: k.shown == "locker_keypad")
+    await _type(k, "4321")
+    await k.tap("key_ok")
+    await k.wait_step("menu")
+    await reach.check("producer's menu")
+    await k.tap_button("Déposer des commandes (1")
+    await k.wait_step("choose_order")
+    await reach.check("producer's orders")
+    await k.tap_button("R200")
+    await k.wait_step("choose_place")
+    await reach.check("producer's compartments")
+    await k.tap_button("N° 1")
+    await k.wait_step("depositing")
+    await reach.check("deposit door open")
+    reach.assert_all_low()

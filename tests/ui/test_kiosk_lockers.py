@@ -115,5 +115,5 @@ def test_the_accessibility_mode_says_the_open_compartment_aloud(
     assert waves and all(w.read_bytes()[:4] == b"RIFF" for w in waves)
 
 
-def test_the_accessibility_mode_brings_the_bar_controls_within_reach(locker_config, run_journey):
+def test_the_accessibility_mode_puts_every_control_within_reach(locker_config, run_journey):
     run_journey("accessible_reach")
