@@ -116,6 +116,7 @@ async def _show_pictures(app, until) -> None:
     app.render()
     await asyncio.sleep(0.3)
     app.send(Touched(Action.WAKE))
+    await asyncio.sleep(1.0)  # a kiosk at rest between customers: its idle tick has run
 
 
 def child(out: Path, config_path: Path) -> int:

@@ -45,8 +45,9 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run_serve(args: argparse.Namespace) -> int:
+    from appliance import memory
     from appliance.certificate import ensure_certificate
-    from appliance.web import create_app, memory, serve
+    from appliance.web import create_app, serve
 
     memory.keep_small()
     config = load_config(args)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import tempfile
 
+from appliance import memory
 from appliance.config import Kiosk
 
 
@@ -20,7 +21,10 @@ def window_size(kiosk: Kiosk) -> tuple[int, int]:
 
 
 def prepare(kiosk: Kiosk, *, fullscreen: bool | None = None) -> None:
-    """Quiet, argument-free Kivy with its own home folder and the configured window."""
+    """Quiet, argument-free Kivy with its own home folder and the configured window, in a
+    process whose malloc keeps small (before Kivy's, Mesa's and the devices' threads start: each
+    would keep an arena of its own, and every photo Pillow decodes would stay resident)."""
+    memory.keep_small()
     os.environ.setdefault("KIVY_NO_ARGS", "1")
     os.environ.setdefault("KIVY_LOG_MODE", "PYTHON")  # leave stderr and logging to us
     os.environ.setdefault("KIVY_NO_CONSOLELOG", "1")

@@ -25,7 +25,8 @@ def test_the_web_process_starts_without_what_only_some_pages_need() -> None:
     script = (
         "import json, sys\n"
         "import appliance.cli, appliance.commands.web\n"
-        "from appliance.web import create_app, memory, serve\n"
+        "from appliance import memory\n"
+        "from appliance.web import create_app, serve\n"
         "from appliance.certificate import ensure_certificate, web_fingerprint\n"
         f"print(json.dumps([m for m in {list(HEAVY)!r} if m in sys.modules]))\n"
     )
