@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from appliance.store.db import open_database
+from tests.agent_support import Mosquitto
 
 
 @pytest.fixture(autouse=True)
@@ -43,3 +44,13 @@ def db(data_dir: Path) -> Iterator[sqlite3.Connection]:
     database = open_database(data_dir / "comptoir.db")
     yield database
     database.close()
+
+
+@pytest.fixture
+def broker(tmp_path: Path) -> Iterator[Mosquitto]:
+    """A real mosquitto for one test, on a free port of 127.0.0.1 (suites that share one for a
+    module define their own)."""
+    mosquitto = Mosquitto(tmp_path / "broker")
+    mosquitto.start()
+    yield mosquitto
+    mosquitto.stop()

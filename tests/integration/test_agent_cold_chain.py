@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
-
-import pytest
 
 from appliance.devices.sensors.simulator import W1Folder
 from appliance.store.db import open_database
@@ -14,14 +11,6 @@ from tests.agent_support import Mosquitto, RunningAgent, Watcher, wait_until, wr
 
 BOX = "box-fridge"
 SENSOR = "28-00000a1b2c3d"
-
-
-@pytest.fixture
-def broker(tmp_path: Path) -> Iterator[Mosquitto]:
-    mosquitto = Mosquitto(tmp_path / "broker")
-    mosquitto.start()
-    yield mosquitto
-    mosquitto.stop()
 
 
 def test_a_zone_above_its_limit_is_logged_and_reported_once(

@@ -6,11 +6,8 @@ from __future__ import annotations
 
 import subprocess
 import sys
-from collections.abc import Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
-
-import pytest
 
 from appliance.store import fiscal_key
 from appliance.store.db import open_database
@@ -18,14 +15,6 @@ from tests.agent_support import Mosquitto, RunningAgent, Watcher, write_config
 from tests.integration.test_closings import PARIS, REPO, at, sell
 
 BOX = "box-1"
-
-
-@pytest.fixture
-def broker(tmp_path: Path) -> Iterator[Mosquitto]:
-    mosquitto = Mosquitto(tmp_path / "broker")
-    mosquitto.start()
-    yield mosquitto
-    mosquitto.stop()
 
 
 def test_the_fleet_gets_the_key_the_closings_and_an_archive_it_can_check(

@@ -18,14 +18,6 @@ BOX = "ferme-lilas-2"
 
 
 @pytest.fixture
-def broker(tmp_path: Path) -> Iterator[Mosquitto]:
-    mosquitto = Mosquitto(tmp_path / "broker")
-    mosquitto.start()
-    yield mosquitto
-    mosquitto.stop()
-
-
-@pytest.fixture
 def fake() -> Iterator[tuple[FakeState, str]]:
     state = seed.demo()
     with serve(state) as url:

@@ -12,7 +12,7 @@ import signal
 import sqlite3
 import subprocess
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -106,14 +106,6 @@ class Killer:
 
 def business_day(moment: datetime) -> date:
     return moment.astimezone(ZoneInfo(TIMEZONE)).date()
-
-
-@pytest.fixture
-def broker(tmp_path: Path) -> Iterator[Mosquitto]:
-    broker = Mosquitto(tmp_path / "broker")
-    broker.start()
-    yield broker
-    broker.stop()
 
 
 def test_an_agent_killed_while_it_posts_sends_every_sale_once(

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.agent_support import Mosquitto, make_tls
+from tests.agent_support import make_tls
 from tests.release_support import Keys, make_keys
 from tests.ui.conftest import display  # noqa: F401 (the private Xvfb, a session fixture)
 
@@ -20,11 +19,3 @@ def keys() -> Keys:
 @pytest.fixture(scope="session")
 def tls(tmp_path_factory) -> dict[str, Path]:
     return make_tls(tmp_path_factory.mktemp("tls"))
-
-
-@pytest.fixture
-def broker(tmp_path: Path) -> Iterator[Mosquitto]:
-    server = Mosquitto(tmp_path / "mosquitto")
-    server.start()
-    yield server
-    server.stop()
