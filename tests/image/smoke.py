@@ -5,8 +5,9 @@ the project's fake Open Food Network on 127.0.0.1 of this machine (the VM reache
 guestfwd only), writes comptoir.txt onto the image's FAT partition with mtools, boots it and
 times each step from power on; then checks the box from outside as the remote admin would
 (over MQTT), boots it again with the same card, hangs its agent for the real systemd watchdog,
-cuts its power three times while it sells, and gives it a card with a bad line. Prints a table
-and exits 1 when a check fails. Root, about 15 minutes under TCG.
+cuts its power three times while it sells, boots it once with its data partition unmountable,
+and gives it a card with a bad line. Prints a table and exits 1 when a check fails. Root, about
+20 minutes under TCG. `--then=STEP` runs the first boot and that later step only.
 """
 
 from __future__ import annotations
@@ -66,6 +67,8 @@ done) >/dev/null 2>&1 &
 """
 SOLD = re.compile(r"SOLD (\{.*?\})")
 BAD_LINE = "hub = 12"
+DATA_LABEL = "comptoir-data"
+UNMOUNTED = "DATA-PARTITION-NOT-MOUNTED"  # image/rootfs/usr/local/sbin/comptoir-data-partition
 
 
 @dataclass
@@ -244,8 +247,13 @@ def fleet_and_market(
 
 def main(argv: list[str]) -> int:
     """`--first-boot`: the floor and the first boot only (its times and checks, ~5 minutes),
-    to try a change to the boot before the whole run."""
+    to try a change to the boot before the whole run; `--then=STEP`: the first boot and one of
+    LATER_STEPS."""
     first_only = "--first-boot" in argv
+    then = next((a.removeprefix("--then=") for a in argv if a.startswith("--then=")), None)
+    if then is not None and then not in LATER_STEPS:
+        print(f"--then: one of {', '.join(LATER_STEPS)}, not {then!r}", file=sys.stderr)
+        return 2
     require_tools()
     # A stop (Ctrl-C, a timeout's SIGTERM) still kills the VM and the broker.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
@@ -259,9 +267,8 @@ def main(argv: list[str]) -> int:
                 {"version": 1, "settings": {"mqtt.telemetry_period_s": TELEMETRY_PERIOD_S}},
                 retain=True,
             )
-            scenario(
-                image, work, fleet.admin, fleet.forwards, fleet.box_password, report, first_only
-            )
+            steps = [] if first_only else [then] if then else list(LATER_STEPS)
+            scenario(image, work, fleet.admin, fleet.forwards, fleet.box_password, report, steps)
     report.print()
     return 1 if report.failed else 0
 
@@ -273,20 +280,15 @@ def scenario(
     forwards: list[Forward],
     password: str,
     report: Report,
-    first_only: bool = False,
+    steps: list[str],
 ) -> None:
     bare = floor(image, work)
     print(f"bare boot to multi-user.target after {bare:.1f} s", flush=True)
     with Box(image, work / "box", forwards=list(forwards)) as box:
         box.write_card(card(password))
         first_boot(box, fleet, bare, report)
-        if first_only:
-            return
-        second_boot(box, fleet, password, report)
-        hung_agent(box, fleet, report)
-        for moment in ("2 s into a sale", "with the broker unreachable", "0.5 s into a sale"):
-            power_cut(box, fleet, moment, report)
-        bad_card(box, fleet, password, report)
+        for step in steps:
+            LATER_STEPS[step](box, fleet, password, report)
 
 
 def first_boot(box: Box, fleet: Admin, bare: float, report: Report) -> None:
@@ -486,6 +488,47 @@ def power_cut(box: Box, fleet: Admin, moment: str, report: Report) -> None:
     )
 
 
+def power_cuts(box: Box, fleet: Admin, password: str, report: Report) -> None:
+    for moment in ("2 s into a sale", "with the broker unreachable", "0.5 s into a sale"):
+        power_cut(box, fleet, moment, report)
+
+
+def data_missing(box: Box, fleet: Admin, password: str, report: Report) -> None:
+    """A later boot where the data partition does not mount (its label gone, as after damage):
+    no Comptoir unit starts on the root beneath it; mounted again, the box has all its sales."""
+    box.shell("pkill -f /run/shop.sh; while pgrep -f 'sales simulate'; do sleep 0.5; done")
+    before = _status(fleet).get("sales", {}).get("sales")
+    _, device = box.shell("findmnt -n -o SOURCE /var/lib/comptoir")
+    box.shell(f"e2label {device.strip()} comptoir-lost")
+    box.shutdown()
+    box.boot()
+    # The mount waits for its device (90 s) before it fails; the units are ordered after it.
+    _, state = box.shell("systemctl is-system-running --wait", timeout_s=300)
+    asserted = {}
+    for unit in COMPTOIR_UNITS:
+        asserted[unit] = box.shell(f"systemctl show -p AssertResult --value {unit}")[1].strip()
+    _, beneath = box.shell("ls -A /var/lib/comptoir")
+    refused = all(result == "no" for result in asserted.values()) and beneath.split() == [UNMOUNTED]
+    report.add(
+        "data partition not mounted: no unit starts",
+        f"{state.strip()}, root's data dir: {beneath.strip() or 'empty'}"
+        if refused
+        else ", ".join(f"{unit} assert {result or '?'}" for unit, result in asserted.items()),
+        refused,
+    )
+    box.shell(f"e2label {device.strip()} {DATA_LABEL}")
+    session = fleet.status.get("session", 0)
+    box.shutdown()
+    box.boot()
+    online = fleet.online_after(session)
+    after = _status(fleet).get("sales", {}).get("sales")
+    report.add(
+        "mounted again: back online with every sale",
+        f"{after} sales, {before} before",
+        online and before is not None and after == before,
+    )
+
+
 def _sold(box: Box) -> list[int]:
     """Receipts the shop acknowledged on the serial console (since this boot)."""
     text = box.console.read_text(errors="replace")
@@ -517,6 +560,15 @@ def bad_card(box: Box, fleet: Admin, password: str, report: Report) -> None:
     report.add("bad card line: named over MQTT", named if up else "not heard", up)
     report.add("bad card line: named in journalctl", str(named in journal), named in journal)
     box.shutdown()
+
+
+LATER_STEPS: dict[str, Callable[[Box, Admin, str, Report], None]] = {
+    "second-boot": second_boot,
+    "hung-agent": lambda box, fleet, _password, report: hung_agent(box, fleet, report),
+    "power-cuts": power_cuts,
+    "data-missing": data_missing,
+    "bad-card": bad_card,
+}
 
 
 if __name__ == "__main__":

@@ -132,3 +132,30 @@ def test_the_data_partition_is_named_as_the_kernel_names_it() -> None:
     assert dp._node("/dev/mmcblk0", 3) == "/dev/mmcblk0p3"
     assert dp._node("/dev/vda", 3) == "/dev/vda3"
     assert dp._node("/dev/nvme0n1", 3) == "/dev/nvme0n1p3"
+
+
+def test_no_unit_writes_the_data_on_the_root_beneath_a_partition_that_did_not_mount() -> None:
+    """The first boot leaves a marker in the root's /var/lib/comptoir before mounting the
+    partition over it; each Comptoir unit waits for the mount and refuses to start while the
+    marker shows, so a later boot without the partition never starts a second fiscal chain."""
+    marker = f"{dp.DATA_DIR}/{dp.UNMOUNTED}"
+    units = sorted((REPO / "systemd").glob("comptoir-*.service"))
+    unguarded = []
+    for unit in units:
+        if unit.name == "comptoir-data-partition.service":
+            continue
+        lines = unit.read_text().splitlines()
+        after = " ".join(line.removeprefix("After=") for line in lines if line.startswith("After="))
+        if f"AssertPathExists=!{marker}" not in lines or "var-lib-comptoir.mount" not in after:
+            unguarded.append(unit.name)
+    assert len(units) >= 7 and unguarded == []
+
+
+def test_the_marker_beneath_the_mount_tells_who_finds_it_what_happened(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(dp, "DATA_DIR", tmp_path)
+    dp.mark_beneath()
+    marker = tmp_path / dp.UNMOUNTED
+    assert marker.stat().st_mode & 0o777 == 0o644
+    assert "comptoir-data partition is not mounted" in marker.read_text()

@@ -196,18 +196,10 @@ def test_simulate_serves_a_bus_the_installer_test_opens_and_stdin_closes_again(
     try:
         path = simulator.stdout.readline().strip()
         assert "close B L" in simulator.stdout.readline()
-        env = {k: v for k, v in os.environ.items() if k != "COMPTOIR_CONFIG"}
 
         def unlock(board: str, lock: str) -> subprocess.CompletedProcess[str]:
             command = ["locker", "test", "--port", path, "--board", board, "--lock", lock]
-            return subprocess.run(
-                [sys.executable, "-m", "appliance", *command],
-                capture_output=True,
-                text=True,
-                timeout=60,
-                cwd=tmp_path,
-                env=env,
-            )
+            return without_config(*command, cwd=tmp_path)
 
         opened = unlock("2", "5")
         status_after_test = tell("status")
