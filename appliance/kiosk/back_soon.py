@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from kivy.app import App
 from kivy.clock import Clock
-from kivy.metrics import sp
 from kivy.uix.label import Label
 from kivy.uix.modalview import ModalView
 
@@ -26,11 +26,13 @@ class BackSoon(ModalView):
         )
         title = tr("Back in a minute")
         body = tr("The kiosk is being updated. Thank you for waiting.")
+        # Sizes in the markup: the <Label> rule (kv/common.kv) would override a font_size.
+        app = App.get_running_app()
+        big, text = (int(app.fs(size, app.text_scale)) for size in (40, 26))
         self.add_widget(
             Label(
-                text=f"[b][size={int(sp(40))}]{title}[/size][/b]\n\n{body}",
+                text=f"[b][size={big}]{title}[/size][/b]\n\n[size={text}]{body}[/size]",
                 markup=True,
-                font_size=sp(26),
                 color=(0.16, 0.2, 0.16, 1),
                 halign="center",
                 valign="middle",

@@ -46,6 +46,15 @@ class Driver:
         visit = self.app.flow.visit
         return visit.step if visit else None
 
+    def save_shot(self, name: str) -> None:
+        """With `COMPTOIR_SHOTS=DIR`, the window as DIR/<lang>-<name>.png (for docs/screens/)."""
+        folder = os.environ.get("COMPTOIR_SHOTS")
+        if folder:
+            from kivy.core.window import Window
+
+            taken = Path(Window.screenshot(name=str(Path(folder) / "shot.png")))
+            taken.replace(Path(folder) / f"{self.app.lang}-{name}.png")
+
     async def wait_step(self, step: str, timeout: float = STEP_TIMEOUT_S) -> None:
         await self.wait_for(lambda: self.step == step, timeout)
         await self.frames(2)

@@ -4,7 +4,7 @@ provisioning status file as `comptoir provision` does, and reads what the screen
 
 from __future__ import annotations
 
-import os
+import tempfile
 from pathlib import Path
 
 from appliance.kiosk.flows.events import Action, Touched
@@ -27,13 +27,27 @@ async def _page(k, page: Page, shot: str) -> str:
     panel = k.app.installer
     await k.wait_for(lambda: panel.page is page and panel.parent is not None)
     await k.frames(3)
-    folder = os.environ.get("COMPTOIR_SHOTS")
-    if folder:
-        from kivy.core.window import Window
-
-        taken = Path(Window.screenshot(name=str(Path(folder) / "shot.png")))
-        taken.replace(Path(folder) / f"{k.app.lang}-{shot}.png")
+    k.save_shot(shot)
     return "\n".join((panel.title_label.text, panel.who.text, panel.body.text, panel.hint.text))
+
+
+def _inked_rows(label) -> int:
+    """How many pixel rows of the label's box on screen hold dark ink: its text's height."""
+    from kivy.core.window import Window
+    from PIL import Image
+
+    left, bottom = label.to_window(label.x, label.y)
+    top = Window.height - bottom - label.height  # the image's rows go down from the top
+    box = (int(left), int(top), int(left + label.width), int(top + label.height))
+    with (
+        tempfile.TemporaryDirectory() as folder,
+        Image.open(Window.screenshot(name=str(Path(folder) / "shot.png"))) as shot,
+    ):
+        grey = shot.convert("L").crop(box)
+    width = grey.width
+    pixels = grey.tobytes()
+    rows = (pixels[y * width : (y + 1) * width] for y in range(grey.height))
+    return sum(1 for row in rows if min(row) < 100)
 
 
 async def _provisioning_then_ready(k, words: dict[str, str]) -> None:
@@ -54,6 +68,10 @@ async def _provisioning_then_ready(k, words: dict[str, str]) -> None:
     shown = await _page(k, Page.READY, "50-ready")
     assert words["ready"] in shown and "2 " in shown, shown  # the two products of the test shop
     assert words["scale_found"] in shown, shown
+    # The title stands out: it was drawn at the size of the text under it.
+    panel = k.app.installer
+    title, who = _inked_rows(panel.title_label), _inked_rows(panel.who)
+    assert title > 1.5 * who, (title, who)
     await k.tap_widget(k.app.installer.body)  # a touch anywhere opens the shop
     await k.wait_for(lambda: k.app.installer.parent is None)
     assert k.screen == "home"
