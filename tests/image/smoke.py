@@ -446,8 +446,7 @@ def hung_agent(box: Box, fleet: Admin, report: Report) -> None:
 
 def power_cut(box: Box, fleet: Admin, moment: str, report: Report) -> None:
     """SIGKILL QEMU while the shop sells; after the next boot nothing paid is lost or doubled."""
-    script = base64.b64encode(SHOP.encode()).decode()
-    box.shell(f"echo {script} | base64 -d > /run/shop.sh && bash /run/shop.sh")
+    shop_sells(box)
     frozen = fleet.broker.process if "unreachable" in moment else None
     if frozen:
         frozen.send_signal(signal.SIGSTOP)
@@ -488,6 +487,12 @@ def power_cut(box: Box, fleet: Admin, moment: str, report: Report) -> None:
     )
 
 
+def shop_sells(box: Box) -> None:
+    """The simulated shop (SHOP) selling in the background until the next boot."""
+    script = base64.b64encode(SHOP.encode()).decode()
+    box.shell(f"echo {script} | base64 -d > /run/shop.sh && bash /run/shop.sh")
+
+
 def power_cuts(box: Box, fleet: Admin, password: str, report: Report) -> None:
     for moment in ("2 s into a sale", "with the broker unreachable", "0.5 s into a sale"):
         power_cut(box, fleet, moment, report)
@@ -496,6 +501,10 @@ def power_cuts(box: Box, fleet: Admin, password: str, report: Report) -> None:
 def data_missing(box: Box, fleet: Admin, password: str, report: Report) -> None:
     """A later boot where the data partition does not mount (its label gone, as after damage):
     no Comptoir unit starts on the root beneath it; mounted again, the box has all its sales."""
+    shop_sells(box)
+    deadline = time.monotonic() + 240
+    while len(_sold(box)) < 2 and time.monotonic() < deadline:
+        time.sleep(0.5)
     box.shell("pkill -f /run/shop.sh; while pgrep -f 'sales simulate'; do sleep 0.5; done")
     before = _status(fleet).get("sales", {}).get("sales")
     _, device = box.shell("findmnt -n -o SOURCE /var/lib/comptoir")
@@ -525,7 +534,7 @@ def data_missing(box: Box, fleet: Admin, password: str, report: Report) -> None:
     report.add(
         "mounted again: back online with every sale",
         f"{after} sales, {before} before",
-        online and before is not None and after == before,
+        online and bool(before) and after == before,
     )
 
 
