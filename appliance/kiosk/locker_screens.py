@@ -62,12 +62,14 @@ class LockerScreen(KioskScreen):
 
 class LockerKeypadScreen(LockerScreen):
     def within_reach(self) -> None:
-        """The typed code stays on top; the keys (7 8 9 0 Erase OK on the second row) and the
-        page's buttons go low, side by side."""
+        """The typed code stays on top; the keys (0 Erase OK last) and the page's buttons go
+        low, side by side."""
         super().within_reach()
         keypad, buttons = self.ids.keypad, self.ids.buttons
         body = keypad.parent
-        low = BoxLayout(spacing=dp(16), size_hint_y=None, height=2 * dp(72) + keypad.spacing[1])
+        rows = -(-len(keypad.children) // keypad.cols)
+        height = rows * dp(72) + (rows - 1) * keypad.spacing[1]
+        low = BoxLayout(spacing=dp(16), size_hint_y=None, height=height)
         body.add_widget(low)
         move(buttons, low)
         move(keypad, low)

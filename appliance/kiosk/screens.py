@@ -307,7 +307,9 @@ class WeighScreen(WeighingScreen):
 
 class PiecesScreen(WeighingScreen):
     def within_reach(self) -> None:
+        column = self.ids.actions.parent
         super().within_reach()
+        column.parent.remove_widget(column)  # only its spacer is left
         move(self.ids.count, self.ids.count.parent)  # − and + below the prices
 
     def render(self, app: KioskApp) -> None:

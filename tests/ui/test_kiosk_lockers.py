@@ -115,5 +115,13 @@ def test_the_accessibility_mode_says_the_open_compartment_aloud(
     assert waves and all(w.read_bytes()[:4] == b"RIFF" for w in waves)
 
 
-def test_the_accessibility_mode_puts_every_control_within_reach(locker_config, run_journey):
+@pytest.mark.parametrize("orientation", ["landscape", "portrait"])
+def test_the_accessibility_mode_puts_every_control_within_reach(
+    locker_config, run_journey, orientation
+):
+    """800x480 (and 480x800): a customer's and a producer's every step, see `accessible_reach`."""
+    text = locker_config.read_text()
+    locker_config.write_text(
+        text.replace("[kiosk]\n", f'[kiosk]\norientation = "{orientation}"\n', 1)
+    )
     run_journey("accessible_reach")
