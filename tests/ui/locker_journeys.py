@@ -41,9 +41,18 @@ def _order(db, number: str, email: str = "alice@example.org") -> None:
         )
 
 
-def _alices_order_in_2(k) -> str:
-    """Alice's order R100 put in compartment 2 by a producer: the pickup code she was sent."""
+async def _wall_db(k):
+    """The database once the kiosk wrote the configured compartments into it (its store thread
+    does at start-up, maybe after the first frame): a journey fills them only then."""
     db = _db(k)
+    wall = len(k.app.site.lockers.compartments)
+    await k.wait_for(lambda: len(lockers.states(db)) == wall)
+    return db
+
+
+async def _alices_order_in_2(k) -> str:
+    """Alice's order R100 put in compartment 2 by a producer: the pickup code she was sent."""
+    db = await _wall_db(k)
     try:
         _order(db, "R100")
         return lockers.deposit(db, "R100", 2, producer="Ferme", key=_key(k), validity_days=7).code
@@ -68,7 +77,7 @@ async def _type(k, digits: str) -> None:
 
 
 async def pickup_with_a_good_code(k) -> None:
-    code = _alices_order_in_2(k)
+    code = await _alices_order_in_2(k)
     await k.wait_screen("home")
     await k.tap("pickup")
     await k.wait_for(lambda: k.shown == "locker_keypad")
@@ -128,7 +137,7 @@ async def producer_deposit(k) -> None:
 
 
 async def walkin_purchase(k) -> None:
-    db = _db(k)
+    db = await _wall_db(k)
     try:
         lockers.fill_walkin(db, 3, name="Panier de légumes", price_cents=1200, producer="Ferme")
     finally:
@@ -216,7 +225,7 @@ async def catalogue_follows_changes(k) -> None:
 async def accessible_pickup(k) -> None:
     """The accessibility mode at the lockers: the open compartment is said aloud with its
     number, the typed code never is."""
-    code = _alices_order_in_2(k)
+    code = await _alices_order_in_2(k)
     await k.wait_screen("home")
     await k.tap("accessible")
     await k.wait_for(lambda: k.app.accessible)
