@@ -273,33 +273,48 @@ def _touchable(k):
         x, y = widget.to_window(*widget.center)
         if shown(widget, x, y):
             name = getattr(widget, "name", "") or getattr(widget, "text", "")
-            yield (name or type(widget).__name__).split("\n")[0], y / Window.height
+            yield widget, (name or type(widget).__name__).split("\n")[0], y / Window.height
+
+
+def _cut(button) -> bool:
+    """A button's label broken inside a word ("everythi / ng") or taller than the button: the
+    larger text did not fit its place (a label shortened with an ellipsis on purpose is not)."""
+    core = getattr(button, "_label", None)  # Kivy's laid-out text
+    if core is None or button.markup or button.shorten or not button.text:
+        return False
+    words = set(button.text.split())
+    laid = [
+        part for line in core._cached_lines for word in line.words for part in word.text.split()
+    ]
+    return any(part not in words for part in laid) or button.texture_size[1] > button.height + 1
 
 
 class Reach:
-    """Every screen's controls in the accessibility mode, those above the middle noted by screen
-    and text, so that one run says all that is out of reach from a wheelchair."""
+    """Every screen's controls in the accessibility mode, those above the middle or with a cut
+    label noted by screen and text, so that one run says all that is out of reach from a
+    wheelchair or unreadable in the larger text."""
 
     def __init__(self, k) -> None:
         self.k = k
-        self.too_high: dict[str, list[str]] = {}
+        self.wrong: dict[str, list[str]] = {}
 
     async def check(self, screen: str, least: int = 2) -> None:
         await self.k.frames(3)
         spots = list(_touchable(self.k))
         assert len(spots) >= least, f"{screen}: {spots}"  # the walk is on the screen it means
-        high = [f"{name!r} at {y:.2f}" for name, y in spots if y >= 0.5]
-        if high:
-            self.too_high[screen] = high
+        wrong = [f"{name!r} at {y:.2f}" for _w, name, y in spots if y >= 0.5]
+        wrong += [f"{name!r} cut" for widget, name, _y in spots if _cut(widget)]
+        if wrong:
+            self.wrong[screen] = wrong
 
     def assert_all_low(self) -> None:
-        lines = [f"{screen}: {', '.join(high)}" for screen, high in self.too_high.items()]
-        assert not lines, "above the middle of the screen:\n" + "\n".join(lines)
+        lines = [f"{screen}: {', '.join(wrong)}" for screen, wrong in self.wrong.items()]
+        assert not lines, "above the middle of the screen, or cut:\n" + "\n".join(lines)
 
 
 def _bar_on_top(k, screen: str) -> None:
     """The usual look keeps the help and Aa+ buttons at the top."""
-    bar = [(n, round(y, 2)) for n, y in _touchable(k) if n == "Aa+" or n.startswith("?")]
+    bar = [(n, round(y, 2)) for _w, n, y in _touchable(k) if n == "Aa+" or n.startswith("?")]
     assert bar and all(y > 0.5 for _n, y in bar), f"{screen} in the usual look: {bar}"
 
 
