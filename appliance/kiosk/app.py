@@ -110,7 +110,8 @@ class KioskApp(App):
     portrait = BooleanProperty(False)
     lockers = BooleanProperty(False)  # the home screen offers pickup and the producers' entry
     walkin = BooleanProperty(False)  # ... and buying from a walk-in compartment
-    mode_mark = StringProperty("")  # FORMATION or DÉMO on every screen of such a box
+    #: On every screen of a training or demo box: FORMATION or DÉMO, TRAINING or DEMO in English.
+    mode_mark = StringProperty("")
     # The look (looks.py): the accessibility mode's larger text and high contrast
     accessible = BooleanProperty(False)
     text_scale = NumericProperty(STANDARD.text_scale)
@@ -152,8 +153,7 @@ class KioskApp(App):
         self.legal = legal_identity()
         self.public_key = public_key(site.device.data_dir)
         self.web_fingerprint = web_fingerprint(site.device.data_dir)
-        mark = MODE_MARKS.get(site.shop.mode)
-        self.mode_mark = f"{mark} · {site.shop.mode.upper()}" if mark else ""
+        self.on_lang()
         self.first_frame_at: float | None = None
         self.notifier = Notifier()
         self.back_soon: BackSoon | None = None
@@ -298,6 +298,12 @@ class KioskApp(App):
     def fs(self, size: float, scale: float) -> float:
         """For kv rules: `app.fs(20, app.text_scale)`, a text size that follows the look."""
         return float(sp(size * scale))
+
+    def on_lang(self, *_args) -> None:
+        """The mark in the customer's language only ("DÉMO · DEMO" read as a stutter)."""
+        mode = self.site.shop.mode
+        mark = MODE_MARKS.get(mode, "")
+        self.mode_mark = mark if self.lang == "fr" or not mark else mode.upper()
 
     def tr(self, text: str, _lang: str) -> str:
         """For kv rules: `app.tr("Pay by card", app.lang)` follows the language as it changes."""

@@ -20,8 +20,10 @@ from kivy.factory import Factory
 from kivy.graphics.texture import Texture
 from kivy.lang import Builder
 from kivy.metrics import dp, sp
+from kivy.properties import StringProperty
 from kivy.uix.behaviors import ButtonBehavior
 from kivy.uix.boxlayout import BoxLayout
+from kivy.uix.label import Label
 from kivy.uix.modalview import ModalView
 from kivy.uix.screenmanager import Screen
 from kivy.uix.widget import Widget
@@ -191,12 +193,31 @@ NAME_SIZES = (19.0, 17.0, 15.0)
 
 
 @cache
-def _measurer(font_size: float) -> CoreLabel:
-    return CoreLabel(font_size=sp(font_size), bold=True)
+def _measurer(font_px: float, bold: bool) -> CoreLabel:
+    return CoreLabel(font_size=font_px, bold=bold)
 
 
 def measure(text: str, font_size: float) -> float:
-    return _measurer(font_size).get_extents(text)[0]
+    """The width of `text` in bold at `font_size` sp, as a product's name is drawn."""
+    return _measurer(sp(font_size), True).get_extents(text)[0]
+
+
+def cut_to(label: Label, text: str) -> str:
+    """`text` on one line of `label` as drawn (its font, width and padding), cut at a word."""
+    room = label.width - 2 * label.padding_x - dp(4)
+    measurer = _measurer(label.font_size, label.bold)
+    return view.cut_at_word(text, lambda shown: measurer.get_extents(shown)[0] <= room)
+
+
+class CutLabel(Label):
+    """One line showing `whole`, cut after its last word that fits, with an ellipsis."""
+
+    whole = StringProperty("")
+
+    def on_whole(self, *_args) -> None:
+        self.text = cut_to(self, self.whole)
+
+    on_width = on_font_size = on_whole
 
 
 class ProductCard(BoxLayout):
@@ -357,11 +378,12 @@ class BasketScreen(KioskScreen):
         for index, line in enumerate(journey.lines):
             row = BasketRow()
             name, row.ids.detail.text = view.line_texts(line, interval, app.lang, app._)
-            row.ids.name.text = name
+            row.ids.name.whole = name
             row.ids.price.text = view.money(line.price_cents, app.lang)
             remove = row.ids["remove"]
             if app.accessible:  # the line's × below the list, within reach
-                remove = Factory.RemoveLine(text=f"×  {name}")
+                remove = Factory.RemoveLine()
+                remove.text = cut_to(remove, f"×  {name}")
                 removals.add_widget(remove)
             remove.bind(on_release=lambda _b, i=index: app.touch(Action.REMOVE, str(i)))
             rows.add_widget(row)

@@ -237,20 +237,25 @@ def fit_name(name: str, width: float, measure: Measure, sizes: tuple[float, ...]
         if len(lines) <= NAME_LINES and all(measure(line, size) <= width for line in lines):
             return FittedName("\n".join(lines), size)
     size = sizes[-1]
+    lines = _wrap(words, width, measure, size)
+    head = lines[: min(len(lines), NAME_LINES) - 1]
+    last = " ".join(lines[len(head) :])  # the last line shown and all that did not fit
+    kept = [*head, cut_at_word(last, lambda text: measure(text, size) <= width)]
+    return FittedName("\n".join(kept), size)
 
-    def fits(text: str) -> bool:
-        return measure(text, size) <= width
 
-    lines = _wrap(words, width, measure, size)[:NAME_LINES]
-    last = lines[-1]
-    cut = last.split()
+def cut_at_word(text: str, fits: Callable[[str], bool]) -> str:
+    """`text` whole if it fits, else its first words that fit and an ellipsis (inside a word
+    only when the first alone is too long). Kivy's own shortening keeps the last word too."""
+    if fits(text):
+        return text
+    cut = text.split()
     while len(cut) > 1 and not fits(" ".join(cut) + ELLIPSIS):
         cut.pop()
-    text = " ".join(cut)
-    while text and not fits(text + ELLIPSIS):  # one word longer than the tile: cut inside it
-        text = text[:-1]
-    lines[-1] = text.rstrip(" ,;:-") + ELLIPSIS
-    return FittedName("\n".join(lines), size)
+    kept = " ".join(cut)
+    while kept and not fits(kept + ELLIPSIS):
+        kept = kept[:-1]
+    return kept.rstrip(" ,;:-") + ELLIPSIS
 
 
 def _wrap(words: list[str], width: float, measure: Measure, size: float) -> list[str]:

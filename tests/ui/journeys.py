@@ -407,3 +407,19 @@ async def receipt_without_link(k) -> None:
     assert k.widget("qr").opacity == 0 and k.widget("qr").width == 0
     total = k.widget("total")
     assert abs(total.center_x - k.app.root.width / 2) < 2, (total.center_x, k.app.root.width)
+
+
+async def demo_mark(k) -> None:
+    """A demo box says so on every screen, once, in the customer's language."""
+    from appliance.kiosk.flows.events import Action, Touched
+
+    await k.wait_screen("home")
+    await k.tap("start")
+    await k.wait_screen("catalogue")
+    await k.tap("basket")
+    await k.wait_screen("basket")
+    k.find("DÉMO")
+    k.app.send(Touched(Action.LANGUAGE, "en"))
+    await k.wait_for(lambda: k.app.lang == "en")
+    await k.frames(2)
+    k.find("DEMO")

@@ -192,3 +192,9 @@ def test_a_receipt_without_a_link_centres_its_amount(run_journey, shop_config):
     text = shop_config.read_text().replace('receipt_base_url = "https://example.org/r"\n', "")
     shop_config.write_text(text)
     run_journey("receipt_without_link")
+
+
+def test_a_demo_box_says_so_once_in_the_customers_language(run_journey, shop_config):
+    """It read "DÉMO · DEMO" in both languages."""
+    shop_config.write_text(shop_config.read_text() + '\n[shop]\nmode = "demo"\n')
+    run_journey("demo_mark")

@@ -16,7 +16,7 @@ from PIL import Image
 from appliance.core.catalogue import Product, SoldBy
 from appliance.kiosk import pictures
 from appliance.kiosk.pictures import Pictures, pictogram_kind
-from appliance.kiosk.view import fit_name
+from appliance.kiosk.view import cut_at_word, fit_name
 
 
 def _png(colour: str, size: tuple[int, int] = (1200, 900)) -> bytes:
@@ -143,3 +143,14 @@ def test_a_long_name_wraps_at_words_and_shrinks_before_it_is_cut():
 def test_a_single_word_longer_than_the_tile_is_cut_inside_with_an_ellipsis():
     cut = fit_name("Anticonstitutionnellement", 60, _width, (12.0,))
     assert cut.text.endswith("…") and _width(cut.text, 12.0) <= 60
+
+
+def test_a_title_too_long_for_its_bar_ends_at_a_word_with_an_ellipsis():
+    """Kivy's own shortening kept the last word: "Retirer...commande" in the larger text."""
+
+    def fits(text: str) -> bool:
+        return _width(text, 20.0) <= 120  # 12 characters
+
+    assert cut_at_word("Retirer une commande", fits) == "Retirer une…"
+    assert cut_at_word("Retirer", fits) == "Retirer"
+    assert cut_at_word("Anticonstitutionnellement", fits) == "Anticonstit…"
