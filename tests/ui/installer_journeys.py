@@ -55,17 +55,17 @@ async def _provisioning_then_ready(k, words: dict[str, str]) -> None:
     if words["lang"] != k.app.lang:
         k.app.send(Touched(Action.LANGUAGE, words["lang"]))
     _write(k, Status(State.RUNNING, Step.SETTINGS, device_id="ferme-lilas-1"))
-    shown = await _page(k, Page.PROVISIONING, "48-provisioning")
+    shown = await _page(k, Page.PROVISIONING, "52-provisioning")
     assert words["setting_up"] in shown and words["done"] in shown, shown
 
     _write(k, Status(State.FAILED, Step.CARD, (PROBLEM,), "ferme-lilas-1"))
-    shown = await _page(k, Page.FAILED, "49-provisioning-refused")
+    shown = await _page(k, Page.FAILED, "53-provisioning-refused")
     assert PROBLEM in shown and words["refused"] in shown, shown
     await k.tap_widget(k.app.installer.button)  # continue with the previous settings
     await k.wait_for(lambda: k.app.installer.parent is None)
 
     _write(k, Status(State.DONE, Step.CARD_CLEANED, (), "ferme-lilas-1", False))
-    shown = await _page(k, Page.READY, "50-ready")
+    shown = await _page(k, Page.READY, "54-ready")
     assert words["ready"] in shown and "2 " in shown, shown  # the two products of the test shop
     assert words["scale_found"] in shown, shown
     # The title stands out: it was drawn at the size of the text under it.

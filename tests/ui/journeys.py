@@ -169,7 +169,7 @@ async def pause_for_update(k) -> None:
     await k.wait_for(lambda: getattr(k.app, "back_soon", None) is not None)
     await k.wait_for(lambda: k.app.back_soon.parent is not None)
     await k.frames(3)
-    k.save_shot("41-back-in-a-minute")
+    k.save_shot("51-back-in-a-minute")
     assert "De retour dans une minute" in k.app.back_soon.children[0].text
 
 
