@@ -69,6 +69,8 @@ SOLD = re.compile(r"SOLD (\{.*?\})")
 BAD_LINE = "hub = 12"
 DATA_LABEL = "comptoir-data"
 UNMOUNTED = "DATA-PARTITION-NOT-MOUNTED"  # image/rootfs/usr/local/sbin/comptoir-data-partition
+# What that step says on the console just after making the file system, and after the copy.
+CUT_AFTER = ("/dev/vda3: ext4 comptoir-data made", "copied /var/lib/comptoir onto /dev/vda3")
 
 
 @dataclass
@@ -538,6 +540,32 @@ def data_missing(box: Box, fleet: Admin, password: str, report: Report) -> None:
     )
 
 
+def first_boot_cuts(box: Box, fleet: Admin, password: str, report: Report) -> None:
+    """Fresh cards losing power at their first boot as the data partition is made: just after
+    its file system, and just after the old data's copy. The next boot finishes the step."""
+    box.shutdown()
+    fleet.wait("the box offline", lambda: fleet.status.get("state") == "offline", 60)
+    for number, said in enumerate(CUT_AFTER):
+        with Box(box.image, box.workdir.parent / f"cut-{number}", list(box.forwards)) as fresh:
+            fresh.write_card(card(password))
+            fresh.boot(until=f"comptoir-data-partition: {said}")
+            fresh.power_cut()
+            fresh.boot()
+            online = fleet.online_after(0)
+            _, label = fresh.shell("findmnt -n -o LABEL /var/lib/comptoir")
+            _, step = fresh.shell("journalctl -b -u comptoir-data-partition -o cat --no-pager")
+            journal = _status(fleet).get("journal", {})
+            whole = online and label.strip() == DATA_LABEL and "done:" in step and journal.get("ok")
+            report.add(
+                f"power cut at the first boot after '{said}'",
+                f"resumed, {label.strip() or 'nothing'} mounted, "
+                f"{'online' if online else 'offline'}, journal {journal.get('ok')}",
+                bool(whole),
+            )
+            fresh.shutdown()
+            fleet.wait("the box offline", lambda: fleet.status.get("state") == "offline", 60)
+
+
 def _sold(box: Box) -> list[int]:
     """Receipts the shop acknowledged on the serial console (since this boot)."""
     text = box.console.read_text(errors="replace")
@@ -577,6 +605,7 @@ LATER_STEPS: dict[str, Callable[[Box, Admin, str, Report], None]] = {
     "power-cuts": power_cuts,
     "data-missing": data_missing,
     "bad-card": bad_card,
+    "first-boot-cuts": first_boot_cuts,
 }
 
 

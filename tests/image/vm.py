@@ -103,9 +103,12 @@ class Box:
 
     # -- power ----------------------------------------------------------------------------------
 
-    def boot(self, *, append: str = "", timeout_s: float = BOOT_TIMEOUT_S) -> float:
+    def boot(
+        self, *, append: str = "", timeout_s: float = BOOT_TIMEOUT_S, until: str = ""
+    ) -> float:
         """Power on and wait for the harness shell; the seconds it took. KVM is probed with a
-        short timeout the first time, then TCG is used if KVM did not answer."""
+        short timeout the first time, then TCG is used if KVM did not answer. With `until`,
+        only until the console shows that text (a moment to cut the power at)."""
         global _accelerator_that_works
         choices = [_accelerator_that_works] if _accelerator_that_works else ["kvm", "tcg"]
         if not os.access("/dev/kvm", os.R_OK | os.W_OK) and "kvm" in choices:
@@ -119,7 +122,11 @@ class Box:
                       f" within {KVM_PROBE_S:.0f} s): TCG instead", flush=True)  # fmt: skip
                 self.kill()
                 continue
-            if self._connect_shell(timeout_s):
+            if (
+                self._connect_shell(timeout_s)
+                if not until
+                else self._console_shows(until, timeout_s)
+            ):
                 _accelerator_that_works = self.accelerator = accelerator
                 print(f"vm: booted with {accelerator.upper()}", flush=True)
                 return time.monotonic() - self.booted_at
@@ -147,6 +154,14 @@ class Box:
         self.booted_at = time.monotonic()
         with self.stderr.open("wb") as stderr:
             self.process = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=stderr)
+
+    def _console_shows(self, text: str, timeout_s: float) -> bool:
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline and self.process and self.process.poll() is None:
+            if self.console.exists() and text in self.console.read_text(errors="replace"):
+                return True
+            time.sleep(0.05)
+        return False
 
     def _kvm_runs(self) -> bool:
         """True once the guest kernel writes to the console, False on KVM's error or silence."""
