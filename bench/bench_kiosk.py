@@ -283,7 +283,8 @@ def main() -> None:
         ("stable reading to price, p50 (frames)", f"{percentile(latency, 50)}", "-", "-"),
         ("stable reading to price, p99 (frames)", f"{percentile(latency, 99)}", "1", ""),
         ("resident memory at first frame (MB)", f"{figures['rss_mb_start']:.1f}", "-", "-"),
-        (f"resident memory after {SALES} sales (MB)", f"{rss_end:.1f}", "150", ""),
+        # No absolute goal: under Xvfb the bare window alone (Mesa's software renderer) is ~150 MB.
+        (f"resident memory after {SALES} sales (MB)", f"{rss_end:.1f}", "-", "-"),
         (f"memory growth sales 100..{SALES} (MB)", f"{rss_end - rss_100:+.1f}", "0", "-"),
         (
             f"open files after sales 100 and {SALES}",
