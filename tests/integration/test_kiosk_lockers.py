@@ -87,6 +87,11 @@ def runner(config_file: Path, bus, db) -> Iterator[tuple[Effects, queue.Queue]]:
     while running.locks is None or running.locks.door(1) is None:  # the doors' first state
         assert time.monotonic() < deadline, "the lock worker never read the doors"
         time.sleep(0.01)
+    # The shop thread writes the configured wall at start, maybe later than the doors are read:
+    # a test that fills a compartment itself waits for it (seen once in CI under load).
+    while len(lockers.states(db)) < len(site.lockers.compartments):
+        assert time.monotonic() < deadline, "the shop thread never wrote the wall"
+        time.sleep(0.01)
     yield running, heard
     running.stop()
 

@@ -289,10 +289,25 @@ def _cut(button) -> bool:
     return any(part not in words for part in laid) or button.texture_size[1] > button.height + 1
 
 
+def _past_the_edge(widget) -> bool:
+    """Partly outside the window, so not all of it can be seen or touched (within a row that
+    scrolls sideways it may be: the row shows an arrow)."""
+    from kivy.core.window import Window
+    from kivy.uix.scrollview import ScrollView
+
+    parent = widget.parent
+    while parent is not None and parent is not Window:  # the window is its own parent
+        if isinstance(parent, ScrollView):
+            return False
+        parent = parent.parent
+    left, _bottom = widget.to_window(widget.x, widget.y)
+    return left < -1 or left + widget.width > Window.width + 1
+
+
 class Reach:
-    """Every screen's controls in the accessibility mode, those above the middle or with a cut
-    label noted by screen and text, so that one run says all that is out of reach from a
-    wheelchair or unreadable in the larger text."""
+    """Every screen's controls in the accessibility mode, those above the middle, past the
+    window's edge or with a cut label noted by screen and text, so that one run says all that
+    is out of reach from a wheelchair or unreadable in the larger text."""
 
     def __init__(self, k) -> None:
         self.k = k
@@ -304,12 +319,14 @@ class Reach:
         assert len(spots) >= least, f"{screen}: {spots}"  # the walk is on the screen it means
         wrong = [f"{name!r} at {y:.2f}" for _w, name, y in spots if y >= 0.5]
         wrong += [f"{name!r} cut" for widget, name, _y in spots if _cut(widget)]
+        if not self.k.app.portrait:  # a portrait screen's known faults: docs/kiosk.md
+            wrong += [f"{name!r} past the edge" for w, name, _y in spots if _past_the_edge(w)]
         if wrong:
             self.wrong[screen] = wrong
 
     def assert_all_low(self) -> None:
         lines = [f"{screen}: {', '.join(wrong)}" for screen, wrong in self.wrong.items()]
-        assert not lines, "above the middle of the screen, or cut:\n" + "\n".join(lines)
+        assert not lines, "above the middle, past the edge, or cut:\n" + "\n".join(lines)
 
 
 def _bar_on_top(k, screen: str) -> None:
@@ -336,6 +353,8 @@ async def accessible_reach(k) -> None:
     reach = Reach(k)
     await k.wait_screen("home")
     _bar_on_top(k, "home")
+    past = [name for widget, name, _y in _touchable(k) if _past_the_edge(widget)]
+    assert k.app.portrait or not past, f"home in the usual look: {past} past the edge"
     await k.tap("start")
     await k.wait_screen("catalogue")
     _bar_on_top(k, "catalogue")
