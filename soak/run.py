@@ -359,7 +359,12 @@ class Soak:
             found = sample(pid)
             if found:
                 service.incarnations[-1].samples.append(
-                    {"day": round(day, 4), "rss_mb": round(found[0], 2), "fds": found[1]}
+                    {
+                        "day": round(day, 4),
+                        "rss_mb": round(found[0], 2),
+                        "fds": found[1],
+                        "fault": bool(self.faults_active),  # its open files are not the rest's
+                    }
                 )
         for _topic, payload, _retained in self.consumer.drain():
             if isinstance(payload, dict) and "event_id" in payload:

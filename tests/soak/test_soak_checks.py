@@ -63,6 +63,15 @@ def test_a_socket_open_at_some_samples_is_not_a_leak_even_late_in_the_run():
     assert _verdicts(_service(run), warmup=0.5)["open files flat"] == (True, True)
 
 
+def test_a_file_closed_while_a_fault_is_injected_is_not_a_rise_of_the_floor_after_it():
+    # The agent's broker socket is gone while the broker is down, early in the run: 18 -> 17.
+    service = _service([(d / 4, 54.0, 17 if d == 6 else 18) for d in range(25)])
+    service.incarnations[0].samples[6]["fault"] = True
+    assert _verdicts(service, warmup=0.5)["open files flat"] == (True, True)
+    service.incarnations[0].samples[6]["fault"] = False  # a dip outside a fault still counts
+    assert _verdicts(service, warmup=0.5)["open files flat"] == (False, True)
+
+
 def test_one_file_left_open_in_a_week_is_a_leak():
     run = [(d / 4, 66.0, 11 + (d > 18)) for d in range(29)]
     assert _verdicts(_service(run), warmup=0.5)["open files flat"] == (False, True)
