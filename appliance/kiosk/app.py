@@ -27,7 +27,6 @@ from kivy.uix.screenmanager import NoTransition, ScreenManager
 from appliance import memory
 from appliance.certificate import web_fingerprint
 from appliance.config import Config
-from appliance.core.receipt import MODE_MARKS
 from appliance.core.weighing import ScaleSpec
 from appliance.kiosk import locker_screens, locker_view, remote, screens, view
 from appliance.kiosk.back_soon import BackSoon
@@ -110,8 +109,7 @@ class KioskApp(App):
     portrait = BooleanProperty(False)
     lockers = BooleanProperty(False)  # the home screen offers pickup and the producers' entry
     walkin = BooleanProperty(False)  # ... and buying from a walk-in compartment
-    #: On every screen of a training or demo box: FORMATION or DÉMO, TRAINING or DEMO in English.
-    mode_mark = StringProperty("")
+    mode_mark = StringProperty("")  # view.SCREEN_MARKS: TRAINING or DEMO, said by app.tr
     # The look (looks.py): the accessibility mode's larger text and high contrast
     accessible = BooleanProperty(False)
     text_scale = NumericProperty(STANDARD.text_scale)
@@ -153,7 +151,7 @@ class KioskApp(App):
         self.legal = legal_identity()
         self.public_key = public_key(site.device.data_dir)
         self.web_fingerprint = web_fingerprint(site.device.data_dir)
-        self.on_lang()
+        self.mode_mark = view.SCREEN_MARKS.get(site.shop.mode, "")
         self.first_frame_at: float | None = None
         self.notifier = Notifier()
         self.back_soon: BackSoon | None = None
@@ -298,12 +296,6 @@ class KioskApp(App):
     def fs(self, size: float, scale: float) -> float:
         """For kv rules: `app.fs(20, app.text_scale)`, a text size that follows the look."""
         return float(sp(size * scale))
-
-    def on_lang(self, *_args) -> None:
-        """The mark in the customer's language only ("DÉMO · DEMO" read as a stutter)."""
-        mode = self.site.shop.mode
-        mark = MODE_MARKS.get(mode, "")
-        self.mode_mark = mark if self.lang == "fr" or not mark else mode.upper()
 
     def tr(self, text: str, _lang: str) -> str:
         """For kv rules: `app.tr("Pay by card", app.lang)` follows the language as it changes."""

@@ -20,6 +20,9 @@ from appliance.kiosk.i18n import Translate
 
 NO_VALUE = "—"
 ELLIPSIS = "…"
+#: On every title bar of a training or demo box, in the customer's language (FORMATION, DÉMO):
+#: the receipts' and labels' marks stay the French MODE_MARKS of core.receipt.
+SCREEN_MARKS = {"training": "TRAINING", "demo": "DEMO"}
 NAME_LINES = 2
 
 

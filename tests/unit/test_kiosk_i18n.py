@@ -22,6 +22,7 @@ def _texts_in_code() -> set[str]:
         for match in CALL.finditer(path.read_text(encoding="utf-8")):
             found.add(ast.literal_eval(f"({match[1]})"))  # adjacent literals join up
     found.update(view._STATUS.values())
+    found.update(view.SCREEN_MARKS.values())
     found.update((view.EMPTY_PAN, journey.LABEL_PRINTED, journey.LABEL_TO_COUNTER))
     found.update(weighing._REFUSALS.values())
     return found
