@@ -107,13 +107,18 @@ async def wrong_code_five_times(k) -> None:
     assert re.search(r"bloqué pendant (29|30) s", body), body
 
 
-async def producer_deposit(k) -> None:
+def _bobs_order_and_a_producer(k) -> None:
+    """Bob's order R200 waiting, and the Ferme des Lilas able to sign in with PIN 4321."""
     db = _db(k)
     try:
         _order(db, "R200", "bob@example.org")
         producers.add_producer(db, "Ferme des Lilas", key=_key(k), pin="4321")
     finally:
         db.close()
+
+
+async def producer_deposit(k) -> None:
+    _bobs_order_and_a_producer(k)
     await k.wait_screen("home")
     await k.tap("producers")
     await k.wait_for(lambda: k.shown == "locker_keypad")
@@ -344,12 +349,7 @@ async def _accessible(k) -> None:
 async def accessible_reach(k) -> None:
     """In the accessibility mode every control of every step sits in the lower half of the
     screen, a customer's and a producer's; the usual look keeps its bars at the top."""
-    db = _db(k)
-    try:
-        _order(db, "R200", "bob@example.org")
-        producers.add_producer(db, "Ferme des Lilas", key=_key(k), pin="4321")
-    finally:
-        db.close()
+    _bobs_order_and_a_producer(k)
     reach = Reach(k)
     await k.wait_screen("home")
     _bar_on_top(k, "home")
